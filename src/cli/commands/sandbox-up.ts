@@ -1,0 +1,37 @@
+/**
+ * `sandbox up`: serve a simulated fleet in the foreground until SIGINT/SIGTERM. Prints `ready`
+ * once every cluster serves and the kubeconfig is written, so scripts can wait for that line.
+ */
+import { resolve } from 'node:path';
+import { startFleet } from '../../sim/kube/index.js';
+import { ConfigError } from '../../shared/errors.js';
+
+export interface SandboxUpOptions {
+  layout: string;
+  clusters: string;
+  kubeconfig: string;
+}
+
+export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
+  const count = Number(options.clusters);
+  if (!Number.isInteger(count) || count < 1 || count > 500) {
+    throw new ConfigError(`--clusters must be a whole number from 1 to 500 (got "${options.clusters}").`);
+  }
+  const kubeconfigPath = resolve(options.kubeconfig);
+  const fleet = await startFleet({ clusters: count, kubeconfigPath });
+  process.stdout.write(`kube-sim: ${count} cluster(s) serving; kubeconfig written to ${kubeconfigPath}\n`);
+  for (const c of fleet.clusters) process.stdout.write(`  context ${c.name}  ${c.url}\n`);
+  process.stdout.write(`try: kubectl --kubeconfig ${kubeconfigPath} --context ${fleet.clusters[0]?.name ?? 'cluster-1'} get ns\n`);
+  process.stdout.write('ready\n');
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await fleet.stop();
+  process.stdout.write('kube-sim: stopped\n');
+}

@@ -1,0 +1,60 @@
+/**
+ * Entry point: parse the command line, dispatch to a lazily loaded command, and turn errors into
+ * exit codes. This is the only top-level catch in the program.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+function buildProgram(): Command {
+  const program = new Command('kubecost-rotate')
+    .description('Rotate the cloud keys a Kubecost installation depends on, without downtime, across one cluster or a fleet.')
+    .version(version, '--version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const sandbox = program.command('sandbox').description('a simulated Kubecost fleet, for trying everything without a cluster');
+  sandbox
+    .command('up')
+    .description('serve simulated clusters in the foreground; prints "ready" when serving, stops on Ctrl-C')
+    .addOption(new Option('--layout <layout>', 'what to install in the clusters').choices(['none']).default('none'))
+    .addOption(new Option('--clusters <n>', 'number of clusters').default('3'))
+    .requiredOption('--kubeconfig <path>', 'where to write the kubeconfig (one context per cluster)')
+    .action(async (opts: { layout: string; clusters: string; kubeconfig: string }) => {
+      const { sandboxUp } = await import('./commands/sandbox-up.js');
+      await sandboxUp(opts);
+    });
+
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.Ok;
+  } catch (error: unknown) {
+    if (error instanceof CommanderError) {
+      // help and version exit through here with code 0; usage errors were already printed.
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    if (error instanceof ExitError) return error.code;
+    if (error instanceof ConfigError) {
+      process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      return ExitCode.Usage;
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`internal error (a bug in kubecost-rotate ${version}; please report it):\n${detail.replaceAll(process.cwd(), '<cwd>')}\n`);
+    return ExitCode.Internal;
+  }
+}
+
+// Run directly (tsx src/cli/main.ts ...) as well as through bin/.
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,9 @@
+/** kube-sim: a simulated Kubernetes fleet for tests and the sandbox. */
+export { startFleet, Fleet, DEFAULT_TIMING, DEFAULT_SYNC_DELAY_MS, type FleetOptions } from './fleet.js';
+export { SimCluster } from './cluster.js';
+export { SimClock } from './clock.js';
+export type { PodTiming, TimingRule, LogEntry } from './kubelet.js';
+export type { ContainerContext, ContainerProgram, ProgramBinding, HttpHandler, ProxyRequest, ProxyResponse } from './program.js';
+export type { DenyRule, FaultRule, ActiveFault, RequestFacts } from './access.js';
+export type { RecordedRequest } from './server.js';
+export type { KubeObject } from './types.js';
