@@ -85,9 +85,14 @@ export class Controllers {
         if (event.type !== 'DELETED') this.enqueue(event.def.kind, namespace, obj.metadata.name ?? '');
         if (event.def.kind === 'ReplicaSet') this.enqueueOwner(obj);
         break;
-      case 'Pod':
+      case 'Pod': {
         this.enqueueOwner(obj);
+        // A Deployment waits on its pods too (Recreate waits for old pods to be gone).
+        const owner = controllerOf(obj);
+        const rs = owner?.kind === 'ReplicaSet' ? this.api.store.peek(R.replicasets, namespace, owner.name) : undefined;
+        if (rs) this.enqueueOwner(rs);
         break;
+      }
       default:
         break;
     }

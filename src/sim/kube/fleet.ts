@@ -19,6 +19,8 @@ export interface FleetOptions {
   /** How long a Secret update takes to reach mounted volumes (a real kubelet: up to a minute or more). */
   readonly kubeletSyncDelayMs?: number;
   readonly clock?: SimClock;
+  /** How many store events each cluster keeps for watches that start from a resourceVersion. */
+  readonly historyLimit?: number;
   /** How many clusters start at once. */
   readonly startConcurrency?: number;
 }
@@ -66,7 +68,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   try {
     for (let i = 0; i < names.length; i += concurrency) {
       const batch = names.slice(i, i + concurrency);
-      clusters.push(...(await Promise.all(batch.map((name) => SimCluster.start({ name, clock, timing, kubeletSyncDelayMs: options.kubeletSyncDelayMs ?? DEFAULT_SYNC_DELAY_MS })))));
+      clusters.push(...(await Promise.all(batch.map((name) => SimCluster.start({ name, clock, timing, kubeletSyncDelayMs: options.kubeletSyncDelayMs ?? DEFAULT_SYNC_DELAY_MS, ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}) })))));
     }
   } catch (error: unknown) {
     await Promise.all(clusters.map((c) => c.stop()));

@@ -7,3 +7,4 @@ export type { ContainerContext, ContainerProgram, ProgramBinding, HttpHandler, P
 export type { DenyRule, FaultRule, ActiveFault, RequestFacts } from './access.js';
 export type { RecordedRequest } from './server.js';
 export type { KubeObject } from './types.js';
+export { R as SIM_RESOURCES } from './objects.js';

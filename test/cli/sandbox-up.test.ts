@@ -1,0 +1,103 @@
+/**
+ * The command line: help, version, and `sandbox up` serving a fleet that real clients can use.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const cli = ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts')];
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kubecost-rotate-cli-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (error: unknown) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('kubecost-rotate', () => {
+  it('prints help naming the sandbox command, and exits 0', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: kubecost-rotate');
+    expect(stdout).toContain('sandbox');
+  });
+
+  it('prints the package version', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+
+  it('runs from the installed binary once built', async () => {
+    // `npm ci` builds dist/ through the prepare script; the launcher must find it.
+    expect(existsSync(join(root, 'dist', 'cli', 'main.js')), 'dist/ is missing: run `npm run build` (npm ci does it)').toBe(true);
+    const { stdout } = await run(process.execPath, [join(root, 'bin', 'kubecost-rotate.js'), '--version']);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('exits 2 with a clear message on bad usage', async () => {
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const bad = await runCli(['sandbox', 'up', '--clusters', 'many', '--kubeconfig', join(dir, 'x')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--clusters must be a whole number from 1 to 500 (got "many")');
+  });
+});
+
+describe('sandbox up', () => {
+  it('serves N clusters, prints ready, writes a working kubeconfig, and stops cleanly on SIGTERM', async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    const child = spawn(process.execPath, [...cli, 'sandbox', 'up', '--layout', 'none', '--clusters', '3', '--kubeconfig', kubeconfig], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "ready" line within 20 s; stdout: ${stdout} stderr: ${stderr}`)), 20_000);
+        child.stdout.on('data', () => {
+          if (/^ready$/m.test(stdout)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      expect(kc.getContexts().map((c) => c.name)).toEqual(['cluster-1', 'cluster-2', 'cluster-3']);
+      for (const context of ['cluster-1', 'cluster-3']) {
+        const one = new k8s.KubeConfig();
+        one.loadFromFile(kubeconfig);
+        one.setCurrentContext(context);
+        const namespaces = await one.makeApiClient(k8s.CoreV1Api).listNamespace();
+        expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-public', 'kube-system']);
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('kube-sim: stopped');
+  });
+});
