@@ -2,7 +2,7 @@
  * The workload controllers: rollouts honour their strategy the way the real controllers do, so
  * that what our tool observes (and kubectl's rollout status rules) means the same as on a cluster.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIM_RESOURCES, startFleet, type Fleet, type SimCluster, type KubeObject } from '../../src/sim/kube/index.js';
 import { clientsFor, deployment, deploymentRolledOut, expectApiError, statefulSet, statefulSetRolledOut, strategicMergePatch, waitFor } from '../support/kube.js';
@@ -212,10 +212,9 @@ describe('StatefulSet controller', () => {
     expect(fresh.metadata?.name).toBe('ordered-1');
   });
 
-  it('is reported unchanged by rollout status rules when the update strategy is OnDelete', async () => {
-    const body = statefulSet({ name: 'ondelete', replicas: 1 }) as ReturnType<typeof statefulSet> & { spec: { updateStrategy?: unknown } };
-    body.spec.updateStrategy = { type: 'OnDelete' };
-    cluster.apply(body);
+  it('leaves pods alone on a template change when the update strategy is OnDelete', async () => {
+    const body = statefulSet({ name: 'ondelete', replicas: 1 });
+    cluster.apply({ ...body, spec: { ...body.spec, updateStrategy: { type: 'OnDelete' } } });
     await waitFor('ondelete ready', async () => (await api.apps.readNamespacedStatefulSet({ name: 'ondelete', namespace: 'default' })).status?.readyReplicas === 1);
     const pod = await api.core.readNamespacedPod({ name: 'ondelete-0', namespace: 'default' });
     await api.apps.patchNamespacedStatefulSet({ name: 'ondelete', namespace: 'default', body: restartPatch() }, strategicMergePatch);

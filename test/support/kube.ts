@@ -55,13 +55,15 @@ export async function expectApiError(promise: Promise<unknown>): Promise<ReturnT
 }
 
 /** Polls until `check` returns a truthy value, or fails with `what` after the timeout. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, intervalMs = 20): Promise<NonNullable<T>> {
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, intervalMs = 20): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
     } catch (error: unknown) {
       last = error;
     }
@@ -74,8 +76,8 @@ export interface WorkloadSpec {
   name: string;
   namespace?: string;
   replicas?: number;
-  containers?: Record<string, unknown>[];
-  volumes?: Record<string, unknown>[];
+  containers?: k8s.V1Container[];
+  volumes?: k8s.V1Volume[];
   strategy?: Record<string, unknown>;
   labels?: Record<string, string>;
 }
