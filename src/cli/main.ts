@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
 
 const require = createRequire(import.meta.url);
+/** Layout names, listed here so --help does not load the simulator. */
+const SANDBOX_LAYOUTS = ['v1-thanos', 'v2-single', 'v2-federated', 'v3-federated', 'mixed'] as const;
 const { version } = require('../../package.json') as { version: string };
 
 function buildProgram(): Command {
@@ -21,10 +23,10 @@ function buildProgram(): Command {
   sandbox
     .command('up')
     .description('serve simulated clusters in the foreground; prints "ready" when serving, stops on Ctrl-C')
-    .addOption(new Option('--layout <layout>', 'what to install in the clusters').choices(['none']).default('none'))
-    .addOption(new Option('--clusters <n>', 'number of clusters').default('3'))
+    .addOption(new Option('--layout <layout>', 'Kubecost installation to put in the clusters').choices(['none', ...SANDBOX_LAYOUTS]).default('none'))
+    .addOption(new Option('--clusters <n>', 'number of clusters (default: what the layout needs, or 3)'))
     .requiredOption('--kubeconfig <path>', 'where to write the kubeconfig (one context per cluster)')
-    .action(async (opts: { layout: string; clusters: string; kubeconfig: string }) => {
+    .action(async (opts: { layout: string; clusters?: string; kubeconfig: string }) => {
       const { sandboxUp } = await import('./commands/sandbox-up.js');
       await sandboxUp(opts);
     });

@@ -40,7 +40,13 @@ export const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.Patc
 export function statusOf(error: unknown): { code?: number; reason?: string; message?: string; kind?: string; details?: Record<string, unknown> } {
   if (!(error instanceof k8s.ApiException)) throw error;
   const body: unknown = error.body;
-  return typeof body === 'string' ? (JSON.parse(body) as ReturnType<typeof statusOf>) : (body as ReturnType<typeof statusOf>);
+  if (typeof body !== 'string') return (body ?? {}) as ReturnType<typeof statusOf>;
+  try {
+    return JSON.parse(body) as ReturnType<typeof statusOf>;
+  } catch {
+    // Not a Status: a proxied program's own answer.
+    return { message: body };
+  }
 }
 
 /** Awaits a promise that must fail with an ApiException, and returns its Status body. */

@@ -1,26 +1,36 @@
 /**
- * `sandbox up`: serve a simulated fleet in the foreground until SIGINT/SIGTERM. Prints `ready`
- * once every cluster serves and the kubeconfig is written, so scripts can wait for that line.
+ * `sandbox up`: serve a simulated fleet in the foreground until SIGINT/SIGTERM, optionally with a
+ * Kubecost layout installed. Prints `ready` once every cluster serves and the kubeconfig is
+ * written, so scripts can wait for that line.
  */
 import { resolve } from 'node:path';
 import { startFleet } from '../../sim/kube/index.js';
+import { installLayout, LAYOUT_CLUSTERS, type LayoutName } from '../../sim/kubecost/index.js';
 import { ConfigError } from '../../shared/errors.js';
 
 export interface SandboxUpOptions {
   layout: string;
-  clusters: string;
+  clusters?: string;
   kubeconfig: string;
 }
 
 export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
-  const count = Number(options.clusters);
+  const layout = options.layout === 'none' ? undefined : (options.layout as LayoutName);
+  const minimum = layout ? LAYOUT_CLUSTERS[layout] : 1;
+  const count = options.clusters === undefined ? (layout ? minimum : 3) : Number(options.clusters);
   if (!Number.isInteger(count) || count < 1 || count > 500) {
-    throw new ConfigError(`--clusters must be a whole number from 1 to 500 (got "${options.clusters}").`);
+    throw new ConfigError(`--clusters must be a whole number from 1 to 500 (got "${options.clusters ?? ''}").`);
   }
+  if (count < minimum) throw new ConfigError(`--layout ${options.layout} needs at least ${minimum} clusters (got --clusters ${count}).`, `Run with --clusters ${minimum}, or leave --clusters out.`);
   const kubeconfigPath = resolve(options.kubeconfig);
   const fleet = await startFleet({ clusters: count, kubeconfigPath });
+  const installed = layout ? installLayout(fleet, layout) : undefined;
   process.stdout.write(`kube-sim: ${count} cluster(s) serving; kubeconfig written to ${kubeconfigPath}\n`);
-  for (const c of fleet.clusters) process.stdout.write(`  context ${c.name}  ${c.url}\n`);
+  for (const c of fleet.clusters) {
+    const here = installed?.installations.filter((i) => i.cluster === c.name) ?? [];
+    const what = here.map((i) => `Kubecost ${i.chart} ${i.role} (release ${i.release} in ${i.namespace})`).join('; ');
+    process.stdout.write(`  context ${c.name}  ${c.url}${what ? `  ${what}` : ''}\n`);
+  }
   process.stdout.write(`try: kubectl --kubeconfig ${kubeconfigPath} --context ${fleet.clusters[0]?.name ?? 'cluster-1'} get ns\n`);
   process.stdout.write('ready\n');
   await new Promise<void>((done) => {

@@ -14,6 +14,7 @@ export const R = {
   namespaces: mustResource('Namespace'),
   secrets: mustResource('Secret'),
   configmaps: mustResource('ConfigMap'),
+  serviceaccounts: mustResource('ServiceAccount'),
   pods: mustResource('Pod'),
   services: mustResource('Service'),
   events: mustResource('Event'),

@@ -25,6 +25,7 @@ const objectVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'pat
 export const RESOURCES: readonly ResourceDef[] = [
   { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'], hasSpecAndStatus: false, fieldLabels: ['status.phase'] },
   { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, hasSpecAndStatus: false, fieldLabels: ['type'] },
+  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], hasSpecAndStatus: false },
   { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], hasSpecAndStatus: false },
   {
     group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'],

@@ -18,6 +18,7 @@ import { ApiError, errors, reasonForCode } from './status.js';
 import type { StoreEvent } from './store.js';
 import { toTable, wantsTable } from './table.js';
 import { isRecord, type KubeObject } from './types.js';
+import { decodeProtobufObject, PROTOBUF, PROTOBUF_KINDS } from './protobuf.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -224,7 +225,10 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (doc) return send(res, 200, doc);
   }
   if (path === '/openapi/v2') {
-    if ((req.headers.accept ?? '').includes('protobuf')) return send(res, 200, openApiV2Protobuf(), 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+    // The real server hands the protobuf document to http.ServeContent, which labels it
+    // application/octet-stream: the negotiated type (with its '@') is not a valid media type, and
+    // client-go's mime.ParseMediaType rejects it (kubectl 1.20: "mime: unexpected content after media subtype").
+    if ((req.headers.accept ?? '').includes('protobuf')) return send(res, 200, openApiV2Protobuf(), 'application/octet-stream');
     return send(res, 200, openApiV2Json());
   }
   if (path === '/api' || path === '/api/') {
@@ -266,8 +270,9 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
 
   const jsonBody = () => {
     const type = contentType.split(';')[0]?.trim() ?? '';
+    if (type === PROTOBUF && PROTOBUF_KINDS.has(def.kind)) return decodeProtobufObject(def, bodyBytes);
     if (method !== 'PATCH' && type !== '' && type !== 'application/json' && type !== '*/*')
-      throw errors.unsupportedMediaType(type, ['application/json']);
+      throw errors.unsupportedMediaType(type, ['application/json', ...(PROTOBUF_KINDS.has(def.kind) ? [PROTOBUF] : [])]);
     return parseJson(bodyBytes);
   };
 
@@ -433,7 +438,9 @@ async function serveProxy(deps: ServerDeps, req: IncomingMessage, res: ServerRes
   if (!handler) {
     throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${podName}:${targetPort}: connect: connection refused`);
   }
-  const path = `/${r.tail.map(encodeURIComponent).join('/')}${r.trailingSlash && r.tail.length > 0 ? '/' : ''}`;
+  // The API server routes on the decoded path (Go's URL.Path), so an escaped '/' in the proxied
+  // part (client-node sends `path` as one encodeURIComponent'd segment) is a '/' for the target.
+  const path = `/${r.tail.join('/')}${r.trailingSlash && r.tail.length > 0 ? '/' : ''}`;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'authorization') headers[k] = v;
   let response: ProxyResponse;

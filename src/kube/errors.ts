@@ -1,0 +1,81 @@
+/**
+ * KubeError: one failed call to a cluster, with what was asked and what the server (or the
+ * network) answered. Messages name the cluster and the object; they never carry object data.
+ */
+import { ApiException } from '@kubernetes/client-node';
+
+export interface KubeCall {
+  readonly cluster: string;
+  readonly verb: string;
+  readonly resource: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+/** Why a call failed, in the API server's words where there is one. */
+export type KubeFailure = 'Unreachable' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'Conflict' | 'Invalid' | 'TooManyRequests' | 'ServerError' | 'Other';
+
+export class KubeError extends Error {
+  override readonly name = 'KubeError';
+  constructor(
+    readonly call: KubeCall,
+    readonly failure: KubeFailure,
+    /** HTTP status, or undefined when no answer came. */
+    readonly code: number | undefined,
+    /** The server's Status message (or the network error), already safe to print. */
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${describeCall(call)}: ${detail}`, options);
+  }
+
+  /** Worth retrying: no answer, throttled, or a server error. */
+  get retryable(): boolean {
+    return this.failure === 'Unreachable' || this.failure === 'TooManyRequests' || this.failure === 'ServerError';
+  }
+}
+
+export function describeCall(call: KubeCall): string {
+  const target = call.name ? `${call.resource}/${call.name}` : call.resource;
+  return `cluster ${call.cluster}: ${call.verb} ${target}${call.namespace ? ` in namespace ${call.namespace}` : ''}`;
+}
+
+function failureOf(code: number): KubeFailure {
+  if (code === 401) return 'Unauthorized';
+  if (code === 403) return 'Forbidden';
+  if (code === 404) return 'NotFound';
+  if (code === 409) return 'Conflict';
+  if (code === 422) return 'Invalid';
+  if (code === 429) return 'TooManyRequests';
+  if (code >= 500) return 'ServerError';
+  return 'Other';
+}
+
+function statusMessage(body: unknown): string | undefined {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof (parsed as { message: unknown }).message === 'string') {
+    return (parsed as { message: string }).message;
+  }
+  return undefined;
+}
+
+/** Turns whatever a client-node call threw into a KubeError for `call`. */
+export function toKubeError(call: KubeCall, error: unknown): KubeError {
+  if (error instanceof KubeError) return error;
+  if (error instanceof ApiException) {
+    const code = error.code;
+    const fallback = code === 401 ? 'the credentials in the kubeconfig were refused (401 Unauthorized)' : `HTTP ${code}`;
+    return new KubeError(call, failureOf(code), code, statusMessage(error.body) ?? fallback, { cause: error });
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  // Network failures: keep the reason (ECONNREFUSED, certificate errors, resets), not the stack.
+  const reason = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|certificate|self-signed|timed? ?out/i.exec(text)?.[0];
+  return new KubeError(call, 'Unreachable', undefined, `no answer from the API server (${reason ?? text.split('\n')[0] ?? 'unknown error'})`, { cause: error });
+}

@@ -1,0 +1,93 @@
+/**
+ * Loading a kubeconfig and choosing the clusters (contexts) a command works on, with kubectl's
+ * rules: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; --context repeatable; --all-contexts.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { ConfigError } from '../shared/errors.js';
+
+export interface ContextSelection {
+  readonly kubeconfig?: string;
+  readonly contexts?: readonly string[];
+  readonly allContexts?: boolean;
+}
+
+/** One cluster to talk to: a KubeConfig pinned to one context (client-node reads credentials from the current context on every request). */
+export interface ClusterTarget {
+  readonly name: string;
+  readonly config: KubeConfig;
+  /** The context's default namespace, if it sets one. */
+  readonly namespace?: string;
+}
+
+function kubeconfigPaths(explicit: string | undefined): string[] {
+  if (explicit) return [explicit];
+  const fromEnv = process.env.KUBECONFIG;
+  if (fromEnv) return fromEnv.split(delimiter).filter(Boolean);
+  return [join(homedir(), '.kube', 'config')];
+}
+
+export function loadKubeConfig(explicit?: string): KubeConfig {
+  const paths = kubeconfigPaths(explicit);
+  const existing = paths.filter((p) => existsSync(p));
+  if (existing.length === 0) {
+    throw new ConfigError(`no kubeconfig found (looked at ${paths.join(', ')}).`, 'Pass --kubeconfig PATH, set KUBECONFIG, or try the simulated fleet: kubecost-rotate sandbox up --layout v2-federated --kubeconfig /tmp/kc.yaml');
+  }
+  const merged = new KubeConfig();
+  try {
+    // Several files merge as kubectl does: the first file to define a name wins.
+    const configs = existing.map((p) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(p);
+      return kc;
+    });
+    const first = configs[0] as KubeConfig;
+    merged.loadFromOptions({
+      clusters: uniqueBy(configs.flatMap((c) => c.getClusters()), (c) => c.name),
+      users: uniqueBy(configs.flatMap((c) => c.getUsers()), (u) => u.name),
+      contexts: uniqueBy(configs.flatMap((c) => c.getContexts()), (c) => c.name),
+      currentContext: first.getCurrentContext(),
+    });
+  } catch (error: unknown) {
+    throw new ConfigError(`the kubeconfig ${existing.join(', ')} could not be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  return merged;
+}
+
+function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The clusters selected by the flags: named contexts, all of them, or the current one. */
+export function selectClusters(selection: ContextSelection): ClusterTarget[] {
+  const kc = loadKubeConfig(selection.kubeconfig);
+  const available = kc.getContexts().map((c) => c.name);
+  let names: string[];
+  if (selection.allContexts) names = available;
+  else if (selection.contexts && selection.contexts.length > 0) {
+    const unknown = selection.contexts.filter((c) => !available.includes(c));
+    if (unknown.length > 0) throw new ConfigError(`context ${unknown.map((u) => `"${u}"`).join(', ')} not found in the kubeconfig (it has: ${available.join(', ') || 'none'}).`);
+    names = [...new Set(selection.contexts)];
+  } else {
+    const current = kc.getCurrentContext();
+    if (!current || !available.includes(current)) throw new ConfigError('the kubeconfig has no current context.', 'Pass --context NAME or --all-contexts.');
+    names = [current];
+  }
+  if (names.length === 0) throw new ConfigError('the kubeconfig has no contexts.');
+  const exported = kc.exportConfig();
+  return names.map((name) => {
+    const config = new KubeConfig();
+    config.loadFromString(exported);
+    config.setCurrentContext(name);
+    const namespace = config.getContextObject(name)?.namespace;
+    return { name, config, ...(namespace ? { namespace } : {}) };
+  });
+}
