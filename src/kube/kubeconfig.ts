@@ -3,7 +3,9 @@
  * rules: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; --context repeatable; --all-contexts.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
@@ -84,10 +86,45 @@ export function selectClusters(selection: ContextSelection): ClusterTarget[] {
   if (names.length === 0) throw new ConfigError('the kubeconfig has no contexts.');
   const exported = kc.exportConfig();
   return names.map((name) => {
-    const config = new KubeConfig();
+    const config = withKeepAlive(new KubeConfig());
     config.loadFromString(exported);
     config.setCurrentContext(name);
     const namespace = config.getContextObject(name)?.namespace;
     return { name, config, ...(namespace ? { namespace } : {}) };
   });
+}
+
+type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => Agent;
+
+const pools = new WeakMap<KubeConfig, Map<string, Agent>>();
+
+/** Closes the idle connections of a KubeConfig made by withKeepAlive (idle sockets never hold the process open anyway). */
+export function releaseConnections(config: KubeConfig): void {
+  for (const agent of pools.get(config)?.values() ?? []) agent.destroy();
+  pools.get(config)?.clear();
+}
+
+/**
+ * Makes a KubeConfig reuse its connections. client-node 1.4 builds a new https.Agent for every
+ * request (kubernetes-client/javascript#2893), so each call pays a TLS handshake; against a fleet
+ * that is most of the CPU. This keeps one keep-alive agent per distinct set of TLS options, built by
+ * client-node's own factory (proxies, client certificates and CA handling stay as they are).
+ */
+export function withKeepAlive(config: KubeConfig): KubeConfig {
+  const target = config as unknown as { createAgent: AgentFactory };
+  const original = target.createAgent.bind(config);
+  const agents = new Map<string, Agent>();
+  pools.set(config, agents);
+  target.createAgent = (cluster, options) => {
+    const key = createHash('sha256')
+      .update(JSON.stringify([cluster, Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : String(v)])]))
+      .digest('hex');
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = original(cluster, { ...options, keepAlive: true, maxSockets: 16 });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
+  return config;
 }

@@ -21,6 +21,8 @@ export interface FleetOptions {
   readonly clock?: SimClock;
   /** How many store events each cluster keeps for watches that start from a resourceVersion. */
   readonly historyLimit?: number;
+  /** How many recent requests each cluster keeps for assertions (default 500). */
+  readonly requestLogLimit?: number;
   /** How many clusters start at once. */
   readonly startConcurrency?: number;
 }
@@ -68,7 +70,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   try {
     for (let i = 0; i < names.length; i += concurrency) {
       const batch = names.slice(i, i + concurrency);
-      clusters.push(...(await Promise.all(batch.map((name) => SimCluster.start({ name, clock, timing, kubeletSyncDelayMs: options.kubeletSyncDelayMs ?? DEFAULT_SYNC_DELAY_MS, ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}) })))));
+      clusters.push(...(await Promise.all(batch.map((name) => SimCluster.start({ name, clock, timing, kubeletSyncDelayMs: options.kubeletSyncDelayMs ?? DEFAULT_SYNC_DELAY_MS, ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}), requestLogLimit: options.requestLogLimit ?? 500 })))));
     }
   } catch (error: unknown) {
     await Promise.all(clusters.map((c) => c.stop()));

@@ -194,7 +194,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const parsedBody = !isProxy && bodyBytes.length > 0 ? safeJson(bodyBytes) : undefined;
   const record: RecordedRequest = { at: deps.clock.now(), method, path, query: url.search, user, facts, contentType, body: parsedBody };
   deps.requests.push(record);
-  if (deps.requests.length > deps.requestLogLimit) deps.requests.splice(0, deps.requests.length - deps.requestLogLimit);
+  // Trim in batches so a busy cluster does not shift the whole log on every request.
+  if (deps.requests.length > deps.requestLogLimit * 1.25) deps.requests.splice(0, deps.requests.length - deps.requestLogLimit);
   res.on('finish', () => {
     record.status = res.statusCode;
   });
@@ -278,7 +279,9 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
 
   switch (facts.verb) {
     case 'get': {
-      const obj = api.get(def, namespace, name ?? '');
+      // Stored objects are never mutated in place, so a read can serialize the stored object directly.
+      const obj = api.store.peek(def, namespace, name ?? '');
+      if (!obj) throw errors.notFound(def.group, def.plural, name ?? '');
       if (wantsTable(req.headers.accept)) return send(res, 200, toTable(def, [obj], obj.metadata.resourceVersion ?? '', deps.clock.now()));
       return send(res, 200, obj);
     }
