@@ -5,11 +5,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
+import { withClusterOptions, type GlobalOptions } from './options.js';
 
 const require = createRequire(import.meta.url);
 /** Layout names, listed here so --help does not load the simulator. */
 const SANDBOX_LAYOUTS = ['v1-thanos', 'v2-single', 'v2-federated', 'v3-federated', 'mixed'] as const;
 const { version } = require('../../package.json') as { version: string };
+
+/** Set by a command that finishes with something other than success (for example partial discovery). */
+let exitCode: number = ExitCode.Ok;
 
 function buildProgram(): Command {
   const program = new Command('kubecost-rotate')
@@ -18,6 +22,12 @@ function buildProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+
+  withClusterOptions(program.command('discover').description('find Kubecost installations, every Secret site holding a cloud key, and the workloads that read it'))
+    .action(async (_opts: unknown, command: Command) => {
+      const { discoverCommand } = await import('./commands/discover.js');
+      exitCode = await discoverCommand(command.opts<GlobalOptions>());
+    });
 
   const sandbox = program.command('sandbox').description('a simulated Kubecost fleet, for trying everything without a cluster');
   sandbox
@@ -37,9 +47,10 @@ function buildProgram(): Command {
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  exitCode = ExitCode.Ok;
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return ExitCode.Ok;
+    return exitCode;
   } catch (error: unknown) {
     if (error instanceof CommanderError) {
       // help and version exit through here with code 0; usage errors were already printed.

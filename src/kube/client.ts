@@ -5,7 +5,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { ClusterTarget } from './kubeconfig.js';
-import { toKubeError, type KubeCall } from './errors.js';
+import { CallTimeout, toKubeError, type KubeCall } from './errors.js';
 
 export interface KubeClientOptions {
   /** How long one call may take before it counts as unreachable. Default 15 s. */
@@ -35,7 +35,7 @@ export class KubeClient {
       let timer: NodeJS.Timeout | undefined;
       try {
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${Math.round(this.timeoutMs / 1000)} s`)), this.timeoutMs);
+          timer = setTimeout(() => reject(new CallTimeout(this.timeoutMs)), this.timeoutMs);
         });
         return await Promise.race([fn(), timeout]);
       } catch (error: unknown) {

@@ -13,7 +13,7 @@ export interface KubeCall {
 }
 
 /** Why a call failed, in the API server's words where there is one. */
-export type KubeFailure = 'Unreachable' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'Conflict' | 'Invalid' | 'TooManyRequests' | 'ServerError' | 'Other';
+export type KubeFailure = 'Unreachable' | 'Timeout' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'Conflict' | 'Invalid' | 'TooManyRequests' | 'ServerError' | 'Other';
 
 export class KubeError extends Error {
   override readonly name = 'KubeError';
@@ -32,6 +32,14 @@ export class KubeError extends Error {
   /** Worth retrying: no answer, throttled, or a server error. */
   get retryable(): boolean {
     return this.failure === 'Unreachable' || this.failure === 'TooManyRequests' || this.failure === 'ServerError';
+  }
+}
+
+/** Thrown by KubeClient when a call takes longer than its timeout. */
+export class CallTimeout extends Error {
+  override readonly name = 'CallTimeout';
+  constructor(readonly ms: number) {
+    super(`timed out after ${ms} ms`);
   }
 }
 
@@ -73,6 +81,10 @@ export function toKubeError(call: KubeCall, error: unknown): KubeError {
     const code = error.code;
     const fallback = code === 401 ? 'the credentials in the kubeconfig were refused (401 Unauthorized)' : `HTTP ${code}`;
     return new KubeError(call, failureOf(code), code, statusMessage(error.body) ?? fallback, { cause: error });
+  }
+  if (error instanceof CallTimeout) {
+    // No answer in time: for a write, whether it was applied is unknown; the caller must read back.
+    return new KubeError(call, 'Timeout', undefined, `no answer from the API server within ${Math.round(error.ms / 1000)} s`, { cause: error });
   }
   const text = error instanceof Error ? error.message : String(error);
   // Network failures: keep the reason (ECONNREFUSED, certificate errors, resets), not the stack.

@@ -84,13 +84,16 @@ export function selectClusters(selection: ContextSelection): ClusterTarget[] {
     names = [current];
   }
   if (names.length === 0) throw new ConfigError('the kubeconfig has no contexts.');
-  const exported = kc.exportConfig();
   return names.map((name) => {
+    // Each target holds only its own cluster, user and context: a fleet's kubeconfig copied
+    // into every target would cost memory quadratic in the number of clusters.
+    const context = kc.getContextObject(name);
+    const cluster = context ? kc.getCluster(context.cluster) : null;
+    const user = context?.user ? kc.getUser(context.user) : null;
+    if (!context || !cluster) throw new ConfigError(`context "${name}" in the kubeconfig names cluster "${context?.cluster ?? ''}", which the kubeconfig does not define.`);
     const config = withKeepAlive(new KubeConfig());
-    config.loadFromString(exported);
-    config.setCurrentContext(name);
-    const namespace = config.getContextObject(name)?.namespace;
-    return { name, config, ...(namespace ? { namespace } : {}) };
+    config.loadFromOptions({ clusters: [cluster], users: user ? [user] : [], contexts: [context], currentContext: name });
+    return { name, config, ...(context.namespace ? { namespace: context.namespace } : {}) };
   });
 }
 

@@ -16,7 +16,8 @@ export interface RequestFacts {
 export interface Selector {
   verb?: string | readonly string[];
   resource?: string | readonly string[];
-  namespace?: string;
+  /** A namespace; null selects only cluster-scoped requests (such as a list across all namespaces); undefined selects any. */
+  namespace?: string | null;
   name?: string;
 }
 
@@ -55,7 +56,7 @@ export function selects(selector: Selector, facts: RequestFacts): boolean {
   return (
     oneOf(selector.verb, facts.verb) &&
     oneOf(selector.resource, facts.resource) &&
-    (selector.namespace === undefined || selector.namespace === facts.namespace) &&
+    (selector.namespace === undefined || (selector.namespace === null ? facts.namespace === undefined : selector.namespace === facts.namespace)) &&
     (selector.name === undefined || selector.name === facts.name)
   );
 }
