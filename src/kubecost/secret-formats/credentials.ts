@@ -3,7 +3,7 @@
  */
 import { ConfigError } from '../../shared/errors.js';
 import { describeJsonKind, JsonSyntaxError, parseJsonSource, type JsonObject } from './json-source.js';
-import { SecretValue } from './secret-value.js';
+import { SecretValue } from '../../shared/secret-value.js';
 import type {
   AlibabaAccessKey,
   AwsAccessKey,

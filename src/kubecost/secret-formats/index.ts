@@ -20,7 +20,7 @@ import { isMap, parseDocument } from 'yaml';
 
 export { SecretFormatError, describePlace, inspectCommand } from './errors.js';
 export type { SecretFormatErrorCode, SecretLocation } from './errors.js';
-export { SecretValue } from './secret-value.js';
+export { SecretValue } from '../../shared/secret-value.js';
 export {
   alibabaAccessKey,
   awsAccessKey,

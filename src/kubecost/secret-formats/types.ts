@@ -3,7 +3,7 @@
  * them inside one Secret data value.
  */
 import type { SecretLocation } from './errors.js';
-import type { SecretValue } from './secret-value.js';
+import type { SecretValue } from '../../shared/secret-value.js';
 
 /** A cloud whose keys Kubecost keeps in Secrets. */
 export type Provider = 'aws' | 'gcp' | 'azure' | 'alibaba';

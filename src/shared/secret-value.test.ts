@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { fingerprint, FINGERPRINT_HEX_LENGTH } from '../../shared/fingerprint.js';
+import { fingerprint, FINGERPRINT_HEX_LENGTH } from './fingerprint.js';
 import { SecretValue } from './secret-value.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';

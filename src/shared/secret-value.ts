@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
-import { fingerprint } from '../../shared/fingerprint.js';
+import { fingerprint } from './fingerprint.js';
 
 /**
  * Holds one secret string. `toString()`, `toJSON()`, template literals and `util.inspect` (so
