@@ -29,6 +29,49 @@ function buildProgram(): Command {
       exitCode = await discoverCommand(command.opts<GlobalOptions>());
     });
 
+  const rotationOptions = (command: Command) =>
+    withClusterOptions(command)
+      .option('--verify-window <duration>', 'how long to watch the restarted workloads for auth failures (default 60s)')
+      .option('--rollout-timeout <duration>', 'how long one workload may take to roll out (default 10m)')
+      .option('--max-parallel-clusters <n>', 'clusters written and restarted at once (default 8)');
+
+  rotationOptions(program.command('plan').description('print the ordered change set of one rotation; writes nothing'))
+    .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
+    .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
+    .option('--new-key-stdin', 'read the new key from standard input')
+    .action(async (_opts: unknown, command: Command) => {
+      const { planCommand } = await import('./commands/rotation.js');
+      exitCode = await planCommand(command.opts());
+    });
+
+  rotationOptions(program.command('rotate').description('rotate one credential everywhere it lives, with restarts, verification and rollback'))
+    .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
+    .option('--new-key-file <file>', 'the new key: AWS {"accessKeyId","secretAccessKey"}, a GCP service-account key file, Azure {"accountName","accountKey"}')
+    .option('--new-key-stdin', 'read the new key from standard input')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (_opts: unknown, command: Command) => {
+      const { rotateCommand } = await import('./commands/rotation.js');
+      exitCode = await rotateCommand(command.opts());
+    });
+
+  withClusterOptions(program.command('resume').description('finish a rotation that stopped (crash, unreachable cluster) from its journal').argument('<id>', 'rotation id'))
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { resumeCommand } = await import('./commands/rotation.js');
+      exitCode = await resumeCommand(id, command.opts());
+    });
+
+  withClusterOptions(program.command('rollback').description('restore the exact previous Secret data of a rotation and restart its readers').argument('<id>', 'rotation id'))
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { rollbackCommand } = await import('./commands/rotation.js');
+      exitCode = await rollbackCommand(id, command.opts());
+    });
+
+  withClusterOptions(program.command('history').description('list rotations and their phases (journals on the selected clusters; default all contexts)'))
+    .action(async (_opts: unknown, command: Command) => {
+      const { historyCommand } = await import('./commands/rotation.js');
+      exitCode = await historyCommand(command.opts());
+    });
+
   const sandbox = program.command('sandbox').description('a simulated Kubecost fleet, for trying everything without a cluster');
   sandbox
     .command('up')

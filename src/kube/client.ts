@@ -71,4 +71,81 @@ export class KubeClient {
   async readSecret(namespace: string, name: string): Promise<k8s.V1Secret> {
     return this.call({ verb: 'get', resource: 'secrets', namespace, name }, () => this.core.readNamespacedSecret({ name, namespace }), this.readAttempts);
   }
+
+  /** Replaces a Secret. The body must carry the resourceVersion it was read at: a stale one fails with Conflict. */
+  async replaceSecret(secret: k8s.V1Secret): Promise<k8s.V1Secret> {
+    const namespace = secret.metadata?.namespace ?? '';
+    const name = secret.metadata?.name ?? '';
+    if (!secret.metadata?.resourceVersion) throw new Error(`refusing to write Secret ${namespace}/${name} without the resourceVersion it was read at`);
+    return this.call({ verb: 'update', resource: 'secrets', namespace, name }, () => this.core.replaceNamespacedSecret({ name, namespace, body: secret }));
+  }
+
+  async createSecret(secret: k8s.V1Secret): Promise<k8s.V1Secret> {
+    const namespace = secret.metadata?.namespace ?? '';
+    return this.call({ verb: 'create', resource: 'secrets', namespace, name: secret.metadata?.name ?? '' }, () => this.core.createNamespacedSecret({ namespace, body: secret }));
+  }
+
+  async deleteSecret(namespace: string, name: string, resourceVersion?: string): Promise<void> {
+    await this.call({ verb: 'delete', resource: 'secrets', namespace, name }, () =>
+      this.core.deleteNamespacedSecret({ name, namespace, ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}) }),
+    );
+  }
+
+  async listSecretsByLabel(labelSelector: string, namespace?: string): Promise<k8s.V1Secret[]> {
+    const list = await this.call({ verb: 'list', resource: 'secrets', ...(namespace ? { namespace } : {}) }, () => (namespace ? this.core.listNamespacedSecret({ namespace, labelSelector }) : this.core.listSecretForAllNamespaces({ labelSelector })), this.readAttempts);
+    return list.items;
+  }
+
+  async readWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
+    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+    return this.call({ verb: 'get', resource, namespace, name }, () => (kind === 'Deployment' ? this.apps.readNamespacedDeployment({ name, namespace }) : this.apps.readNamespacedStatefulSet({ name, namespace })), this.readAttempts);
+  }
+
+  /** Strategic-merge-patches a workload's pod template annotations (what `kubectl rollout restart` does). */
+  async annotatePodTemplate(kind: WorkloadKind, namespace: string, name: string, annotations: Record<string, string>): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
+    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+    const body = { spec: { template: { metadata: { annotations } } } };
+    const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
+    return this.call({ verb: 'patch', resource, namespace, name }, () =>
+      kind === 'Deployment' ? this.apps.patchNamespacedDeployment({ name, namespace, body }, options) : this.apps.patchNamespacedStatefulSet({ name, namespace, body }, options),
+    );
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<k8s.V1Pod[]> {
+    const list = await this.call({ verb: 'list', resource: 'pods', namespace }, () => this.core.listNamespacedPod({ namespace, labelSelector }), this.readAttempts);
+    return list.items;
+  }
+
+  /** A container's log lines since `sinceTime` (RFC 3339), with timestamps. */
+  async readPodLog(namespace: string, pod: string, container: string, sinceTime: string): Promise<string> {
+    // client-node 1.4's generated API has no sinceTime parameter; add it to the query.
+    const addSince: k8s.ConfigurationOptions = {
+      middleware: [
+        {
+          pre: (context) => {
+            const url = new URL(context.getUrl());
+            url.searchParams.set('sinceTime', sinceTime);
+            context.setUrl(url.toString());
+            return new k8s.Observable(Promise.resolve(context));
+          },
+          post: (context) => new k8s.Observable(Promise.resolve(context)),
+        },
+      ],
+      middlewareMergeStrategy: 'append',
+    };
+    return this.call({ verb: 'get', resource: 'pods/log', namespace, name: pod }, () => this.core.readNamespacedPodLog({ name: pod, namespace, container, timestamps: true }, addSince), this.readAttempts);
+  }
+
+  /** GET through the API server's service proxy; resolves with the parsed JSON body (or text). */
+  async getThroughServiceProxy(namespace: string, service: string, port: number | string, path: string): Promise<unknown> {
+    return this.call({ verb: 'get', resource: 'services/proxy', namespace, name: `${service}:${port}` }, () =>
+      this.core.connectGetNamespacedServiceProxyWithPath({ name: `${service}:${port}`, namespace, path: path.replace(/^\/+/, '') }),
+    );
+  }
+
+  async createEvent(namespace: string, event: k8s.CoreV1Event): Promise<void> {
+    await this.call({ verb: 'create', resource: 'events', namespace }, () => this.core.createNamespacedEvent({ namespace, body: event }));
+  }
 }
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet';

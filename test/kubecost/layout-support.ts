@@ -16,10 +16,11 @@ export interface LayoutWorld {
   stop(): Promise<void>;
 }
 
-export async function startLayout(name: LayoutName, clusters = LAYOUT_CLUSTERS[name]): Promise<LayoutWorld> {
+export async function startLayout(name: LayoutName, clusters = LAYOUT_CLUSTERS[name], beforeInstall?: (fleet: Fleet) => void): Promise<LayoutWorld> {
   const dir = await mkdtemp(join(tmpdir(), `kubecost-rotate-${name}-`));
   const kubeconfig = join(dir, 'kubeconfig');
   const fleet = await startFleet({ clusters, kubeconfigPath: kubeconfig });
+  beforeInstall?.(fleet);
   const layout = installLayout(fleet, name);
   return {
     fleet,

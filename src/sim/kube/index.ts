@@ -2,7 +2,7 @@
 export { startFleet, Fleet, DEFAULT_TIMING, DEFAULT_SYNC_DELAY_MS, type FleetOptions } from './fleet.js';
 export { SimCluster } from './cluster.js';
 export { SimClock } from './clock.js';
-export type { PodTiming, TimingRule, LogEntry } from './kubelet.js';
+export type { PodTiming, TimingRule, LogEntry, TappedLog } from './kubelet.js';
 export type { ContainerContext, ContainerProgram, ProgramBinding, HttpHandler, ProxyRequest, ProxyResponse } from './program.js';
 export type { DenyRule, FaultRule, ActiveFault, RequestFacts } from './access.js';
 export type { RecordedRequest } from './server.js';

@@ -36,6 +36,13 @@ export interface LogEntry {
   readonly line: string;
 }
 
+/** A log line as a tap sees it: with the pod and container it came from (kept after the pod is gone). */
+export interface TappedLog extends LogEntry {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+}
+
 type ContainerState =
   | { kind: 'waiting'; reason: string; message?: string }
   | { kind: 'running'; startedAt: number }
@@ -95,6 +102,7 @@ export class Kubelet {
   private stopped = false;
   private nextIp = 1;
   private readonly deferred: (() => void)[] = [];
+  private readonly logTaps = new Set<(entry: TappedLog) => void>();
 
   constructor(
     private readonly api: ClusterApi,
@@ -155,6 +163,12 @@ export class Kubelet {
 
   containerState(namespace: string, pod: string, container: string): ContainerState | undefined {
     return this.pods.get(`${namespace}/${pod}`)?.containers.get(container)?.state;
+  }
+
+  /** Receives every log line any container writes from now on (tests keep the logs of pods that are gone). */
+  tapLogs(listener: (entry: TappedLog) => void): () => void {
+    this.logTaps.add(listener);
+    return () => this.logTaps.delete(listener);
   }
 
   /** Subscribes to new log lines of a container; `null` means the container stopped. */
@@ -350,7 +364,7 @@ export class Kubelet {
   private crash(runtime: PodRuntime, container: ContainerRuntime, startedAt: number, error: unknown): void {
     if (container.state.kind !== 'running' || container.state.startedAt !== startedAt || runtime.terminating) return;
     const message = error instanceof Error ? error.message : String(error);
-    this.appendLog(container, `fatal: ${message}`);
+    this.appendLog(container, `fatal: ${message}`, runtime);
     this.stopContainer(container);
     const finishedAt = this.clock.now();
     const terminated = { kind: 'terminated' as const, exitCode: 1, reason: 'Error', startedAt, finishedAt };
@@ -420,7 +434,7 @@ export class Kubelet {
           if (repeat) tick();
           Promise.resolve()
             .then(fn)
-            .catch((error: unknown) => this.appendLog(container, `error: ${error instanceof Error ? error.message : String(error)}`));
+            .catch((error: unknown) => this.appendLog(container, `error: ${error instanceof Error ? error.message : String(error)}`, runtime));
         }, ms);
         container.timers.add(timer);
       };
@@ -437,7 +451,7 @@ export class Kubelet {
       readFile,
       listFiles,
       log: (line) => {
-        if (!signal.aborted) this.appendLog(container, line);
+        if (!signal.aborted) this.appendLog(container, line, runtime);
       },
       now: () => this.clock.date(),
       every: (ms, fn) => schedule(ms, fn, true),
@@ -457,11 +471,12 @@ export class Kubelet {
     };
   }
 
-  private appendLog(container: ContainerRuntime, line: string): void {
+  private appendLog(container: ContainerRuntime, line: string, runtime?: PodRuntime): void {
     for (const part of line.split('\n')) {
       const entry = { ms: this.clock.now(), line: part };
       container.logs.push(entry);
       for (const f of container.followers) f(entry);
+      if (runtime) for (const tap of this.logTaps) tap({ ...entry, namespace: runtime.namespace, pod: runtime.name, container: container.name });
     }
     if (container.logs.length > MAX_LOG_LINES) container.logs.splice(0, container.logs.length - MAX_LOG_LINES);
   }

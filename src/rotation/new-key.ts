@@ -1,0 +1,93 @@
+/**
+ * The new key a user brings (`--new-key-file` / `--new-key-stdin`), read and checked before
+ * anything is written: its shape, its provider, and that it belongs to the same principal as the
+ * key it replaces. Errors name the file and the field, never a value.
+ */
+import { createPrivateKey } from 'node:crypto';
+import {
+  alibabaAccessKey, awsAccessKey, azureStorageAccountKey, credentialFingerprint, credentialIdentity, gcpServiceAccountKey,
+  type Credential, type Provider,
+} from '../kubecost/secret-formats/index.js';
+import { ConfigError } from '../shared/errors.js';
+
+const AWS_KEY_ID = /^AKIA[A-Z2-7]{16}$/;
+const AWS_SECRET = /^[A-Za-z0-9/+=]{40}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(obj: Record<string, unknown>, ...names: string[]): string | undefined {
+  for (const n of names) if (typeof obj[n] === 'string') return obj[n];
+  return undefined;
+}
+
+/**
+ * Reads a key file. Accepted shapes:
+ * - AWS: `{"accessKeyId","secretAccessKey"}`, or `aws iam create-access-key` output `{"AccessKey":{"AccessKeyId","SecretAccessKey",...}}`;
+ * - GCP: the service-account JSON key file;
+ * - Azure: `{"accountName","accountKey"}`;
+ * - Alibaba: `{"accessKeyId","accessKeySecret"}`.
+ */
+export function parseNewKey(text: string, source: string): Credential {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${source} is not JSON.`, 'Pass a key file: {"accessKeyId","secretAccessKey"} for AWS, the service-account JSON for GCP, {"accountName","accountKey"} for Azure.');
+  }
+  if (!isRecord(doc)) throw new ConfigError(`${source} must hold a JSON object.`);
+  const inner = isRecord(doc.AccessKey) ? doc.AccessKey : doc;
+  if (doc.type === 'service_account') {
+    try {
+      const key = gcpServiceAccountKey(text);
+      createPrivateKey(key.privateKey.reveal());
+      return key;
+    } catch (error: unknown) {
+      if (error instanceof ConfigError) throw new ConfigError(`${source}: ${error.message}`, error.hint);
+      throw new ConfigError(`${source}: the private_key of the GCP key file is not a valid PEM private key.`);
+    }
+  }
+  const accountName = str(inner, 'accountName', 'storageAccount', 'account');
+  if (accountName !== undefined) {
+    const accountKey = str(inner, 'accountKey', 'key', 'value');
+    if (!accountKey) throw new ConfigError(`${source}: "accountKey" is missing.`);
+    const bytes = Buffer.from(accountKey, 'base64');
+    if (bytes.length !== 64 || bytes.toString('base64') !== accountKey) throw new ConfigError(`${source}: "accountKey" is not an Azure storage key (base64 of 64 bytes).`);
+    return azureStorageAccountKey(accountName, accountKey);
+  }
+  const alibabaSecret = str(inner, 'accessKeySecret', 'AccessKeySecret');
+  const keyId = str(inner, 'accessKeyId', 'AccessKeyId', 'aws_access_key_id');
+  if (alibabaSecret !== undefined) {
+    if (!keyId?.startsWith('LTAI')) throw new ConfigError(`${source}: "accessKeyId" is not an Alibaba AccessKey ID (LTAI...).`);
+    return alibabaAccessKey(keyId, alibabaSecret);
+  }
+  const secret = str(inner, 'secretAccessKey', 'SecretAccessKey', 'aws_secret_access_key');
+  if (keyId === undefined || secret === undefined) {
+    throw new ConfigError(`${source}: no key found.`, 'Expected {"accessKeyId","secretAccessKey"} (AWS), a service-account JSON key (GCP), {"accountName","accountKey"} (Azure) or {"accessKeyId","accessKeySecret"} (Alibaba).');
+  }
+  if (keyId.startsWith('ASIA')) throw new ConfigError(`${source}: ${keyId} is a temporary (STS) key; Kubecost needs a long-lived IAM user access key (AKIA...).`);
+  if (!AWS_KEY_ID.test(keyId)) throw new ConfigError(`${source}: "${keyId}" is not an AWS access key id (AKIA followed by 16 characters).`);
+  if (!AWS_SECRET.test(secret)) throw new ConfigError(`${source}: the secret access key of ${keyId} is not 40 characters of base64.`);
+  return awsAccessKey(keyId, secret);
+}
+
+/** What is known of the key being replaced (from discovery: no key material needed). */
+export interface CurrentKey {
+  readonly id: string;
+  readonly provider: Provider;
+  readonly principal?: string;
+  readonly fingerprint: string;
+}
+
+/** Checks that `next` can replace `current`: same provider and principal, a different key. */
+export function checkReplacement(current: CurrentKey, next: Credential, source: string): void {
+  const label = (p: Provider) => ({ aws: 'AWS', gcp: 'GCP', azure: 'Azure', alibaba: 'Alibaba' })[p];
+  if (current.provider !== next.provider) throw new ConfigError(`${source} holds a ${label(next.provider)} key, but the credential to rotate is a ${label(current.provider)} key.`);
+  const b = credentialIdentity(next);
+  if (b.id === current.id || credentialFingerprint(next) === current.fingerprint) throw new ConfigError(`${source} holds the key that is already in use (${credentialFingerprint(next)}); create a new key first.`);
+  if ((current.provider === 'gcp' || current.provider === 'azure') && current.principal !== b.principal) {
+    const what = current.provider === 'gcp' ? 'service account' : 'storage account';
+    throw new ConfigError(`${source} is a key of ${what} ${b.principal ?? '?'}, but the credential to rotate belongs to ${current.principal ?? '?'}.`, `Create the new key for the same ${what}, so it has the same permissions.`);
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Planning a rotation: which Secrets change, which workloads restart in which order, what is
+ * checked. Pure: it reads the inventory, the credential to rotate and the new key's identity,
+ * and returns a plan (no IO, no clock: the caller passes the time and the id).
+ */
+import type { ComponentRole } from '../kubecost/components.js';
+import type { Consumer, CredentialRecord, Installation, Inventory, SiteRecord, WorkloadKind } from '../kubecost/inventory.js';
+import { ConfigError } from '../shared/errors.js';
+
+/** What a site is for, which decides its restart and verification rules (DESIGN §3). */
+export type SiteKind = 'cloud-integration' | 'federated-etl' | 'thanos' | 'etl-backup' | 'legacy-key';
+
+export interface PlannedSite {
+  readonly id: string;
+  readonly kind: SiteKind;
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly secret: string;
+  readonly dataKey: string;
+  readonly path: string;
+  readonly format: SiteRecord['format'];
+  readonly consumers: readonly Consumer[];
+}
+
+/** One Secret to rewrite (all its sites of this credential at once, one write). */
+export interface PlannedWrite {
+  readonly step: string;
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly secret: string;
+  readonly sites: readonly string[];
+}
+
+/**
+ * Restart waves (DESIGN §3 fleet order): writers on every cluster first, then the readers on the
+ * primary, then workloads that are not Kubecost components.
+ */
+export type Wave = 1 | 2 | 3;
+
+export interface PlannedRestart {
+  readonly step: string;
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly kind: WorkloadKind;
+  readonly name: string;
+  readonly role: ComponentRole;
+  readonly wave: Wave;
+  /** The containers that read a rotated site (their logs are checked). */
+  readonly containers: readonly string[];
+  readonly because: readonly SiteKind[];
+}
+
+export interface PlannedStatusCheck {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly release: string;
+  /** Service and port serving the cloud-cost status, and the path on it. */
+  readonly service: string;
+  readonly port: number;
+  readonly path: string;
+}
+
+export interface RotationPlan {
+  readonly schemaVersion: 1;
+  readonly id: string;
+  readonly createdAt: string;
+  readonly credential: { readonly id: string; readonly provider: CredentialRecord['provider']; readonly fingerprint: string; readonly principal?: string; readonly keyId?: string };
+  readonly newKey: { readonly fingerprint: string; readonly keyId?: string };
+  /** Where the journal lives: the primary (or only) installation of the credential. */
+  readonly journal: { readonly cluster: string; readonly namespace: string; readonly secret: string };
+  readonly sites: readonly PlannedSite[];
+  readonly writes: readonly PlannedWrite[];
+  readonly restarts: readonly PlannedRestart[];
+  readonly statusChecks: readonly PlannedStatusCheck[];
+  readonly options: RotationOptions;
+  /** Things the user should know (ownership by Helm and the like), copied from discovery. */
+  readonly warnings: readonly string[];
+}
+
+export interface RotationOptions {
+  /** How long logs are watched after the restarts for auth failures. */
+  readonly verifyWindowMs: number;
+  /** How many clusters are written and restarted at once. */
+  readonly maxParallelClusters: number;
+  /** How long one workload may take to roll out. */
+  readonly rolloutTimeoutMs: number;
+  /** Roll back automatically when verification fails. */
+  readonly rollbackOnFailure: boolean;
+}
+
+export const DEFAULT_OPTIONS: RotationOptions = { verifyWindowMs: 60_000, maxParallelClusters: 8, rolloutTimeoutMs: 600_000, rollbackOnFailure: true };
+
+const WRITERS: ReadonlySet<ComponentRole> = new Set(['cost-analyzer', 'cloud-cost', 'prometheus-server']);
+const READERS: ReadonlySet<ComponentRole> = new Set(['aggregator', 'thanos-store', 'thanos-compact', 'thanos-bucket', 'thanos-query', 'thanos-query-frontend', 'diagnostics', 'etl-utils']);
+
+export function waveOf(role: ComponentRole): Wave {
+  if (WRITERS.has(role)) return 1;
+  if (READERS.has(role)) return 2;
+  return 3;
+}
+
+/** The kind of a site, from its data key and who reads it. */
+export function siteKindOf(site: Pick<SiteRecord, 'dataKey' | 'format' | 'consumers'>): SiteKind {
+  if (site.format.startsWith('cloud-integration')) return 'cloud-integration';
+  if (site.dataKey === 'federated-store.yaml') return 'federated-etl';
+  if (site.format.startsWith('objstore')) {
+    return site.consumers.some((c) => c.role.startsWith('thanos') || c.role === 'prometheus-server') ? 'thanos' : 'etl-backup';
+  }
+  return 'legacy-key';
+}
+
+/** Finds a credential by id, AWS key id or fingerprint (prefix of at least 6 characters). */
+export function findCredential(inventory: Inventory, selector: string): CredentialRecord {
+  const matches = inventory.credentials.filter(
+    (c) => c.id === selector || c.keyId === selector || c.fingerprint === selector || (selector.length >= 6 && (c.fingerprint.startsWith(selector) || c.id.startsWith(selector))),
+  );
+  if (matches.length === 1 && matches[0]) return matches[0];
+  const known = inventory.credentials.map((c) => `${c.id} (${c.fingerprint})`).join(', ') || 'none';
+  if (matches.length === 0) throw new ConfigError(`no credential matches "${selector}" in the selected clusters.`, `Run kubecost-rotate discover to list them. Known: ${known}`);
+  throw new ConfigError(`"${selector}" matches ${matches.length} credentials: ${matches.map((m) => m.id).join(', ')}.`, 'Give the full id or fingerprint.');
+}
+
+function journalHome(installations: readonly Installation[], sites: readonly PlannedSite[]): Installation | undefined {
+  const clusters = new Set(sites.map((s) => s.cluster));
+  const candidates = installations.filter((i) => clusters.has(i.cluster));
+  return candidates.find((i) => i.role === 'primary') ?? candidates.find((i) => i.role === 'single') ?? candidates[0];
+}
+
+function statusCheckFor(installation: Installation): PlannedStatusCheck {
+  const cloudCost = installation.components.find((c) => c.role === 'cloud-cost');
+  const costAnalyzer = installation.components.find((c) => c.role === 'cost-analyzer');
+  if (cloudCost) return { cluster: installation.cluster, namespace: installation.namespace, release: installation.release, service: cloudCost.name, port: 9005, path: '/cloudCost/status' };
+  return { cluster: installation.cluster, namespace: installation.namespace, release: installation.release, service: costAnalyzer?.name ?? `${installation.release}-cost-analyzer`, port: 9003, path: '/model/cloudCost/status' };
+}
+
+export interface PlanInput {
+  readonly inventory: Inventory;
+  readonly credential: CredentialRecord;
+  readonly newKey: { readonly fingerprint: string; readonly keyId?: string };
+  readonly id: string;
+  readonly now: Date;
+  readonly options?: Partial<RotationOptions>;
+}
+
+/** Builds the ordered change set of one rotation. Throws ConfigError when it cannot be done safely. */
+export function planRotation(input: PlanInput): RotationPlan {
+  const { inventory, credential } = input;
+  const problemsHere = inventory.problems.filter((p) => credential.clusters.includes(p.cluster));
+  if (problemsHere.length > 0) {
+    throw new ConfigError(
+      `discovery is incomplete on ${[...new Set(problemsHere.map((p) => p.cluster))].join(', ')}, where credential ${credential.id} lives: ${problemsHere[0]?.message ?? ''}`,
+      'Fix access to every cluster that holds the key (or leave it out with --context) before rotating: a site left behind would break when the old key is retired.',
+    );
+  }
+  const sites: PlannedSite[] = inventory.sites
+    .filter((s) => s.credential === credential.id)
+    .map((s) => ({ id: s.id, kind: siteKindOf(s), cluster: s.cluster, namespace: s.namespace, secret: s.secret, dataKey: s.dataKey, path: s.path, format: s.format, consumers: s.consumers }));
+  if (sites.length === 0) throw new ConfigError(`credential ${credential.id} has no site in the selected clusters.`);
+
+  const writes = new Map<string, PlannedWrite>();
+  for (const s of sites) {
+    const key = `${s.cluster}/${s.namespace}/${s.secret}`;
+    const existing = writes.get(key);
+    writes.set(key, { step: `write:${key}`, cluster: s.cluster, namespace: s.namespace, secret: s.secret, sites: [...(existing?.sites ?? []), s.id] });
+  }
+
+  // One restart per workload, whatever number of its Secrets changed.
+  const restarts = new Map<string, { cluster: string; namespace: string; kind: WorkloadKind; name: string; role: ComponentRole; containers: Set<string>; because: Set<SiteKind> }>();
+  for (const s of sites) {
+    for (const c of s.consumers) {
+      const key = `${s.cluster}/${s.namespace}/${c.kind}/${c.name}`;
+      const entry = restarts.get(key) ?? { cluster: s.cluster, namespace: s.namespace, kind: c.kind, name: c.name, role: c.role, containers: new Set<string>(), because: new Set<SiteKind>() };
+      entry.containers.add(c.container);
+      entry.because.add(s.kind);
+      restarts.set(key, entry);
+    }
+  }
+  const restartList: PlannedRestart[] = [...restarts.entries()]
+    .map(([key, r]) => ({ step: `restart:${key}`, cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name, role: r.role, wave: waveOf(r.role), containers: [...r.containers].sort(), because: [...r.because].sort() }))
+    .sort((a, b) => a.wave - b.wave || a.cluster.localeCompare(b.cluster) || a.name.localeCompare(b.name));
+
+  const statusChecks: PlannedStatusCheck[] = [];
+  if (credential.provider !== 'alibaba') {
+    for (const s of sites.filter((x) => x.kind === 'cloud-integration')) {
+      const installation = inventory.installations.find((i) => i.cluster === s.cluster && i.namespace === s.namespace);
+      if (installation && !statusChecks.some((c) => c.cluster === installation.cluster && c.namespace === installation.namespace)) statusChecks.push(statusCheckFor(installation));
+    }
+  }
+
+  const home = journalHome(inventory.installations, sites);
+  const first = sites[0] as PlannedSite;
+  const journal = { cluster: home?.cluster ?? first.cluster, namespace: home?.namespace ?? first.namespace, secret: `kubecost-rotate-${input.id}` };
+  const siteKeys = new Set(sites.map((s) => `${s.cluster}/${s.namespace}/${s.secret}`));
+  const warnings = inventory.warnings
+    .filter((w) => w.credential === credential.id || (w.secret && !w.credential && siteKeys.has(`${w.cluster}/${w.namespace ?? ''}/${w.secret}`)))
+    .map((w) => `${w.code}: ${w.message}`);
+
+  return {
+    schemaVersion: 1,
+    id: input.id,
+    createdAt: input.now.toISOString(),
+    credential: { id: credential.id, provider: credential.provider, fingerprint: credential.fingerprint, ...(credential.principal ? { principal: credential.principal } : {}), ...(credential.keyId ? { keyId: credential.keyId } : {}) },
+    newKey: input.newKey,
+    journal,
+    sites,
+    writes: [...writes.values()].sort((a, b) => a.step.localeCompare(b.step)),
+    restarts: restartList,
+    statusChecks,
+    options: { ...DEFAULT_OPTIONS, ...input.options },
+    warnings: [...new Set(warnings)],
+  };
+}
+
+/** A rotation id: sortable by time, usable in a Secret name. */
+export function rotationId(now: Date, random: string): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
+  return `${stamp}-${random.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 4).padEnd(4, '0')}`;
+}
