@@ -148,7 +148,9 @@ function exitFor(phase: Phase): number {
 }
 
 function depsFor(fleet: Fleet, report: Reporter): RunnerDeps {
-  return { clients: fleet.clients, now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), report };
+  // KUBECOST_ROTATE_RETRY_BASE_MS shortens the write retry back-off (tests); 1 s otherwise.
+  const retryBaseMs = Number(process.env.KUBECOST_ROTATE_RETRY_BASE_MS ?? 1000);
+  return { clients: fleet.clients, now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), report, retryBaseMs };
 }
 
 function finish(journal: Journal, report: Reporter): number {
