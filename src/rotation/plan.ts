@@ -130,7 +130,9 @@ function statusCheckFor(installation: Installation): PlannedStatusCheck {
   const cloudCost = installation.components.find((c) => c.role === 'cloud-cost');
   const costAnalyzer = installation.components.find((c) => c.role === 'cost-analyzer');
   if (cloudCost) return { cluster: installation.cluster, namespace: installation.namespace, release: installation.release, service: cloudCost.name, port: 9005, path: '/cloudCost/status' };
-  return { cluster: installation.cluster, namespace: installation.namespace, release: installation.release, service: costAnalyzer?.name ?? `${installation.release}-cost-analyzer`, port: 9003, path: '/model/cloudCost/status' };
+  // Without a cloud-cost Deployment, the frontend (nginx, port 9090 of the cost-analyzer Service)
+  // routes /model/cloudCost/status to whichever container ingests the integration.
+  return { cluster: installation.cluster, namespace: installation.namespace, release: installation.release, service: costAnalyzer?.name ?? `${installation.release}-cost-analyzer`, port: 9090, path: '/model/cloudCost/status' };
 }
 
 export interface PlanInput {

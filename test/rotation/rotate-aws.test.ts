@@ -39,6 +39,7 @@ describe('rotating the AWS key of a cloud integration', () => {
     before = secretText('cloud-integration', 'cloud-integration.json');
     logsBefore = world.logs.length;
     run = await runCliInProcess(rotateArgs(old.accessKeyId, await world.keyFile('new-aws.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })));
+    world.layout.credentials.set('billing-aws', next);
   });
 
   it('completes with exit 0 and ends Verified', () => {
@@ -82,5 +83,66 @@ describe('rotating the AWS key of a cloud integration', () => {
     expect(JSON.parse(doc)).toMatchObject({ phase: 'Verified' });
     expect(leakedSecrets(doc, [...layoutSecretValues(world.layout), next.secretAccessKey])).toEqual([]);
     expect(Object.keys(data).sort()).toEqual(['backup.0', 'journal.json']);
+  });
+});
+
+function allSecretData(): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const c of world.fleet.clusters) {
+    for (const s of c.api.select(SIM_RESOURCES.secrets, undefined)) {
+      if (s.metadata.name?.startsWith('kubecost-rotate-')) continue;
+      out.set(`${c.name}/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`, { ...((s.data as Record<string, string>) ?? {}) });
+    }
+  }
+  return out;
+}
+
+describe('a bad new key', () => {
+  it('is caught by verification (wrong secret), rolled back automatically, and everything ends byte-identical on the old key', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const good = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(good); // the key id exists at the provider...
+    const before = allSecretData();
+    const beforeCloudCost = primary().api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' }).map((p) => p.metadata.name);
+    const logsFrom = world.logs.length;
+    // ...but the file has a mistyped secret.
+    const wrongSecret = `${good.secretAccessKey.slice(0, 39)}${good.secretAccessKey.endsWith('A') ? 'B' : 'A'}`;
+    const run = await runCliInProcess(rotateArgs(current.accessKeyId, await world.keyFile('typo.json', { accessKeyId: good.accessKeyId, secretAccessKey: wrongSecret })));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL\s+cloud-cost-status .*Failed Connection/);
+    expect(run.stdout).toMatch(/FAIL\s+logs .*AWS SignatureDoesNotMatch/);
+    expect(run.stdout).toMatch(/rotation \S+: RolledBack\. verification failed/);
+    // Byte for byte what it was, on every Secret of every cluster.
+    expect(allSecretData()).toEqual(before);
+    // cloud-cost was restarted twice (forward, then back) and now runs on the old key again.
+    const pods = primary().api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' }).filter((p) => !p.metadata.deletionTimestamp);
+    expect(pods.map((p) => p.metadata.name)).not.toEqual(beforeCloudCost);
+    expect(pods[0]?.metadata.annotations?.['kubecost-rotate.io/restart']).toMatch(/-rollback$/);
+    const afterRollback = world.logs.length;
+    await new Promise((r) => setTimeout(r, 600));
+    const fresh = world.logs.slice(afterRollback).filter((l) => l.container === 'cloud-cost').map((l) => l.line);
+    expect(fresh.some((l) => l.includes('ingestor: completed run'))).toBe(true);
+    expect(scanLogForAuthFailures(fresh.join('\n'))).toEqual([]);
+    // The failure was real and logged by the workload with the bad key.
+    expect(scanLogForAuthFailures(world.logs.slice(logsFrom, afterRollback).map((l) => l.line).join('\n')).map((f) => f.pattern)).toContain('AWS SignatureDoesNotMatch');
+    expect(leakedSecrets(run.stdout + run.stderr, [wrongSecret, good.secretAccessKey, ...layoutSecretValues(world.layout)])).toEqual([]);
+  });
+
+  it('refuses a key of another provider, a temporary key, or the key in use, before anything is written', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const before = allSecretData();
+    const cases: [unknown, string][] = [
+      [{ accountName: 'acmecostexports', accountKey: Buffer.alloc(64, 1).toString('base64') }, 'holds a Azure key, but the credential to rotate is a AWS key'],
+      [{ accessKeyId: 'ASIAIOSFODNN7EXAMPLE', secretAccessKey: 'x'.repeat(40) }, 'is a temporary (STS) key'],
+      [{ accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey }, 'holds the key that is already in use'],
+      ['not json', 'is not JSON'],
+    ];
+    for (const [content, message] of cases) {
+      const run = await runCliInProcess(rotateArgs(current.accessKeyId, await world.keyFile('bad.json', content)));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(leakedSecrets(run.stderr + run.stdout, [current.secretAccessKey])).toEqual([]);
+    }
+    expect(allSecretData()).toEqual(before);
   });
 });

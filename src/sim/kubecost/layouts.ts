@@ -45,7 +45,8 @@ export interface InstalledLayout {
   readonly name: LayoutName;
   readonly installations: readonly LayoutInstallation[];
   /** The credentials placed in Secrets, by a short name (for example `thanos-s3`). */
-  readonly credentials: ReadonlyMap<string, FakeCredential>;
+  /** Tests that rotate a key record the new one here, so the map always holds what the Secrets hold. */
+  readonly credentials: Map<string, FakeCredential>;
 }
 
 /** Every secret string in an installed layout: nothing the tool prints may contain one. */
