@@ -84,6 +84,16 @@ function buildProgram(): Command {
       await sandboxUp(opts);
     });
 
+  sandbox
+    .command('new-key')
+    .description('create a new key for a credential of a running sandbox (valid next to the old one) and print its key file')
+    .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
+    .requiredOption('--kubeconfig <path>', 'the kubeconfig that sandbox up wrote')
+    .action(async (opts: { credential: string; kubeconfig: string }) => {
+      const { sandboxNewKey } = await import('./commands/sandbox-new-key.js');
+      exitCode = await sandboxNewKey(opts);
+    });
+
   return program;
 }
 

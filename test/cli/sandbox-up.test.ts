@@ -3,7 +3,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,6 +65,32 @@ describe('kubecost-rotate', () => {
   });
 });
 
+/** Starts `sandbox up` as a child process and resolves once it prints ready. */
+async function startSandboxProcess(args: string[]): Promise<{ stdout: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [...cli, 'sandbox', 'up', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "ready" line within 20 s; stdout: ${stdout} stderr: ${stderr}`)), 20_000);
+    child.stdout.on('data', () => {
+      if (/^ready$/m.test(stdout)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return {
+    stdout: () => stdout,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
 describe('sandbox up', () => {
   it('serves N clusters, prints ready, writes a working kubeconfig, and stops cleanly on SIGTERM', async () => {
     const kubeconfig = join(dir, 'kubeconfig');
@@ -99,5 +125,39 @@ describe('sandbox up', () => {
     }
     expect(await exited).toBe(0);
     expect(stdout).toContain('kube-sim: stopped');
+  });
+});
+
+describe('sandbox with a layout', () => {
+  it('lets a user discover, get a new key with sandbox new-key, and rotate it, all as separate commands', async () => {
+    const kubeconfig = join(dir, 'kubeconfig-layout');
+    const sandbox = await startSandboxProcess(['--layout', 'v2-single', '--kubeconfig', kubeconfig]);
+    try {
+      expect(sandbox.stdout()).toContain('Kubecost 2.4.2 single (release kubecost in kubecost)');
+      const discovered = await runCli(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json']);
+      expect(discovered.code).toBe(0);
+      const aws = (JSON.parse(discovered.stdout) as { credentials: { id: string; provider: string }[] }).credentials.find((c) => c.provider === 'aws');
+      expect(aws).toBeDefined();
+      const issued = await runCli(['sandbox', 'new-key', '--kubeconfig', kubeconfig, '--credential', aws?.id ?? '']);
+      expect(issued.code).toBe(0);
+      const keyFile = JSON.parse(issued.stdout) as { AccessKey: { AccessKeyId: string } };
+      expect(keyFile.AccessKey.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
+      const path = join(dir, 'new-key.json');
+      await writeFile(path, issued.stdout);
+      const rotated = await runCli(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', aws?.id ?? '', '--new-key-file', path, '--yes', '--verify-window', '3s']);
+      expect(rotated.stdout).toContain('Verified.');
+      expect(rotated.code).toBe(0);
+      const after = JSON.parse((await runCli(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json'])).stdout) as { credentials: { id: string }[] };
+      expect(after.credentials.map((c) => c.id)).toContain(`aws:${keyFile.AccessKey.AccessKeyId}`);
+      expect(after.credentials.map((c) => c.id)).not.toContain(aws?.id);
+    } finally {
+      expect(await sandbox.stop()).toBe(0);
+    }
+  });
+
+  it('refuses new-key when no sandbox runs for that kubeconfig', async () => {
+    const run = await runCli(['sandbox', 'new-key', '--kubeconfig', join(dir, 'nothing'), '--credential', 'x']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no running sandbox for');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { startFleet } from '../../sim/kube/index.js';
-import { installLayout, LAYOUT_CLUSTERS, type LayoutName } from '../../sim/kubecost/index.js';
+import { LAYOUT_CLUSTERS, startSandbox, type LayoutName } from '../../sim/kubecost/index.js';
 import { ConfigError } from '../../shared/errors.js';
 
 export interface SandboxUpOptions {
@@ -24,7 +24,8 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
   if (count < minimum) throw new ConfigError(`--layout ${options.layout} needs at least ${minimum} clusters (got --clusters ${count}).`, `Run with --clusters ${minimum}, or leave --clusters out.`);
   const kubeconfigPath = resolve(options.kubeconfig);
   const fleet = await startFleet({ clusters: count, kubeconfigPath });
-  const installed = layout ? installLayout(fleet, layout) : undefined;
+  const sandbox = layout ? await startSandbox(fleet, layout, kubeconfigPath) : undefined;
+  const installed = sandbox?.layout;
   process.stdout.write(`kube-sim: ${count} cluster(s) serving; kubeconfig written to ${kubeconfigPath}\n`);
   for (const c of fleet.clusters) {
     const here = installed?.installations.filter((i) => i.cluster === c.name) ?? [];
@@ -32,6 +33,11 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
     process.stdout.write(`  context ${c.name}  ${c.url}${what ? `  ${what}` : ''}\n`);
   }
   process.stdout.write(`try: kubectl --kubeconfig ${kubeconfigPath} --context ${fleet.clusters[0]?.name ?? 'cluster-1'} get ns\n`);
+  if (installed) {
+    process.stdout.write(`try: kubecost-rotate discover --kubeconfig ${kubeconfigPath} --all-contexts\n`);
+    process.stdout.write(`     kubecost-rotate sandbox new-key --kubeconfig ${kubeconfigPath} --credential ID > new-key.json\n`);
+    process.stdout.write(`     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json\n`);
+  }
   process.stdout.write('ready\n');
   await new Promise<void>((done) => {
     const stop = () => {
@@ -42,6 +48,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  await sandbox?.stop();
   await fleet.stop();
   process.stdout.write('kube-sim: stopped\n');
 }

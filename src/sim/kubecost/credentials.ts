@@ -99,3 +99,41 @@ export function secretValuesOf(credential: FakeCredential): string[] {
       return [credential.accessKeySecret];
   }
 }
+
+/** A new key for the same principal (what an operator creates before a rotation), and its key file as a user would hold it. */
+export function successorOf(old: FakeCredential): { next: FakeCredential; keyFile: string } {
+  switch (old.provider) {
+    case 'aws': {
+      const next = awsAccessKey(old.user);
+      // The shape `aws iam create-access-key` prints.
+      return { next, keyFile: JSON.stringify({ AccessKey: { UserName: old.user, AccessKeyId: next.accessKeyId, Status: 'Active', SecretAccessKey: next.secretAccessKey } }, null, 2) };
+    }
+    case 'gcp': {
+      const next = gcpServiceAccountKey(old.clientEmail.split('@')[0] ?? '', old.projectId);
+      return { next, keyFile: next.json };
+    }
+    case 'azure': {
+      // Azure rotation regenerates the slot the sites do not use.
+      const next = azureStorageKey(old.accountName, old.slot === 'key1' ? 'key2' : 'key1');
+      return { next, keyFile: JSON.stringify({ accountName: next.accountName, accountKey: next.accountKey }, null, 2) };
+    }
+    case 'alibaba': {
+      const next = alibabaAccessKey();
+      return { next, keyFile: JSON.stringify({ accessKeyId: next.accessKeyId, accessKeySecret: next.accessKeySecret }, null, 2) };
+    }
+  }
+}
+
+/** Whether a discovery credential id (or AWS key id, GCP key id, Azure account) names this fake credential. */
+export function matchesCredential(credential: FakeCredential, selector: string): boolean {
+  switch (credential.provider) {
+    case 'aws':
+      return selector === credential.accessKeyId || selector === `aws:${credential.accessKeyId}`;
+    case 'gcp':
+      return selector === credential.privateKeyId || selector === `gcp:${credential.clientEmail}:${credential.privateKeyId}` || selector === credential.clientEmail;
+    case 'azure':
+      return selector === credential.accountName || selector.startsWith(`azure:${credential.accountName}:`);
+    case 'alibaba':
+      return selector === credential.accessKeyId || selector === `alibaba:${credential.accessKeyId}`;
+  }
+}
