@@ -15,6 +15,7 @@ import { findJournal, prepareRotation, type Fleet } from '../../rotation/session
 import { ConfigError, ExitCode } from '../../shared/errors.js';
 import { parseOutputFormat, renderDocument, renderTable } from '../output.js';
 import type { GlobalOptions } from '../options.js';
+import { liveReporter } from '../live.js';
 
 export interface RotationFlags extends GlobalOptions {
   credential?: string;
@@ -117,7 +118,8 @@ export async function planCommand(flags: RotationFlags): Promise<number> {
 
 // ------------------------------------------------------------------------------------ reporting
 
-function reporterFor(format: string | undefined): Reporter {
+function reporterFor(format: string | undefined, plan?: RotationPlan, color = true): Reporter {
+  if (format !== 'json' && plan && process.stdout.isTTY) return liveReporter(plan, process.stdout, color && !process.env.NO_COLOR);
   if (format === 'json') return (event: ProgressEvent) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
   return (event: ProgressEvent) => {
     const time = new Date().toISOString().slice(11, 19);
@@ -181,7 +183,6 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
   const prepared = await prepareRotation({ selection: selectionOf(flags), ...(flags.namespace ? { namespace: flags.namespace } : {}), credential: flags.credential, newKey, options: optionsOf(flags) });
   const { plan, fleet, credential } = prepared;
   if (!credential) throw new ConfigError('the new key could not be read.');
-  const report = reporterFor(flags.output);
   if (flags.output !== 'json') process.stdout.write(renderPlanText(plan));
   if (!flags.yes) {
     if (!process.stdin.isTTY || flags.newKeyStdin) throw new ConfigError('refusing to rotate without confirmation: stdin is not a terminal.', 'Review `kubecost-rotate plan` and pass --yes.');
@@ -192,6 +193,7 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
   }
   const home = fleet.clients.get(plan.journal.cluster);
   if (!home) throw new ConfigError(`the journal's cluster ${plan.journal.cluster} is not selected.`);
+  const report = reporterFor(flags.output, plan, flags.color !== false);
   const now = new Date().toISOString();
   const journal = await Journal.create(home, plan.journal.namespace, {
     schemaVersion: 1, id: plan.id, phase: 'Planned', plan, steps: {}, rollback: {}, verdicts: [],
@@ -219,7 +221,7 @@ async function openJournal(flags: RotationFlags, id: string): Promise<{ fleet: F
 
 export async function resumeCommand(id: string, flags: RotationFlags): Promise<number> {
   const { fleet, journal } = await openJournal(flags, id);
-  const report = reporterFor(flags.output);
+  const report = reporterFor(flags.output, journal.doc.plan, flags.color !== false);
   const doc: JournalDocument = journal.doc;
   if (doc.phase === 'Verified' || doc.phase === 'RolledBack') {
     report({ type: 'result', rotation: doc.id, phase: doc.phase, message: 'nothing to resume: the rotation has ended' });
@@ -246,7 +248,7 @@ export async function resumeCommand(id: string, flags: RotationFlags): Promise<n
 
 export async function rollbackCommand(id: string, flags: RotationFlags): Promise<number> {
   const { fleet, journal } = await openJournal(flags, id);
-  const report = reporterFor(flags.output);
+  const report = reporterFor(flags.output, journal.doc.plan, flags.color !== false);
   if (journal.doc.phase === 'RolledBack') {
     report({ type: 'result', rotation: journal.doc.id, phase: 'RolledBack', message: 'already rolled back' });
     return ExitCode.Failed;
