@@ -254,7 +254,8 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
     }
 
     const secrets = snapshot.secrets
-      .filter((s) => namespaces.has(s.metadata?.namespace ?? '') && !IGNORED_SECRET_TYPES.has(s.type ?? 'Opaque'))
+      // kubecost-rotate's own journals hold key material, but they are not where Kubecost reads keys.
+      .filter((s) => namespaces.has(s.metadata?.namespace ?? '') && !IGNORED_SECRET_TYPES.has(s.type ?? 'Opaque') && s.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'kubecost-rotate')
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
     for (const secret of secrets) {
       const namespace = secret.metadata?.namespace ?? '';

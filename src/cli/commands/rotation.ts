@@ -193,6 +193,10 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
   }
   const home = fleet.clients.get(plan.journal.cluster);
   if (!home) throw new ConfigError(`the journal's cluster ${plan.journal.cluster} is not selected.`);
+  const inFlight = (await listJournals(home)).filter((d) => d.plan.credential.id === plan.credential.id && d.phase !== 'Verified' && d.phase !== 'RolledBack');
+  if (inFlight[0]) {
+    throw new ConfigError(`rotation ${inFlight[0].id} of this credential has not ended (phase ${inFlight[0].phase}).`, `Finish it with kubecost-rotate resume ${inFlight[0].id}, or undo it with kubecost-rotate rollback ${inFlight[0].id}.`);
+  }
   const report = reporterFor(flags.output, plan, flags.color !== false);
   const now = new Date().toISOString();
   const journal = await Journal.create(home, plan.journal.namespace, {
@@ -224,6 +228,8 @@ export async function resumeCommand(id: string, flags: RotationFlags): Promise<n
   const report = reporterFor(flags.output, journal.doc.plan, flags.color !== false);
   const doc: JournalDocument = journal.doc;
   if (doc.phase === 'Verified' || doc.phase === 'RolledBack') {
+    // A crash may have come between the last phase and dropping the key material it no longer needs.
+    if (journal.state.newKey !== undefined || (doc.phase === 'RolledBack' && journal.state.backups.size > 0)) await journal.dropMaterial(doc.phase === 'RolledBack');
     report({ type: 'result', rotation: doc.id, phase: doc.phase, message: 'nothing to resume: the rotation has ended' });
     return exitFor(doc.phase);
   }
