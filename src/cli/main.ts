@@ -85,6 +85,14 @@ function buildProgram(): Command {
     });
 
   sandbox
+    .command('demo')
+    .description('a three-cluster federated fleet and one key rotation end to end, then stop (what npm start runs)')
+    .action(async () => {
+      const { sandboxDemo } = await import('./commands/sandbox-demo.js');
+      exitCode = await sandboxDemo();
+    });
+
+  sandbox
     .command('new-key')
     .description('create a new key for a credential of a running sandbox (valid next to the old one) and print its key file')
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
