@@ -1,0 +1,82 @@
+/**
+ * startCloudSim: emulated AWS (S3, Athena), Azure Blob and Google (OAuth token endpoint, Cloud
+ * Storage, BigQuery) data planes on 127.0.0.1, which the official SDKs talk to unchanged but for
+ * their endpoint settings. Which keys are valid is up to the test (see `trust.ts`).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AwsSim } from './aws.js';
+import { AzureSim } from './azure.js';
+import { GcpSim } from './gcp.js';
+
+export interface CloudSimOptions {
+  /** Where S3 objects and Azure blobs are kept. Default: a fresh temporary folder, removed by `stop()`. */
+  readonly directory?: string;
+  /** The AWS account id that owns every allowed access key. Default `123456789012`. */
+  readonly awsAccountId?: string;
+}
+
+export interface CloudSimEndpoints {
+  /** S3, path-style buckets (`forcePathStyle: true`). */
+  readonly s3: string;
+  /** Athena (AWS JSON 1.1). */
+  readonly athena: string;
+  /** Azure Blob service root; accounts are in the path: `${azureBlob}/<account>`. */
+  readonly azureBlob: string;
+  /** Google's OAuth 2.0 token endpoint (JWT-bearer grant). */
+  readonly gcpToken: string;
+  /** Cloud Storage root (the stand-in for https://storage.googleapis.com; JSON API under /storage/v1). */
+  readonly gcs: string;
+  /** BigQuery root (the stand-in for https://bigquery.googleapis.com; REST API under /bigquery/v2). */
+  readonly bigquery: string;
+}
+
+export interface CloudSim {
+  readonly endpoints: CloudSimEndpoints;
+  readonly aws: AwsSim;
+  readonly azure: AzureSim;
+  readonly gcp: GcpSim;
+  /** Stops every endpoint (open connections are cut) and removes the temporary folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts every emulated cloud endpoint. Startup takes tens of milliseconds. */
+export async function startCloudSim(options: CloudSimOptions = {}): Promise<CloudSim> {
+  const temporary = options.directory === undefined;
+  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'kubecost-rotate-cloud-')));
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    const aws = await AwsSim.start(join(directory, 's3'), options.awsAccountId ?? '123456789012');
+    started.push(aws);
+    const azure = await AzureSim.start(join(directory, 'azure'));
+    started.push(azure);
+    const gcp = await GcpSim.start();
+    started.push(gcp);
+    const endpoints: CloudSimEndpoints = {
+      s3: aws.s3Endpoint,
+      athena: aws.athenaEndpoint,
+      azureBlob: azure.blobEndpoint,
+      gcpToken: gcp.tokenUrl,
+      gcs: gcp.url,
+      bigquery: gcp.url,
+    };
+    let stopped = false;
+    return {
+      endpoints,
+      aws,
+      azure,
+      gcp,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await Promise.all([aws.stop(), azure.stop(), gcp.stop()]);
+        if (temporary) await rm(directory, { recursive: true, force: true });
+      },
+    };
+  } catch (error: unknown) {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    if (temporary) await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+}
