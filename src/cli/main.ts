@@ -33,7 +33,9 @@ function buildProgram(): Command {
     withClusterOptions(command)
       .option('--verify-window <duration>', 'how long to watch the restarted workloads for auth failures (default 60s)')
       .option('--rollout-timeout <duration>', 'how long one workload may take to roll out (default 10m)')
-      .option('--max-parallel-clusters <n>', 'clusters written and restarted at once (default 8)');
+      .option('--max-parallel-clusters <n>', 'clusters written and restarted at once (default 8)')
+      .option('--provider-endpoints <file>', 'JSON file of provider endpoints for the direct probe: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"} (default: $KUBECOST_ROTATE_PROVIDER_ENDPOINTS, else the public endpoints)')
+      .option('--no-probe', 'skip the direct probe of each site at its provider (when the provider cannot be reached from here)');
 
   rotationOptions(program.command('plan').description('print the ordered change set of one rotation; writes nothing'))
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
@@ -54,7 +56,7 @@ function buildProgram(): Command {
       exitCode = await rotateCommand(command.opts());
     });
 
-  withClusterOptions(program.command('resume').description('finish a rotation that stopped (crash, unreachable cluster) from its journal').argument('<id>', 'rotation id'))
+  rotationOptions(program.command('resume').description('finish a rotation that stopped (crash, unreachable cluster) from its journal').argument('<id>', 'rotation id'))
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { resumeCommand } = await import('./commands/rotation.js');
       exitCode = await resumeCommand(id, command.opts());

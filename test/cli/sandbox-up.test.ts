@@ -144,7 +144,7 @@ describe('sandbox with a layout', () => {
       expect(keyFile.AccessKey.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
       const path = join(dir, 'new-key.json');
       await writeFile(path, issued.stdout);
-      const rotated = await runCli(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', aws?.id ?? '', '--new-key-file', path, '--yes', '--verify-window', '3s']);
+      const rotated = await runCli(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', aws?.id ?? '', '--new-key-file', path, '--yes', '--verify-window', '3s', '--no-probe']);
       expect(rotated.stdout).toContain('Verified.');
       expect(rotated.code).toBe(0);
       const after = JSON.parse((await runCli(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json'])).stdout) as { credentials: { id: string }[] };

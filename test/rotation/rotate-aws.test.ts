@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(() => world.stop());
 
-const rotateArgs = (credential: string, keyFile: string) => ['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyFile, '--yes', '--verify-window', '1500ms', '--rollout-timeout', '30s'];
+const rotateArgs = (credential: string, keyFile: string) => ['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyFile, '--yes', '--verify-window', '1500ms', '--rollout-timeout', '30s', '--no-probe'];
 
 describe('rotating the AWS key of a cloud integration', () => {
   let old: FakeCredential & { provider: 'aws' };

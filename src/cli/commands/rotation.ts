@@ -16,6 +16,7 @@ import { ConfigError, ExitCode } from '../../shared/errors.js';
 import { parseOutputFormat, renderDocument, renderTable } from '../output.js';
 import type { GlobalOptions } from '../options.js';
 import { liveReporter } from '../live.js';
+import { loadProviderEndpoints, siteProbe } from '../../rotation/probe.js';
 
 export interface RotationFlags extends GlobalOptions {
   credential?: string;
@@ -25,6 +26,8 @@ export interface RotationFlags extends GlobalOptions {
   verifyWindow?: string;
   maxParallelClusters?: string;
   rolloutTimeout?: string;
+  providerEndpoints?: string;
+  probe?: boolean;
 }
 
 /** Parses a duration like 90s, 5m, 1h or 250ms. */
@@ -149,10 +152,14 @@ function exitFor(phase: Phase): number {
   return ExitCode.NeedsHuman;
 }
 
-function depsFor(fleet: Fleet, report: Reporter): RunnerDeps {
+function depsFor(fleet: Fleet, report: Reporter, flags: RotationFlags = {}): RunnerDeps {
   // KUBECOST_ROTATE_RETRY_BASE_MS shortens the write retry back-off (tests); 1 s otherwise.
   const retryBaseMs = Number(process.env.KUBECOST_ROTATE_RETRY_BASE_MS ?? 1000);
-  return { clients: fleet.clients, now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), report, retryBaseMs };
+  const endpointsFile = flags.providerEndpoints ?? process.env.KUBECOST_ROTATE_PROVIDER_ENDPOINTS;
+  // KUBECOST_ROTATE_PROBE=off turns the direct probe off where providers cannot be reached, unless endpoints are given explicitly.
+  const probeOff = flags.probe === false || (process.env.KUBECOST_ROTATE_PROBE === 'off' && !flags.providerEndpoints);
+  const probe = probeOff ? undefined : siteProbe(endpointsFile ? loadProviderEndpoints(endpointsFile) : {});
+  return { clients: fleet.clients, now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), report, retryBaseMs, ...(probe ? { probe } : {}) };
 }
 
 function finish(journal: Journal, report: Reporter): number {
@@ -203,8 +210,9 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
     schemaVersion: 1, id: plan.id, phase: 'Planned', plan, steps: {}, rollback: {}, verdicts: [],
     timeline: [{ at: now, phase: 'Planned', message: `planned ${plan.sites.length} site(s)` }], createdAt: now, updatedAt: now,
   }, newKey.text, () => new Date());
+  const deps = depsFor(fleet, report, flags);
   report({ type: 'phase', rotation: plan.id, phase: 'Planned', message: `journal ${plan.journal.namespace}/${plan.journal.secret} on ${plan.journal.cluster}` });
-  await runForward(plan, journal, credential, depsFor(fleet, report));
+  await runForward(plan, journal, credential, deps);
   return finish(journal, report);
 }
 
@@ -233,7 +241,7 @@ export async function resumeCommand(id: string, flags: RotationFlags): Promise<n
     report({ type: 'result', rotation: doc.id, phase: doc.phase, message: 'nothing to resume: the rotation has ended' });
     return exitFor(doc.phase);
   }
-  const deps = depsFor(fleet, report);
+  const deps = depsFor(fleet, report, flags);
   if (doc.phase === 'RollingBack' || Object.keys(doc.rollback).length > 0) {
     await rollback(doc.plan, journal, doc.reason ?? 'resumed rollback', deps);
     return finish(journal, report);

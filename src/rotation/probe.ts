@@ -1,0 +1,100 @@
+/**
+ * The direct probe of verification (DESIGN §6): the new key, at its provider, on the exact
+ * resource the site's consumer reads. Provider endpoints can be overridden (emulators, sovereign
+ * clouds, private endpoints) with a JSON file.
+ */
+import { readFileSync } from 'node:fs';
+import { resourceTargetOf, type ResourceTarget } from '../kubecost/probe-targets.js';
+import type { Credential } from '../kubecost/secret-formats/index.js';
+import { probe, type ProbeTarget, type ProviderCredential } from '../providers/index.js';
+import { ConfigError } from '../shared/errors.js';
+import type { Verdict } from './journal.js';
+import type { SiteProbe } from './runner.js';
+
+/** Provider endpoints to use instead of the public ones. */
+export interface ProviderEndpoints {
+  readonly s3?: string;
+  readonly athena?: string;
+  readonly gcs?: string;
+  readonly bigquery?: string;
+  readonly gcpToken?: string;
+  /** Blob service base; the account is appended as a path segment (emulator style). */
+  readonly azureBlob?: string;
+}
+
+export function loadProviderEndpoints(path: string): ProviderEndpoints {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error: unknown) {
+    throw new ConfigError(`cannot read provider endpoints from ${path}: ${error instanceof Error ? error.message : String(error)}`, 'The file is JSON: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"}, each a URL.');
+  }
+  const doc = (parsed ?? {}) as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const key of ['s3', 'athena', 'gcs', 'bigquery', 'gcpToken', 'azureBlob']) {
+    const value = doc[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !/^https?:\/\//.test(value)) throw new ConfigError(`${path}: "${key}" must be an http(s) URL.`);
+    out[key] = value.replace(/\/+$/, '');
+  }
+  return out;
+}
+
+function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): ProbeTarget {
+  switch (target.kind) {
+    case 's3':
+      return endpoints.s3 ? { ...target, endpoint: endpoints.s3, forcePathStyle: true } : target;
+    case 'athena':
+      return endpoints.athena ? { ...target, endpoint: endpoints.athena } : target;
+    case 'gcs':
+      return { ...target, ...(endpoints.gcs ? { endpoint: endpoints.gcs } : {}), ...(endpoints.gcpToken ? { tokenUrl: endpoints.gcpToken } : {}) };
+    case 'bigquery':
+      return { ...target, ...(endpoints.bigquery ? { endpoint: endpoints.bigquery } : {}), ...(endpoints.gcpToken ? { tokenUrl: endpoints.gcpToken } : {}) };
+    case 'azure-blob':
+      return endpoints.azureBlob ? { ...target, endpoint: `${endpoints.azureBlob}/${target.account}` } : target;
+  }
+}
+
+function providerCredential(credential: Credential): ProviderCredential | undefined {
+  switch (credential.provider) {
+    case 'aws':
+      return { provider: 'aws', accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey };
+    case 'gcp':
+      return { provider: 'gcp', keyJson: credential.keyJson };
+    case 'azure':
+      return { provider: 'azure', accountName: credential.accountName, accountKey: credential.accountKey };
+    case 'alibaba':
+      return undefined;
+  }
+}
+
+function describe(target: ResourceTarget): string {
+  switch (target.kind) {
+    case 's3':
+      return `s3://${target.bucket}`;
+    case 'athena':
+      return `athena ${target.region}/${target.workgroup}/${target.database}`;
+    case 'gcs':
+      return `gs://${target.bucket}`;
+    case 'bigquery':
+      return `bigquery ${target.projectId}.${target.dataset}.${target.table}`;
+    case 'azure-blob':
+      return `azure ${target.account}/${target.container}`;
+  }
+}
+
+/** A SiteProbe for the runner: probes every site with the new key, each bounded in time. */
+export function siteProbe(endpoints: ProviderEndpoints, timeoutMs = 60_000): SiteProbe {
+  return async (site, text, credential, signal): Promise<Verdict> => {
+    const base = { check: 'probe', target: site.id };
+    const target = resourceTargetOf(site.format, site.path, text);
+    const providerKey = providerCredential(credential);
+    if (!target || !providerKey) {
+      return { ...base, ok: true, evidence: `no direct probe for a ${credential.provider} ${site.format} site (it names no resource); verified through its consumers` };
+    }
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    const result = await probe(providerKey, withEndpoints(target, endpoints), bounded);
+    const where = `${site.id} → ${describe(target)}`;
+    return result.ok ? { ...base, target: where, ok: true, evidence: result.evidence } : { ...base, target: where, ok: false, evidence: `${result.kind}${result.code ? ` ${result.code}` : ''}: ${result.message} (${result.evidence})` };
+  };
+}
