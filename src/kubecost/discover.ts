@@ -14,12 +14,12 @@ export interface DiscoverOptions extends KubeClientOptions {
   readonly parallelism?: number;
 }
 
-function problemOf(cluster: string, error: unknown): Problem {
+function problemOf(cluster: string, error: unknown, hidesSites = true): Problem {
   if (error instanceof KubeError) {
     const namespace = error.call.namespace;
     const hint =
       error.failure === 'Forbidden' ? ' Grant kubecost-rotate get/list on deployments, statefulsets, secrets and serviceaccounts.' : error.failure === 'Unreachable' || error.failure === 'Timeout' ? ' Check the context, the network and the API server.' : '';
-    return { cluster, ...(namespace ? { namespace } : {}), reason: error.failure, message: `${error.message}.${hint}` };
+    return { cluster, ...(namespace ? { namespace } : {}), reason: error.failure, message: `${error.message}.${hint}`, hidesSites };
   }
   throw error;
 }
@@ -55,7 +55,7 @@ export async function snapshotCluster(client: KubeClient, namespace?: string): P
     serviceAccounts = await client.listServiceAccounts(namespace);
   } catch (error: unknown) {
     // Only the IRSA / Workload Identity hints need these; say so and go on.
-    problems.push({ ...problemOf(cluster, error), message: `${problemOf(cluster, error).message} (service accounts are only used to tell whether a workload could use IRSA or Workload Identity instead of a key)` });
+    problems.push({ ...problemOf(cluster, error, false), message: `${problemOf(cluster, error).message} (service accounts are only used to tell whether a workload could use IRSA or Workload Identity instead of a key)` });
   }
   return { snapshot: { cluster, deployments, statefulSets, secrets, ...(serviceAccounts ? { serviceAccounts } : {}) }, problems };
 }

@@ -114,6 +114,8 @@ export interface Problem {
   readonly dataKey?: string;
   readonly reason: string;
   readonly message: string;
+  /** Sites may be missing because of it (a cluster, namespace or Secret could not be read). */
+  readonly hidesSites: boolean;
 }
 
 export interface Inventory {
@@ -276,7 +278,7 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
           parsed = parseSecretData(secret.data, location, family);
         } catch (error: unknown) {
           if (!(error instanceof SecretFormatError)) throw error;
-          problems.push({ cluster, namespace, secret: name, dataKey, reason: error.code, message: error.message });
+          problems.push({ cluster, namespace, secret: name, dataKey, reason: error.code, message: error.message, hidesSites: true });
           continue;
         }
         for (const site of parsed.sites) {

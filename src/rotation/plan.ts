@@ -147,11 +147,13 @@ export interface PlanInput {
 /** Builds the ordered change set of one rotation. Throws ConfigError when it cannot be done safely. */
 export function planRotation(input: PlanInput): RotationPlan {
   const { inventory, credential } = input;
-  const problemsHere = inventory.problems.filter((p) => credential.clusters.includes(p.cluster));
-  if (problemsHere.length > 0) {
+  // A cluster (or Secret) that could not be read may hold a copy of this key: rotating without it
+  // would leave that copy behind, to break when the old key is retired.
+  const hiding = inventory.problems.filter((p) => p.hidesSites);
+  if (hiding.length > 0) {
     throw new ConfigError(
-      `discovery is incomplete on ${[...new Set(problemsHere.map((p) => p.cluster))].join(', ')}, where credential ${credential.id} lives: ${problemsHere[0]?.message ?? ''}`,
-      'Fix access to every cluster that holds the key (or leave it out with --context) before rotating: a site left behind would break when the old key is retired.',
+      `discovery is incomplete on ${[...new Set(hiding.map((p) => p.cluster))].join(', ')}, which may hold copies of credential ${credential.id}: ${hiding[0]?.message ?? ''}`,
+      'Fix access to every selected cluster before rotating, or leave a cluster out with --context if it cannot hold this key.',
     );
   }
   const sites: PlannedSite[] = inventory.sites

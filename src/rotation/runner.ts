@@ -191,7 +191,13 @@ async function writeOne(plan: RotationPlan, journal: Journal, write: PlannedWrit
     });
   } catch (error: unknown) {
     if (error instanceof KubeError && error.failure === 'Conflict') {
-      throw new StopRotation(`Secret ${write.namespace}/${write.secret} on ${write.cluster} was modified by someone else between read and write (resourceVersion conflict). Nothing was written to it.`, false);
+      const message = `Secret ${write.namespace}/${write.secret} on ${write.cluster} was modified by someone else between read and write (resourceVersion conflict). Nothing was written to it.`;
+      await journal.fail(record, 'not written: modified by someone else');
+      throw new StopRotation(message, false);
+    }
+    if (error instanceof StopRotation && !error.needsHuman) {
+      // The write was refused before it was sent: the journal must not count it as a possible write.
+      await journal.fail(record, 'not written: modified by someone else since it was read');
     }
     throw error;
   }
@@ -439,9 +445,10 @@ export async function runForward(plan: RotationPlan, journal: Journal, credentia
       try {
         await perCluster(plan.writes, plan.options.maxParallelClusters, (w) => writeOne(plan, journal, w, deps));
       } catch (error: unknown) {
-        const written = plan.writes.filter((w) => journal.doc.steps[w.step]?.state === 'done' || journal.doc.steps[w.step]?.state === 'started').length;
+        const written = plan.writes.filter((w) => journal.doc.steps[w.step]?.state === 'done').length;
+        const unsure = plan.writes.filter((w) => journal.doc.steps[w.step]?.state === 'started').length;
         const retryable = error instanceof KubeError;
-        if (written === 0 && !(error instanceof StopRotation && error.needsHuman)) {
+        if (written === 0 && unsure === 0 && !(error instanceof StopRotation && error.needsHuman)) {
           const message = `${describeError(error)}. Nothing was changed.`;
           journal.doc.reason = message;
           await journal.setPhase('RolledBack', message);
@@ -450,7 +457,7 @@ export async function runForward(plan: RotationPlan, journal: Journal, credentia
           return;
         }
         if (retryable || (error instanceof StopRotation && error.needsHuman)) {
-          const message = `${describeError(error)}. ${written} of ${plan.writes.length} Secret(s) hold the new key; the old key still works everywhere. Fix the cause, then run "kubecost-rotate resume ${plan.id}" to finish or "kubecost-rotate rollback ${plan.id}" to undo.`;
+          const message = `${describeError(error)}. ${written} of ${plan.writes.length} Secret(s) hold the new key${unsure > 0 ? ` and ${unsure} may or may not (the write was sent but not confirmed)` : ''}; the old key still works everywhere. Fix the cause, then run "kubecost-rotate resume ${plan.id}" to finish or "kubecost-rotate rollback ${plan.id}" to undo.`;
           journal.doc.reason = message;
           await journal.setPhase('NeedsHuman', message);
           phaseEvent(message);

@@ -269,9 +269,11 @@ export async function rollbackCommand(id: string, flags: RotationFlags): Promise
   }
   if (journal.state.backups.size === 0 && journal.doc.phase !== 'Planned') throw new ConfigError(`rotation ${journal.doc.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`);
   if (journal.state.backups.size === 0) {
-    await journal.setPhase('RolledBack', 'rolled back before anything was written');
+    journal.doc.reason = 'rolled back before anything was read or written; nothing was changed';
+    await journal.setPhase('RolledBack', journal.doc.reason);
     await journal.dropMaterial(true);
-    return finish(journal, report);
+    report({ type: 'result', rotation: journal.doc.id, phase: 'RolledBack', message: journal.doc.reason });
+    return ExitCode.Ok;
   }
   await rollback(journal.doc.plan, journal, 'rollback requested', depsFor(fleet, report));
   const phase = journal.doc.phase as Phase;
