@@ -425,23 +425,26 @@ export async function rollback(plan: RotationPlan, journal: Journal, reason: str
  */
 export async function runForward(plan: RotationPlan, journal: Journal, credential: Credential, deps: RunnerDeps): Promise<void> {
   const phaseEvent = (message: string) => emit(deps, { type: 'phase', rotation: plan.id, phase: journal.doc.phase, message });
+  /** Ends a rotation that changed nothing (it stopped before its first write). */
+  const endUnchanged = async (error: unknown) => {
+    const message = `${describeError(error)}. Nothing was changed.`;
+    journal.doc.reason = message;
+    await journal.setPhase('RolledBack', message);
+    await journal.dropMaterial(true);
+    phaseEvent(message);
+  };
   try {
     if (journal.doc.phase === 'Planned') {
       try {
         await stage(plan, journal, credential, deps);
       } catch (error: unknown) {
-        // Nothing was written: end here, cleanly.
-        const message = `${describeError(error)}. Nothing was changed.`;
-        journal.doc.reason = message;
-        await journal.setPhase('RolledBack', message);
-        await journal.dropMaterial(true);
-        phaseEvent(message);
+        await endUnchanged(error);
         return;
       }
       await journal.setPhase('Staged', `${plan.writes.length} Secret(s) read and backed up`);
       phaseEvent(`${plan.writes.length} Secret(s) staged`);
     }
-    if (journal.doc.phase === 'Staged' || (journal.doc.phase === 'NeedsHuman' && !journal.doc.plan.writes.every((w) => journal.doc.steps[w.step]?.state === 'done'))) {
+    if (journal.doc.phase === 'Staged') {
       try {
         await perCluster(plan.writes, plan.options.maxParallelClusters, (w) => writeOne(plan, journal, w, deps));
       } catch (error: unknown) {
@@ -449,11 +452,7 @@ export async function runForward(plan: RotationPlan, journal: Journal, credentia
         const unsure = plan.writes.filter((w) => journal.doc.steps[w.step]?.state === 'started').length;
         const retryable = error instanceof KubeError;
         if (written === 0 && unsure === 0 && !(error instanceof StopRotation && error.needsHuman)) {
-          const message = `${describeError(error)}. Nothing was changed.`;
-          journal.doc.reason = message;
-          await journal.setPhase('RolledBack', message);
-          await journal.dropMaterial(true);
-          phaseEvent(message);
+          await endUnchanged(error);
           return;
         }
         if (retryable || (error instanceof StopRotation && error.needsHuman)) {
