@@ -144,8 +144,9 @@ describe('sandbox with a layout', () => {
       expect(keyFile.AccessKey.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
       const path = join(dir, 'new-key.json');
       await writeFile(path, issued.stdout);
-      const rotated = await runCli(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', aws?.id ?? '', '--new-key-file', path, '--yes', '--verify-window', '3s', '--no-probe']);
+      const rotated = await runCli(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', aws?.id ?? '', '--new-key-file', path, '--yes', '--verify-window', '3s', '--provider-endpoints', `${kubeconfig}.endpoints.json`]);
       expect(rotated.stdout).toContain('Verified.');
+      expect(rotated.stdout).toMatch(/ok\s+probe .* → athena us-east-1\/primary\/athenacurcfn_kubecost_cur/);
       expect(rotated.code).toBe(0);
       const after = JSON.parse((await runCli(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json'])).stdout) as { credentials: { id: string }[] };
       expect(after.credentials.map((c) => c.id)).toContain(`aws:${keyFile.AccessKey.AccessKeyId}`);

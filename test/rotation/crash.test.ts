@@ -57,7 +57,7 @@ function runCliSerialized(argv: readonly string[]): Promise<CliRun> {
 const ACCESS_KEY = /access_key: "(AKIA[A-Z2-7]{16})"/;
 
 async function startChain(name: string): Promise<Chain> {
-  const world = await startRotationWorld('v1-thanos');
+  const world = await startRotationWorld('v1-thanos', { backend: 'memory' });
   const thanos = world.layout.credentials.get('thanos-s3') as AwsKey;
   const initial = snapshotSecrets(world);
   const thanosSecrets = [...initial].filter(([, s]) => Object.values(s.data).some((v) => decode(v).includes(thanos.accessKeyId))).map(([key]) => key);

@@ -31,7 +31,7 @@ const THANOS = 'kubecost-thanos';
 const THANOS_SECRETS = ['cluster-1/kubecost/kubecost-thanos', 'cluster-2/kubecost/kubecost-thanos'];
 
 beforeAll(async () => {
-  world = await startRotationWorld('v1-thanos');
+  world = await startRotationWorld('v1-thanos', { backend: 'memory' });
   recorder = new Recorder(world);
   installed = snapshotSecrets(world);
   thanosKey = world.layout.credentials.get('thanos-s3') as AwsKey;

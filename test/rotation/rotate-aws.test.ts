@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(() => world.stop());
 
-const rotateArgs = (credential: string, keyFile: string) => ['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyFile, '--yes', '--verify-window', '1500ms', '--rollout-timeout', '30s', '--no-probe'];
+const rotateArgs = (credential: string, keyFile: string) => ['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyFile, '--yes', '--verify-window', '1500ms', '--rollout-timeout', '30s', ...world.probeFlags];
 
 describe('rotating the AWS key of a cloud integration', () => {
   let old: FakeCredential & { provider: 'aws' };
@@ -111,6 +111,7 @@ describe('a bad new key', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/FAIL\s+cloud-cost-status .*Failed Connection/);
     expect(run.stdout).toMatch(/FAIL\s+logs .*AWS SignatureDoesNotMatch/);
+    expect(run.stdout).toMatch(/FAIL\s+probe .* → s3:\/\/acme-cur-exports: auth SignatureDoesNotMatch/);
     expect(run.stdout).toMatch(/rotation \S+: RolledBack\. verification failed/);
     // Byte for byte what it was, on every Secret of every cluster.
     expect(allSecretData()).toEqual(before);

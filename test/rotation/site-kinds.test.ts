@@ -75,13 +75,6 @@ function secretTexts(world: RotationWorld): Map<string, string> {
   return out;
 }
 
-function revoke(world: RotationWorld, c: FakeCredential): void {
-  if (c.provider === 'aws') world.keys.aws.delete(c.accessKeyId);
-  else if (c.provider === 'gcp') world.keys.gcp.delete(c.privateKeyId);
-  else if (c.provider === 'azure') world.keys.azure.get(c.accountName)?.delete(c.accountKey);
-  else world.keys.alibaba.delete(c.accessKeyId);
-}
-
 const idOf = (c: FakeCredential) => (c.provider === 'aws' || c.provider === 'alibaba' ? c.accessKeyId : c.provider === 'gcp' ? c.privateKeyId : undefined);
 
 const cases: { layout: LayoutName; credential: string; what: string; sites: number }[] = [
@@ -112,10 +105,15 @@ describe('rotating each kind of site', () => {
       const discovered = await world.discover();
       const record = discovered.credentials.find((r) => (selector ? r.id === selector || r.id === `aws:${selector}` || r.id === `alibaba:${selector}` : r.provider === old.provider && r.principal === (old.provider === 'azure' ? old.accountName : undefined)));
       expect(record?.sites).toHaveLength(c.sites);
-      const run = await runCliInProcess(['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', record?.id ?? '', '--new-key-file', await world.keyFile(`${c.credential}.json`, file), '--yes', '--verify-window', '800ms', '--rollout-timeout', '30s', '--no-probe']);
+      const run = await runCliInProcess(['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', record?.id ?? '', '--new-key-file', await world.keyFile(`${c.credential}.json`, file), '--yes', '--verify-window', '800ms', '--rollout-timeout', '30s', ...world.probeFlags]);
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/: Verified\./);
       expect(run.code).toBe(0);
+      // The new key was tried directly at the (emulated) provider, on the resource each site names.
+      const probes = run.stdout.split('\n').filter((l) => /\b(ok|FAIL)\s+probe /.test(l));
+      expect(probes).toHaveLength(c.sites);
+      expect(probes.every((l) => /\bok\s+probe /.test(l))).toBe(true);
+      if (old.provider !== 'alibaba') expect(probes.every((l) => / → (s3|athena|gs|bigquery|azure)/.test(l))).toBe(true);
 
       // Only the credential fields changed, in exactly the Secrets of the sites.
       const after = secretTexts(world);
@@ -128,7 +126,7 @@ describe('rotating each kind of site', () => {
       const during = world.logs.slice(logsFrom).map((l) => l.line).join('\n');
       expect(scanLogForAuthFailures(during)).toEqual([]);
       // ...and with the old key revoked, every consumer keeps working.
-      revoke(world, old);
+      world.revoke(old);
       const revokedAt = world.logs.length;
       await new Promise((r) => setTimeout(r, 700));
       const lines = world.logs.slice(revokedAt);

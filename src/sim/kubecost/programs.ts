@@ -259,7 +259,9 @@ function runObjectStore(ctx: ContainerContext, backend: CloudBackend, path: stri
   if (!bytes) throw new Error(`parsing config YAML file: open ${path}: no such file or directory`);
   const store = parseObjstore(bytes.toString('utf8'));
   const use = async () => {
-    const key = `${store.type === 'AZURE' ? '' : (store.access.prefix ?? '')}${style === 'kubecost' ? `federated/${ctx.env.CLUSTER_ID ?? ctx.cluster}/etl/${ctx.now().toISOString().slice(0, 10)}.json` : `${ulid()}/meta.json`}`;
+    // Object keys go under the configured prefix (a directory); the Azure backend adds its own.
+    const prefix = store.type === 'AZURE' || !store.access.prefix ? '' : `${store.access.prefix.replace(/\/+$/, '')}/`;
+    const key = `${prefix}${style === 'kubecost' ? `federated/${ctx.env.CLUSTER_ID ?? ctx.cluster}/etl/${ctx.now().toISOString().slice(0, 10)}.json` : `${ulid()}/meta.json`}`;
     try {
       if (mode === 'write') await backend.writeObject(store, key, '{}');
       else await backend.readObject(store, key);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { Fleet } from '../kube/fleet.js';
-import { memoryBackend, type MemoryKeys } from './backend.js';
+import { cloudSimBackend, prepareCloudForLayout, startCloudSim, trustCredential } from '../cloud/index.js';
 import { matchesCredential, successorOf, type FakeCredential } from './credentials.js';
 import { installLayout, type InstalledLayout, type LayoutName } from './layouts.js';
 import { bindKubecostPrograms } from './programs.js';
@@ -19,7 +19,8 @@ export interface SandboxState {
 
 export interface Sandbox {
   readonly layout: InstalledLayout;
-  readonly keys: MemoryKeys;
+  /** The provider endpoints file for rotations in this sandbox (--provider-endpoints). */
+  readonly endpointsFile: string;
   /** Makes a credential valid in the emulated cloud. */
   allow(credential: FakeCredential): void;
   stop(): Promise<void>;
@@ -30,17 +31,25 @@ export function sandboxStatePath(kubeconfigPath: string): string {
   return `${kubeconfigPath}.sandbox.json`;
 }
 
+/** Where `sandbox up` writes the emulated clouds' endpoints, for `--provider-endpoints`. */
+export function sandboxEndpointsPath(kubeconfigPath: string): string {
+  return `${kubeconfigPath}.endpoints.json`;
+}
+
 export async function startSandbox(fleet: Fleet, layoutName: LayoutName, kubeconfigPath: string): Promise<Sandbox> {
-  const keys: MemoryKeys = { aws: new Map(), gcp: new Set(), azure: new Map(), alibaba: new Map() };
+  // The components use their keys through the official SDKs against emulated S3, Athena, GCS,
+  // BigQuery and Azure Blob (Alibaba has no emulator: its keys are checked in memory).
+  const cloud = await startCloudSim();
+  const backend = cloudSimBackend(cloud);
   const allow = (c: FakeCredential) => {
-    if (c.provider === 'aws') keys.aws.set(c.accessKeyId, c.secretAccessKey);
-    else if (c.provider === 'gcp') keys.gcp.add(c.privateKeyId);
-    else if (c.provider === 'azure') keys.azure.set(c.accountName, new Set([...(keys.azure.get(c.accountName) ?? []), c.accountKey]));
-    else keys.alibaba.set(c.accessKeyId, c.accessKeySecret);
+    if (c.provider === 'alibaba') backend.alibabaKeys.set(c.accessKeyId, c.accessKeySecret);
+    else trustCredential(cloud, c);
   };
-  for (const cluster of fleet.clusters) bindKubecostPrograms(cluster, memoryBackend(keys), { intervalMs: 2000, configReloadMs: 10_000 });
+  for (const cluster of fleet.clusters) bindKubecostPrograms(cluster, backend, { intervalMs: 2000, configReloadMs: 10_000 });
   const layout = installLayout(fleet, layoutName);
-  for (const c of layout.credentials.values()) allow(c);
+  prepareCloudForLayout(cloud, layout, backend.alibabaKeys);
+  const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
+  await writeFile(endpointsFile, JSON.stringify(cloud.endpoints, null, 2), { mode: 0o600 });
 
   const token = randomBytes(24).toString('base64url');
   const issued: FakeCredential[] = [];
@@ -74,8 +83,12 @@ export async function startSandbox(fleet: Fleet, layoutName: LayoutName, kubecon
   await writeFile(sandboxStatePath(kubeconfigPath), JSON.stringify(state), { mode: 0o600 });
   return {
     layout,
-    keys,
+    endpointsFile,
     allow,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      backend.close();
+      await cloud.stop();
+    },
   };
 }
