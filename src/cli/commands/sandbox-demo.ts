@@ -38,7 +38,7 @@ export async function sandboxDemo(): Promise<number> {
     process.stdout.write(`  written to ${keyPath} (fingerprints only from here on)\n`);
 
     say(`kubecost-rotate rotate --all-contexts --credential ${credential.slice(0, 48)}... --new-key-file new-key.json --yes`);
-    const code = await main(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyPath, '--yes', '--verify-window', '5s', '--no-probe']);
+    const code = await main(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyPath, '--yes', '--verify-window', '5s', '--provider-endpoints', sandbox.endpointsFile]);
 
     say('kubecost-rotate history');
     await main(['history', '--kubeconfig', kubeconfig]);

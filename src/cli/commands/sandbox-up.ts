@@ -36,7 +36,8 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
   if (installed) {
     process.stdout.write(`try: kubecost-rotate discover --kubeconfig ${kubeconfigPath} --all-contexts\n`);
     process.stdout.write(`     kubecost-rotate sandbox new-key --kubeconfig ${kubeconfigPath} --credential ID > new-key.json\n`);
-    process.stdout.write(`     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json\n`);
+    process.stdout.write(`     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json --provider-endpoints ${sandbox?.endpointsFile ?? ''}\n`);
+    process.stdout.write(`(--provider-endpoints points the rotation's direct probe at the sandbox's emulated clouds; or export KUBECOST_ROTATE_PROVIDER_ENDPOINTS=${sandbox?.endpointsFile ?? ''})\n`);
   }
   process.stdout.write('ready\n');
   await new Promise<void>((done) => {
