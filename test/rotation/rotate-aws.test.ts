@@ -147,3 +147,30 @@ describe('a bad new key', () => {
     expect(allSecretData()).toEqual(before);
   });
 });
+
+describe('machine-readable output and confirmation', () => {
+  it('prints NDJSON events with -o json, the last one the result', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
+    const run = await runCliInProcess([...rotateArgs(current.accessKeyId, await world.keyFile('ndjson.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })), '-o', 'json']);
+    expect(run.code).toBe(0);
+    world.layout.credentials.set('billing-aws', next);
+    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; rotation: string; phase?: string; time: string });
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['phase', 'step', 'verdict', 'result']));
+    expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'result', phase: 'Verified', rotation: events[0]?.rotation });
+    expect(leakedSecrets(run.stdout, [next.secretAccessKey, current.secretAccessKey])).toEqual([]);
+  });
+
+  it('refuses to rotate without --yes when it cannot ask, and writes nothing', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    const before = allSecretData();
+    const args = rotateArgs(current.accessKeyId, await world.keyFile('no-yes.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })).filter((a) => a !== '--yes');
+    const run = await runCliInProcess(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('refusing to rotate without confirmation');
+    expect(allSecretData()).toEqual(before);
+  });
+});
