@@ -94,22 +94,8 @@ async function startSandboxProcess(args: string[]): Promise<{ stdout: () => stri
 describe('sandbox up', () => {
   it('serves N clusters, prints ready, writes a working kubeconfig, and stops cleanly on SIGTERM', async () => {
     const kubeconfig = join(dir, 'kubeconfig');
-    const child = spawn(process.execPath, [...cli, 'sandbox', 'up', '--layout', 'none', '--clusters', '3', '--kubeconfig', kubeconfig], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const sandbox = await startSandboxProcess(['--layout', 'none', '--clusters', '3', '--kubeconfig', kubeconfig]);
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "ready" line within 20 s; stdout: ${stdout} stderr: ${stderr}`)), 20_000);
-        child.stdout.on('data', () => {
-          if (/^ready$/m.test(stdout)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
       const kc = new k8s.KubeConfig();
       kc.loadFromFile(kubeconfig);
       expect(kc.getContexts().map((c) => c.name)).toEqual(['cluster-1', 'cluster-2', 'cluster-3']);
@@ -121,10 +107,9 @@ describe('sandbox up', () => {
         expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-public', 'kube-system']);
       }
     } finally {
-      child.kill('SIGTERM');
+      expect(await sandbox.stop()).toBe(0);
     }
-    expect(await exited).toBe(0);
-    expect(stdout).toContain('kube-sim: stopped');
+    expect(sandbox.stdout()).toContain('kube-sim: stopped');
   });
 });
 

@@ -7,9 +7,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
-import { fakeAwsKey, fakeAzureKey, fakeGcpKey, layoutSecretValues, secretValuesOf, type FakeCredential, type LayoutName } from '../../src/sim/kubecost/index.js';
+import { layoutSecretValues, secretValuesOf, successorOf, type FakeCredential, type LayoutName } from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
-import { alibabaAccessKey } from '../../src/sim/kubecost/credentials.js';
 import { leakedSecrets, runCliInProcess } from '../support/capture.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
 
@@ -26,28 +25,6 @@ async function worldFor(name: LayoutName): Promise<RotationWorld> {
 afterAll(async () => {
   for (const w of worlds.values()) await w.stop();
 });
-
-/** A new key of the same principal, and its key file. */
-function successor(old: FakeCredential): { next: FakeCredential; file: unknown } {
-  switch (old.provider) {
-    case 'aws': {
-      const next = fakeAwsKey(old.user);
-      return { next, file: { AccessKey: { UserName: old.user, AccessKeyId: next.accessKeyId, Status: 'Active', SecretAccessKey: next.secretAccessKey } } };
-    }
-    case 'gcp': {
-      const next = fakeGcpKey(old.clientEmail.split('@')[0] ?? '', old.projectId);
-      return { next, file: next.json };
-    }
-    case 'azure': {
-      const next = fakeAzureKey(old.accountName, old.slot === 'key1' ? 'key2' : 'key1');
-      return { next, file: { accountName: next.accountName, accountKey: next.accountKey } };
-    }
-    case 'alibaba': {
-      const next = alibabaAccessKey();
-      return { next, file: { accessKeyId: next.accessKeyId, accessKeySecret: next.accessKeySecret } };
-    }
-  }
-}
 
 /** What a Secret's text must become: the old key's values replaced by the new key's, nothing else. */
 function expectedText(before: string, old: FakeCredential, next: FakeCredential): string {
@@ -97,7 +74,7 @@ describe('rotating each kind of site', () => {
     it(`rotates the ${c.what} (${c.layout}), and every consumer then uses the new key`, async () => {
       const world = await worldFor(c.layout);
       const old = world.layout.credentials.get(c.credential) as FakeCredential;
-      const { next, file } = successor(old);
+      const { next, keyFile: file } = successorOf(old);
       world.allow(next);
       const before = secretTexts(world);
       const logsFrom = world.logs.length;

@@ -281,6 +281,17 @@ function runObjectStore(ctx: ContainerContext, backend: CloudBackend, path: stri
 
 /** The programs of every Kubecost container kind, chosen by container name. */
 function programFor(cluster: SimCluster, backend: CloudBackend, options: Required<ProgramOptions>, registry: Map<string, Map<string, IntegrationStatus>>): ContainerProgram {
+  /** ETL files go to the federated store, else to the ETL backup bucket, if either is configured. */
+  const writeEtl = (ctx: ContainerContext) => {
+    const config = ctx.env.FEDERATED_STORE_CONFIG ?? ctx.env.ETL_BUCKET_CONFIG;
+    if (config) runObjectStore(ctx, backend, config, 'write', 'kubecost', options);
+  };
+  const serveStatus = (ctx: ContainerContext, port: number, path: string, statuses: Map<string, IntegrationStatus>) =>
+    ctx.serve(port, (req) => {
+      if (req.path === '/healthz') return { status: 200, body: 'ok' };
+      if (req.path === path) return { status: 200, body: statusDocument(statuses) };
+      return { status: 404, body: '404 page not found\n' };
+    });
   return (ctx) => {
     const registryKey = `${ctx.namespace}/${ctx.labels['app.kubernetes.io/instance'] ?? ''}`;
     switch (ctx.container) {
@@ -292,14 +303,8 @@ function programFor(cluster: SimCluster, backend: CloudBackend, options: Require
           registry.set(registryKey, statuses);
           runIngestion(ctx, backend, integration, options, statuses);
         }
-        const federated = ctx.env.FEDERATED_STORE_CONFIG;
-        if (federated) runObjectStore(ctx, backend, federated, 'write', 'kubecost', options);
-        else if (ctx.env.ETL_BUCKET_CONFIG) runObjectStore(ctx, backend, ctx.env.ETL_BUCKET_CONFIG, 'write', 'kubecost', options);
-        ctx.serve(9003, (req) => {
-          if (req.path === '/healthz') return { status: 200, body: 'ok' };
-          if (req.path === '/model/cloudCost/status') return { status: 200, body: statusDocument(statuses) };
-          return { status: 404, body: '404 page not found\n' };
-        });
+        writeEtl(ctx);
+        serveStatus(ctx, 9003, '/model/cloudCost/status', statuses);
         return;
       }
       case 'cloud-cost': {
@@ -307,14 +312,8 @@ function programFor(cluster: SimCluster, backend: CloudBackend, options: Require
         const statuses = new Map<string, IntegrationStatus>();
         registry.set(registryKey, statuses);
         runIngestion(ctx, backend, '/var/configs/cloud-integration/cloud-integration.json', options, statuses);
-        const federated = ctx.env.FEDERATED_STORE_CONFIG;
-        if (federated) runObjectStore(ctx, backend, federated, 'write', 'kubecost', options);
-        else if (ctx.env.ETL_BUCKET_CONFIG) runObjectStore(ctx, backend, ctx.env.ETL_BUCKET_CONFIG, 'write', 'kubecost', options);
-        ctx.serve(9005, (req) => {
-          if (req.path === '/healthz') return { status: 200, body: 'ok' };
-          if (req.path === '/cloudCost/status') return { status: 200, body: statusDocument(statuses) };
-          return { status: 404, body: '404 page not found\n' };
-        });
+        writeEtl(ctx);
+        serveStatus(ctx, 9005, '/cloudCost/status', statuses);
         return;
       }
       case 'cost-analyzer-frontend':
