@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
+import { KubeError } from '../kube/errors.js';
 import { withClusterOptions, type GlobalOptions } from './options.js';
 
 const require = createRequire(import.meta.url);
@@ -63,6 +64,7 @@ function buildProgram(): Command {
     });
 
   withClusterOptions(program.command('rollback').description('restore the exact previous Secret data of a rotation and restart its readers').argument('<id>', 'rotation id'))
+    .option('--force', 'roll back a rotation that was already verified (only while the old key is still active)')
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { rollbackCommand } = await import('./commands/rotation.js');
       exitCode = await rollbackCommand(id, command.opts());
@@ -120,6 +122,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
     if (error instanceof ExitError) return error.code;
+    if (error instanceof KubeError) {
+      // A cluster call failed outside a rotation's own handling (before a journal existed, or reading one).
+      process.stderr.write(`error: ${error.message}\n`);
+      return ExitCode.Failed;
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       return ExitCode.Usage;

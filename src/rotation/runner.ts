@@ -179,6 +179,9 @@ async function writeOne(plan: RotationPlan, journal: Journal, write: PlannedWrit
   await journal.begin(record, `writing new key ${plan.newKey.fingerprint} at resourceVersion ${backup.resourceVersion}`, { resourceVersionBefore: backup.resourceVersion });
   emit(deps, { type: 'step', rotation: plan.id, step: write.step, cluster: write.cluster, state: 'started', detail: `writing ${write.sites.length} site(s)` });
   let written: V1Secret;
+  // Once a write was sent, it may land late (a timeout does not cancel it): from then on the step
+  // is never recorded as "not written", only as written or unknown.
+  let sent = false;
   try {
     written = await withRetries(deps, `writing Secret ${key}`, async () => {
       const current = await kube.readSecret(write.namespace, write.secret);
@@ -187,9 +190,21 @@ async function writeOne(plan: RotationPlan, journal: Journal, write: PlannedWrit
         throw new StopRotation(`Secret ${write.namespace}/${write.secret} on ${write.cluster} changed since it was read (resourceVersion ${backup.resourceVersion} → ${current.metadata?.resourceVersion ?? '?'}): someone else edited it during the rotation. Nothing was written to it.`, false);
       }
       const annotations = { ...(current.metadata?.annotations ?? {}), [ANNOTATION_ROTATION]: plan.id, [ANNOTATION_FINGERPRINT]: plan.newKey.fingerprint };
+      sent = true;
       return kube.replaceSecret(secretWith(current, backup.newData, annotations));
     });
   } catch (error: unknown) {
+    if (sent) {
+      const current = await kube.readSecret(write.namespace, write.secret).catch(() => undefined);
+      if (current && sameData(current.data, backup.newData)) {
+        afterEffect();
+        await journal.finish(record, `written (the answer came late) at resourceVersion ${current.metadata?.resourceVersion ?? ''}`, { resourceVersionAfter: current.metadata?.resourceVersion ?? '' });
+        emit(deps, { type: 'step', rotation: plan.id, step: write.step, cluster: write.cluster, state: 'done', detail: `new key ${plan.newKey.fingerprint} written (was ${plan.credential.fingerprint})` });
+        return;
+      }
+      // Left 'started': rollback and resume look at the Secret before doing anything to it.
+      throw error instanceof StopRotation ? error : new StopRotation(`${describeError(error)} while writing Secret ${key}: the write may or may not have been applied`, false);
+    }
     if (error instanceof KubeError && error.failure === 'Conflict') {
       const message = `Secret ${write.namespace}/${write.secret} on ${write.cluster} was modified by someone else between read and write (resourceVersion conflict). Nothing was written to it.`;
       await journal.fail(record, 'not written: modified by someone else');
@@ -246,9 +261,9 @@ async function restartOne(plan: RotationPlan, journal: Journal, restart: Planned
   }
   await journal.begin(record, `restarting ${restart.kind} ${restart.namespace}/${restart.name} (wave ${restart.wave})`, { token });
   emit(deps, { type: 'step', rotation: plan.id, step: restart.step, cluster: restart.cluster, state: 'started', detail: `restart ${restart.kind}/${restart.name} (wave ${restart.wave})` });
-  await withRetries(deps, `restarting ${restart.kind} ${restart.name}`, () =>
-    kube.annotatePodTemplate(restart.kind, restart.namespace, restart.name, { 'kubectl.kubernetes.io/restartedAt': deps.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), [ANNOTATION_RESTART]: token }),
-  );
+  // The same annotations on every attempt: a retried patch is a no-op, not a second restart.
+  const annotations = { 'kubectl.kubernetes.io/restartedAt': deps.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), [ANNOTATION_RESTART]: token };
+  await withRetries(deps, `restarting ${restart.kind} ${restart.name}`, () => kube.annotatePodTemplate(restart.kind, restart.namespace, restart.name, annotations));
   afterEffect();
   await journal.finish(record, `restart requested with token ${token}`);
   await event(kube, restart.namespace, { kind: restart.kind, name: restart.name, apiVersion: 'apps/v1' }, 'RotationRestart', `kubecost-rotate ${plan.id} restarted ${restart.kind} ${restart.name} to load key ${plan.newKey.fingerprint}`, deps);
@@ -257,17 +272,20 @@ async function restartOne(plan: RotationPlan, journal: Journal, restart: Planned
 /** Waits until every workload has rolled out, by kubectl's rules. */
 async function waitRollouts(plan: RotationPlan, restarts: readonly PlannedRestart[], deps: RunnerDeps): Promise<void> {
   const deadline = deps.now().getTime() + plan.options.rolloutTimeoutMs;
+  let failed = false;
   await Promise.all(
     restarts.map(async (r) => {
-      for (;;) {
+      for (; !failed; ) {
         const workload = await withRetries(deps, `reading ${r.kind} ${r.name}`, () => client(deps, r.cluster).readWorkload(r.kind, r.namespace, r.name));
         const status = rolloutOf(r.kind, workload);
         if (status.done) {
           emit(deps, { type: 'step', rotation: plan.id, step: r.step, cluster: r.cluster, state: 'done', detail: status.message });
           return;
         }
-        if (status.failed) throw new StopRotation(`${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: ${status.message}`, false);
-        if (deps.now().getTime() > deadline) throw new StopRotation(`${r.kind} ${r.namespace}/${r.name} on ${r.cluster} did not finish rolling out within ${plan.options.rolloutTimeoutMs / 1000} s: ${status.message}`, false);
+        if (status.failed || deps.now().getTime() > deadline) {
+          failed = true;
+          throw new StopRotation(status.failed ? `${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: ${status.message}` : `${r.kind} ${r.namespace}/${r.name} on ${r.cluster} did not finish rolling out within ${plan.options.rolloutTimeoutMs / 1000} s: ${status.message}`, false);
+        }
         await deps.sleep(250);
       }
     }),
@@ -289,19 +307,24 @@ function selectorOf(workload: { spec?: { selector?: { matchLabels?: Record<strin
   return Object.entries(workload.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
-async function verifyRestart(plan: RotationPlan, r: PlannedRestart, token: string, writtenAt: number, deps: RunnerDeps): Promise<Verdict[]> {
+async function verifyRestart(r: PlannedRestart, token: string, writtenAt: number, deps: RunnerDeps): Promise<Verdict[]> {
   const kube = client(deps, r.cluster);
   const target = `${r.cluster}/${r.namespace}/${r.kind}/${r.name}`;
   const workload = await kube.readWorkload(r.kind, r.namespace, r.name);
   const pods = (await kube.listPods(r.namespace, selectorOf(workload))).filter((p) => !p.metadata?.deletionTimestamp);
   const verdicts: Verdict[] = [];
-  const stale = pods.filter((p) => p.metadata?.annotations?.[ANNOTATION_RESTART] !== token || Date.parse(String(p.status?.startTime ?? '')) < writtenAt - 1000);
+  if (workload.spec?.replicas === 0) {
+    verdicts.push({ check: 'pods-restarted', target, ok: true, evidence: 'scaled to 0: its next pod reads the new key' });
+    return verdicts;
+  }
+  // The restart token is only on pods of the template patched after every write, whatever the clocks say.
+  const stale = pods.filter((p) => p.metadata?.annotations?.[ANNOTATION_RESTART] !== token);
   const ready = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   verdicts.push({
     check: 'pods-restarted',
     target,
     ok: pods.length > 0 && stale.length === 0 && ready.length === pods.length,
-    evidence: `${pods.length} pod(s), ${ready.length} ready, ${stale.length} not started after the write with restart token ${token}`,
+    evidence: `${pods.length} pod(s), ${ready.length} ready, ${stale.length} without restart token ${token}`,
   });
   for (const pod of pods) {
     const since = new Date(pod.status?.startTime ?? writtenAt).toISOString();
@@ -353,7 +376,14 @@ async function verify(plan: RotationPlan, journal: Journal, credential: Credenti
   const statusVerdicts = Promise.all(plan.statusChecks.map((c) => verifyStatus(plan, c, deps)));
   await deps.sleep(plan.options.verifyWindowMs);
   const verdicts: Verdict[] = [...(await statusVerdicts)];
-  for (const r of plan.restarts) verdicts.push(...(await verifyRestart(plan, r, token, writtenAt, deps)));
+  // Something else (Argo CD self-heal, an ExternalSecret, helm upgrade) may have put the old data back.
+  for (const w of plan.writes) {
+    const backup = journal.state.backups.get(`${w.cluster}/${w.namespace}/${w.secret}`);
+    const current = await client(deps, w.cluster).readSecret(w.namespace, w.secret);
+    const holds = backup !== undefined && sameData(current.data, backup.newData);
+    verdicts.push({ check: 'secret-holds-new-key', target: `${w.cluster}/${w.namespace}/${w.secret}`, ok: holds, evidence: holds ? `resourceVersion ${current.metadata?.resourceVersion ?? ''} holds the written data` : `resourceVersion ${current.metadata?.resourceVersion ?? ''} no longer holds the data written by this rotation: something changed it back or again` });
+  }
+  for (const r of plan.restarts) verdicts.push(...(await verifyRestart(r, token, writtenAt, deps)));
   if (deps.probe && credential) {
     for (const site of plan.sites) {
       const backup = journal.state.backups.get(`${site.cluster}/${site.namespace}/${site.secret}`);
@@ -370,7 +400,11 @@ async function verify(plan: RotationPlan, journal: Journal, credential: Credenti
 
 // ----------------------------------------------------------------------------------- rollback
 
-/** Restores the exact previous data of every Secret this rotation wrote, and restarts their readers again. */
+/**
+ * Restores the exact previous data of every Secret this rotation may have written, and restarts
+ * their readers again. It never throws for a cluster that fails: it restores what it can on every
+ * cluster, then ends RolledBack, or NeedsHuman with what is left to do.
+ */
 export async function rollback(plan: RotationPlan, journal: Journal, reason: string, deps: RunnerDeps): Promise<void> {
   if (journal.doc.phase !== 'RollingBack') {
     journal.doc.reason ??= reason;
@@ -378,38 +412,62 @@ export async function rollback(plan: RotationPlan, journal: Journal, reason: str
     emit(deps, { type: 'phase', rotation: plan.id, phase: 'RollingBack', message: reason });
   }
   const touched = plan.writes.filter((w) => journal.doc.steps[w.step]?.state === 'done' || journal.doc.steps[w.step]?.state === 'started');
-  let humanNeeded: string | undefined;
-  await perCluster(touched, plan.options.maxParallelClusters, async (write) => {
-    const key = `${write.cluster}/${write.namespace}/${write.secret}`;
-    const record = journal.rollbackStep(`restore:${key}`);
-    if (record.state === 'done') return;
-    const backup = journal.state.backups.get(key);
-    if (!backup) throw new StopRotation(`the journal has no backup of Secret ${key}`, true);
-    const kube = client(deps, write.cluster);
-    const current = await withRetries(deps, `reading Secret ${key}`, () => kube.readSecret(write.namespace, write.secret));
-    if (sameData(current.data, backup.data)) {
-      await journal.finish(record, 'already holds the previous data');
-      return;
-    }
-    if (!sameData(current.data, backup.newData)) {
-      humanNeeded = `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation wrote it; it was left as it is. Its data before the rotation is in the journal (kubecost-rotate rollback ${plan.id} restores it once it holds the rotated data again).`;
-      await journal.fail(record, 'changed by someone else; left untouched');
-      return;
-    }
-    await journal.begin(record, `restoring the data read at resourceVersion ${backup.resourceVersion}`);
-    const annotations = { ...backup.annotations };
-    const restored = await withRetries(deps, `restoring Secret ${key}`, () => kube.replaceSecret(secretWith(current, backup.data, annotations)));
-    afterEffect();
-    await journal.finish(record, `restored at resourceVersion ${restored.metadata?.resourceVersion ?? ''}`);
-    emit(deps, { type: 'step', rotation: plan.id, step: `restore:${key}`, cluster: write.cluster, state: 'done', detail: `previous data restored (key ${plan.credential.fingerprint})` });
-    await event(kube, write.namespace, { kind: 'Secret', name: write.secret }, 'KeyRotationRolledBack', `kubecost-rotate ${plan.id} restored the previous ${plan.credential.provider} key ${plan.credential.fingerprint}: ${reason}`, deps, 'Warning');
-  });
+  const leftOver: string[] = [];
+  await Promise.all(
+    touched.map(async (write) => {
+      const key = `${write.cluster}/${write.namespace}/${write.secret}`;
+      const record = journal.rollbackStep(`restore:${key}`);
+      if (record.state === 'done') return;
+      const backup = journal.state.backups.get(key);
+      if (!backup) {
+        leftOver.push(`the journal has no backup of Secret ${key}`);
+        return;
+      }
+      const kube = client(deps, write.cluster);
+      try {
+        let outcome = 'already' as 'restored' | 'already' | 'changed';
+        await journal.begin(record, `restoring the data read at resourceVersion ${backup.resourceVersion}`);
+        // Read inside each attempt: a restore that timed out but landed must not be sent again with a stale resourceVersion.
+        const restored = await withRetries(deps, `restoring Secret ${key}`, async () => {
+          const current = await kube.readSecret(write.namespace, write.secret);
+          if (sameData(current.data, backup.data)) return current;
+          if (!sameData(current.data, backup.newData)) {
+            outcome = 'changed';
+            return current;
+          }
+          const annotations = { ...(current.metadata?.annotations ?? {}) };
+          delete annotations[ANNOTATION_ROTATION];
+          delete annotations[ANNOTATION_FINGERPRINT];
+          for (const k of [ANNOTATION_ROTATION, ANNOTATION_FINGERPRINT]) if (backup.annotations[k] !== undefined) annotations[k] = backup.annotations[k];
+          outcome = 'restored';
+          return kube.replaceSecret(secretWith(current, backup.data, annotations));
+        });
+        if (outcome === 'changed') {
+          leftOver.push(`Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation read it; it was left as it is (its data before the rotation is in the journal)`);
+          await journal.fail(record, 'changed by someone else; left untouched');
+          return;
+        }
+        afterEffect();
+        await journal.finish(record, outcome === 'restored' ? `restored at resourceVersion ${restored.metadata?.resourceVersion ?? ''}` : 'already held the previous data');
+        emit(deps, { type: 'step', rotation: plan.id, step: `restore:${key}`, cluster: write.cluster, state: 'done', detail: `previous data restored (key ${plan.credential.fingerprint})` });
+        if (outcome === 'restored') await event(kube, write.namespace, { kind: 'Secret', name: write.secret }, 'KeyRotationRolledBack', `kubecost-rotate ${plan.id} restored the previous ${plan.credential.provider} key ${plan.credential.fingerprint}: ${reason}`, deps, 'Warning');
+      } catch (error: unknown) {
+        leftOver.push(`Secret ${write.namespace}/${write.secret} on ${write.cluster} could not be restored: ${describeError(error)}`);
+      }
+    }),
+  );
   const restoredSecrets = new Set(touched.map((w) => `${w.cluster}/${w.namespace}/${w.secret}`));
   const restarts = plan.restarts.filter((r) => plan.sites.some((s) => restoredSecrets.has(`${s.cluster}/${s.namespace}/${s.secret}`) && s.cluster === r.cluster && s.namespace === r.namespace && s.consumers.some((c) => c.kind === r.kind && c.name === r.name)));
-  await restartWaves(plan, journal, restarts, (r) => journal.rollbackStep(r.step), `${plan.id}-rollback`, deps);
-  if (humanNeeded) {
-    await journal.setPhase('NeedsHuman', humanNeeded);
-    emit(deps, { type: 'phase', rotation: plan.id, phase: 'NeedsHuman', message: humanNeeded });
+  try {
+    await restartWaves(plan, journal, restarts, (r) => journal.rollbackStep(r.step), `${plan.id}-rollback`, deps);
+  } catch (error: unknown) {
+    leftOver.push(`the previous data is back, but a restart did not complete: ${describeError(error)}; restart it by hand (kubectl rollout restart), then run "kubecost-rotate rollback ${plan.id}" again`);
+  }
+  if (leftOver.length > 0) {
+    const message = leftOver.join('; ');
+    journal.doc.reason = message;
+    await journal.setPhase('NeedsHuman', message);
+    emit(deps, { type: 'phase', rotation: plan.id, phase: 'NeedsHuman', message });
     return;
   }
   await journal.setPhase('RolledBack', `every Secret holds its previous data again and its readers restarted (${reason})`);
@@ -499,7 +557,13 @@ export async function runForward(plan: RotationPlan, journal: Journal, credentia
         phaseEvent(message);
         return;
       }
-      await rollback(plan, journal, error.message, deps);
+      try {
+        await rollback(plan, journal, error.message, deps);
+      } catch (inner: unknown) {
+        // Only the journal's own cluster failing gets here; its last saved state still stands.
+        if (!(inner instanceof KubeError)) throw inner;
+        phaseEvent(`${inner.message}. The journal ${plan.journal.secret} on ${plan.journal.cluster} records how far the rollback got: run "kubecost-rotate rollback ${plan.id}" again.`);
+      }
       return;
     }
     if (error instanceof KubeError) {

@@ -198,7 +198,7 @@ async function crashThenRollback(chain: Chain, point: string, soft: ExpectStatic
   }
   const id = run.journal.doc.id;
   const startedAt = Date.now();
-  const rollback = await runCliSerialized(['rollback', id, '--kubeconfig', world.kubeconfig]);
+  const rollback = await runCliSerialized(['rollback', id, '--kubeconfig', world.kubeconfig, '--force']);
   chain.timings.push({ point, child: run.child.ms, after: Date.now() - startedAt });
   chain.printed.push(rollback.stdout, rollback.stderr);
   soft.soft(rollback.code, at(`rollback exits 0 (stderr: ${rollback.stderr.slice(0, 600)}; last output: ${rollback.stdout.slice(-600)})`)).toBe(0);

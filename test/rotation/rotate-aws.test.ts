@@ -174,3 +174,49 @@ describe('machine-readable output and confirmation', () => {
     expect(allSecretData()).toEqual(before);
   });
 });
+
+describe('rolling back a verified rotation', () => {
+  it('is refused without --force (the old key may be retired), and with --force restores the previous data', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
+    const before = allSecretData();
+    const rotated = await runCliInProcess(rotateArgs(current.accessKeyId, await world.keyFile('verified.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })));
+    expect(rotated.code).toBe(0);
+    const id = /rotation (\S+): Verified\./.exec(rotated.stdout)?.[1] ?? '';
+    const refused = await runCliInProcess(['rollback', id, '--kubeconfig', world.kubeconfig]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('was verified');
+    expect(allSecretData()).not.toEqual(before);
+    const forced = await runCliInProcess(['rollback', id, '--kubeconfig', world.kubeconfig, '--force']);
+    expect(forced.code).toBe(0);
+    expect(allSecretData()).toEqual(before);
+    // A second rollback is a no-op that says so.
+    const again = await runCliInProcess(['rollback', id, '--kubeconfig', world.kubeconfig]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('already rolled back');
+  });
+
+  it('fails verification when something puts the old data back before the end (an operator, Argo CD self-heal, an ExternalSecret)', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
+    const before = allSecretData();
+    const original = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', 'cloud-integration');
+    // Put the old data back as soon as the journal says everything is written.
+    const stop = primary().store.subscribe((event) => {
+      if (event.def.kind === 'Secret' && event.object.metadata.labels?.['kubecost-rotate.io/phase'] === 'Written') {
+        const now = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', 'cloud-integration');
+        primary().apply({ ...now, data: original.data });
+      }
+    });
+    try {
+      const run = await runCliInProcess(rotateArgs(current.accessKeyId, await world.keyFile('reverted.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })));
+      expect(run.stdout).toMatch(/FAIL\s+secret-holds-new-key cluster-1\/kubecost\/cloud-integration/);
+      expect(run.code).not.toBe(0);
+    } finally {
+      stop();
+    }
+    expect(allSecretData().get('cluster-1/kubecost/cloud-integration')).toEqual(before.get('cluster-1/kubecost/cloud-integration'));
+  });
+});

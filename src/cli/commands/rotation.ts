@@ -28,6 +28,7 @@ export interface RotationFlags extends GlobalOptions {
   rolloutTimeout?: string;
   providerEndpoints?: string;
   probe?: boolean;
+  force?: boolean;
 }
 
 /** Parses a duration like 90s, 5m, 1h or 250ms. */
@@ -248,12 +249,12 @@ export async function resumeCommand(id: string, flags: RotationFlags): Promise<n
   }
   if (journal.state.newKey === undefined) throw new ConfigError(`rotation ${doc.id} no longer holds its new key, so it cannot go forward.`, `Run kubecost-rotate rollback ${doc.id}.`);
   const credential = parseNewKey(journal.state.newKey, `the new key in journal ${doc.plan.journal.secret}`);
+  // Options given to resume (a longer rollout timeout, say) replace the planned ones from here on.
+  const overrides = optionsOf(flags);
+  if (Object.keys(overrides).length > 0) Object.assign(doc.plan.options, overrides);
   if (doc.phase === 'NeedsHuman') {
-    // Go on from the last phase the steps prove.
-    const allWritten = doc.plan.writes.every((w) => doc.steps[w.step]?.state === 'done');
-    const allRestarted = doc.plan.restarts.every((r) => doc.steps[r.step]?.state === 'done');
-    doc.phase = !journal.state.backups.size ? 'Planned' : !allWritten ? 'Staged' : !allRestarted ? 'Written' : 'Restarted';
-    await journal.setPhase(doc.phase, 'resumed by a human');
+    // Every forward step looks before it acts, so going on from Staged redoes nothing and re-waits every rollout.
+    await journal.setPhase(journal.state.backups.size ? 'Staged' : 'Planned', 'resumed by a human');
   }
   report({ type: 'phase', rotation: doc.id, phase: doc.phase, message: 'resuming' });
   await runForward(doc.plan, journal, credential, deps);
@@ -264,8 +265,15 @@ export async function rollbackCommand(id: string, flags: RotationFlags): Promise
   const { fleet, journal } = await openJournal(flags, id);
   const report = reporterFor(flags.output, journal.doc.plan, flags.color !== false);
   if (journal.doc.phase === 'RolledBack') {
+    if (journal.state.newKey !== undefined || journal.state.backups.size > 0) await journal.dropMaterial(true);
     report({ type: 'result', rotation: journal.doc.id, phase: 'RolledBack', message: 'already rolled back' });
-    return ExitCode.Failed;
+    return ExitCode.Ok;
+  }
+  if (journal.doc.phase === 'Verified' && !flags.force) {
+    throw new ConfigError(
+      `rotation ${journal.doc.id} was verified: every consumer uses the new key, and the old key ${journal.doc.plan.credential.keyId ?? journal.doc.plan.credential.fingerprint} may already be retired at the provider. Rolling back would put that key back everywhere.`,
+      `If the old key is still active, run kubecost-rotate rollback ${journal.doc.id} --force.`,
+    );
   }
   if (journal.state.backups.size === 0 && journal.doc.phase !== 'Planned') throw new ConfigError(`rotation ${journal.doc.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`);
   if (journal.state.backups.size === 0) {
