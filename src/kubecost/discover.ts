@@ -5,6 +5,7 @@
 import { KubeClient, type KubeClientOptions } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
 import type { ClusterTarget } from '../kube/kubeconfig.js';
+import { roleOf } from './components.js';
 import { buildInventory, type ClusterSnapshot, type Inventory, type Problem } from './inventory.js';
 
 export interface DiscoverOptions extends KubeClientOptions {
@@ -40,7 +41,8 @@ export async function snapshotCluster(client: KubeClient, namespace?: string): P
   } catch (error: unknown) {
     if (!(error instanceof KubeError && error.failure === 'Forbidden' && !namespace)) return { problems: [problemOf(cluster, error)] };
     // Listing Secrets cluster-wide is often forbidden; the Kubecost namespaces may still be readable.
-    const namespaces = [...new Set([...deployments, ...statefulSets].filter((w) => w.metadata?.labels?.app === 'cost-analyzer').map((w) => w.metadata?.namespace ?? ''))];
+    // The same rule as installation detection: template and object labels, app or app.kubernetes.io/name.
+    const namespaces = [...new Set([...deployments, ...statefulSets].filter((w) => roleOf({ ...(w.spec?.template.metadata?.labels ?? {}), ...(w.metadata?.labels ?? {}) }) === 'cost-analyzer').map((w) => w.metadata?.namespace ?? ''))];
     secrets = [];
     for (const ns of namespaces) {
       try {

@@ -349,19 +349,28 @@ async function verifyRestart(r: PlannedRestart, token: string, writtenAt: number
   return verdicts;
 }
 
-async function verifyStatus(plan: RotationPlan, check: RotationPlan['statusChecks'][number], deps: RunnerDeps): Promise<Verdict> {
+/**
+ * The cloud-cost status of the integrations this key serves. AWS entries are told apart by their
+ * sanitized key id and must all show the new one; other providers show no key, so their entries
+ * count only once they have run since the restarts (a status persisted from before proves nothing).
+ */
+async function verifyStatus(plan: RotationPlan, check: RotationPlan['statusChecks'][number], since: number, deps: RunnerDeps): Promise<Verdict> {
   const target = `${check.cluster}/${check.namespace}/svc/${check.service}:${check.port}${check.path}`;
-  const expectedId = plan.credential.provider === 'aws' ? plan.newKey.keyId : undefined;
+  const oldId = plan.credential.provider === 'aws' ? plan.credential.keyId : undefined;
+  const newId = plan.credential.provider === 'aws' ? plan.newKey.keyId : undefined;
   const deadline = deps.now().getTime() + Math.max(plan.options.verifyWindowMs, 1000);
   let last: string;
   for (;;) {
     try {
       const body = await client(deps, check.cluster).getThroughServiceProxy(check.namespace, check.service, check.port, check.path);
       const entries = parseCloudCostStatus(body).filter((e) => e.provider.toLowerCase() === plan.credential.provider);
-      const failing = entries.filter((e) => e.connectionStatus !== 'Connection Successful');
-      const wrongKey = expectedId ? entries.filter((e) => e.authorizerId !== undefined && e.authorizerId !== expectedId && e.authorizerId === plan.credential.keyId) : [];
-      last = entries.map((e) => `${e.key}: ${e.connectionStatus}${e.authorizerId ? ` (key ${e.authorizerId})` : ''}`).join('; ') || `no ${plan.credential.provider} integration listed`;
-      if (entries.length > 0 && failing.length === 0 && wrongKey.length === 0) return { check: 'cloud-cost-status', target, ok: true, evidence: last };
+      const mine = newId
+        ? entries.filter((e) => e.authorizerId === newId || e.authorizerId === oldId)
+        : entries.filter((e) => e.lastRun !== undefined && e.lastRun >= since - 1000);
+      last = mine.map((e) => `${e.key}: ${e.connectionStatus}${e.authorizerId ? ` (key ${e.authorizerId})` : ''}`).join('; ') || `no ${plan.credential.provider} integration of this key has run since the restart yet`;
+      if (mine.length > 0 && mine.every((e) => e.connectionStatus === 'Connection Successful' && (!newId || e.authorizerId === newId))) {
+        return { check: 'cloud-cost-status', target, ok: true, evidence: last };
+      }
     } catch (error: unknown) {
       last = describeError(error);
     }
@@ -373,7 +382,8 @@ async function verifyStatus(plan: RotationPlan, check: RotationPlan['statusCheck
 async function verify(plan: RotationPlan, journal: Journal, credential: Credential | undefined, token: string, deps: RunnerDeps): Promise<Verdict[]> {
   const writtenAt = Math.max(...plan.writes.map((w) => Date.parse(journal.doc.steps[w.step]?.endedAt ?? '') || 0), 0);
   // Give the workloads the verification window to show an auth failure, polling the status meanwhile.
-  const statusVerdicts = Promise.all(plan.statusChecks.map((c) => verifyStatus(plan, c, deps)));
+  const restartedAt = Math.max(writtenAt, ...plan.restarts.map((r) => Date.parse(journal.doc.steps[r.step]?.endedAt ?? '') || 0));
+  const statusVerdicts = Promise.all(plan.statusChecks.map((c) => verifyStatus(plan, c, restartedAt, deps)));
   await deps.sleep(plan.options.verifyWindowMs);
   const verdicts: Verdict[] = [...(await statusVerdicts)];
   // Something else (Argo CD self-heal, an ExternalSecret, helm upgrade) may have put the old data back.

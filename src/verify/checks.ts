@@ -91,6 +91,8 @@ export interface CloudIntegrationStatus {
   readonly connectionStatus: string;
   /** The sanitized AWS authorizer id, where the status shows one. */
   readonly authorizerId?: string;
+  /** When the integration last ran (ms since the epoch), if the status says. */
+  readonly lastRun?: number;
 }
 
 function findAuthorizerId(config: unknown): string | undefined {
@@ -110,6 +112,12 @@ export function parseCloudCostStatus(body: unknown): CloudIntegrationStatus[] {
   return data.map((entry: unknown) => {
     const e = (entry ?? {}) as Record<string, unknown>;
     const authorizerId = findAuthorizerId(e.config);
-    return { key: String(e.key ?? ''), provider: String(e.provider ?? ''), connectionStatus: String(e.connectionStatus ?? ''), ...(authorizerId ? { authorizerId } : {}) };
+    const lastRun = Date.parse(String(e.lastRun ?? ''));
+    return {
+      key: String(e.key ?? ''), provider: String(e.provider ?? ''), connectionStatus: String(e.connectionStatus ?? ''),
+      ...(authorizerId ? { authorizerId } : {}),
+      // Go's zero time (0001-01-01) means "never ran".
+      ...(Number.isFinite(lastRun) && lastRun > 0 ? { lastRun } : {}),
+    };
   });
 }
