@@ -85,12 +85,6 @@ export class KubeClient {
     return this.call({ verb: 'create', resource: 'secrets', namespace, name: secret.metadata?.name ?? '' }, () => this.core.createNamespacedSecret({ namespace, body: secret }));
   }
 
-  async deleteSecret(namespace: string, name: string, resourceVersion?: string): Promise<void> {
-    await this.call({ verb: 'delete', resource: 'secrets', namespace, name }, () =>
-      this.core.deleteNamespacedSecret({ name, namespace, ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}) }),
-    );
-  }
-
   async listSecretsByLabel(labelSelector: string, namespace?: string): Promise<k8s.V1Secret[]> {
     const list = await this.call({ verb: 'list', resource: 'secrets', ...(namespace ? { namespace } : {}) }, () => (namespace ? this.core.listNamespacedSecret({ namespace, labelSelector }) : this.core.listSecretForAllNamespaces({ labelSelector })), this.readAttempts);
     return list.items;

@@ -17,8 +17,6 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_ROTATION = 'kubecost-rotate.io/rotation-id';
 
 export type Phase = 'Planned' | 'Staged' | 'Written' | 'Restarted' | 'Verified' | 'RollingBack' | 'RolledBack' | 'NeedsHuman';
-/** Phases after which nothing more happens by itself. */
-export const FINAL_PHASES: ReadonlySet<Phase> = new Set(['Verified', 'RolledBack']);
 
 export type StepState = 'pending' | 'started' | 'done' | 'failed';
 
@@ -183,17 +181,33 @@ export class Journal {
 
   private async write(): Promise<void> {
     this.state.doc.updatedAt = this.now().toISOString();
-    try {
-      const saved = await this.client.replaceSecret(toSecret(this.state, this.namespace));
-      this.state.resourceVersion = saved.metadata?.resourceVersion ?? '';
-    } catch (error: unknown) {
-      if (error instanceof KubeError && error.failure === 'Conflict') {
-        process.stderr.write(`error: the journal ${this.doc.plan.journal.secret} changed under us: another kubecost-rotate is working on rotation ${this.doc.id}. Stopping here; run "kubecost-rotate history" to see its state.\n`);
-        throw new ExitError(ExitCode.NeedsHuman);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const saved = await this.client.replaceSecret(toSecret(this.state, this.namespace));
+        this.state.resourceVersion = saved.metadata?.resourceVersion ?? '';
+        break;
+      } catch (error: unknown) {
+        if (error instanceof KubeError && (error.retryable || error.failure === 'Timeout') && attempt < 4) {
+          // The save may have landed without an answer: adopt it if the stored journal is ours.
+          const stored = await this.client.readSecret(this.namespace, this.doc.plan.journal.secret).catch(() => undefined);
+          if (stored && fromSecret(stored).doc.updatedAt === this.state.doc.updatedAt) {
+            this.state.resourceVersion = stored.metadata?.resourceVersion ?? '';
+            break;
+          }
+          if (stored && stored.metadata?.resourceVersion !== this.state.resourceVersion) throw this.conflict();
+          await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+          continue;
+        }
+        if (error instanceof KubeError && error.failure === 'Conflict') throw this.conflict();
+        throw error;
       }
-      throw error;
     }
     crashPoint('journal');
+  }
+
+  private conflict(): ExitError {
+    process.stderr.write(`error: the journal ${this.doc.plan.journal.secret} changed under us: another kubecost-rotate is working on rotation ${this.doc.id}. Stopping here; run "kubecost-rotate history" to see its state.\n`);
+    return new ExitError(ExitCode.NeedsHuman);
   }
 
   async setPhase(phase: Phase, message: string): Promise<void> {
@@ -233,8 +247,8 @@ export class Journal {
   }
 }
 
-/** The journals on a cluster (for history and resume by id). */
+/** The journals on a cluster (for history and resume by id); only journal.json is read, never the key material. */
 export async function listJournals(client: KubeClient): Promise<JournalDocument[]> {
   const secrets = await client.listSecretsByLabel(`${LABEL_MANAGED_BY}=${MANAGED_BY}`);
-  return secrets.filter((s) => s.data?.['journal.json']).map((s) => fromSecret(s).doc);
+  return secrets.filter((s) => s.data?.['journal.json']).map((s) => JSON.parse(unb64(s.data?.['journal.json'])) as JournalDocument);
 }

@@ -17,11 +17,6 @@ export interface Fleet {
   readonly clients: ReadonlyMap<string, KubeClient>;
 }
 
-export function connect(selection: ContextSelection, timeoutMs?: number): Fleet {
-  const targets = selectClusters(selection);
-  return { clients: new Map(targets.map((t) => [t.name, new KubeClient(t, timeoutMs ? { timeoutMs } : {})])) };
-}
-
 export interface PlanRequest {
   readonly selection: ContextSelection;
   readonly namespace?: string;
