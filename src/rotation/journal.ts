@@ -2,11 +2,13 @@
  * The write-ahead journal of a rotation (DESIGN §4): a Secret `kubecost-rotate-<id>` in the
  * Kubecost namespace of the primary cluster. `journal.json` holds the plan, the phase, every
  * step's state and the verdicts: no secret value, fingerprints only. The key material lives in
- * other data keys of the same Secret: `new-key` (dropped when the rotation ends) and one
- * `backup.<n>` per written Secret (the exact previous data, kept until RolledBack or Retired).
+ * other data keys of the same Secret: `new-key` (dropped when the rotation ends) and the backups
+ * of written Secrets (`backups.json` and `blob.*`: the exact previous and new data, kept until
+ * RolledBack, or until the old key is retired).
  * Every save carries the resourceVersion it read, so two runners cannot interleave.
  */
 import type { V1Secret } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import type { KubeClient } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
 import { ExitError, ExitCode } from '../shared/errors.js';
@@ -107,12 +109,28 @@ export function afterEffect(): void {
   crashPoint('effect');
 }
 
+/**
+ * Backups are stored content-addressed: each distinct value once, as `blob.<sha256 prefix>`, and an
+ * index `backups.json` that refers to them. A fleet usually has the same federated-store.yaml on
+ * every cluster, so 200 written Secrets cost two blobs, not 400 copies (a Secret holds 1 MiB).
+ */
+function blobId(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 32);
+}
+
+type StoredBackup = Omit<SecretBackup, 'data' | 'newData' | 'annotations'> & { data: Record<string, string>; newData: Record<string, string>; annotations: string };
+
 function toSecret(state: JournalState, namespace: string): V1Secret {
   const data: Record<string, string> = { 'journal.json': b64(JSON.stringify(state.doc, null, 2)) };
   if (state.newKey !== undefined) data['new-key'] = b64(state.newKey);
-  [...state.backups.values()].forEach((backup, i) => {
-    data[`backup.${i}`] = b64(JSON.stringify(backup));
-  });
+  const store = (value: string): string => {
+    const id = blobId(value);
+    data[`blob.${id}`] = value;
+    return id;
+  };
+  const refs = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, store(v)]));
+  const index: StoredBackup[] = [...state.backups.values()].map((b) => ({ ...b, data: refs(b.data), newData: refs(b.newData), annotations: store(b64(JSON.stringify(b.annotations))) }));
+  if (index.length > 0) data['backups.json'] = b64(JSON.stringify(index));
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -133,9 +151,14 @@ export function fromSecret(secret: V1Secret): JournalState {
   const doc = JSON.parse(unb64(data['journal.json'])) as JournalDocument;
   if (doc.schemaVersion !== 1) throw new Error(`journal ${secret.metadata?.name ?? ''} has schema version ${String(doc.schemaVersion)}, which this kubecost-rotate does not know; use a newer version`);
   const backups = new Map<string, SecretBackup>();
-  for (const [key, value] of Object.entries(data)) {
-    if (!key.startsWith('backup.')) continue;
-    const backup = JSON.parse(unb64(value)) as SecretBackup;
+  const blob = (id: string): string => {
+    const value = data[`blob.${id}`];
+    if (value === undefined) throw new Error(`journal ${secret.metadata?.name ?? ''} is missing blob ${id}: it was edited by hand or truncated`);
+    return value;
+  };
+  const values = (refs: Record<string, string>) => Object.fromEntries(Object.entries(refs).map(([k, id]) => [k, blob(id)]));
+  for (const stored of data['backups.json'] ? (JSON.parse(unb64(data['backups.json'])) as StoredBackup[]) : []) {
+    const backup: SecretBackup = { ...stored, data: values(stored.data), newData: values(stored.newData), annotations: JSON.parse(unb64(blob(stored.annotations))) as Record<string, string> };
     backups.set(`${backup.cluster}/${backup.namespace}/${backup.secret}`, backup);
   }
   return { doc, ...(data['new-key'] !== undefined ? { newKey: unb64(data['new-key']) } : {}), backups, resourceVersion: secret.metadata?.resourceVersion ?? '' };
