@@ -195,8 +195,15 @@ export function planRotation(input: PlanInput): RotationPlan {
   const first = sites[0] as PlannedSite;
   const journal = { cluster: home?.cluster ?? first.cluster, namespace: home?.namespace ?? first.namespace, secret: `kubecost-rotate-${input.id}` };
   const siteKeys = new Set(sites.map((s) => `${s.cluster}/${s.namespace}/${s.secret}`));
+  // Also what discovery knows about the workloads to restart (one that cannot start will not roll out).
+  const restarted = new Set(restartList.map((r) => `${r.cluster}/${r.namespace}/${r.kind}/${r.name}`));
   const warnings = inventory.warnings
-    .filter((w) => w.credential === credential.id || (w.secret && !w.credential && siteKeys.has(`${w.cluster}/${w.namespace ?? ''}/${w.secret}`)))
+    .filter(
+      (w) =>
+        w.credential === credential.id ||
+        (w.secret && !w.credential && siteKeys.has(`${w.cluster}/${w.namespace ?? ''}/${w.secret}`)) ||
+        (w.workload && restarted.has(`${w.cluster}/${w.namespace ?? ''}/${w.workload}`)),
+    )
     .map((w) => `${w.code}: ${w.message}`);
 
   return {

@@ -114,3 +114,18 @@ describe('plan follows the seed runbook', () => {
     expect(leakedSecrets(run.stdout, layoutSecretValues(world.layout))).toEqual([]);
   });
 });
+
+describe('plan warnings', () => {
+  it('names a workload to restart that cannot start, before anything is done', async () => {
+    const world = await startLayout('mixed');
+    try {
+      const key = world.layout.credentials.get('service-key-aws') as FakeCredential & { provider: 'aws' };
+      const run = await runCliInProcess(['plan', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', key.accessKeyId]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('MissingSecret: Deployment monitoring/kubecost-cost-analyzer on cluster-3 references Secret "old-gcp-key"');
+      expect(run.stdout).toContain('ManagedByArgoCD');
+    } finally {
+      await world.stop();
+    }
+  });
+});
