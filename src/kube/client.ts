@@ -5,7 +5,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { ClusterTarget } from './kubeconfig.js';
-import { CallTimeout, toKubeError, type KubeCall } from './errors.js';
+import { CallTimeout, KubeError, toKubeError, type KubeCall } from './errors.js';
 
 export interface KubeClientOptions {
   /** How long one call may take before it counts as unreachable. Default 15 s. */
@@ -18,6 +18,7 @@ export class KubeClient {
   readonly cluster: string;
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
+  private readonly coordination: k8s.CoordinationV1Api;
   private readonly timeoutMs: number;
   private readonly readAttempts: number;
 
@@ -25,6 +26,7 @@ export class KubeClient {
     this.cluster = target.name;
     this.core = target.config.makeApiClient(k8s.CoreV1Api);
     this.apps = target.config.makeApiClient(k8s.AppsV1Api);
+    this.coordination = target.config.makeApiClient(k8s.CoordinationV1Api);
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.readAttempts = options.readAttempts ?? 3;
   }
@@ -135,6 +137,32 @@ export class KubeClient {
     return this.call({ verb: 'get', resource: 'services/proxy', namespace, name: `${service}:${port}` }, () =>
       this.core.connectGetNamespacedServiceProxyWithPath({ name: `${service}:${port}`, namespace, path: path.replace(/^\/+/, '') }),
     );
+  }
+
+  /** The Lease, or undefined when there is none. */
+  async readLease(namespace: string, name: string): Promise<k8s.V1Lease | undefined> {
+    try {
+      return await this.call({ verb: 'get', resource: 'leases', namespace, name }, () => this.coordination.readNamespacedLease({ name, namespace }), this.readAttempts);
+    } catch (error: unknown) {
+      if (error instanceof KubeError && error.failure === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async createLease(lease: k8s.V1Lease): Promise<k8s.V1Lease> {
+    const namespace = lease.metadata?.namespace ?? '';
+    return this.call({ verb: 'create', resource: 'leases', namespace, name: lease.metadata?.name ?? '' }, () => this.coordination.createNamespacedLease({ namespace, body: lease }));
+  }
+
+  /** Replaces a Lease; the body carries the resourceVersion it was read at. */
+  async replaceLease(lease: k8s.V1Lease): Promise<k8s.V1Lease> {
+    const namespace = lease.metadata?.namespace ?? '';
+    const name = lease.metadata?.name ?? '';
+    return this.call({ verb: 'update', resource: 'leases', namespace, name }, () => this.coordination.replaceNamespacedLease({ name, namespace, body: lease }));
+  }
+
+  async deleteLease(namespace: string, name: string, resourceVersion: string): Promise<void> {
+    await this.call({ verb: 'delete', resource: 'leases', namespace, name }, () => this.coordination.deleteNamespacedLease({ name, namespace, body: { preconditions: { resourceVersion } } }));
   }
 
   async createEvent(namespace: string, event: k8s.CoreV1Event): Promise<void> {

@@ -177,6 +177,11 @@ export class Journal {
     return this.state.doc;
   }
 
+  /** Reads the journal again (after taking the credential's Lease, to see what the previous holder left). */
+  async reload(): Promise<void> {
+    this.state = fromSecret(await this.client.readSecret(this.namespace, this.doc.plan.journal.secret));
+  }
+
   static async create(client: KubeClient, namespace: string, doc: JournalDocument, newKey: string, now: () => Date): Promise<Journal> {
     const journal = new Journal(client, namespace, { doc, newKey, backups: new Map(), resourceVersion: '' }, now);
     const created = await client.createSecret(toSecret(journal.state, namespace));

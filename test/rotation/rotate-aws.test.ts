@@ -221,3 +221,38 @@ describe('rolling back a verified rotation', () => {
     expect(allSecretData().get('cluster-1/kubecost/cloud-integration')).toEqual(before.get('cluster-1/kubecost/cloud-integration'));
   });
 });
+
+describe('one kubecost-rotate at a time per credential', () => {
+  it('refuses to rotate while another holder keeps renewing the credential\'s Lease, and takes over one that stopped', async () => {
+    const { RotationLease, leaseName } = await import('../../src/rotation/lease.js');
+    const { KubeClient } = await import('../../src/kube/client.js');
+    const { selectClusters } = await import('../../src/kube/kubeconfig.js');
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const [target] = selectClusters({ kubeconfig: world.kubeconfig, contexts: ['cluster-1'] });
+    const client = new KubeClient(target as NonNullable<typeof target>);
+    // Another operator's run, alive: it renews its Lease.
+    const other = await RotationLease.acquire(client, 'kubecost', `aws:${current.accessKeyId}`, 'rotate by someone else', 2);
+    const before = allSecretData();
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
+    const keyFile = await world.keyFile('lease.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey });
+    try {
+      const refused = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`another kubecost-rotate is working on credential aws:${current.accessKeyId}`);
+      expect(allSecretData()).toEqual(before);
+    } finally {
+      await other.release();
+    }
+    // A holder that died: its Lease stays, unrenewed, and is taken over after its duration.
+    primary().apply({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(`aws:${current.accessKeyId}`), namespace: 'kubecost' }, spec: { holderIdentity: 'laptop/4242/dead rotate', leaseDurationSeconds: 2, renewTime: new Date().toISOString() } });
+    const started = Date.now();
+    const run = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('waiting for laptop/4242/dead rotate to release the Lease');
+    expect(Date.now() - started).toBeGreaterThan(2000);
+    world.layout.credentials.set('billing-aws', next);
+    // Released at the end.
+    expect(await client.readLease('kubecost', leaseName(`aws:${current.accessKeyId}`))).toBeUndefined();
+  });
+});

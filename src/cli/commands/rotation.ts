@@ -17,6 +17,7 @@ import { parseOutputFormat, renderDocument, renderTable } from '../output.js';
 import type { GlobalOptions } from '../options.js';
 import { liveReporter } from '../live.js';
 import { loadProviderEndpoints, siteProbe } from '../../rotation/probe.js';
+import { DEFAULT_LEASE_SECONDS, RotationLease } from '../../rotation/lease.js';
 
 export interface RotationFlags extends GlobalOptions {
   credential?: string;
@@ -153,6 +154,16 @@ function exitFor(phase: Phase): number {
   return ExitCode.NeedsHuman;
 }
 
+/** The credential's Lease: one kubecost-rotate at a time (KUBECOST_ROTATE_LEASE_SECONDS sets its duration; tests shorten it). */
+function acquireLease(client: KubeClient, namespace: string, credentialId: string, purpose: string): Promise<RotationLease> {
+  const seconds = Number(process.env.KUBECOST_ROTATE_LEASE_SECONDS ?? DEFAULT_LEASE_SECONDS);
+  let told = false;
+  return RotationLease.acquire(client, namespace, credentialId, purpose, seconds > 0 ? seconds : DEFAULT_LEASE_SECONDS, (message) => {
+    if (!told) process.stderr.write(`${message}\n`);
+    told = true;
+  });
+}
+
 function depsFor(fleet: Fleet, report: Reporter, flags: RotationFlags = {}): RunnerDeps {
   // KUBECOST_ROTATE_RETRY_BASE_MS shortens the write retry back-off (tests); 1 s otherwise.
   const retryBaseMs = Number(process.env.KUBECOST_ROTATE_RETRY_BASE_MS ?? 1000);
@@ -201,16 +212,27 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
   }
   const home = fleet.clients.get(plan.journal.cluster);
   if (!home) throw new ConfigError(`the journal's cluster ${plan.journal.cluster} is not selected.`);
-  const inFlight = (await listJournals(home)).filter((d) => d.plan.credential.id === plan.credential.id && d.phase !== 'Verified' && d.phase !== 'RolledBack');
-  if (inFlight[0]) {
-    throw new ConfigError(`rotation ${inFlight[0].id} of this credential has not ended (phase ${inFlight[0].phase}).`, `Finish it with kubecost-rotate resume ${inFlight[0].id}, or undo it with kubecost-rotate rollback ${inFlight[0].id}.`);
+  const lease = await acquireLease(home, plan.journal.namespace, plan.credential.id, `rotate ${plan.id}`);
+  try {
+    const inFlight = (await listJournals(home)).filter((d) => d.plan.credential.id === plan.credential.id && d.phase !== 'Verified' && d.phase !== 'RolledBack');
+    if (inFlight[0]) {
+      throw new ConfigError(`rotation ${inFlight[0].id} of this credential has not ended (phase ${inFlight[0].phase}).`, `Finish it with kubecost-rotate resume ${inFlight[0].id}, or undo it with kubecost-rotate rollback ${inFlight[0].id}.`);
+    }
+    return await runRotation(flags, prepared, home, newKey.text);
+  } finally {
+    await lease.release();
   }
+}
+
+async function runRotation(flags: RotationFlags, prepared: Awaited<ReturnType<typeof prepareRotation>>, home: KubeClient, newKeyText: string): Promise<number> {
+  const { plan, fleet, credential } = prepared;
+  if (!credential) throw new ConfigError('the new key could not be read.');
   const report = reporterFor(flags.output, plan, flags.color !== false);
   const now = new Date().toISOString();
   const journal = await Journal.create(home, plan.journal.namespace, {
     schemaVersion: 1, id: plan.id, phase: 'Planned', plan, steps: {}, rollback: {}, verdicts: [],
     timeline: [{ at: now, phase: 'Planned', message: `planned ${plan.sites.length} site(s)` }], createdAt: now, updatedAt: now,
-  }, newKey.text, () => new Date());
+  }, newKeyText, () => new Date());
   const deps = depsFor(fleet, report, flags);
   report({ type: 'phase', rotation: plan.id, phase: 'Planned', message: `journal ${plan.journal.namespace}/${plan.journal.secret} on ${plan.journal.cluster}` });
   await runForward(plan, journal, credential, deps);
@@ -234,6 +256,16 @@ async function openJournal(flags: RotationFlags, id: string): Promise<{ fleet: F
 
 export async function resumeCommand(id: string, flags: RotationFlags): Promise<number> {
   const { fleet, journal } = await openJournal(flags, id);
+  const lease = await acquireLease(journal.client, journal.namespace, journal.doc.plan.credential.id, `resume ${journal.doc.id}`);
+  try {
+    await journal.reload();
+    return await resumeRotation(fleet, journal, flags);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function resumeRotation(fleet: Fleet, journal: Journal, flags: RotationFlags): Promise<number> {
   const report = reporterFor(flags.output, journal.doc.plan, flags.color !== false);
   const doc: JournalDocument = journal.doc;
   if (doc.phase === 'Verified' || doc.phase === 'RolledBack') {
@@ -263,6 +295,16 @@ export async function resumeCommand(id: string, flags: RotationFlags): Promise<n
 
 export async function rollbackCommand(id: string, flags: RotationFlags): Promise<number> {
   const { fleet, journal } = await openJournal(flags, id);
+  const lease = await acquireLease(journal.client, journal.namespace, journal.doc.plan.credential.id, `rollback ${journal.doc.id}`);
+  try {
+    await journal.reload();
+    return await rollbackRotation(fleet, journal, flags);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function rollbackRotation(fleet: Fleet, journal: Journal, flags: RotationFlags): Promise<number> {
   const report = reporterFor(flags.output, journal.doc.plan, flags.color !== false);
   if (journal.doc.phase === 'RolledBack') {
     if (journal.state.newKey !== undefined || journal.state.backups.size > 0) await journal.dropMaterial(true);
