@@ -84,11 +84,9 @@ export interface RotationOptions {
   readonly maxParallelClusters: number;
   /** How long one workload may take to roll out. */
   readonly rolloutTimeoutMs: number;
-  /** Roll back automatically when verification fails. */
-  readonly rollbackOnFailure: boolean;
 }
 
-export const DEFAULT_OPTIONS: RotationOptions = { verifyWindowMs: 60_000, maxParallelClusters: 8, rolloutTimeoutMs: 600_000, rollbackOnFailure: true };
+export const DEFAULT_OPTIONS: RotationOptions = { verifyWindowMs: 60_000, maxParallelClusters: 8, rolloutTimeoutMs: 600_000 };
 
 const WRITERS: ReadonlySet<ComponentRole> = new Set(['cost-analyzer', 'cloud-cost', 'prometheus-server']);
 const READERS: ReadonlySet<ComponentRole> = new Set(['aggregator', 'thanos-store', 'thanos-compact', 'thanos-bucket', 'thanos-query', 'thanos-query-frontend', 'diagnostics', 'etl-utils']);

@@ -546,11 +546,8 @@ export async function runForward(plan: RotationPlan, journal: Journal, credentia
       const failed = verdicts.filter((v) => !v.ok);
       if (failed.length > 0) {
         const reason = `verification failed: ${failed.map((v) => `${v.check} ${v.target}: ${v.evidence}`).join('; ')}`;
-        if (plan.options.rollbackOnFailure) await rollback(plan, journal, reason, deps);
-        else {
-          journal.doc.reason = reason;
-          await journal.setPhase('NeedsHuman', `${reason}. Run "kubecost-rotate rollback ${plan.id}" to undo, or fix and "kubecost-rotate resume ${plan.id}".`);
-        }
+        // A failed verification always rolls back (DESIGN §6): the old key still works everywhere.
+        await rollback(plan, journal, reason, deps);
         return;
       }
       await journal.setPhase('Verified', `${verdicts.length} check(s) passed; every consumer runs with key ${plan.newKey.fingerprint}`);

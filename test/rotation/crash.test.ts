@@ -123,19 +123,29 @@ function secretsRead(plan: JournalView['doc']['plan'], r: JournalView['doc']['pl
   return [...new Set(plan.sites.filter((s) => s.cluster === r.cluster && s.namespace === r.namespace && s.consumers.some((c) => c.kind === r.kind && c.name === r.name)).map((s) => `${s.cluster}/${s.namespace}/${s.secret}`))];
 }
 
-/** (a) Kill at `point`, then `resume`: the rotation finishes as if nothing had happened. */
-async function crashThenResume(chain: Chain, point: string, soft: ExpectStatic): Promise<void> {
-  const { world } = chain;
-  const run = await crashAt(chain, point, false);
+/**
+ * Kills `rotate` at `point` and checks what holds whatever comes next: it died by SIGKILL, made at
+ * most one journal, and changed nothing if it died before the journal existed (then there is
+ * nothing to resume or roll back, and the caller stops).
+ */
+async function killAt(chain: Chain, point: string, forRollback: boolean, soft: ExpectStatic) {
+  const run = await crashAt(chain, point, forRollback);
   const at = (what: string) => `[${chain.name} ${point}] ${what}`;
   soft.soft(run.child.signal, at(`the rotate process dies by SIGKILL (exit ${String(run.child.code)}; stderr: ${run.child.stderr.slice(0, 400)})`)).toBe('SIGKILL');
   soft.soft(run.newJournals, at('one journal was created')).toBeLessThanOrEqual(1);
   if (!run.journal) {
-    soft.soft(snapshotDiff(run.before, snapshotSecrets(world)), at('without a journal, nothing changed')).toEqual([]);
+    soft.soft(snapshotDiff(run.before, snapshotSecrets(chain.world)), at('without a journal, nothing changed')).toEqual([]);
     chain.timings.push({ point, child: run.child.ms, after: 0 });
-    return;
   }
-  const id = run.journal.doc.id;
+  return { run, at, journal: run.journal };
+}
+
+/** (a) Kill at `point`, then `resume`: the rotation finishes as if nothing had happened. */
+async function crashThenResume(chain: Chain, point: string, soft: ExpectStatic): Promise<void> {
+  const { world } = chain;
+  const { run, at, journal: killed } = await killAt(chain, point, false, soft);
+  if (!killed) return;
+  const id = killed.doc.id;
   const startedAt = Date.now();
   const resume = await runCliSerialized(['resume', id, '--kubeconfig', world.kubeconfig]);
   chain.timings.push({ point, child: run.child.ms, after: Date.now() - startedAt });
@@ -187,16 +197,9 @@ async function crashThenResume(chain: Chain, point: string, soft: ExpectStatic):
 /** (b) Kill at `point`, then `rollback`: every Secret is back byte for byte. */
 async function crashThenRollback(chain: Chain, point: string, soft: ExpectStatic): Promise<void> {
   const { world } = chain;
-  const run = await crashAt(chain, point, true);
-  const at = (what: string) => `[${chain.name} ${point}] ${what}`;
-  soft.soft(run.child.signal, at(`the rotate process dies by SIGKILL (exit ${String(run.child.code)}; stderr: ${run.child.stderr.slice(0, 400)})`)).toBe('SIGKILL');
-  soft.soft(run.newJournals, at('one journal was created')).toBeLessThanOrEqual(1);
-  if (!run.journal) {
-    soft.soft(snapshotDiff(run.before, snapshotSecrets(world)), at('without a journal, nothing changed')).toEqual([]);
-    chain.timings.push({ point, child: run.child.ms, after: 0 });
-    return;
-  }
-  const id = run.journal.doc.id;
+  const { run, at, journal: killed } = await killAt(chain, point, true, soft);
+  if (!killed) return;
+  const id = killed.doc.id;
   const startedAt = Date.now();
   const rollback = await runCliSerialized(['rollback', id, '--kubeconfig', world.kubeconfig, '--force']);
   chain.timings.push({ point, child: run.child.ms, after: Date.now() - startedAt });

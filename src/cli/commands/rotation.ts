@@ -88,7 +88,7 @@ export function planSteps(plan: RotationPlan): string[] {
   for (const r of plan.restarts) steps.push(`restart ${r.kind} ${r.namespace}/${r.name} on ${r.cluster} [${r.role}] (${WAVE_TEXT[r.wave]}) and wait for its rollout`);
   for (const r of plan.restarts) steps.push(`verify ${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: pods started after the write, no auth failure in the logs of ${r.containers.join(', ')}`);
   for (const c of plan.statusChecks) steps.push(`verify the cloud integration status on ${c.cluster}: ${c.namespace}/svc/${c.service}:${c.port}${c.path} says Connection Successful${plan.credential.provider === 'aws' ? ' with the new key id' : ''}`);
-  for (const s of plan.sites) steps.push(`probe ${s.kind} site ${s.cluster} ${s.namespace}/${s.secret} ${s.path} with the new key at its provider`);
+  for (const s of plan.sites) steps.push(`probe ${s.kind} site ${s.cluster} ${s.namespace}/${s.secret} ${s.path} with the new key at its provider (unless --no-probe)`);
   return steps;
 }
 
@@ -200,8 +200,7 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
   const newKey = await readNewKey(flags);
   if (!newKey) throw new ConfigError('rotate needs the new key: --new-key-file FILE or --new-key-stdin.', 'Create the key at your provider first (kubecost-rotate sandbox new-key in the sandbox).');
   const prepared = await prepareRotation({ selection: selectionOf(flags), ...(flags.namespace ? { namespace: flags.namespace } : {}), credential: flags.credential, newKey, options: optionsOf(flags) });
-  const { plan, fleet, credential } = prepared;
-  if (!credential) throw new ConfigError('the new key could not be read.');
+  const { plan, fleet } = prepared;
   if (flags.output !== 'json') process.stdout.write(renderPlanText(plan));
   if (!flags.yes) {
     if (!process.stdin.isTTY || flags.newKeyStdin) throw new ConfigError('refusing to rotate without confirmation: stdin is not a terminal.', 'Review `kubecost-rotate plan` and pass --yes.');
@@ -254,15 +253,20 @@ async function openJournal(flags: RotationFlags, id: string): Promise<{ fleet: F
   return { fleet: all, journal };
 }
 
-export async function resumeCommand(id: string, flags: RotationFlags): Promise<number> {
+/** Finds a rotation's journal, takes its credential's Lease, and runs `fn` on the journal as the previous holder left it. */
+async function withJournal(id: string, flags: RotationFlags, purpose: 'resume' | 'rollback', fn: (fleet: Fleet, journal: Journal) => Promise<number>): Promise<number> {
   const { fleet, journal } = await openJournal(flags, id);
-  const lease = await acquireLease(journal.client, journal.namespace, journal.doc.plan.credential.id, `resume ${journal.doc.id}`);
+  const lease = await acquireLease(journal.client, journal.namespace, journal.doc.plan.credential.id, `${purpose} ${journal.doc.id}`);
   try {
     await journal.reload();
-    return await resumeRotation(fleet, journal, flags);
+    return await fn(fleet, journal);
   } finally {
     await lease.release();
   }
+}
+
+export function resumeCommand(id: string, flags: RotationFlags): Promise<number> {
+  return withJournal(id, flags, 'resume', (fleet, journal) => resumeRotation(fleet, journal, flags));
 }
 
 async function resumeRotation(fleet: Fleet, journal: Journal, flags: RotationFlags): Promise<number> {
@@ -293,15 +297,8 @@ async function resumeRotation(fleet: Fleet, journal: Journal, flags: RotationFla
   return finish(journal, report);
 }
 
-export async function rollbackCommand(id: string, flags: RotationFlags): Promise<number> {
-  const { fleet, journal } = await openJournal(flags, id);
-  const lease = await acquireLease(journal.client, journal.namespace, journal.doc.plan.credential.id, `rollback ${journal.doc.id}`);
-  try {
-    await journal.reload();
-    return await rollbackRotation(fleet, journal, flags);
-  } finally {
-    await lease.release();
-  }
+export function rollbackCommand(id: string, flags: RotationFlags): Promise<number> {
+  return withJournal(id, flags, 'rollback', (fleet, journal) => rollbackRotation(fleet, journal, flags));
 }
 
 async function rollbackRotation(fleet: Fleet, journal: Journal, flags: RotationFlags): Promise<number> {
