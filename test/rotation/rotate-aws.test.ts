@@ -63,6 +63,12 @@ describe('rotating the AWS key of a cloud integration', () => {
     const status = (await primary().kubelet.handler('kubecost', pods[0]?.metadata.name ?? '', 9005)?.({ method: 'GET', path: '/cloudCost/status', query: new URLSearchParams(), headers: {}, body: Buffer.alloc(0) })) as { body: { data: { provider: string; connectionStatus: string; config: { authorizer: { id?: string } } }[] } };
     const aws = status.body.data.filter((d) => d.provider === 'AWS');
     expect(aws.map((d) => [d.connectionStatus, d.config.authorizer.id])).toEqual([['Connection Successful', next.accessKeyId]]);
+    // Events say what happened, on the Secret and on the workload, with fingerprints only.
+    const events = primary().api.select(SIM_RESOURCES.events, 'kubecost');
+    const on = (kind: string, name: string, reason: string) => events.filter((e) => (e.involvedObject as { kind?: string; name?: string }).kind === kind && (e.involvedObject as { name?: string }).name === name && e.reason === reason);
+    expect(on('Secret', 'cloud-integration', 'KeyRotated').map((e) => String(e.message))).toEqual([expect.stringContaining(`new aws key ${next.accessKeyId} (was ${old.accessKeyId})`)]);
+    expect(on('Deployment', 'kubecost-cloud-cost', 'RotationRestart')).toHaveLength(1);
+    expect(on('Deployment', 'kubecost-cost-analyzer', 'RotationRestart')).toHaveLength(0);
     // cost-analyzer does not read the integration (2.3+), so it was not restarted.
     expect(run.stdout).not.toContain('restart Deployment/kubecost-cost-analyzer');
   });
