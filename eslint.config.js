@@ -35,9 +35,18 @@ const layersPlugin = {
           const source = node.source?.value;
           if (typeof source !== 'string' || !source.startsWith('.')) return;
           const to = layerOf(resolve(dirname(context.filename), source));
-          if (to && forbidden.includes(to)) context.report({ node, message: `src/${from} may not import src/${to} (layers depend one way; see DESIGN).` });
+          if (to && forbidden.includes(to))
+            context.report({
+              node,
+              message: `src/${from} may not import src/${to} (layers depend one way; see DESIGN).`,
+            });
         };
-        return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+        return {
+          ImportDeclaration: check,
+          ExportNamedDeclaration: check,
+          ExportAllDeclaration: check,
+          ImportExpression: check,
+        };
       },
     },
   },
@@ -63,5 +72,9 @@ export default tseslint.config(
     plugins: { layers: layersPlugin },
     rules: { 'layers/one-way': 'error' },
   },
-  { files: ['bin/**/*.js', 'eslint.config.js'], ...tseslint.configs.disableTypeChecked, languageOptions: { globals: globals.node } },
+  {
+    files: ['bin/**/*.js', 'eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: globals.node },
+  },
 );

@@ -8,8 +8,14 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // CI asks for a JSON report too, to print a plain "N passed, N failed" line.
-    ...(process.env.VITEST_JSON_REPORT ? { reporters: ['default', 'json'], outputFile: { json: process.env.VITEST_JSON_REPORT } } : {}),
+    ...(process.env.VITEST_JSON_REPORT
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.VITEST_JSON_REPORT } }
+      : {}),
     // Tests never reach a public cloud: the direct probe runs only where a test gives emulator endpoints.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', KUBECOST_ROTATE_PROBE: 'off', KUBECOST_ROTATE_LEASE_SECONDS: '2' },
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      KUBECOST_ROTATE_PROBE: 'off',
+      KUBECOST_ROTATE_LEASE_SECONDS: '2',
+    },
   },
 });

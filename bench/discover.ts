@@ -29,7 +29,9 @@ function figure(name: string, value: number, unit: string, target?: { op: '<' | 
 async function child(kubeconfig: string): Promise<void> {
   // The compiled CLI is what users run; fall back to the sources (through tsx) without a build.
   const compiled = new URL('../dist/cli/main.js', import.meta.url);
-  const { main } = (existsSync(compiled) ? await import(compiled.href) : await import('../src/cli/main.js')) as CliModule;
+  const { main } = (
+    existsSync(compiled) ? await import(compiled.href) : await import('../src/cli/main.js')
+  ) as CliModule;
   process.stderr.write(`# child runs ${existsSync(compiled) ? 'dist/ (compiled)' : 'src/ through tsx'}\n`);
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
@@ -38,13 +40,22 @@ async function child(kubeconfig: string): Promise<void> {
   const code = await main(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json']);
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write = write;
-  const doc = JSON.parse(out.join('')) as { installations: unknown[]; sites: unknown[]; credentials: unknown[]; problems: unknown[] };
+  const doc = JSON.parse(out.join('')) as {
+    installations: unknown[];
+    sites: unknown[];
+    credentials: unknown[];
+    problems: unknown[];
+  };
   const rssMiB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ code, seconds, rssMiB, installations: doc.installations.length, sites: doc.sites.length, credentials: doc.credentials.length, problems: doc.problems.length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ code, seconds, rssMiB, installations: doc.installations.length, sites: doc.sites.length, credentials: doc.credentials.length, problems: doc.problems.length })}\n`,
+  );
 }
 
 async function parent(): Promise<number> {
-  const { values } = parseArgs({ options: { clusters: { type: 'string', default: '200' }, runs: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({
+    options: { clusters: { type: 'string', default: '200' }, runs: { type: 'string', default: '3' } },
+  });
   const clusters = Number(values.clusters);
   const runs = Number(values.runs);
   const { startFleet } = await import('../src/sim/kube/index.js');
@@ -55,20 +66,37 @@ async function parent(): Promise<number> {
   let exitCode = 0;
   try {
     installLayout(fleet, 'v2-federated');
-    console.log(`# discover bench: ${clusters} clusters (v2-federated: 1 primary, ${clusters - 1} secondaries), ${runs} runs, node ${process.version}`);
+    console.log(
+      `# discover bench: ${clusters} clusters (v2-federated: 1 primary, ${clusters - 1} secondaries), ${runs} runs, node ${process.version}`,
+    );
     const self = fileURLToPath(import.meta.url);
-    const results: { seconds: number; rssMiB: number; installations: number; sites: number; credentials: number; problems: number; code: number }[] = [];
+    const results: {
+      seconds: number;
+      rssMiB: number;
+      installations: number;
+      sites: number;
+      credentials: number;
+      problems: number;
+      code: number;
+    }[] = [];
     for (let i = 0; i < runs; i++) {
-      const { stdout, stderr } = await run(process.execPath, [...process.execArgv, self, '--child', kubeconfig], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, BENCH_DISCOVER_CHILD: '1' } });
+      const { stdout, stderr } = await run(process.execPath, [...process.execArgv, self, '--child', kubeconfig], {
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, BENCH_DISCOVER_CHILD: '1' },
+      });
       if (i === 0) process.stdout.write(stderr);
       const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as (typeof results)[number];
       results.push(result);
-      console.log(`# run ${i + 1}: ${result.seconds.toFixed(3)} s, peak RSS ${result.rssMiB.toFixed(1)} MiB, ${result.installations} installations, ${result.sites} sites, ${result.credentials} credentials, ${result.problems} problems, exit ${result.code}`);
+      console.log(
+        `# run ${i + 1}: ${result.seconds.toFixed(3)} s, peak RSS ${result.rssMiB.toFixed(1)} MiB, ${result.installations} installations, ${result.sites} sites, ${result.credentials} credentials, ${result.problems} problems, exit ${result.code}`,
+      );
       if (result.installations !== clusters || result.problems !== 0 || result.code !== 0) exitCode = 1;
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     console.log(figure('discover_wall_s (median)', median(results.map((r) => r.seconds)), 's', { op: '<', value: 5 }));
-    console.log(figure('discover_peak_rss_mib (median)', median(results.map((r) => r.rssMiB)), 'MiB', { op: '<', value: 300 }));
+    console.log(
+      figure('discover_peak_rss_mib (median)', median(results.map((r) => r.rssMiB)), 'MiB', { op: '<', value: 300 }),
+    );
     console.log(figure('clusters_per_s', clusters / median(results.map((r) => r.seconds)), 'clusters/s'));
   } finally {
     await fleet.stop();

@@ -142,14 +142,22 @@ interface Driver {
 }
 
 class HttpStatusError extends Error {
-  constructor(readonly status: number, body: string) {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
     super(`HTTP ${status}: ${body.slice(0, 300)}`);
   }
 }
 
 function rawDriver(targets: readonly Target[]): Driver {
   const agents = targets.map((t) => new Agent({ keepAlive: true, ca: t.caPem, maxSockets: 16 }));
-  const call = (index: number, method: 'GET' | 'PATCH', secret: string, body?: string): Promise<{ status: number; text: string }> => {
+  const call = (
+    index: number,
+    method: 'GET' | 'PATCH',
+    secret: string,
+    body?: string,
+  ): Promise<{ status: number; text: string }> => {
     const target = targets[index] as Target;
     const url = new URL(`${target.server}/api/v1/namespaces/${NAMESPACE}/secrets/${secret}`);
     return new Promise((resolve, reject) => {
@@ -163,7 +171,9 @@ function rawDriver(targets: readonly Target[]): Driver {
           headers: {
             Accept: 'application/json',
             Authorization: `Bearer ${target.token}`,
-            ...(body !== undefined ? { 'Content-Type': 'application/merge-patch+json', 'Content-Length': Buffer.byteLength(body) } : {}),
+            ...(body !== undefined
+              ? { 'Content-Type': 'application/merge-patch+json', 'Content-Length': Buffer.byteLength(body) }
+              : {}),
           },
           timeout: REQUEST_TIMEOUT_MS,
         },
@@ -223,7 +233,8 @@ async function clientNodeDriver(kubeconfig: string, targets: readonly Target[], 
     const cluster = context ? fleetConfig.getCluster(context.cluster) : null;
     const user = context?.user ? fleetConfig.getUser(context.user) : null;
     if (!context || !cluster || !user) throw new Error(`kubeconfig has no complete context ${t.context}`);
-    if (!cluster.server.startsWith('https://127.0.0.1:')) throw new Error(`refusing non-loopback server ${cluster.server}`);
+    if (!cluster.server.startsWith('https://127.0.0.1:'))
+      throw new Error(`refusing non-loopback server ${cluster.server}`);
     const kc = new k8s.KubeConfig();
     kc.loadFromOptions({ clusters: [cluster], users: [user], contexts: [context], currentContext: context.name });
     if (pooled) configs.push(withKeepAlive(kc));
@@ -244,7 +255,12 @@ async function clientNodeDriver(kubeconfig: string, targets: readonly Target[], 
       const { api, options } = apis[index] as (typeof apis)[number];
       try {
         const body = { metadata: { resourceVersion }, data: { rotation: value } };
-        return rvOf(await api.patchNamespacedSecret({ name: secret, namespace: NAMESPACE, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, options)));
+        return rvOf(
+          await api.patchNamespacedSecret(
+            { name: secret, namespace: NAMESPACE, body },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, options),
+          ),
+        );
       } catch (error: unknown) {
         if (error instanceof k8s.ApiException && error.code === 409) return 'conflict';
         throw error;
@@ -264,8 +280,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function runClient(config: ClientConfig, waitForGo: () => Promise<number>, send: (m: FromClient) => void): Promise<void> {
-  const driver = config.mode.startsWith('client_node') ? await clientNodeDriver(config.kubeconfig, config.targets, config.mode === 'kubecost_rotate_mix') : rawDriver(config.targets);
+async function runClient(
+  config: ClientConfig,
+  waitForGo: () => Promise<number>,
+  send: (m: FromClient) => void,
+): Promise<void> {
+  const driver = config.mode.startsWith('client_node')
+    ? await clientNodeDriver(config.kubeconfig, config.targets, config.mode === 'kubecost_rotate_mix')
+    : rawDriver(config.targets);
   const names = config.secretNames;
   const slots = config.targets.length * names.length;
   // Latest resourceVersion seen per (cluster, secret): numeric max, since a GET sent before a
@@ -284,7 +306,13 @@ async function runClient(config: ClientConfig, waitForGo: () => Promise<number>,
     const worker = async () => {
       while (next < slots) {
         const slot = next++;
-        remember(slot, await withTimeout(driver.get(Math.floor(slot / names.length), names[slot % names.length] as string), REQUEST_TIMEOUT_MS));
+        remember(
+          slot,
+          await withTimeout(
+            driver.get(Math.floor(slot / names.length), names[slot % names.length] as string),
+            REQUEST_TIMEOUT_MS,
+          ),
+        );
         warmupRequests++;
       }
     };
@@ -332,7 +360,10 @@ async function runClient(config: ClientConfig, waitForGo: () => Promise<number>,
         }
       } catch (error: unknown) {
         errors++;
-        if (errorSamples.length < 5) errorSamples.push(`${isGet ? 'GET' : 'PATCH'} ${config.targets[target]?.context ?? '?'}/${secret}: ${message(error)}`);
+        if (errorSamples.length < 5)
+          errorSamples.push(
+            `${isGet ? 'GET' : 'PATCH'} ${config.targets[target]?.context ?? '?'}/${secret}: ${message(error)}`,
+          );
       }
       latencies[completed++] = performance.now() - t0;
     }
@@ -343,9 +374,18 @@ async function runClient(config: ClientConfig, waitForGo: () => Promise<number>,
   const elu = performance.eventLoopUtilization(eluStart).utilization;
   driver.close();
   send({
-    type: 'result', gets, patches, conflicts, errors, errorSamples,
-    latenciesMs: latencies.slice(0, completed), elapsedMs, warmupRequests,
-    cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, elu,
+    type: 'result',
+    gets,
+    patches,
+    conflicts,
+    errors,
+    errorSamples,
+    latenciesMs: latencies.slice(0, completed),
+    elapsedMs,
+    warmupRequests,
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+    elu,
   });
 }
 
@@ -394,7 +434,8 @@ function seedCluster(cluster: SimCluster, index: number): void {
   for (let w = 0; w < WORKLOADS; w++) {
     const secretName = secrets[w] as string;
     cluster.apply({
-      apiVersion: 'v1', kind: 'Secret',
+      apiVersion: 'v1',
+      kind: 'Secret',
       metadata: { name: secretName, namespace: NAMESPACE },
       type: 'Opaque',
       data: { 'access-key-id': b64(`AKIA${index}X${w}`), 'secret-access-key': b64(`secret-${index}-${w}`) },
@@ -405,14 +446,26 @@ function seedCluster(cluster: SimCluster, index: number): void {
     const template = {
       metadata: { labels },
       spec: {
-        containers: [{ name: 'main', image: 'gcr.io/kubecost1/cost-model:prod-2.4.0', volumeMounts: [{ name: 'cloud-key', mountPath: '/var/secrets', readOnly: true }] }],
+        containers: [
+          {
+            name: 'main',
+            image: 'gcr.io/kubecost1/cost-model:prod-2.4.0',
+            volumeMounts: [{ name: 'cloud-key', mountPath: '/var/secrets', readOnly: true }],
+          },
+        ],
         volumes: [{ name: 'cloud-key', secret: { secretName } }],
       },
     };
     cluster.apply({
-      apiVersion: 'apps/v1', kind: isDeployment ? 'Deployment' : 'StatefulSet',
+      apiVersion: 'apps/v1',
+      kind: isDeployment ? 'Deployment' : 'StatefulSet',
       metadata: { name, namespace: NAMESPACE, labels },
-      spec: { replicas: 1, selector: { matchLabels: labels }, template, ...(isDeployment ? {} : { serviceName: name }) },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template,
+        ...(isDeployment ? {} : { serviceName: name }),
+      },
     });
   }
 }
@@ -427,8 +480,18 @@ function workloadReady(obj: KubeObject): boolean {
   const status = rec(obj.status);
   const desired = typeof spec.replicas === 'number' ? spec.replicas : 1;
   if ((status.observedGeneration ?? 0) !== (obj.metadata.generation ?? 1)) return false;
-  if (obj.kind === 'Deployment') return status.updatedReplicas === desired && status.readyReplicas === desired && status.availableReplicas === desired && status.replicas === desired;
-  return status.readyReplicas === desired && status.updatedReplicas === desired && status.currentRevision === status.updateRevision;
+  if (obj.kind === 'Deployment')
+    return (
+      status.updatedReplicas === desired &&
+      status.readyReplicas === desired &&
+      status.availableReplicas === desired &&
+      status.replicas === desired
+    );
+  return (
+    status.readyReplicas === desired &&
+    status.updatedReplicas === desired &&
+    status.currentRevision === status.updateRevision
+  );
 }
 
 function countReady(clusters: readonly SimCluster[], defs: readonly ResourceDef[]): number {
@@ -454,7 +517,12 @@ function memory(): { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; 
   }
   const m = process.memoryUsage();
   const heap = getHeapStatistics();
-  return { rssMiB: m.rss / 2 ** 20, heapUsedMiB: heap.used_heap_size / 2 ** 20, heapTotalMiB: heap.total_heap_size / 2 ** 20, forcedGc: gc !== undefined };
+  return {
+    rssMiB: m.rss / 2 ** 20,
+    heapUsedMiB: heap.used_heap_size / 2 ** 20,
+    heapTotalMiB: heap.total_heap_size / 2 ** 20,
+    forcedGc: gc !== undefined,
+  };
 }
 
 function figure(name: string, value: number, unit: string, target?: { op: '<' | '>' | '='; value: number }): string {
@@ -462,13 +530,26 @@ function figure(name: string, value: number, unit: string, target?: { op: '<' | 
   const head = `${name}: ${shown}${unit ? ` ${unit}` : ''}`;
   if (!target) return head;
   const ratio = target.value === 0 ? (value === 0 ? '0' : 'inf') : (value / target.value).toFixed(3);
-  const ok = target.op === '<' ? value < target.value : target.op === '>' ? value > target.value : value === target.value;
+  const ok =
+    target.op === '<' ? value < target.value : target.op === '>' ? value > target.value : value === target.value;
   return `${head} (target ${target.op === '=' ? '' : `${target.op} `}${target.value}, ratio ${ratio}) ${ok ? 'OK' : 'MISSED'}`;
 }
 
-async function runPhase(mode: Mode, clusters: readonly SimCluster[], kubeconfig: string, args: Options, entry: string): Promise<Phase> {
-  const targets: Target[] = clusters.map((c) => ({ context: c.name, server: c.url, caPem: c.caPem, token: c.adminToken }));
-  for (const t of targets) if (!t.server.startsWith('https://127.0.0.1:')) throw new Error(`refusing non-loopback server ${t.server}`);
+async function runPhase(
+  mode: Mode,
+  clusters: readonly SimCluster[],
+  kubeconfig: string,
+  args: Options,
+  entry: string,
+): Promise<Phase> {
+  const targets: Target[] = clusters.map((c) => ({
+    context: c.name,
+    server: c.url,
+    caPem: c.caPem,
+    token: c.adminToken,
+  }));
+  for (const t of targets)
+    if (!t.server.startsWith('https://127.0.0.1:')) throw new Error(`refusing non-loopback server ${t.server}`);
   const children = Array.from({ length: args.clients }, (_, i) => {
     const share = targets.filter((_, j) => j % args.clients === i);
     const child = fork(entry, [], {
@@ -497,9 +578,14 @@ async function runPhase(mode: Mode, clusters: readonly SimCluster[], kubeconfig:
       return new Promise((resolve) => waiters.push(resolve));
     };
     const config: ClientConfig = {
-      type: 'config', mode, kubeconfig, targets: share, secretNames: secretNamesOf(),
+      type: 'config',
+      mode,
+      kubeconfig,
+      targets: share,
+      secretNames: secretNamesOf(),
       concurrency: Math.max(1, Math.floor(args.concurrency / args.clients)),
-      maxRequests: Math.ceil(args.maxRequests / args.clients), seed: 1234 + i,
+      maxRequests: Math.ceil(args.maxRequests / args.clients),
+      seed: 1234 + i,
     };
     child.send(config);
     return { child, next };
@@ -524,7 +610,11 @@ async function runPhase(mode: Mode, clusters: readonly SimCluster[], kubeconfig:
     const elu = performance.eventLoopUtilization(eluBefore);
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
-    const others = otherLoad(hostBefore, (cpu.user + cpu.system) / 1000 + results.reduce((t, r) => t + r.cpuUserMs + r.cpuSystemMs, 0), wall);
+    const others = otherLoad(
+      hostBefore,
+      (cpu.user + cpu.system) / 1000 + results.reduce((t, r) => t + r.cpuUserMs + r.cpuSystemMs, 0),
+      wall,
+    );
     const serverRequests = clusters.reduce((s, c) => s + c.stats.requests, 0) - serverBefore;
     const all = new Float64Array(results.reduce((s, r) => s + r.latenciesMs.length, 0));
     let offset = 0;
@@ -559,7 +649,8 @@ async function runPhase(mode: Mode, clusters: readonly SimCluster[], kubeconfig:
       if (c.child.connected) c.child.disconnect();
       const killer = setTimeout(() => c.child.kill('SIGKILL'), 5_000);
       killer.unref();
-      if (c.child.exitCode === null && c.child.signalCode === null) await new Promise<void>((resolve) => c.child.once('exit', () => resolve()));
+      if (c.child.exitCode === null && c.child.signalCode === null)
+        await new Promise<void>((resolve) => c.child.once('exit', () => resolve()));
       clearTimeout(killer);
     }
   }
@@ -588,7 +679,8 @@ function options(): Options {
   });
   const int = (name: string, raw: string | undefined, min: number, max: number) => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${String(raw)})`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${String(raw)})`);
     return n;
   };
   const phases = (values.phases ?? '').split(',').filter(Boolean) as Mode[];
@@ -632,23 +724,35 @@ async function serverMain(entry: string): Promise<number> {
     const tReady = performance.now();
     const startupCpu = process.cpuUsage(cpuAtStart);
     const startupOthers = otherLoad(hostAtStart, (startupCpu.user + startupCpu.system) / 1000, tReady - t0);
-    if (ready !== expected) throw new Error(`only ${ready} of ${expected} workloads became ready within ${READY_TIMEOUT_MS / 1000} s`);
+    if (ready !== expected)
+      throw new Error(`only ${ready} of ${expected} workloads became ready within ${READY_TIMEOUT_MS / 1000} s`);
     const mem = memory();
     const pods = fleet.clusters.reduce((s, c) => s + c.store.peekAll(R.pods).length, 0);
     const objects = fleet.clusters.reduce((s, c) => s + c.store.currentRevision(), 0);
 
-    console.log(`# kube-sim bench: ${args.clusters} clusters x ${WORKLOADS} workloads (${DEPLOYMENTS} Deployments + ${STATEFULSETS} StatefulSets, 1 replica, Secret volume) in namespace ${NAMESPACE}`);
-    console.log(`# node ${process.version}, ${args.clients} client child process(es), total concurrency ${args.concurrency}, ${args.durationS} s or ${args.maxRequests} requests per phase`);
+    console.log(
+      `# kube-sim bench: ${args.clusters} clusters x ${WORKLOADS} workloads (${DEPLOYMENTS} Deployments + ${STATEFULSETS} StatefulSets, 1 replica, Secret volume) in namespace ${NAMESPACE}`,
+    );
+    console.log(
+      `# node ${process.version}, ${args.clients} client child process(es), total concurrency ${args.concurrency}, ${args.durationS} s or ${args.maxRequests} requests per phase`,
+    );
     console.log(figure('import_s (kube-sim modules)', (tImported - t0) / 1000, 's'));
     console.log(figure('fleet_listening_s', (tListening - tImported) / 1000, 's'));
     console.log(figure('seed_s', (tSeeded - tListening) / 1000, 's'));
     console.log(figure('workloads_ready_s (after seeding)', (tReady - tSeeded) / 1000, 's'));
     console.log(figure('startup_s', (tReady - tImported) / 1000, 's', { op: '<', value: 5 }));
-    console.log(`# start-up used ${((startupCpu.user + startupCpu.system) / 1000 / (tReady - t0) * 100).toFixed(0)}% of a core in this process; other processes on this host: ${startupOthers}`);
+    console.log(
+      `# start-up used ${(((startupCpu.user + startupCpu.system) / 1000 / (tReady - t0)) * 100).toFixed(0)}% of a core in this process; other processes on this host: ${startupOthers}`,
+    );
     console.log(figure('workloads_ready', ready, `of ${expected}`));
     console.log(figure('pods', pods, ''));
     console.log(figure('store_revisions (sum over clusters)', objects, ''));
-    console.log(figure('memory_mib', mem.rssMiB, `MiB RSS${mem.forcedGc ? ' after gc()' : ' (no --expose-gc)'}`, { op: '<', value: 1024 }));
+    console.log(
+      figure('memory_mib', mem.rssMiB, `MiB RSS${mem.forcedGc ? ' after gc()' : ' (no --expose-gc)'}`, {
+        op: '<',
+        value: 1024,
+      }),
+    );
     console.log(figure('heap_used_mib', mem.heapUsedMiB, `MiB (heap total ${mem.heapTotalMiB.toFixed(1)} MiB)`));
 
     const kubeconfig = fleet.kubeconfig();
@@ -656,7 +760,9 @@ async function serverMain(entry: string): Promise<number> {
     for (const mode of args.phases) {
       const phase = await runPhase(mode, fleet.clusters, kubeconfig, args, entry);
       phases.push(phase);
-      console.log(`# phase ${mode}: ${phase.requests} requests (${phase.gets} GET, ${phase.patches} PATCH) in ${phase.seconds.toFixed(2)} s; server saw ${phase.serverRequests} requests; server: event loop ${(phase.serverElu * 100).toFixed(0)}% busy, CPU ${(phase.serverCpu * 100).toFixed(0)}% of a core; each client: event loop ${(phase.clientElu * 100).toFixed(0)}% busy, CPU ${(phase.clientCpuPerCore * 100).toFixed(0)}% of a core; other processes on this host: ${phase.otherLoad}`);
+      console.log(
+        `# phase ${mode}: ${phase.requests} requests (${phase.gets} GET, ${phase.patches} PATCH) in ${phase.seconds.toFixed(2)} s; server saw ${phase.serverRequests} requests; server: event loop ${(phase.serverElu * 100).toFixed(0)}% busy, CPU ${(phase.serverCpu * 100).toFixed(0)}% of a core; each client: event loop ${(phase.clientElu * 100).toFixed(0)}% busy, CPU ${(phase.clientCpuPerCore * 100).toFixed(0)}% of a core; other processes on this host: ${phase.otherLoad}`,
+      );
       const target = mode === 'kubecost_rotate_mix' ? { op: '>' as const, value: 2000 } : undefined;
       console.log(figure(`${mode}.requests_per_s`, phase.perSecond, 'req/s', target));
       console.log(figure(`${mode}.latency_p50_ms`, phase.p50, 'ms'));
@@ -669,7 +775,14 @@ async function serverMain(entry: string): Promise<number> {
     const byMode = new Map(phases.map((p) => [p.mode, p]));
     const client = byMode.get('kubecost_rotate_mix');
     if (client) {
-      console.log(figure('requests_per_s', client.perSecond, 'req/s (client-node with kubecost-rotate keep-alive agents, 80% get / 20% merge-patch)', { op: '>', value: 2000 }));
+      console.log(
+        figure(
+          'requests_per_s',
+          client.perSecond,
+          'req/s (client-node with kubecost-rotate keep-alive agents, 80% get / 20% merge-patch)',
+          { op: '>', value: 2000 },
+        ),
+      );
       console.log(figure('latency_p50_ms', client.p50, 'ms'));
       console.log(figure('latency_p99_ms', client.p99, 'ms'));
       console.log(figure('errors', client.errors, '', { op: '=', value: 0 }));
@@ -680,9 +793,18 @@ async function serverMain(entry: string): Promise<number> {
       }
     }
     const stock = byMode.get('client_node_stock_mix');
-    if (stock && client) console.log(figure('ratio client_node_stock_mix/kubecost_rotate_mix', stock.perSecond / client.perSecond, '(what connection reuse buys)'));
+    if (stock && client)
+      console.log(
+        figure(
+          'ratio client_node_stock_mix/kubecost_rotate_mix',
+          stock.perSecond / client.perSecond,
+          '(what connection reuse buys)',
+        ),
+      );
     const after = memory();
-    console.log(figure('memory_after_load_mib', after.rssMiB, `MiB RSS (heap used ${after.heapUsedMiB.toFixed(1)} MiB)`));
+    console.log(
+      figure('memory_after_load_mib', after.rssMiB, `MiB RSS (heap used ${after.heapUsedMiB.toFixed(1)} MiB)`),
+    );
   } catch (error: unknown) {
     console.error(`kube-sim bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     exitCode = 1;

@@ -15,7 +15,9 @@ if (major < 22) {
 
 const compiled = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 if (!existsSync(compiled)) {
-  process.stderr.write('kubecost-rotate: the compiled CLI is missing (dist/cli/main.js). Run `npm run build` in the package folder.\n');
+  process.stderr.write(
+    'kubecost-rotate: the compiled CLI is missing (dist/cli/main.js). Run `npm run build` in the package folder.\n',
+  );
   process.exit(70);
 }
 const { main } = await import(compiled);

@@ -12,14 +12,24 @@ export interface GlobalOptions {
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** Adds --kubeconfig, --context, --all-contexts, -n, -o, --no-color and -v to a command. */
 export function withClusterOptions(command: Command): Command {
   return command
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context to use; repeat (or separate with commas) for several clusters', collect)
+    .option(
+      '--context <name>',
+      'kubeconfig context to use; repeat (or separate with commas) for several clusters',
+      collect,
+    )
     .option('--all-contexts', 'use every context in the kubeconfig')
     .option('-n, --namespace <namespace>', 'only this namespace (default: all namespaces)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))

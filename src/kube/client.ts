@@ -22,7 +22,10 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly readAttempts: number;
 
-  constructor(readonly target: ClusterTarget, options: KubeClientOptions = {}) {
+  constructor(
+    readonly target: ClusterTarget,
+    options: KubeClientOptions = {},
+  ) {
     this.cluster = target.name;
     this.core = target.config.makeApiClient(k8s.CoreV1Api);
     this.apps = target.config.makeApiClient(k8s.AppsV1Api);
@@ -51,64 +54,123 @@ export class KubeClient {
   }
 
   async listSecrets(namespace?: string): Promise<k8s.V1Secret[]> {
-    const list = await this.call({ verb: 'list', resource: 'secrets', ...(namespace ? { namespace } : {}) }, () => (namespace ? this.core.listNamespacedSecret({ namespace }) : this.core.listSecretForAllNamespaces()), this.readAttempts);
+    const list = await this.call(
+      { verb: 'list', resource: 'secrets', ...(namespace ? { namespace } : {}) },
+      () => (namespace ? this.core.listNamespacedSecret({ namespace }) : this.core.listSecretForAllNamespaces()),
+      this.readAttempts,
+    );
     return list.items;
   }
 
   async listDeployments(namespace?: string): Promise<k8s.V1Deployment[]> {
-    const list = await this.call({ verb: 'list', resource: 'deployments', ...(namespace ? { namespace } : {}) }, () => (namespace ? this.apps.listNamespacedDeployment({ namespace }) : this.apps.listDeploymentForAllNamespaces()), this.readAttempts);
+    const list = await this.call(
+      { verb: 'list', resource: 'deployments', ...(namespace ? { namespace } : {}) },
+      () =>
+        namespace ? this.apps.listNamespacedDeployment({ namespace }) : this.apps.listDeploymentForAllNamespaces(),
+      this.readAttempts,
+    );
     return list.items;
   }
 
   async listStatefulSets(namespace?: string): Promise<k8s.V1StatefulSet[]> {
-    const list = await this.call({ verb: 'list', resource: 'statefulsets', ...(namespace ? { namespace } : {}) }, () => (namespace ? this.apps.listNamespacedStatefulSet({ namespace }) : this.apps.listStatefulSetForAllNamespaces()), this.readAttempts);
+    const list = await this.call(
+      { verb: 'list', resource: 'statefulsets', ...(namespace ? { namespace } : {}) },
+      () =>
+        namespace ? this.apps.listNamespacedStatefulSet({ namespace }) : this.apps.listStatefulSetForAllNamespaces(),
+      this.readAttempts,
+    );
     return list.items;
   }
 
   async listServiceAccounts(namespace?: string): Promise<k8s.V1ServiceAccount[]> {
-    const list = await this.call({ verb: 'list', resource: 'serviceaccounts', ...(namespace ? { namespace } : {}) }, () => (namespace ? this.core.listNamespacedServiceAccount({ namespace }) : this.core.listServiceAccountForAllNamespaces()), this.readAttempts);
+    const list = await this.call(
+      { verb: 'list', resource: 'serviceaccounts', ...(namespace ? { namespace } : {}) },
+      () =>
+        namespace
+          ? this.core.listNamespacedServiceAccount({ namespace })
+          : this.core.listServiceAccountForAllNamespaces(),
+      this.readAttempts,
+    );
     return list.items;
   }
 
   async readSecret(namespace: string, name: string): Promise<k8s.V1Secret> {
-    return this.call({ verb: 'get', resource: 'secrets', namespace, name }, () => this.core.readNamespacedSecret({ name, namespace }), this.readAttempts);
+    return this.call(
+      { verb: 'get', resource: 'secrets', namespace, name },
+      () => this.core.readNamespacedSecret({ name, namespace }),
+      this.readAttempts,
+    );
   }
 
   /** Replaces a Secret. The body must carry the resourceVersion it was read at: a stale one fails with Conflict. */
   async replaceSecret(secret: k8s.V1Secret): Promise<k8s.V1Secret> {
     const namespace = secret.metadata?.namespace ?? '';
     const name = secret.metadata?.name ?? '';
-    if (!secret.metadata?.resourceVersion) throw new Error(`refusing to write Secret ${namespace}/${name} without the resourceVersion it was read at`);
-    return this.call({ verb: 'update', resource: 'secrets', namespace, name }, () => this.core.replaceNamespacedSecret({ name, namespace, body: secret }));
+    if (!secret.metadata?.resourceVersion)
+      throw new Error(`refusing to write Secret ${namespace}/${name} without the resourceVersion it was read at`);
+    return this.call({ verb: 'update', resource: 'secrets', namespace, name }, () =>
+      this.core.replaceNamespacedSecret({ name, namespace, body: secret }),
+    );
   }
 
   async createSecret(secret: k8s.V1Secret): Promise<k8s.V1Secret> {
     const namespace = secret.metadata?.namespace ?? '';
-    return this.call({ verb: 'create', resource: 'secrets', namespace, name: secret.metadata?.name ?? '' }, () => this.core.createNamespacedSecret({ namespace, body: secret }));
+    return this.call({ verb: 'create', resource: 'secrets', namespace, name: secret.metadata?.name ?? '' }, () =>
+      this.core.createNamespacedSecret({ namespace, body: secret }),
+    );
   }
 
   async listSecretsByLabel(labelSelector: string, namespace?: string): Promise<k8s.V1Secret[]> {
-    const list = await this.call({ verb: 'list', resource: 'secrets', ...(namespace ? { namespace } : {}) }, () => (namespace ? this.core.listNamespacedSecret({ namespace, labelSelector }) : this.core.listSecretForAllNamespaces({ labelSelector })), this.readAttempts);
+    const list = await this.call(
+      { verb: 'list', resource: 'secrets', ...(namespace ? { namespace } : {}) },
+      () =>
+        namespace
+          ? this.core.listNamespacedSecret({ namespace, labelSelector })
+          : this.core.listSecretForAllNamespaces({ labelSelector }),
+      this.readAttempts,
+    );
     return list.items;
   }
 
-  async readWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
+  async readWorkload(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+  ): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
     const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
-    return this.call({ verb: 'get', resource, namespace, name }, () => (kind === 'Deployment' ? this.apps.readNamespacedDeployment({ name, namespace }) : this.apps.readNamespacedStatefulSet({ name, namespace })), this.readAttempts);
+    return this.call(
+      { verb: 'get', resource, namespace, name },
+      () =>
+        kind === 'Deployment'
+          ? this.apps.readNamespacedDeployment({ name, namespace })
+          : this.apps.readNamespacedStatefulSet({ name, namespace }),
+      this.readAttempts,
+    );
   }
 
   /** Strategic-merge-patches a workload's pod template annotations (what `kubectl rollout restart` does). */
-  async annotatePodTemplate(kind: WorkloadKind, namespace: string, name: string, annotations: Record<string, string>): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
+  async annotatePodTemplate(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+  ): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
     const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
     const body = { spec: { template: { metadata: { annotations } } } };
     const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
     return this.call({ verb: 'patch', resource, namespace, name }, () =>
-      kind === 'Deployment' ? this.apps.patchNamespacedDeployment({ name, namespace, body }, options) : this.apps.patchNamespacedStatefulSet({ name, namespace, body }, options),
+      kind === 'Deployment'
+        ? this.apps.patchNamespacedDeployment({ name, namespace, body }, options)
+        : this.apps.patchNamespacedStatefulSet({ name, namespace, body }, options),
     );
   }
 
   async listPods(namespace: string, labelSelector: string): Promise<k8s.V1Pod[]> {
-    const list = await this.call({ verb: 'list', resource: 'pods', namespace }, () => this.core.listNamespacedPod({ namespace, labelSelector }), this.readAttempts);
+    const list = await this.call(
+      { verb: 'list', resource: 'pods', namespace },
+      () => this.core.listNamespacedPod({ namespace, labelSelector }),
+      this.readAttempts,
+    );
     return list.items;
   }
 
@@ -129,20 +191,37 @@ export class KubeClient {
       ],
       middlewareMergeStrategy: 'append',
     };
-    return this.call({ verb: 'get', resource: 'pods/log', namespace, name: pod }, () => this.core.readNamespacedPodLog({ name: pod, namespace, container, timestamps: true }, addSince), this.readAttempts);
+    return this.call(
+      { verb: 'get', resource: 'pods/log', namespace, name: pod },
+      () => this.core.readNamespacedPodLog({ name: pod, namespace, container, timestamps: true }, addSince),
+      this.readAttempts,
+    );
   }
 
   /** GET through the API server's service proxy; resolves with the parsed JSON body (or text). */
-  async getThroughServiceProxy(namespace: string, service: string, port: number | string, path: string): Promise<unknown> {
+  async getThroughServiceProxy(
+    namespace: string,
+    service: string,
+    port: number | string,
+    path: string,
+  ): Promise<unknown> {
     return this.call({ verb: 'get', resource: 'services/proxy', namespace, name: `${service}:${port}` }, () =>
-      this.core.connectGetNamespacedServiceProxyWithPath({ name: `${service}:${port}`, namespace, path: path.replace(/^\/+/, '') }),
+      this.core.connectGetNamespacedServiceProxyWithPath({
+        name: `${service}:${port}`,
+        namespace,
+        path: path.replace(/^\/+/, ''),
+      }),
     );
   }
 
   /** The Lease, or undefined when there is none. */
   async readLease(namespace: string, name: string): Promise<k8s.V1Lease | undefined> {
     try {
-      return await this.call({ verb: 'get', resource: 'leases', namespace, name }, () => this.coordination.readNamespacedLease({ name, namespace }), this.readAttempts);
+      return await this.call(
+        { verb: 'get', resource: 'leases', namespace, name },
+        () => this.coordination.readNamespacedLease({ name, namespace }),
+        this.readAttempts,
+      );
     } catch (error: unknown) {
       if (error instanceof KubeError && error.failure === 'NotFound') return undefined;
       throw error;
@@ -151,22 +230,30 @@ export class KubeClient {
 
   async createLease(lease: k8s.V1Lease): Promise<k8s.V1Lease> {
     const namespace = lease.metadata?.namespace ?? '';
-    return this.call({ verb: 'create', resource: 'leases', namespace, name: lease.metadata?.name ?? '' }, () => this.coordination.createNamespacedLease({ namespace, body: lease }));
+    return this.call({ verb: 'create', resource: 'leases', namespace, name: lease.metadata?.name ?? '' }, () =>
+      this.coordination.createNamespacedLease({ namespace, body: lease }),
+    );
   }
 
   /** Replaces a Lease; the body carries the resourceVersion it was read at. */
   async replaceLease(lease: k8s.V1Lease): Promise<k8s.V1Lease> {
     const namespace = lease.metadata?.namespace ?? '';
     const name = lease.metadata?.name ?? '';
-    return this.call({ verb: 'update', resource: 'leases', namespace, name }, () => this.coordination.replaceNamespacedLease({ name, namespace, body: lease }));
+    return this.call({ verb: 'update', resource: 'leases', namespace, name }, () =>
+      this.coordination.replaceNamespacedLease({ name, namespace, body: lease }),
+    );
   }
 
   async deleteLease(namespace: string, name: string, resourceVersion: string): Promise<void> {
-    await this.call({ verb: 'delete', resource: 'leases', namespace, name }, () => this.coordination.deleteNamespacedLease({ name, namespace, body: { preconditions: { resourceVersion } } }));
+    await this.call({ verb: 'delete', resource: 'leases', namespace, name }, () =>
+      this.coordination.deleteNamespacedLease({ name, namespace, body: { preconditions: { resourceVersion } } }),
+    );
   }
 
   async createEvent(namespace: string, event: k8s.CoreV1Event): Promise<void> {
-    await this.call({ verb: 'create', resource: 'events', namespace }, () => this.core.createNamespacedEvent({ namespace, body: event }));
+    await this.call({ verb: 'create', resource: 'events', namespace }, () =>
+      this.core.createNamespacedEvent({ namespace, body: event }),
+    );
   }
 }
 

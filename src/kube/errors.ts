@@ -13,7 +13,17 @@ export interface KubeCall {
 }
 
 /** Why a call failed, in the API server's words where there is one. */
-export type KubeFailure = 'Unreachable' | 'Timeout' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'Conflict' | 'Invalid' | 'TooManyRequests' | 'ServerError' | 'Other';
+export type KubeFailure =
+  | 'Unreachable'
+  | 'Timeout'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'Conflict'
+  | 'Invalid'
+  | 'TooManyRequests'
+  | 'ServerError'
+  | 'Other';
 
 export class KubeError extends Error {
   override readonly name = 'KubeError';
@@ -68,7 +78,12 @@ function statusMessage(body: unknown): string | undefined {
       return undefined;
     }
   }
-  if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof (parsed as { message: unknown }).message === 'string') {
+  if (
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    'message' in parsed &&
+    typeof (parsed as { message: unknown }).message === 'string'
+  ) {
     return (parsed as { message: string }).message;
   }
   return undefined;
@@ -79,15 +94,31 @@ export function toKubeError(call: KubeCall, error: unknown): KubeError {
   if (error instanceof KubeError) return error;
   if (error instanceof ApiException) {
     const code = error.code;
-    const fallback = code === 401 ? 'the credentials in the kubeconfig were refused (401 Unauthorized)' : `HTTP ${code}`;
+    const fallback =
+      code === 401 ? 'the credentials in the kubeconfig were refused (401 Unauthorized)' : `HTTP ${code}`;
     return new KubeError(call, failureOf(code), code, statusMessage(error.body) ?? fallback, { cause: error });
   }
   if (error instanceof CallTimeout) {
     // No answer in time: for a write, whether it was applied is unknown; the caller must read back.
-    return new KubeError(call, 'Timeout', undefined, `no answer from the API server within ${Math.round(error.ms / 1000)} s`, { cause: error });
+    return new KubeError(
+      call,
+      'Timeout',
+      undefined,
+      `no answer from the API server within ${Math.round(error.ms / 1000)} s`,
+      { cause: error },
+    );
   }
   const text = error instanceof Error ? error.message : String(error);
   // Network failures: keep the reason (ECONNREFUSED, certificate errors, resets), not the stack.
-  const reason = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|certificate|self-signed|timed? ?out/i.exec(text)?.[0];
-  return new KubeError(call, 'Unreachable', undefined, `no answer from the API server (${reason ?? text.split('\n')[0] ?? 'unknown error'})`, { cause: error });
+  const reason =
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|certificate|self-signed|timed? ?out/i.exec(
+      text,
+    )?.[0];
+  return new KubeError(
+    call,
+    'Unreachable',
+    undefined,
+    `no answer from the API server (${reason ?? text.split('\n')[0] ?? 'unknown error'})`,
+    { cause: error },
+  );
 }

@@ -35,7 +35,10 @@ export function loadKubeConfig(explicit?: string): KubeConfig {
   const paths = kubeconfigPaths(explicit);
   const existing = paths.filter((p) => existsSync(p));
   if (existing.length === 0) {
-    throw new ConfigError(`no kubeconfig found (looked at ${paths.join(', ')}).`, 'Pass --kubeconfig PATH, set KUBECONFIG, or try the simulated fleet: kubecost-rotate sandbox up --layout v2-federated --kubeconfig /tmp/kc.yaml');
+    throw new ConfigError(
+      `no kubeconfig found (looked at ${paths.join(', ')}).`,
+      'Pass --kubeconfig PATH, set KUBECONFIG, or try the simulated fleet: kubecost-rotate sandbox up --layout v2-federated --kubeconfig /tmp/kc.yaml',
+    );
   }
   const merged = new KubeConfig();
   try {
@@ -47,13 +50,24 @@ export function loadKubeConfig(explicit?: string): KubeConfig {
     });
     const first = configs[0] as KubeConfig;
     merged.loadFromOptions({
-      clusters: uniqueBy(configs.flatMap((c) => c.getClusters()), (c) => c.name),
-      users: uniqueBy(configs.flatMap((c) => c.getUsers()), (u) => u.name),
-      contexts: uniqueBy(configs.flatMap((c) => c.getContexts()), (c) => c.name),
+      clusters: uniqueBy(
+        configs.flatMap((c) => c.getClusters()),
+        (c) => c.name,
+      ),
+      users: uniqueBy(
+        configs.flatMap((c) => c.getUsers()),
+        (u) => u.name,
+      ),
+      contexts: uniqueBy(
+        configs.flatMap((c) => c.getContexts()),
+        (c) => c.name,
+      ),
       currentContext: first.getCurrentContext(),
     });
   } catch (error: unknown) {
-    throw new ConfigError(`the kubeconfig ${existing.join(', ')} could not be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new ConfigError(
+      `the kubeconfig ${existing.join(', ')} could not be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
   return merged;
 }
@@ -76,11 +90,15 @@ export function selectClusters(selection: ContextSelection): ClusterTarget[] {
   if (selection.allContexts) names = available;
   else if (selection.contexts && selection.contexts.length > 0) {
     const unknown = selection.contexts.filter((c) => !available.includes(c));
-    if (unknown.length > 0) throw new ConfigError(`context ${unknown.map((u) => `"${u}"`).join(', ')} not found in the kubeconfig (it has: ${available.join(', ') || 'none'}).`);
+    if (unknown.length > 0)
+      throw new ConfigError(
+        `context ${unknown.map((u) => `"${u}"`).join(', ')} not found in the kubeconfig (it has: ${available.join(', ') || 'none'}).`,
+      );
     names = [...new Set(selection.contexts)];
   } else {
     const current = kc.getCurrentContext();
-    if (!current || !available.includes(current)) throw new ConfigError('the kubeconfig has no current context.', 'Pass --context NAME or --all-contexts.');
+    if (!current || !available.includes(current))
+      throw new ConfigError('the kubeconfig has no current context.', 'Pass --context NAME or --all-contexts.');
     names = [current];
   }
   if (names.length === 0) throw new ConfigError('the kubeconfig has no contexts.');
@@ -90,9 +108,17 @@ export function selectClusters(selection: ContextSelection): ClusterTarget[] {
     const context = kc.getContextObject(name);
     const cluster = context ? kc.getCluster(context.cluster) : null;
     const user = context?.user ? kc.getUser(context.user) : null;
-    if (!context || !cluster) throw new ConfigError(`context "${name}" in the kubeconfig names cluster "${context?.cluster ?? ''}", which the kubeconfig does not define.`);
+    if (!context || !cluster)
+      throw new ConfigError(
+        `context "${name}" in the kubeconfig names cluster "${context?.cluster ?? ''}", which the kubeconfig does not define.`,
+      );
     const config = withKeepAlive(new KubeConfig());
-    config.loadFromOptions({ clusters: [cluster], users: user ? [user] : [], contexts: [context], currentContext: name });
+    config.loadFromOptions({
+      clusters: [cluster],
+      users: user ? [user] : [],
+      contexts: [context],
+      currentContext: name,
+    });
     return { name, config, ...(context.namespace ? { namespace: context.namespace } : {}) };
   });
 }
@@ -120,7 +146,14 @@ export function withKeepAlive(config: KubeConfig): KubeConfig {
   pools.set(config, agents);
   target.createAgent = (cluster, options) => {
     const key = createHash('sha256')
-      .update(JSON.stringify([cluster, Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : String(v)])]))
+      .update(
+        JSON.stringify([
+          cluster,
+          Object.entries(options)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : String(v)]),
+        ]),
+      )
       .digest('hex');
     let agent = agents.get(key);
     if (!agent) {

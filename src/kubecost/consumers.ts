@@ -30,12 +30,22 @@ interface SecretSource {
 
 function sourcesOf(volume: V1Volume): SecretSource[] {
   if (volume.secret?.secretName) {
-    return [{ secret: volume.secret.secretName, ...(volume.secret.items ? { items: volume.secret.items } : {}), optional: volume.secret.optional === true }];
+    return [
+      {
+        secret: volume.secret.secretName,
+        ...(volume.secret.items ? { items: volume.secret.items } : {}),
+        optional: volume.secret.optional === true,
+      },
+    ];
   }
   if (volume.projected) {
     return (volume.projected.sources ?? [])
       .filter((s) => s.secret?.name)
-      .map((s) => ({ secret: s.secret?.name ?? '', ...(s.secret?.items ? { items: s.secret.items } : {}), optional: s.secret?.optional === true }));
+      .map((s) => ({
+        secret: s.secret?.name ?? '',
+        ...(s.secret?.items ? { items: s.secret.items } : {}),
+        optional: s.secret?.optional === true,
+      }));
   }
   return [];
 }
@@ -58,17 +68,45 @@ export function secretReferences(spec: V1PodSpec | undefined): SecretReference[]
       if (!volume) continue;
       for (const source of sourcesOf(volume)) {
         const subPath = mount.subPath ?? '';
-        const dataKeys = subPath ? keysAtSubPath(source, subPath) : source.items ? source.items.map((i) => i.key) : 'all';
+        const dataKeys = subPath
+          ? keysAtSubPath(source, subPath)
+          : source.items
+            ? source.items.map((i) => i.key)
+            : 'all';
         if (Array.isArray(dataKeys) && dataKeys.length === 0) continue;
-        out.push({ secret: source.secret, dataKeys, container: container.name, mount: subPath ? 'subPath' : 'volume', path: mount.mountPath, volume: mount.name, optional: source.optional });
+        out.push({
+          secret: source.secret,
+          dataKeys,
+          container: container.name,
+          mount: subPath ? 'subPath' : 'volume',
+          path: mount.mountPath,
+          volume: mount.name,
+          optional: source.optional,
+        });
       }
     }
     for (const e of container.env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
-      if (ref?.name) out.push({ secret: ref.name, dataKeys: [ref.key], container: container.name, mount: 'env', path: e.name, optional: ref.optional === true });
+      if (ref?.name)
+        out.push({
+          secret: ref.name,
+          dataKeys: [ref.key],
+          container: container.name,
+          mount: 'env',
+          path: e.name,
+          optional: ref.optional === true,
+        });
     }
     for (const from of container.envFrom ?? []) {
-      if (from.secretRef?.name) out.push({ secret: from.secretRef.name, dataKeys: 'all', container: container.name, mount: 'env', path: `${from.prefix ?? ''}*`, optional: from.secretRef.optional === true });
+      if (from.secretRef?.name)
+        out.push({
+          secret: from.secretRef.name,
+          dataKeys: 'all',
+          container: container.name,
+          mount: 'env',
+          path: `${from.prefix ?? ''}*`,
+          optional: from.secretRef.optional === true,
+        });
     }
   }
   return out;

@@ -19,19 +19,35 @@ function problemOf(cluster: string, error: unknown, hidesSites = true): Problem 
   if (error instanceof KubeError) {
     const namespace = error.call.namespace;
     const hint =
-      error.failure === 'Forbidden' ? ' Grant kubecost-rotate get/list on deployments, statefulsets, secrets and serviceaccounts.' : error.failure === 'Unreachable' || error.failure === 'Timeout' ? ' Check the context, the network and the API server.' : '';
-    return { cluster, ...(namespace ? { namespace } : {}), reason: error.failure, message: `${error.message}.${hint}`, hidesSites };
+      error.failure === 'Forbidden'
+        ? ' Grant kubecost-rotate get/list on deployments, statefulsets, secrets and serviceaccounts.'
+        : error.failure === 'Unreachable' || error.failure === 'Timeout'
+          ? ' Check the context, the network and the API server.'
+          : '';
+    return {
+      cluster,
+      ...(namespace ? { namespace } : {}),
+      reason: error.failure,
+      message: `${error.message}.${hint}`,
+      hidesSites,
+    };
   }
   throw error;
 }
 
 /** Reads one cluster. Returns the snapshot, or the problems that kept it from being read. */
-export async function snapshotCluster(client: KubeClient, namespace?: string): Promise<{ snapshot?: ClusterSnapshot; problems: Problem[] }> {
+export async function snapshotCluster(
+  client: KubeClient,
+  namespace?: string,
+): Promise<{ snapshot?: ClusterSnapshot; problems: Problem[] }> {
   const cluster = client.cluster;
   const problems: Problem[] = [];
   let deployments, statefulSets;
   try {
-    [deployments, statefulSets] = await Promise.all([client.listDeployments(namespace), client.listStatefulSets(namespace)]);
+    [deployments, statefulSets] = await Promise.all([
+      client.listDeployments(namespace),
+      client.listStatefulSets(namespace),
+    ]);
   } catch (error: unknown) {
     return { problems: [problemOf(cluster, error)] };
   }
@@ -39,10 +55,21 @@ export async function snapshotCluster(client: KubeClient, namespace?: string): P
   try {
     secrets = await client.listSecrets(namespace);
   } catch (error: unknown) {
-    if (!(error instanceof KubeError && error.failure === 'Forbidden' && !namespace)) return { problems: [problemOf(cluster, error)] };
+    if (!(error instanceof KubeError && error.failure === 'Forbidden' && !namespace))
+      return { problems: [problemOf(cluster, error)] };
     // Listing Secrets cluster-wide is often forbidden; the Kubecost namespaces may still be readable.
     // The same rule as installation detection: template and object labels, app or app.kubernetes.io/name.
-    const namespaces = [...new Set([...deployments, ...statefulSets].filter((w) => roleOf({ ...(w.spec?.template.metadata?.labels ?? {}), ...(w.metadata?.labels ?? {}) }) === 'cost-analyzer').map((w) => w.metadata?.namespace ?? ''))];
+    const namespaces = [
+      ...new Set(
+        [...deployments, ...statefulSets]
+          .filter(
+            (w) =>
+              roleOf({ ...(w.spec?.template.metadata?.labels ?? {}), ...(w.metadata?.labels ?? {}) }) ===
+              'cost-analyzer',
+          )
+          .map((w) => w.metadata?.namespace ?? ''),
+      ),
+    ];
     secrets = [];
     for (const ns of namespaces) {
       try {
@@ -57,9 +84,15 @@ export async function snapshotCluster(client: KubeClient, namespace?: string): P
     serviceAccounts = await client.listServiceAccounts(namespace);
   } catch (error: unknown) {
     // Only the IRSA / Workload Identity hints need these; say so and go on.
-    problems.push({ ...problemOf(cluster, error, false), message: `${problemOf(cluster, error).message} (service accounts are only used to tell whether a workload could use IRSA or Workload Identity instead of a key)` });
+    problems.push({
+      ...problemOf(cluster, error, false),
+      message: `${problemOf(cluster, error).message} (service accounts are only used to tell whether a workload could use IRSA or Workload Identity instead of a key)`,
+    });
   }
-  return { snapshot: { cluster, deployments, statefulSets, secrets, ...(serviceAccounts ? { serviceAccounts } : {}) }, problems };
+  return {
+    snapshot: { cluster, deployments, statefulSets, secrets, ...(serviceAccounts ? { serviceAccounts } : {}) },
+    problems,
+  };
 }
 
 /** Discovers the selected clusters. Never throws for a cluster that fails; that is a problem. */

@@ -7,8 +7,17 @@ import type { V1Deployment, V1Secret, V1ServiceAccount, V1StatefulSet } from '@k
 import { chartVersionOf, releaseOf, roleOf, type ComponentRole } from './components.js';
 import { readsKey, secretReferences, type MountKind, type SecretReference } from './consumers.js';
 import {
-  credentialFingerprint, credentialIdentity, credentialsEqual, familyOfDataKey, parseSecretData, SecretFormatError, sniffFamily,
-  type Credential, type Provider, type Site, type SiteFormat,
+  credentialFingerprint,
+  credentialIdentity,
+  credentialsEqual,
+  familyOfDataKey,
+  parseSecretData,
+  SecretFormatError,
+  sniffFamily,
+  type Credential,
+  type Provider,
+  type Site,
+  type SiteFormat,
 } from './secret-formats/index.js';
 
 /** The objects of one cluster that discovery reads. */
@@ -21,7 +30,8 @@ export interface ClusterSnapshot {
   readonly serviceAccounts?: readonly V1ServiceAccount[];
 }
 
-export type InstallationLayout = 'v1-thanos' | 'v1-single' | 'v2-single' | 'v2-federated' | 'v3-single' | 'v3-federated';
+export type InstallationLayout =
+  'v1-thanos' | 'v1-single' | 'v2-single' | 'v2-federated' | 'v3-single' | 'v3-federated';
 export type InstallationRole = 'primary' | 'secondary' | 'single';
 
 export interface Installation {
@@ -138,12 +148,27 @@ interface Workload {
 }
 
 /** Secret types that never hold a Kubecost cloud key. */
-const IGNORED_SECRET_TYPES = new Set(['helm.sh/release.v1', 'kubernetes.io/service-account-token', 'kubernetes.io/dockerconfigjson', 'kubernetes.io/dockercfg', 'kubernetes.io/tls', 'bootstrap.kubernetes.io/token']);
+const IGNORED_SECRET_TYPES = new Set([
+  'helm.sh/release.v1',
+  'kubernetes.io/service-account-token',
+  'kubernetes.io/dockerconfigjson',
+  'kubernetes.io/dockercfg',
+  'kubernetes.io/tls',
+  'bootstrap.kubernetes.io/token',
+]);
 
 const AMBIENT_ANNOTATIONS: readonly { provider: Provider; annotation: string; what: string }[] = [
   { provider: 'aws', annotation: 'eks.amazonaws.com/role-arn', what: 'an IAM role through IRSA' },
-  { provider: 'gcp', annotation: 'iam.gke.io/gcp-service-account', what: 'a Google service account through GKE Workload Identity' },
-  { provider: 'azure', annotation: 'azure.workload.identity/client-id', what: 'a managed identity through Azure Workload Identity' },
+  {
+    provider: 'gcp',
+    annotation: 'iam.gke.io/gcp-service-account',
+    what: 'a Google service account through GKE Workload Identity',
+  },
+  {
+    provider: 'azure',
+    annotation: 'azure.workload.identity/client-id',
+    what: 'a managed identity through Azure Workload Identity',
+  },
 ];
 
 function workloadsOf(snapshot: ClusterSnapshot): Workload[] {
@@ -162,7 +187,10 @@ function workloadsOf(snapshot: ClusterSnapshot): Workload[] {
       role: roleOf(labels),
       serviceAccount: spec?.serviceAccountName ?? 'default',
       references: secretReferences(spec),
-      containers: (spec?.containers ?? []).map((c) => ({ name: c.name, env: Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? ''])) })),
+      containers: (spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        env: Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? ''])),
+      })),
     };
   });
 }
@@ -171,12 +199,20 @@ function detectInstallations(cluster: string, workloads: readonly Workload[]): I
   const out: Installation[] = [];
   for (const main of workloads.filter((w) => w.role === 'cost-analyzer')) {
     const release = releaseOf(main.labels) ?? main.name;
-    const mine = workloads.filter((w) => w.namespace === main.namespace && w.role !== 'unknown' && releaseOf(w.labels) === release);
+    const mine = workloads.filter(
+      (w) => w.namespace === main.namespace && w.role !== 'unknown' && releaseOf(w.labels) === release,
+    );
     const has = (role: ComponentRole) => mine.some((w) => w.role === role);
     const version = chartVersionOf(main.labels);
-    const thanos = mine.some((w) => w.role.startsWith('thanos-')) || mine.some((w) => w.role === 'prometheus-server' && w.containers.some((c) => c.name === 'thanos-sidecar'));
+    const thanos =
+      mine.some((w) => w.role.startsWith('thanos-')) ||
+      mine.some((w) => w.role === 'prometheus-server' && w.containers.some((c) => c.name === 'thanos-sidecar'));
     const major = version?.major ?? (thanos ? 1 : 2);
-    const federated = has('aggregator') || mine.some((w) => w.containers.some((c) => c.env.FEDERATED_CLUSTER === 'true' || c.env.FEDERATED_STORE_CONFIG !== undefined));
+    const federated =
+      has('aggregator') ||
+      mine.some((w) =>
+        w.containers.some((c) => c.env.FEDERATED_CLUSTER === 'true' || c.env.FEDERATED_STORE_CONFIG !== undefined),
+      );
     let layout: InstallationLayout;
     let role: InstallationRole;
     if (major <= 1) {
@@ -188,9 +224,15 @@ function detectInstallations(cluster: string, workloads: readonly Workload[]): I
       role = federated ? (has('aggregator') ? 'primary' : 'secondary') : 'single';
     }
     out.push({
-      cluster, namespace: main.namespace, release, layout, role,
+      cluster,
+      namespace: main.namespace,
+      release,
+      layout,
+      role,
       ...(version ? { chartVersion: version.version } : {}),
-      components: mine.map((w) => ({ role: w.role, kind: w.kind, name: w.name })).sort((a, b) => a.name.localeCompare(b.name)),
+      components: mine
+        .map((w) => ({ role: w.role, kind: w.kind, name: w.name }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
     });
   }
   return out.sort((a, b) => `${a.namespace}/${a.release}`.localeCompare(`${b.namespace}/${b.release}`));
@@ -204,14 +246,32 @@ function ownershipWarnings(cluster: string, secret: V1Secret): Warning[] {
   const warnings: Warning[] = [];
   const helmRelease = meta.annotations?.['meta.helm.sh/release-name'];
   if (helmRelease || meta.labels?.['app.kubernetes.io/managed-by'] === 'Helm') {
-    warnings.push({ code: 'ManagedByHelm', ...where, message: `Secret ${namespace}/${name} on ${cluster} is managed by Helm${helmRelease ? ` release "${helmRelease}"` : ''}: the next helm upgrade writes the old value back unless the chart values (for example cloudIntegrationJSON) change too.` });
+    warnings.push({
+      code: 'ManagedByHelm',
+      ...where,
+      message: `Secret ${namespace}/${name} on ${cluster} is managed by Helm${helmRelease ? ` release "${helmRelease}"` : ''}: the next helm upgrade writes the old value back unless the chart values (for example cloudIntegrationJSON) change too.`,
+    });
   }
   if (meta.annotations?.['argocd.argoproj.io/tracking-id'] || meta.labels?.['argocd.argoproj.io/instance']) {
-    warnings.push({ code: 'ManagedByArgoCD', ...where, message: `Secret ${namespace}/${name} on ${cluster} is tracked by Argo CD: a sync reverts a direct edit. Change the value in Git (or the Argo CD source) as well.` });
+    warnings.push({
+      code: 'ManagedByArgoCD',
+      ...where,
+      message: `Secret ${namespace}/${name} on ${cluster} is tracked by Argo CD: a sync reverts a direct edit. Change the value in Git (or the Argo CD source) as well.`,
+    });
   }
   for (const owner of meta.ownerReferences ?? []) {
-    if (owner.kind === 'ExternalSecret') warnings.push({ code: 'ManagedByExternalSecret', ...where, message: `Secret ${namespace}/${name} on ${cluster} is owned by ExternalSecret ${owner.name}: the operator overwrites a direct edit. Rotate the value in the external store it reads from.` });
-    if (owner.kind === 'SealedSecret') warnings.push({ code: 'ManagedBySealedSecret', ...where, message: `Secret ${namespace}/${name} on ${cluster} is owned by SealedSecret ${owner.name}: the controller overwrites a direct edit. Seal the new value and update the SealedSecret.` });
+    if (owner.kind === 'ExternalSecret')
+      warnings.push({
+        code: 'ManagedByExternalSecret',
+        ...where,
+        message: `Secret ${namespace}/${name} on ${cluster} is owned by ExternalSecret ${owner.name}: the operator overwrites a direct edit. Rotate the value in the external store it reads from.`,
+      });
+    if (owner.kind === 'SealedSecret')
+      warnings.push({
+        code: 'ManagedBySealedSecret',
+        ...where,
+        message: `Secret ${namespace}/${name} on ${cluster} is owned by SealedSecret ${owner.name}: the controller overwrites a direct edit. Seal the new value and update the SealedSecret.`,
+      });
   }
   return warnings;
 }
@@ -222,12 +282,27 @@ function siteId(cluster: string, site: Site): string {
 }
 
 /** Builds the inventory of a fleet from snapshots (plus the problems met while taking them). */
-export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierProblems: readonly Problem[] = []): Inventory {
+export function buildInventory(
+  snapshots: readonly ClusterSnapshot[],
+  earlierProblems: readonly Problem[] = [],
+): Inventory {
   const installations: Installation[] = [];
   const sites: SiteRecord[] = [];
   const warnings: Warning[] = [];
   const problems: Problem[] = [...earlierProblems];
-  const credentials = new Map<string, { provider: Provider; principal?: string; keyId?: string; fingerprint: string; sites: string[]; clusters: Set<string>; first: Credential; inconsistent: boolean }>();
+  const credentials = new Map<
+    string,
+    {
+      provider: Provider;
+      principal?: string;
+      keyId?: string;
+      fingerprint: string;
+      sites: string[];
+      clusters: Set<string>;
+      first: Credential;
+      inconsistent: boolean;
+    }
+  >();
 
   for (const snapshot of snapshots) {
     const cluster = snapshot.cluster;
@@ -235,8 +310,14 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
     const found = detectInstallations(cluster, workloads);
     installations.push(...found);
     const namespaces = new Set(found.map((i) => i.namespace));
-    const secretsByKey = new Map(snapshot.secrets.map((s) => [`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`, s]));
-    const serviceAccounts = snapshot.serviceAccounts ? new Map(snapshot.serviceAccounts.map((sa) => [`${sa.metadata?.namespace ?? ''}/${sa.metadata?.name ?? ''}`, sa])) : undefined;
+    const secretsByKey = new Map(
+      snapshot.secrets.map((s) => [`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`, s]),
+    );
+    const serviceAccounts = snapshot.serviceAccounts
+      ? new Map(
+          snapshot.serviceAccounts.map((sa) => [`${sa.metadata?.namespace ?? ''}/${sa.metadata?.name ?? ''}`, sa]),
+        )
+      : undefined;
     const inScope = workloads.filter((w) => namespaces.has(w.namespace));
 
     // Secrets the workloads of an installation namespace reference, but which are missing.
@@ -246,10 +327,25 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
         const secret = secretsByKey.get(`${w.namespace}/${ref.secret}`);
         const via = ref.mount === 'env' ? `env ${ref.path}` : `volume ${ref.volume ?? ''}`;
         if (!secret) {
-          warnings.push({ code: 'MissingSecret', cluster, namespace: w.namespace, secret: ref.secret, workload: `${w.kind}/${w.name}`, message: `${w.kind} ${w.namespace}/${w.name} on ${cluster} references Secret "${ref.secret}" (${via}), which does not exist: its pods cannot start.` });
+          warnings.push({
+            code: 'MissingSecret',
+            cluster,
+            namespace: w.namespace,
+            secret: ref.secret,
+            workload: `${w.kind}/${w.name}`,
+            message: `${w.kind} ${w.namespace}/${w.name} on ${cluster} references Secret "${ref.secret}" (${via}), which does not exist: its pods cannot start.`,
+          });
         } else if (ref.dataKeys !== 'all') {
           for (const key of ref.dataKeys.filter((k) => !(k in (secret.data ?? {})))) {
-            warnings.push({ code: 'MissingSecret', cluster, namespace: w.namespace, secret: ref.secret, dataKey: key, workload: `${w.kind}/${w.name}`, message: `${w.kind} ${w.namespace}/${w.name} on ${cluster} reads data key "${key}" of Secret "${ref.secret}" (${via}), which the Secret does not have.` });
+            warnings.push({
+              code: 'MissingSecret',
+              cluster,
+              namespace: w.namespace,
+              secret: ref.secret,
+              dataKey: key,
+              workload: `${w.kind}/${w.name}`,
+              message: `${w.kind} ${w.namespace}/${w.name} on ${cluster} reads data key "${key}" of Secret "${ref.secret}" (${via}), which the Secret does not have.`,
+            });
           }
         }
       }
@@ -257,12 +353,19 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
 
     const secrets = snapshot.secrets
       // kubecost-rotate's own journals hold key material, but they are not where Kubecost reads keys.
-      .filter((s) => namespaces.has(s.metadata?.namespace ?? '') && !IGNORED_SECRET_TYPES.has(s.type ?? 'Opaque') && s.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'kubecost-rotate')
+      .filter(
+        (s) =>
+          namespaces.has(s.metadata?.namespace ?? '') &&
+          !IGNORED_SECRET_TYPES.has(s.type ?? 'Opaque') &&
+          s.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'kubecost-rotate',
+      )
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
     for (const secret of secrets) {
       const namespace = secret.metadata?.namespace ?? '';
       const name = secret.metadata?.name ?? '';
-      const readers = inScope.filter((w) => w.namespace === namespace).flatMap((w) => w.references.filter((r) => r.secret === name).map((r) => ({ w, r })));
+      const readers = inScope
+        .filter((w) => w.namespace === namespace)
+        .flatMap((w) => w.references.filter((r) => r.secret === name).map((r) => ({ w, r })));
       let siteCount = 0;
       for (const dataKey of Object.keys(secret.data ?? {}).sort()) {
         const location = { cluster, namespace, secret: name, dataKey };
@@ -278,7 +381,15 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
           parsed = parseSecretData(secret.data, location, family);
         } catch (error: unknown) {
           if (!(error instanceof SecretFormatError)) throw error;
-          problems.push({ cluster, namespace, secret: name, dataKey, reason: error.code, message: error.message, hidesSites: true });
+          problems.push({
+            cluster,
+            namespace,
+            secret: name,
+            dataKey,
+            reason: error.code,
+            message: error.message,
+            hidesSites: true,
+          });
           continue;
         }
         for (const site of parsed.sites) {
@@ -287,9 +398,27 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
           const id = siteId(cluster, site);
           const consumers: Consumer[] = readers
             .filter(({ r }) => readsKey(r, dataKey))
-            .map(({ w, r }) => ({ kind: w.kind, name: w.name, container: r.container, mount: r.mount, path: r.path, role: w.role }))
+            .map(({ w, r }) => ({
+              kind: w.kind,
+              name: w.name,
+              container: r.container,
+              mount: r.mount,
+              path: r.path,
+              role: w.role,
+            }))
             .sort((a, b) => `${a.kind}/${a.name}/${a.container}`.localeCompare(`${b.kind}/${b.name}/${b.container}`));
-          sites.push({ id, cluster, namespace, secret: name, dataKey, path: site.path, format: site.format, provider: site.provider, credential: identity.id, consumers });
+          sites.push({
+            id,
+            cluster,
+            namespace,
+            secret: name,
+            dataKey,
+            path: site.path,
+            format: site.format,
+            provider: site.provider,
+            credential: identity.id,
+            consumers,
+          });
 
           const existing = credentials.get(identity.id);
           if (!existing) {
@@ -308,15 +437,53 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
             existing.clusters.add(cluster);
             if (!existing.inconsistent && !credentialsEqual(existing.first, site.credential)) {
               existing.inconsistent = true;
-              warnings.push({ code: 'InconsistentCopies', cluster, namespace, secret: name, dataKey, credential: identity.id, message: `The ${identity.provider} key ${identity.keyId ?? identity.principal ?? ''} at ${id} differs from another copy of the same key: one of them is stale or mistyped. Fix the copies before rotating.` });
+              warnings.push({
+                code: 'InconsistentCopies',
+                cluster,
+                namespace,
+                secret: name,
+                dataKey,
+                credential: identity.id,
+                message: `The ${identity.provider} key ${identity.keyId ?? identity.principal ?? ''} at ${id} differs from another copy of the same key: one of them is stale or mistyped. Fix the copies before rotating.`,
+              });
             }
           }
 
           for (const c of consumers) {
             const workload = `${c.kind}/${c.name}`;
-            if (c.mount === 'subPath') warnings.push({ code: 'SubPathMount', cluster, namespace, secret: name, dataKey, workload, credential: identity.id, message: `${c.kind} ${namespace}/${c.name} (container ${c.container}) mounts Secret ${name} with subPath at ${c.path}: the file never changes in a running pod, so it must restart to read a new key.` });
-            if (c.mount === 'env') warnings.push({ code: 'EnvConsumer', cluster, namespace, secret: name, dataKey, workload, credential: identity.id, message: `${c.kind} ${namespace}/${c.name} (container ${c.container}) reads Secret ${name} through env ${c.path}: the value changes only when the pod restarts.` });
-            if (c.role === 'unknown') warnings.push({ code: 'UnknownConsumer', cluster, namespace, secret: name, dataKey, workload, credential: identity.id, message: `${c.kind} ${namespace}/${c.name} on ${cluster} reads Secret ${name} but is not a Kubecost component: it is restarted after the Kubecost workloads, and nothing checks it uses the new key.` });
+            if (c.mount === 'subPath')
+              warnings.push({
+                code: 'SubPathMount',
+                cluster,
+                namespace,
+                secret: name,
+                dataKey,
+                workload,
+                credential: identity.id,
+                message: `${c.kind} ${namespace}/${c.name} (container ${c.container}) mounts Secret ${name} with subPath at ${c.path}: the file never changes in a running pod, so it must restart to read a new key.`,
+              });
+            if (c.mount === 'env')
+              warnings.push({
+                code: 'EnvConsumer',
+                cluster,
+                namespace,
+                secret: name,
+                dataKey,
+                workload,
+                credential: identity.id,
+                message: `${c.kind} ${namespace}/${c.name} (container ${c.container}) reads Secret ${name} through env ${c.path}: the value changes only when the pod restarts.`,
+              });
+            if (c.role === 'unknown')
+              warnings.push({
+                code: 'UnknownConsumer',
+                cluster,
+                namespace,
+                secret: name,
+                dataKey,
+                workload,
+                credential: identity.id,
+                message: `${c.kind} ${namespace}/${c.name} on ${cluster} reads Secret ${name} but is not a Kubecost component: it is restarted after the Kubecost workloads, and nothing checks it uses the new key.`,
+              });
           }
           if (serviceAccounts) {
             const seen = new Set<string>();
@@ -327,7 +494,16 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
                 const key = `${w.kind}/${w.name}/${hint.provider}`;
                 if (!value || hint.provider !== site.provider || seen.has(key)) continue;
                 seen.add(key);
-                warnings.push({ code: 'AmbientIdentityAvailable', cluster, namespace, secret: name, dataKey, workload: `${w.kind}/${w.name}`, credential: identity.id, message: `${w.kind} ${namespace}/${w.name} runs as service account ${w.serviceAccount}, which can use ${hint.what} (${value}): the ${site.provider} key at ${id} could be replaced by it and need no rotation.` });
+                warnings.push({
+                  code: 'AmbientIdentityAvailable',
+                  cluster,
+                  namespace,
+                  secret: name,
+                  dataKey,
+                  workload: `${w.kind}/${w.name}`,
+                  credential: identity.id,
+                  message: `${w.kind} ${namespace}/${w.name} runs as service account ${w.serviceAccount}, which can use ${hint.what} (${value}): the ${site.provider} key at ${id} could be replaced by it and need no rotation.`,
+                });
               }
             }
           }
@@ -339,7 +515,8 @@ export function buildInventory(snapshots: readonly ClusterSnapshot[], earlierPro
 
   const credentialRecords: CredentialRecord[] = [...credentials.entries()]
     .map(([id, c]) => ({
-      id, provider: c.provider,
+      id,
+      provider: c.provider,
       ...(c.principal ? { principal: c.principal } : {}),
       ...(c.keyId ? { keyId: c.keyId } : {}),
       fingerprint: c.fingerprint,

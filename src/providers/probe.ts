@@ -24,7 +24,11 @@ function mismatch(credential: ProviderCredential, target: ProbeTarget): never {
  * cloud; safe to retry. Resolves with the verdict; rejects only when `signal` aborts (with its
  * reason) or the credential's provider does not match the target ({@link ProbeMismatchError}).
  */
-export async function probe(credential: ProviderCredential, target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+export async function probe(
+  credential: ProviderCredential,
+  target: ProbeTarget,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   signal.throwIfAborted();
   switch (target.kind) {
     case 's3':
@@ -36,6 +40,8 @@ export async function probe(credential: ProviderCredential, target: ProbeTarget,
     case 'bigquery':
       return credential.provider === 'gcp' ? probeBigQuery(credential, target, signal) : mismatch(credential, target);
     case 'azure-blob':
-      return credential.provider === 'azure' ? probeAzureBlob(credential, target, signal) : mismatch(credential, target);
+      return credential.provider === 'azure'
+        ? probeAzureBlob(credential, target, signal)
+        : mismatch(credential, target);
   }
 }

@@ -16,13 +16,19 @@ const RULES: readonly (readonly [RegExp, string])[] = [
   [/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----(\\n)?/g, '[redacted pem]'],
   [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*/g, '[redacted pem]'],
   // S3 SignatureDoesNotMatch bodies echo what was signed.
-  [/<(SignatureProvided|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes)>[\s\S]*?<\/\1>/g, `<$1>${REDACTED}</$1>`],
+  [
+    /<(SignatureProvided|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes)>[\s\S]*?<\/\1>/g,
+    `<$1>${REDACTED}</$1>`,
+  ],
   [/<(RequestId|HostId)>[^<]*<\/\1>/g, `<$1>${REDACTED}</$1>`],
   // SigV4 header and presigned-URL parts.
   [/(X-Amz-Credential|Credential)=(?!\[redacted)[^,\s&"']+/gi, `$1=${REDACTED}`],
   [/(X-Amz-Signature|Signature)=(?!\[redacted)[^,\s&"']+/gi, `$1=${REDACTED}`],
   [/(X-Amz-Security-Token)=(?!\[redacted)[^,\s&"']+/gi, `$1=${REDACTED}`],
-  [/(x-amz-security-token|x-amz-id-2|x-amz-request-id|x-amzn-requestid|x-ms-request-id|x-ms-client-request-id|x-goog-request-id|x-guploader-uploadid)(["']?\s*[:=]\s*["']?)(?!\[redacted)[^\s,"';&]+/gi, `$1$2${REDACTED}`],
+  [
+    /(x-amz-security-token|x-amz-id-2|x-amz-request-id|x-amzn-requestid|x-ms-request-id|x-ms-client-request-id|x-goog-request-id|x-guploader-uploadid)(["']?\s*[:=]\s*["']?)(?!\[redacted)[^\s,"';&]+/gi,
+    `$1$2${REDACTED}`,
+  ],
   // Request ids in SDK and server messages: "RequestID: ...", "RequestId:...", "request id: ...".
   [/\b(request[ _-]?id)(\s*[:=]\s*)(?!\[redacted)[\w./+=-]+/gi, `$1$2${REDACTED}`],
   // Azure's error bodies end with the server time of the request.
@@ -38,15 +44,22 @@ const RULES: readonly (readonly [RegExp, string])[] = [
   [/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted jwt]'],
   [/\b(Bearer)\s+(?!\[redacted)[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
   [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
-  [/\b(assertion|access_token|refresh_token|id_token|client_secret)(["']?\s*[:=]\s*["']?)(?!\[redacted)[^\s&"',}]+/gi, `$1$2${REDACTED}`],
+  [
+    /\b(assertion|access_token|refresh_token|id_token|client_secret)(["']?\s*[:=]\s*["']?)(?!\[redacted)[^\s&"',}]+/gi,
+    `$1$2${REDACTED}`,
+  ],
   // Key material under its usual field names (AWS, Kubecost configs, objstore YAML).
-  [/\b(secret_?access_?key|aws_secret_access_key|secret_key|serviceKeySecret|accessKeySecret|storage_account_key|accountKey|accessKey|private_key)(["']?\s*[:=]\s*["']?)(?!\[redacted)[^\s"',;}]+/gi, `$1$2${REDACTED}`],
+  [
+    /\b(secret_?access_?key|aws_secret_access_key|secret_key|serviceKeySecret|accessKeySecret|storage_account_key|accountKey|accessKey|private_key)(["']?\s*[:=]\s*["']?)(?!\[redacted)[^\s"',;}]+/gi,
+    `$1$2${REDACTED}`,
+  ],
 ];
 
 /** Every form in which a secret may come back in an error: as is, JSON-escaped, URL-encoded, line by line. */
 export function secretForms(secret: string): string[] {
   const forms = new Set<string>([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
-  if (secret.includes('\n')) for (const line of secret.split('\n')) if (line.trim().length >= 16) forms.add(line.trim());
+  if (secret.includes('\n'))
+    for (const line of secret.split('\n')) if (line.trim().length >= 16) forms.add(line.trim());
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
@@ -104,10 +117,22 @@ function field(value: unknown, ...path: string[]): unknown {
   return current;
 }
 
-const asString = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
-const asNumber = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const asString = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
+const asNumber = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
-const GENERIC_ERROR_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'AbortError', 'TimeoutError', 'GaxiosError', 'RestError', 'FetchError']);
+const GENERIC_ERROR_NAMES = new Set([
+  'Error',
+  'TypeError',
+  'RangeError',
+  'SyntaxError',
+  'AbortError',
+  'TimeoutError',
+  'GaxiosError',
+  'RestError',
+  'FetchError',
+]);
 
 const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+|REQUEST_SEND_ERROR|ERR_[A-Z_]+)$/;
 
@@ -131,7 +156,9 @@ export function describeProviderError(error: unknown, secrets: readonly string[]
   const ownName = asString(field(error, 'name'));
   const name = ownName ?? (error instanceof Error ? error.constructor.name : typeof error);
   const oauthError = asString(field(error, 'response', 'data', 'error'));
-  const googleReason = asString(field(error, 'response', 'data', 'error', 'errors', '0', 'reason')) ?? asString(field(error, 'response', 'data', 'error', 'status'));
+  const googleReason =
+    asString(field(error, 'response', 'data', 'error', 'errors', '0', 'reason')) ??
+    asString(field(error, 'response', 'data', 'error', 'status'));
   const network = networkCode(error);
   const code =
     asString(field(error, 'Code')) ??
@@ -142,9 +169,13 @@ export function describeProviderError(error: unknown, secrets: readonly string[]
     // AWS SDK v3 exceptions are named after their error code; generic error classes are not codes.
     (ownName && !GENERIC_ERROR_NAMES.has(ownName) ? ownName : undefined);
   const status =
-    asNumber(field(error, '$metadata', 'httpStatusCode')) ?? asNumber(field(error, 'statusCode')) ?? asNumber(field(error, 'response', 'status')) ?? asNumber(field(error, 'status'));
+    asNumber(field(error, '$metadata', 'httpStatusCode')) ??
+    asNumber(field(error, 'statusCode')) ??
+    asNumber(field(error, 'response', 'status')) ??
+    asNumber(field(error, 'status'));
   let message = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
-  if (!message && oauthError) message = `${oauthError}: ${asString(field(error, 'response', 'data', 'error_description')) ?? ''}`;
+  if (!message && oauthError)
+    message = `${oauthError}: ${asString(field(error, 'response', 'data', 'error_description')) ?? ''}`;
   if (!message && network) message = `network error ${network}`;
   if (!message && status !== undefined) message = `HTTP ${status}`;
   return {

@@ -69,7 +69,8 @@ export interface AzureBlobProbeTarget {
   readonly prefix?: string;
 }
 
-export type ProbeTarget = S3ProbeTarget | AthenaProbeTarget | GcsProbeTarget | BigQueryProbeTarget | AzureBlobProbeTarget;
+export type ProbeTarget =
+  S3ProbeTarget | AthenaProbeTarget | GcsProbeTarget | BigQueryProbeTarget | AzureBlobProbeTarget;
 
 export interface AwsCredential {
   readonly provider: 'aws';

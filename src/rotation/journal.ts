@@ -18,7 +18,8 @@ export const MANAGED_BY = 'kubecost-rotate';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_ROTATION = 'kubecost-rotate.io/rotation-id';
 
-export type Phase = 'Planned' | 'Staged' | 'Written' | 'Restarted' | 'Verified' | 'RollingBack' | 'RolledBack' | 'NeedsHuman';
+export type Phase =
+  'Planned' | 'Staged' | 'Written' | 'Restarted' | 'Verified' | 'RollingBack' | 'RolledBack' | 'NeedsHuman';
 
 export type StepState = 'pending' | 'started' | 'done' | 'failed';
 
@@ -118,7 +119,11 @@ function blobId(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 32);
 }
 
-type StoredBackup = Omit<SecretBackup, 'data' | 'newData' | 'annotations'> & { data: Record<string, string>; newData: Record<string, string>; annotations: string };
+type StoredBackup = Omit<SecretBackup, 'data' | 'newData' | 'annotations'> & {
+  data: Record<string, string>;
+  newData: Record<string, string>;
+  annotations: string;
+};
 
 function toSecret(state: JournalState, namespace: string): V1Secret {
   const data: Record<string, string> = { 'journal.json': b64(JSON.stringify(state.doc, null, 2)) };
@@ -128,8 +133,14 @@ function toSecret(state: JournalState, namespace: string): V1Secret {
     data[`blob.${id}`] = value;
     return id;
   };
-  const refs = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, store(v)]));
-  const index: StoredBackup[] = [...state.backups.values()].map((b) => ({ ...b, data: refs(b.data), newData: refs(b.newData), annotations: store(b64(JSON.stringify(b.annotations))) }));
+  const refs = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, store(v)]));
+  const index: StoredBackup[] = [...state.backups.values()].map((b) => ({
+    ...b,
+    data: refs(b.data),
+    newData: refs(b.newData),
+    annotations: store(b64(JSON.stringify(b.annotations))),
+  }));
   if (index.length > 0) data['backups.json'] = b64(JSON.stringify(index));
   return {
     apiVersion: 'v1',
@@ -137,8 +148,15 @@ function toSecret(state: JournalState, namespace: string): V1Secret {
     metadata: {
       name: state.doc.plan.journal.secret,
       namespace,
-      labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ROTATION]: state.doc.id, 'kubecost-rotate.io/phase': state.doc.phase },
-      annotations: { 'kubecost-rotate.io/credential': state.doc.plan.credential.id, 'kubecost-rotate.io/new-key-fingerprint': state.doc.plan.newKey.fingerprint },
+      labels: {
+        [LABEL_MANAGED_BY]: MANAGED_BY,
+        [LABEL_ROTATION]: state.doc.id,
+        'kubecost-rotate.io/phase': state.doc.phase,
+      },
+      annotations: {
+        'kubecost-rotate.io/credential': state.doc.plan.credential.id,
+        'kubecost-rotate.io/new-key-fingerprint': state.doc.plan.newKey.fingerprint,
+      },
       resourceVersion: state.resourceVersion || undefined,
     },
     type: 'Opaque',
@@ -149,19 +167,36 @@ function toSecret(state: JournalState, namespace: string): V1Secret {
 export function fromSecret(secret: V1Secret): JournalState {
   const data = secret.data ?? {};
   const doc = JSON.parse(unb64(data['journal.json'])) as JournalDocument;
-  if (doc.schemaVersion !== 1) throw new Error(`journal ${secret.metadata?.name ?? ''} has schema version ${String(doc.schemaVersion)}, which this kubecost-rotate does not know; use a newer version`);
+  if (doc.schemaVersion !== 1)
+    throw new Error(
+      `journal ${secret.metadata?.name ?? ''} has schema version ${String(doc.schemaVersion)}, which this kubecost-rotate does not know; use a newer version`,
+    );
   const backups = new Map<string, SecretBackup>();
   const blob = (id: string): string => {
     const value = data[`blob.${id}`];
-    if (value === undefined) throw new Error(`journal ${secret.metadata?.name ?? ''} is missing blob ${id}: it was edited by hand or truncated`);
+    if (value === undefined)
+      throw new Error(
+        `journal ${secret.metadata?.name ?? ''} is missing blob ${id}: it was edited by hand or truncated`,
+      );
     return value;
   };
-  const values = (refs: Record<string, string>) => Object.fromEntries(Object.entries(refs).map(([k, id]) => [k, blob(id)]));
+  const values = (refs: Record<string, string>) =>
+    Object.fromEntries(Object.entries(refs).map(([k, id]) => [k, blob(id)]));
   for (const stored of data['backups.json'] ? (JSON.parse(unb64(data['backups.json'])) as StoredBackup[]) : []) {
-    const backup: SecretBackup = { ...stored, data: values(stored.data), newData: values(stored.newData), annotations: JSON.parse(unb64(blob(stored.annotations))) as Record<string, string> };
+    const backup: SecretBackup = {
+      ...stored,
+      data: values(stored.data),
+      newData: values(stored.newData),
+      annotations: JSON.parse(unb64(blob(stored.annotations))) as Record<string, string>,
+    };
     backups.set(`${backup.cluster}/${backup.namespace}/${backup.secret}`, backup);
   }
-  return { doc, ...(data['new-key'] !== undefined ? { newKey: unb64(data['new-key']) } : {}), backups, resourceVersion: secret.metadata?.resourceVersion ?? '' };
+  return {
+    doc,
+    ...(data['new-key'] !== undefined ? { newKey: unb64(data['new-key']) } : {}),
+    backups,
+    resourceVersion: secret.metadata?.resourceVersion ?? '',
+  };
 }
 
 /** Reads and writes one rotation's journal on its home cluster. */
@@ -182,7 +217,13 @@ export class Journal {
     this.state = fromSecret(await this.client.readSecret(this.namespace, this.doc.plan.journal.secret));
   }
 
-  static async create(client: KubeClient, namespace: string, doc: JournalDocument, newKey: string, now: () => Date): Promise<Journal> {
+  static async create(
+    client: KubeClient,
+    namespace: string,
+    doc: JournalDocument,
+    newKey: string,
+    now: () => Date,
+  ): Promise<Journal> {
     const journal = new Journal(client, namespace, { doc, newKey, backups: new Map(), resourceVersion: '' }, now);
     const created = await client.createSecret(toSecret(journal.state, namespace));
     journal.state.resourceVersion = created.metadata?.resourceVersion ?? '';
@@ -217,7 +258,9 @@ export class Journal {
       } catch (error: unknown) {
         if (error instanceof KubeError && (error.retryable || error.failure === 'Timeout') && attempt < 4) {
           // The save may have landed without an answer: adopt it if the stored journal is ours.
-          const stored = await this.client.readSecret(this.namespace, this.doc.plan.journal.secret).catch(() => undefined);
+          const stored = await this.client
+            .readSecret(this.namespace, this.doc.plan.journal.secret)
+            .catch(() => undefined);
           if (stored && fromSecret(stored).doc.updatedAt === this.state.doc.updatedAt) {
             this.state.resourceVersion = stored.metadata?.resourceVersion ?? '';
             break;
@@ -234,7 +277,9 @@ export class Journal {
   }
 
   private conflict(): ExitError {
-    process.stderr.write(`error: the journal ${this.doc.plan.journal.secret} changed under us: another kubecost-rotate is working on rotation ${this.doc.id}. Stopping here; run "kubecost-rotate history" to see its state.\n`);
+    process.stderr.write(
+      `error: the journal ${this.doc.plan.journal.secret} changed under us: another kubecost-rotate is working on rotation ${this.doc.id}. Stopping here; run "kubecost-rotate history" to see its state.\n`,
+    );
     return new ExitError(ExitCode.NeedsHuman);
   }
 
@@ -278,5 +323,7 @@ export class Journal {
 /** The journals on a cluster (for history and resume by id); only journal.json is read, never the key material. */
 export async function listJournals(client: KubeClient): Promise<JournalDocument[]> {
   const secrets = await client.listSecretsByLabel(`${LABEL_MANAGED_BY}=${MANAGED_BY}`);
-  return secrets.filter((s) => s.data?.['journal.json']).map((s) => JSON.parse(unb64(s.data?.['journal.json'])) as JournalDocument);
+  return secrets
+    .filter((s) => s.data?.['journal.json'])
+    .map((s) => JSON.parse(unb64(s.data?.['journal.json'])) as JournalDocument);
 }

@@ -33,18 +33,38 @@ export class RotationLease {
    * Takes the Lease of a credential, waiting (up to twice its duration) for a holder that stopped
    * renewing it. Refuses when another holder keeps renewing it.
    */
-  static async acquire(client: KubeClient, namespace: string, credentialId: string, purpose: string, durationSeconds = DEFAULT_LEASE_SECONDS, onWait?: (message: string) => void): Promise<RotationLease> {
+  static async acquire(
+    client: KubeClient,
+    namespace: string,
+    credentialId: string,
+    purpose: string,
+    durationSeconds = DEFAULT_LEASE_SECONDS,
+    onWait?: (message: string) => void,
+  ): Promise<RotationLease> {
     const name = leaseName(credentialId);
     const holder = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')} ${purpose}`;
     const now = () => new Date();
-    const spec = () => ({ holderIdentity: holder, leaseDurationSeconds: durationSeconds, acquireTime: now(), renewTime: now() });
+    const spec = () => ({
+      holderIdentity: holder,
+      leaseDurationSeconds: durationSeconds,
+      acquireTime: now(),
+      renewTime: now(),
+    });
     let seen: { key: string; since: number } | undefined;
     const deadline = Date.now() + 2 * durationSeconds * 1000 + 1000;
     for (;;) {
       const current = await client.readLease(namespace, name);
       try {
         if (!current) {
-          const created = await client.createLease({ metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'kubecost-rotate' }, annotations: { 'kubecost-rotate.io/credential': credentialId } }, spec: spec() });
+          const created = await client.createLease({
+            metadata: {
+              name,
+              namespace,
+              labels: { 'app.kubernetes.io/managed-by': 'kubecost-rotate' },
+              annotations: { 'kubecost-rotate.io/credential': credentialId },
+            },
+            spec: spec(),
+          });
           return new RotationLease(client, created, durationSeconds).start();
         }
         const held = current.spec?.holderIdentity;
@@ -61,7 +81,9 @@ export class RotationLease {
             'Wait for it to finish (kubecost-rotate history shows its phase), or stop it first.',
           );
         }
-        onWait?.(`waiting for ${held} to release the Lease ${namespace}/${name} (or for it to expire, if that process died)`);
+        onWait?.(
+          `waiting for ${held} to release the Lease ${namespace}/${name} (or for it to expire, if that process died)`,
+        );
       } catch (error: unknown) {
         // Someone else created or took it between our read and write: look again.
         if (!(error instanceof KubeError && (error.failure === 'Conflict' || error.failure === 'Other'))) throw error;
@@ -71,9 +93,12 @@ export class RotationLease {
   }
 
   private start(): this {
-    this.timer = setInterval(() => {
-      this.renewing = this.renew();
-    }, (this.durationSeconds * 1000) / 3);
+    this.timer = setInterval(
+      () => {
+        this.renewing = this.renew();
+      },
+      (this.durationSeconds * 1000) / 3,
+    );
     this.timer.unref();
     return this;
   }
@@ -81,7 +106,10 @@ export class RotationLease {
   private async renew(): Promise<void> {
     if (this.released) return;
     try {
-      this.lease = await this.client.replaceLease({ ...this.lease, spec: { ...this.lease.spec, renewTime: new Date() } });
+      this.lease = await this.client.replaceLease({
+        ...this.lease,
+        spec: { ...this.lease.spec, renewTime: new Date() },
+      });
     } catch {
       // A missed renewal is retried at the next tick; the journal's resourceVersion still guards every save.
     }
@@ -93,7 +121,11 @@ export class RotationLease {
     clearInterval(this.timer);
     await this.renewing;
     try {
-      await this.client.deleteLease(this.lease.metadata?.namespace ?? '', this.lease.metadata?.name ?? '', this.lease.metadata?.resourceVersion ?? '');
+      await this.client.deleteLease(
+        this.lease.metadata?.namespace ?? '',
+        this.lease.metadata?.name ?? '',
+        this.lease.metadata?.resourceVersion ?? '',
+      );
     } catch {
       // Gone or taken over already; it expires by itself otherwise.
     }

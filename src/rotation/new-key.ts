@@ -5,8 +5,14 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import {
-  alibabaAccessKey, awsAccessKey, azureStorageAccountKey, credentialFingerprint, credentialIdentity, gcpServiceAccountKey,
-  type Credential, type Provider,
+  alibabaAccessKey,
+  awsAccessKey,
+  azureStorageAccountKey,
+  credentialFingerprint,
+  credentialIdentity,
+  gcpServiceAccountKey,
+  type Credential,
+  type Provider,
 } from '../kubecost/secret-formats/index.js';
 import { ConfigError } from '../shared/errors.js';
 
@@ -34,7 +40,10 @@ export function parseNewKey(text: string, source: string): Credential {
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new ConfigError(`${source} is not JSON.`, 'Pass a key file: {"accessKeyId","secretAccessKey"} for AWS, the service-account JSON for GCP, {"accountName","accountKey"} for Azure.');
+    throw new ConfigError(
+      `${source} is not JSON.`,
+      'Pass a key file: {"accessKeyId","secretAccessKey"} for AWS, the service-account JSON for GCP, {"accountName","accountKey"} for Azure.',
+    );
   }
   if (!isRecord(doc)) throw new ConfigError(`${source} must hold a JSON object.`);
   const inner = isRecord(doc.AccessKey) ? doc.AccessKey : doc;
@@ -53,22 +62,32 @@ export function parseNewKey(text: string, source: string): Credential {
     const accountKey = str(inner, 'accountKey', 'key', 'value');
     if (!accountKey) throw new ConfigError(`${source}: "accountKey" is missing.`);
     const bytes = Buffer.from(accountKey, 'base64');
-    if (bytes.length !== 64 || bytes.toString('base64') !== accountKey) throw new ConfigError(`${source}: "accountKey" is not an Azure storage key (base64 of 64 bytes).`);
+    if (bytes.length !== 64 || bytes.toString('base64') !== accountKey)
+      throw new ConfigError(`${source}: "accountKey" is not an Azure storage key (base64 of 64 bytes).`);
     return azureStorageAccountKey(accountName, accountKey);
   }
   const alibabaSecret = str(inner, 'accessKeySecret', 'AccessKeySecret');
   const keyId = str(inner, 'accessKeyId', 'AccessKeyId', 'aws_access_key_id');
   if (alibabaSecret !== undefined) {
-    if (!keyId?.startsWith('LTAI')) throw new ConfigError(`${source}: "accessKeyId" is not an Alibaba AccessKey ID (LTAI...).`);
+    if (!keyId?.startsWith('LTAI'))
+      throw new ConfigError(`${source}: "accessKeyId" is not an Alibaba AccessKey ID (LTAI...).`);
     return alibabaAccessKey(keyId, alibabaSecret);
   }
   const secret = str(inner, 'secretAccessKey', 'SecretAccessKey', 'aws_secret_access_key');
   if (keyId === undefined || secret === undefined) {
-    throw new ConfigError(`${source}: no key found.`, 'Expected {"accessKeyId","secretAccessKey"} (AWS), a service-account JSON key (GCP), {"accountName","accountKey"} (Azure) or {"accessKeyId","accessKeySecret"} (Alibaba).');
+    throw new ConfigError(
+      `${source}: no key found.`,
+      'Expected {"accessKeyId","secretAccessKey"} (AWS), a service-account JSON key (GCP), {"accountName","accountKey"} (Azure) or {"accessKeyId","accessKeySecret"} (Alibaba).',
+    );
   }
-  if (keyId.startsWith('ASIA')) throw new ConfigError(`${source}: ${keyId} is a temporary (STS) key; Kubecost needs a long-lived IAM user access key (AKIA...).`);
-  if (!AWS_KEY_ID.test(keyId)) throw new ConfigError(`${source}: "${keyId}" is not an AWS access key id (AKIA followed by 16 characters).`);
-  if (!AWS_SECRET.test(secret)) throw new ConfigError(`${source}: the secret access key of ${keyId} is not 40 characters of base64.`);
+  if (keyId.startsWith('ASIA'))
+    throw new ConfigError(
+      `${source}: ${keyId} is a temporary (STS) key; Kubecost needs a long-lived IAM user access key (AKIA...).`,
+    );
+  if (!AWS_KEY_ID.test(keyId))
+    throw new ConfigError(`${source}: "${keyId}" is not an AWS access key id (AKIA followed by 16 characters).`);
+  if (!AWS_SECRET.test(secret))
+    throw new ConfigError(`${source}: the secret access key of ${keyId} is not 40 characters of base64.`);
   return awsAccessKey(keyId, secret);
 }
 
@@ -83,11 +102,20 @@ export interface CurrentKey {
 /** Checks that `next` can replace `current`: same provider and principal, a different key. */
 export function checkReplacement(current: CurrentKey, next: Credential, source: string): void {
   const label = (p: Provider) => ({ aws: 'AWS', gcp: 'GCP', azure: 'Azure', alibaba: 'Alibaba' })[p];
-  if (current.provider !== next.provider) throw new ConfigError(`${source} holds a ${label(next.provider)} key, but the credential to rotate is a ${label(current.provider)} key.`);
+  if (current.provider !== next.provider)
+    throw new ConfigError(
+      `${source} holds a ${label(next.provider)} key, but the credential to rotate is a ${label(current.provider)} key.`,
+    );
   const b = credentialIdentity(next);
-  if (b.id === current.id || credentialFingerprint(next) === current.fingerprint) throw new ConfigError(`${source} holds the key that is already in use (${credentialFingerprint(next)}); create a new key first.`);
+  if (b.id === current.id || credentialFingerprint(next) === current.fingerprint)
+    throw new ConfigError(
+      `${source} holds the key that is already in use (${credentialFingerprint(next)}); create a new key first.`,
+    );
   if ((current.provider === 'gcp' || current.provider === 'azure') && current.principal !== b.principal) {
     const what = current.provider === 'gcp' ? 'service account' : 'storage account';
-    throw new ConfigError(`${source} is a key of ${what} ${b.principal ?? '?'}, but the credential to rotate belongs to ${current.principal ?? '?'}.`, `Create the new key for the same ${what}, so it has the same permissions.`);
+    throw new ConfigError(
+      `${source} is a key of ${what} ${b.principal ?? '?'}, but the credential to rotate belongs to ${current.principal ?? '?'}.`,
+      `Create the new key for the same ${what}, so it has the same permissions.`,
+    );
   }
 }

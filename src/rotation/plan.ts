@@ -4,7 +4,14 @@
  * and returns a plan (no IO, no clock: the caller passes the time and the id).
  */
 import type { ComponentRole } from '../kubecost/components.js';
-import type { Consumer, CredentialRecord, Installation, Inventory, SiteRecord, WorkloadKind } from '../kubecost/inventory.js';
+import type {
+  Consumer,
+  CredentialRecord,
+  Installation,
+  Inventory,
+  SiteRecord,
+  WorkloadKind,
+} from '../kubecost/inventory.js';
 import { ConfigError } from '../shared/errors.js';
 
 /** What a site is for, which decides its restart and verification rules (DESIGN §3). */
@@ -64,7 +71,13 @@ export interface RotationPlan {
   readonly schemaVersion: 1;
   readonly id: string;
   readonly createdAt: string;
-  readonly credential: { readonly id: string; readonly provider: CredentialRecord['provider']; readonly fingerprint: string; readonly principal?: string; readonly keyId?: string };
+  readonly credential: {
+    readonly id: string;
+    readonly provider: CredentialRecord['provider'];
+    readonly fingerprint: string;
+    readonly principal?: string;
+    readonly keyId?: string;
+  };
   readonly newKey: { readonly fingerprint: string; readonly keyId?: string };
   /** Where the journal lives: the primary (or only) installation of the credential. */
   readonly journal: { readonly cluster: string; readonly namespace: string; readonly secret: string };
@@ -86,10 +99,23 @@ export interface RotationOptions {
   readonly rolloutTimeoutMs: number;
 }
 
-export const DEFAULT_OPTIONS: RotationOptions = { verifyWindowMs: 60_000, maxParallelClusters: 8, rolloutTimeoutMs: 600_000 };
+export const DEFAULT_OPTIONS: RotationOptions = {
+  verifyWindowMs: 60_000,
+  maxParallelClusters: 8,
+  rolloutTimeoutMs: 600_000,
+};
 
 const WRITERS: ReadonlySet<ComponentRole> = new Set(['cost-analyzer', 'cloud-cost', 'prometheus-server']);
-const READERS: ReadonlySet<ComponentRole> = new Set(['aggregator', 'thanos-store', 'thanos-compact', 'thanos-bucket', 'thanos-query', 'thanos-query-frontend', 'diagnostics', 'etl-utils']);
+const READERS: ReadonlySet<ComponentRole> = new Set([
+  'aggregator',
+  'thanos-store',
+  'thanos-compact',
+  'thanos-bucket',
+  'thanos-query',
+  'thanos-query-frontend',
+  'diagnostics',
+  'etl-utils',
+]);
 
 export function waveOf(role: ComponentRole): Wave {
   if (WRITERS.has(role)) return 1;
@@ -102,7 +128,9 @@ export function siteKindOf(site: Pick<SiteRecord, 'dataKey' | 'format' | 'consum
   if (site.format.startsWith('cloud-integration')) return 'cloud-integration';
   if (site.dataKey === 'federated-store.yaml') return 'federated-etl';
   if (site.format.startsWith('objstore')) {
-    return site.consumers.some((c) => c.role.startsWith('thanos') || c.role === 'prometheus-server') ? 'thanos' : 'etl-backup';
+    return site.consumers.some((c) => c.role.startsWith('thanos') || c.role === 'prometheus-server')
+      ? 'thanos'
+      : 'etl-backup';
   }
   return 'legacy-key';
 }
@@ -110,12 +138,23 @@ export function siteKindOf(site: Pick<SiteRecord, 'dataKey' | 'format' | 'consum
 /** Finds a credential by id, AWS key id or fingerprint (prefix of at least 6 characters). */
 export function findCredential(inventory: Inventory, selector: string): CredentialRecord {
   const matches = inventory.credentials.filter(
-    (c) => c.id === selector || c.keyId === selector || c.fingerprint === selector || (selector.length >= 6 && (c.fingerprint.startsWith(selector) || c.id.startsWith(selector))),
+    (c) =>
+      c.id === selector ||
+      c.keyId === selector ||
+      c.fingerprint === selector ||
+      (selector.length >= 6 && (c.fingerprint.startsWith(selector) || c.id.startsWith(selector))),
   );
   if (matches.length === 1 && matches[0]) return matches[0];
   const known = inventory.credentials.map((c) => `${c.id} (${c.fingerprint})`).join(', ') || 'none';
-  if (matches.length === 0) throw new ConfigError(`no credential matches "${selector}" in the selected clusters.`, `Run kubecost-rotate discover to list them. Known: ${known}`);
-  throw new ConfigError(`"${selector}" matches ${matches.length} credentials: ${matches.map((m) => m.id).join(', ')}.`, 'Give the full id or fingerprint.');
+  if (matches.length === 0)
+    throw new ConfigError(
+      `no credential matches "${selector}" in the selected clusters.`,
+      `Run kubecost-rotate discover to list them. Known: ${known}`,
+    );
+  throw new ConfigError(
+    `"${selector}" matches ${matches.length} credentials: ${matches.map((m) => m.id).join(', ')}.`,
+    'Give the full id or fingerprint.',
+  );
 }
 
 function journalHome(installations: readonly Installation[], sites: readonly PlannedSite[]): Installation | undefined {
@@ -127,10 +166,25 @@ function journalHome(installations: readonly Installation[], sites: readonly Pla
 function statusCheckFor(installation: Installation): PlannedStatusCheck {
   const cloudCost = installation.components.find((c) => c.role === 'cloud-cost');
   const costAnalyzer = installation.components.find((c) => c.role === 'cost-analyzer');
-  if (cloudCost) return { cluster: installation.cluster, namespace: installation.namespace, release: installation.release, service: cloudCost.name, port: 9005, path: '/cloudCost/status' };
+  if (cloudCost)
+    return {
+      cluster: installation.cluster,
+      namespace: installation.namespace,
+      release: installation.release,
+      service: cloudCost.name,
+      port: 9005,
+      path: '/cloudCost/status',
+    };
   // Without a cloud-cost Deployment, the frontend (nginx, port 9090 of the cost-analyzer Service)
   // routes /model/cloudCost/status to whichever container ingests the integration.
-  return { cluster: installation.cluster, namespace: installation.namespace, release: installation.release, service: costAnalyzer?.name ?? `${installation.release}-cost-analyzer`, port: 9090, path: '/model/cloudCost/status' };
+  return {
+    cluster: installation.cluster,
+    namespace: installation.namespace,
+    release: installation.release,
+    service: costAnalyzer?.name ?? `${installation.release}-cost-analyzer`,
+    port: 9090,
+    path: '/model/cloudCost/status',
+  };
 }
 
 export interface PlanInput {
@@ -156,42 +210,95 @@ export function planRotation(input: PlanInput): RotationPlan {
   }
   const sites: PlannedSite[] = inventory.sites
     .filter((s) => s.credential === credential.id)
-    .map((s) => ({ id: s.id, kind: siteKindOf(s), cluster: s.cluster, namespace: s.namespace, secret: s.secret, dataKey: s.dataKey, path: s.path, format: s.format, consumers: s.consumers }));
+    .map((s) => ({
+      id: s.id,
+      kind: siteKindOf(s),
+      cluster: s.cluster,
+      namespace: s.namespace,
+      secret: s.secret,
+      dataKey: s.dataKey,
+      path: s.path,
+      format: s.format,
+      consumers: s.consumers,
+    }));
   if (sites.length === 0) throw new ConfigError(`credential ${credential.id} has no site in the selected clusters.`);
 
   const writes = new Map<string, PlannedWrite>();
   for (const s of sites) {
     const key = `${s.cluster}/${s.namespace}/${s.secret}`;
     const existing = writes.get(key);
-    writes.set(key, { step: `write:${key}`, cluster: s.cluster, namespace: s.namespace, secret: s.secret, sites: [...(existing?.sites ?? []), s.id] });
+    writes.set(key, {
+      step: `write:${key}`,
+      cluster: s.cluster,
+      namespace: s.namespace,
+      secret: s.secret,
+      sites: [...(existing?.sites ?? []), s.id],
+    });
   }
 
   // One restart per workload, whatever number of its Secrets changed.
-  const restarts = new Map<string, { cluster: string; namespace: string; kind: WorkloadKind; name: string; role: ComponentRole; containers: Set<string>; because: Set<SiteKind> }>();
+  const restarts = new Map<
+    string,
+    {
+      cluster: string;
+      namespace: string;
+      kind: WorkloadKind;
+      name: string;
+      role: ComponentRole;
+      containers: Set<string>;
+      because: Set<SiteKind>;
+    }
+  >();
   for (const s of sites) {
     for (const c of s.consumers) {
       const key = `${s.cluster}/${s.namespace}/${c.kind}/${c.name}`;
-      const entry = restarts.get(key) ?? { cluster: s.cluster, namespace: s.namespace, kind: c.kind, name: c.name, role: c.role, containers: new Set<string>(), because: new Set<SiteKind>() };
+      const entry = restarts.get(key) ?? {
+        cluster: s.cluster,
+        namespace: s.namespace,
+        kind: c.kind,
+        name: c.name,
+        role: c.role,
+        containers: new Set<string>(),
+        because: new Set<SiteKind>(),
+      };
       entry.containers.add(c.container);
       entry.because.add(s.kind);
       restarts.set(key, entry);
     }
   }
   const restartList: PlannedRestart[] = [...restarts.entries()]
-    .map(([key, r]) => ({ step: `restart:${key}`, cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name, role: r.role, wave: waveOf(r.role), containers: [...r.containers].sort(), because: [...r.because].sort() }))
+    .map(([key, r]) => ({
+      step: `restart:${key}`,
+      cluster: r.cluster,
+      namespace: r.namespace,
+      kind: r.kind,
+      name: r.name,
+      role: r.role,
+      wave: waveOf(r.role),
+      containers: [...r.containers].sort(),
+      because: [...r.because].sort(),
+    }))
     .sort((a, b) => a.wave - b.wave || a.cluster.localeCompare(b.cluster) || a.name.localeCompare(b.name));
 
   const statusChecks: PlannedStatusCheck[] = [];
   if (credential.provider !== 'alibaba') {
     for (const s of sites.filter((x) => x.kind === 'cloud-integration')) {
       const installation = inventory.installations.find((i) => i.cluster === s.cluster && i.namespace === s.namespace);
-      if (installation && !statusChecks.some((c) => c.cluster === installation.cluster && c.namespace === installation.namespace)) statusChecks.push(statusCheckFor(installation));
+      if (
+        installation &&
+        !statusChecks.some((c) => c.cluster === installation.cluster && c.namespace === installation.namespace)
+      )
+        statusChecks.push(statusCheckFor(installation));
     }
   }
 
   const home = journalHome(inventory.installations, sites);
   const first = sites[0] as PlannedSite;
-  const journal = { cluster: home?.cluster ?? first.cluster, namespace: home?.namespace ?? first.namespace, secret: `kubecost-rotate-${input.id}` };
+  const journal = {
+    cluster: home?.cluster ?? first.cluster,
+    namespace: home?.namespace ?? first.namespace,
+    secret: `kubecost-rotate-${input.id}`,
+  };
   const siteKeys = new Set(sites.map((s) => `${s.cluster}/${s.namespace}/${s.secret}`));
   // Also what discovery knows about the workloads to restart (one that cannot start will not roll out).
   const restarted = new Set(restartList.map((r) => `${r.cluster}/${r.namespace}/${r.kind}/${r.name}`));
@@ -208,7 +315,13 @@ export function planRotation(input: PlanInput): RotationPlan {
     schemaVersion: 1,
     id: input.id,
     createdAt: input.now.toISOString(),
-    credential: { id: credential.id, provider: credential.provider, fingerprint: credential.fingerprint, ...(credential.principal ? { principal: credential.principal } : {}), ...(credential.keyId ? { keyId: credential.keyId } : {}) },
+    credential: {
+      id: credential.id,
+      provider: credential.provider,
+      fingerprint: credential.fingerprint,
+      ...(credential.principal ? { principal: credential.principal } : {}),
+      ...(credential.keyId ? { keyId: credential.keyId } : {}),
+    },
     newKey: input.newKey,
     journal,
     sites,
@@ -223,5 +336,9 @@ export function planRotation(input: PlanInput): RotationPlan {
 /** A rotation id: sortable by time, usable in a Secret name. */
 export function rotationId(now: Date, random: string): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
-  return `${stamp}-${random.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 4).padEnd(4, '0')}`;
+  return `${stamp}-${random
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 4)
+    .padEnd(4, '0')}`;
 }

@@ -27,14 +27,18 @@ export function loadProviderEndpoints(path: string): ProviderEndpoints {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error: unknown) {
-    throw new ConfigError(`cannot read provider endpoints from ${path}: ${error instanceof Error ? error.message : String(error)}`, 'The file is JSON: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"}, each a URL.');
+    throw new ConfigError(
+      `cannot read provider endpoints from ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      'The file is JSON: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"}, each a URL.',
+    );
   }
   const doc = (parsed ?? {}) as Record<string, unknown>;
   const out: Record<string, string> = {};
   for (const key of ['s3', 'athena', 'gcs', 'bigquery', 'gcpToken', 'azureBlob']) {
     const value = doc[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || !/^https?:\/\//.test(value)) throw new ConfigError(`${path}: "${key}" must be an http(s) URL.`);
+    if (typeof value !== 'string' || !/^https?:\/\//.test(value))
+      throw new ConfigError(`${path}: "${key}" must be an http(s) URL.`);
     out[key] = value.replace(/\/+$/, '');
   }
   return out;
@@ -47,9 +51,17 @@ function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): Pr
     case 'athena':
       return endpoints.athena ? { ...target, endpoint: endpoints.athena } : target;
     case 'gcs':
-      return { ...target, ...(endpoints.gcs ? { endpoint: endpoints.gcs } : {}), ...(endpoints.gcpToken ? { tokenUrl: endpoints.gcpToken } : {}) };
+      return {
+        ...target,
+        ...(endpoints.gcs ? { endpoint: endpoints.gcs } : {}),
+        ...(endpoints.gcpToken ? { tokenUrl: endpoints.gcpToken } : {}),
+      };
     case 'bigquery':
-      return { ...target, ...(endpoints.bigquery ? { endpoint: endpoints.bigquery } : {}), ...(endpoints.gcpToken ? { tokenUrl: endpoints.gcpToken } : {}) };
+      return {
+        ...target,
+        ...(endpoints.bigquery ? { endpoint: endpoints.bigquery } : {}),
+        ...(endpoints.gcpToken ? { tokenUrl: endpoints.gcpToken } : {}),
+      };
     case 'azure-blob':
       return endpoints.azureBlob ? { ...target, endpoint: `${endpoints.azureBlob}/${target.account}` } : target;
   }
@@ -90,11 +102,22 @@ export function siteProbe(endpoints: ProviderEndpoints, timeoutMs = 60_000): Sit
     const target = resourceTargetOf(site.format, site.path, text);
     const providerKey = providerCredential(credential);
     if (!target || !providerKey) {
-      return { ...base, ok: true, evidence: `no direct probe for a ${credential.provider} ${site.format} site (it names no resource); verified through its consumers` };
+      return {
+        ...base,
+        ok: true,
+        evidence: `no direct probe for a ${credential.provider} ${site.format} site (it names no resource); verified through its consumers`,
+      };
     }
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const result = await probe(providerKey, withEndpoints(target, endpoints), bounded);
     const where = `${site.id} → ${describe(target)}`;
-    return result.ok ? { ...base, target: where, ok: true, evidence: result.evidence } : { ...base, target: where, ok: false, evidence: `${result.kind}${result.code ? ` ${result.code}` : ''}: ${result.message} (${result.evidence})` };
+    return result.ok
+      ? { ...base, target: where, ok: true, evidence: result.evidence }
+      : {
+          ...base,
+          target: where,
+          ok: false,
+          evidence: `${result.kind}${result.code ? ` ${result.code}` : ''}: ${result.message} (${result.evidence})`,
+        };
   };
 }

@@ -7,8 +7,21 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
-import { credentialFingerprint, credentialIdentity, parseSecretData, replaceCredential, SecretFormatError, type Credential } from '../kubecost/secret-formats/index.js';
-import { deploymentRollout, parseCloudCostStatus, scanLogForAuthFailures, statefulSetRollout, type RolloutStatus } from '../verify/checks.js';
+import {
+  credentialFingerprint,
+  credentialIdentity,
+  parseSecretData,
+  replaceCredential,
+  SecretFormatError,
+  type Credential,
+} from '../kubecost/secret-formats/index.js';
+import {
+  deploymentRollout,
+  parseCloudCostStatus,
+  scanLogForAuthFailures,
+  statefulSetRollout,
+  type RolloutStatus,
+} from '../verify/checks.js';
 import { afterEffect, type Journal, type SecretBackup, type StepRecord, type Verdict } from './journal.js';
 import type { PlannedRestart, PlannedWrite, RotationPlan } from './plan.js';
 import type { ProgressEvent, Reporter } from './progress.js';
@@ -18,7 +31,12 @@ export const ANNOTATION_FINGERPRINT = 'kubecost-rotate.io/key-fingerprint';
 export const ANNOTATION_RESTART = 'kubecost-rotate.io/restart';
 
 /** Verifies one planned site with the new key directly at its provider (wired by the caller). */
-export type SiteProbe = (site: RotationPlan['sites'][number], documentText: string, credential: Credential, signal: AbortSignal) => Promise<Verdict>;
+export type SiteProbe = (
+  site: RotationPlan['sites'][number],
+  documentText: string,
+  credential: Credential,
+  signal: AbortSignal,
+) => Promise<Verdict>;
 
 export interface RunnerDeps {
   readonly clients: ReadonlyMap<string, KubeClient>;
@@ -45,7 +63,11 @@ const b64 = (text: Uint8Array | string) => Buffer.from(text).toString('base64');
 
 function client(deps: RunnerDeps, cluster: string): KubeClient {
   const c = deps.clients.get(cluster);
-  if (!c) throw new StopRotation(`no kubeconfig context for cluster ${cluster}; pass --context ${cluster} (or --all-contexts)`, true);
+  if (!c)
+    throw new StopRotation(
+      `no kubeconfig context for cluster ${cluster}; pass --context ${cluster} (or --all-contexts)`,
+      true,
+    );
   return c;
 }
 
@@ -54,7 +76,11 @@ function emit(deps: RunnerDeps, event: ProgressEvent): void {
 }
 
 /** Runs `fn` for each item, at most `limit` clusters at once, items of one cluster in order. */
-async function perCluster<T extends { cluster: string }>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function perCluster<T extends { cluster: string }>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   const byCluster = new Map<string, T[]>();
   for (const item of items) byCluster.set(item.cluster, [...(byCluster.get(item.cluster) ?? []), item]);
   const queue = [...byCluster.values()];
@@ -84,21 +110,30 @@ function sameData(a: Record<string, string> | undefined, b: Record<string, strin
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof KubeError || error instanceof SecretFormatError || error instanceof StopRotation) return error.message;
+  if (error instanceof KubeError || error instanceof SecretFormatError || error instanceof StopRotation)
+    return error.message;
   return error instanceof Error ? error.message : String(error);
 }
 
 // ----------------------------------------------------------------------------------- stage
 
 /** Reads every Secret to write, checks it still holds the old key, computes the new bytes and backs up the old. */
-export async function stage(plan: RotationPlan, journal: Journal, credential: Credential, deps: RunnerDeps): Promise<void> {
+export async function stage(
+  plan: RotationPlan,
+  journal: Journal,
+  credential: Credential,
+  deps: RunnerDeps,
+): Promise<void> {
   await perCluster(plan.writes, plan.options.maxParallelClusters, async (write) => {
     const key = `${write.cluster}/${write.namespace}/${write.secret}`;
     let secret: V1Secret;
     try {
       secret = await client(deps, write.cluster).readSecret(write.namespace, write.secret);
     } catch (error: unknown) {
-      throw new StopRotation(`cannot read Secret ${write.namespace}/${write.secret} on ${write.cluster}: ${describeError(error)}`, false);
+      throw new StopRotation(
+        `cannot read Secret ${write.namespace}/${write.secret} on ${write.cluster}: ${describeError(error)}`,
+        false,
+      );
     }
     const data = { ...(secret.data ?? {}) };
     const newData = { ...data };
@@ -108,8 +143,15 @@ export async function stage(plan: RotationPlan, journal: Journal, credential: Cr
       let bytes: Uint8Array = Buffer.from(data[dataKey] ?? '', 'base64');
       for (const site of plan.sites.filter((s) => write.sites.includes(s.id) && s.dataKey === dataKey)) {
         const current = parsed.sites.find((p) => p.path === site.path && p.format === site.format);
-        if (!current || credentialIdentity(current.credential).id !== plan.credential.id || credentialFingerprint(current.credential) !== plan.credential.fingerprint) {
-          throw new StopRotation(`Secret ${write.namespace}/${write.secret} on ${write.cluster} (${dataKey}, ${site.path}) no longer holds credential ${plan.credential.id} as discovered: it changed since the plan was made. Run the rotation again.`, false);
+        if (
+          !current ||
+          credentialIdentity(current.credential).id !== plan.credential.id ||
+          credentialFingerprint(current.credential) !== plan.credential.fingerprint
+        ) {
+          throw new StopRotation(
+            `Secret ${write.namespace}/${write.secret} on ${write.cluster} (${dataKey}, ${site.path}) no longer holds credential ${plan.credential.id} as discovered: it changed since the plan was made. Run the rotation again.`,
+            false,
+          );
         }
         bytes = replaceCredential(bytes, { ...current, location }, credential);
       }
@@ -125,7 +167,14 @@ export async function stage(plan: RotationPlan, journal: Journal, credential: Cr
       annotations: { ...(secret.metadata?.annotations ?? {}) },
     };
     journal.state.backups.set(key, backup);
-    emit(deps, { type: 'step', rotation: plan.id, step: `stage:${key}`, cluster: write.cluster, state: 'done', detail: `read at resourceVersion ${backup.resourceVersion}; ${write.sites.length} site(s) to change` });
+    emit(deps, {
+      type: 'step',
+      rotation: plan.id,
+      step: `stage:${key}`,
+      cluster: write.cluster,
+      state: 'done',
+      detail: `read at resourceVersion ${backup.resourceVersion}; ${write.sites.length} site(s) to change`,
+    });
   });
 }
 
@@ -140,7 +189,11 @@ async function withRetries<T>(deps: RunnerDeps, what: string, fn: () => Promise<
     } catch (error: unknown) {
       const retryable = error instanceof KubeError && (error.retryable || error.failure === 'Timeout');
       if (!retryable || attempt >= attempts) throw error;
-      deps.report({ type: 'warning', rotation, message: `${what} failed (${describeError(error)}); retrying in ${(base * 2 ** (attempt - 1)) / 1000} s (attempt ${attempt + 1} of ${attempts})` });
+      deps.report({
+        type: 'warning',
+        rotation,
+        message: `${what} failed (${describeError(error)}); retrying in ${(base * 2 ** (attempt - 1)) / 1000} s (attempt ${attempt + 1} of ${attempts})`,
+      });
       await deps.sleep(base * 2 ** (attempt - 1));
     }
   }
@@ -167,17 +220,37 @@ async function writeOne(plan: RotationPlan, journal: Journal, write: PlannedWrit
   const kube = client(deps, write.cluster);
   if (record.state === 'started') {
     // A crash (or a timeout) may have happened after the write: look before writing again.
-    const current = await withRetries(deps, `reading Secret ${key}`, () => kube.readSecret(write.namespace, write.secret));
+    const current = await withRetries(deps, `reading Secret ${key}`, () =>
+      kube.readSecret(write.namespace, write.secret),
+    );
     if (sameData(current.data, backup.newData)) {
-      await journal.finish(record, `written (found after a restart of kubecost-rotate) at resourceVersion ${current.metadata?.resourceVersion ?? ''}`, { resourceVersionAfter: current.metadata?.resourceVersion ?? '' });
+      await journal.finish(
+        record,
+        `written (found after a restart of kubecost-rotate) at resourceVersion ${current.metadata?.resourceVersion ?? ''}`,
+        { resourceVersionAfter: current.metadata?.resourceVersion ?? '' },
+      );
       return;
     }
     if (!sameData(current.data, backup.data)) {
-      throw new StopRotation(`Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else during the rotation (it holds neither the old nor the new data). Nothing more was written to it.`, true);
+      throw new StopRotation(
+        `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else during the rotation (it holds neither the old nor the new data). Nothing more was written to it.`,
+        true,
+      );
     }
   }
-  await journal.begin(record, `writing new key ${plan.newKey.fingerprint} at resourceVersion ${backup.resourceVersion}`, { resourceVersionBefore: backup.resourceVersion });
-  emit(deps, { type: 'step', rotation: plan.id, step: write.step, cluster: write.cluster, state: 'started', detail: `writing ${write.sites.length} site(s)` });
+  await journal.begin(
+    record,
+    `writing new key ${plan.newKey.fingerprint} at resourceVersion ${backup.resourceVersion}`,
+    { resourceVersionBefore: backup.resourceVersion },
+  );
+  emit(deps, {
+    type: 'step',
+    rotation: plan.id,
+    step: write.step,
+    cluster: write.cluster,
+    state: 'started',
+    detail: `writing ${write.sites.length} site(s)`,
+  });
   let written: V1Secret;
   // Once a write was sent, it may land late (a timeout does not cancel it): from then on the step
   // is never recorded as "not written", only as written or unknown.
@@ -187,9 +260,16 @@ async function writeOne(plan: RotationPlan, journal: Journal, write: PlannedWrit
       const current = await kube.readSecret(write.namespace, write.secret);
       if (sameData(current.data, backup.newData)) return current; // the previous attempt landed
       if (current.metadata?.resourceVersion !== backup.resourceVersion) {
-        throw new StopRotation(`Secret ${write.namespace}/${write.secret} on ${write.cluster} changed since it was read (resourceVersion ${backup.resourceVersion} → ${current.metadata?.resourceVersion ?? '?'}): someone else edited it during the rotation. Nothing was written to it.`, false);
+        throw new StopRotation(
+          `Secret ${write.namespace}/${write.secret} on ${write.cluster} changed since it was read (resourceVersion ${backup.resourceVersion} → ${current.metadata?.resourceVersion ?? '?'}): someone else edited it during the rotation. Nothing was written to it.`,
+          false,
+        );
       }
-      const annotations = { ...(current.metadata?.annotations ?? {}), [ANNOTATION_ROTATION]: plan.id, [ANNOTATION_FINGERPRINT]: plan.newKey.fingerprint };
+      const annotations = {
+        ...(current.metadata?.annotations ?? {}),
+        [ANNOTATION_ROTATION]: plan.id,
+        [ANNOTATION_FINGERPRINT]: plan.newKey.fingerprint,
+      };
       sent = true;
       return kube.replaceSecret(secretWith(current, backup.newData, annotations));
     });
@@ -198,12 +278,28 @@ async function writeOne(plan: RotationPlan, journal: Journal, write: PlannedWrit
       const current = await kube.readSecret(write.namespace, write.secret).catch(() => undefined);
       if (current && sameData(current.data, backup.newData)) {
         afterEffect();
-        await journal.finish(record, `written (the answer came late) at resourceVersion ${current.metadata?.resourceVersion ?? ''}`, { resourceVersionAfter: current.metadata?.resourceVersion ?? '' });
-        emit(deps, { type: 'step', rotation: plan.id, step: write.step, cluster: write.cluster, state: 'done', detail: `new key ${plan.newKey.fingerprint} written (was ${plan.credential.fingerprint})` });
+        await journal.finish(
+          record,
+          `written (the answer came late) at resourceVersion ${current.metadata?.resourceVersion ?? ''}`,
+          { resourceVersionAfter: current.metadata?.resourceVersion ?? '' },
+        );
+        emit(deps, {
+          type: 'step',
+          rotation: plan.id,
+          step: write.step,
+          cluster: write.cluster,
+          state: 'done',
+          detail: `new key ${plan.newKey.fingerprint} written (was ${plan.credential.fingerprint})`,
+        });
         return;
       }
       // Left 'started': rollback and resume look at the Secret before doing anything to it.
-      throw error instanceof StopRotation ? error : new StopRotation(`${describeError(error)} while writing Secret ${key}: the write may or may not have been applied`, false);
+      throw error instanceof StopRotation
+        ? error
+        : new StopRotation(
+            `${describeError(error)} while writing Secret ${key}: the write may or may not have been applied`,
+            false,
+          );
     }
     if (error instanceof KubeError && error.failure === 'Conflict') {
       const message = `Secret ${write.namespace}/${write.secret} on ${write.cluster} was modified by someone else between read and write (resourceVersion conflict). Nothing was written to it.`;
@@ -217,17 +313,46 @@ async function writeOne(plan: RotationPlan, journal: Journal, write: PlannedWrit
     throw error;
   }
   afterEffect();
-  await journal.finish(record, `written at resourceVersion ${written.metadata?.resourceVersion ?? ''}`, { resourceVersionAfter: written.metadata?.resourceVersion ?? '' });
-  emit(deps, { type: 'step', rotation: plan.id, step: write.step, cluster: write.cluster, state: 'done', detail: `new key ${plan.newKey.fingerprint} written (was ${plan.credential.fingerprint})` });
-  await event(kube, write.namespace, { kind: 'Secret', name: write.secret }, 'KeyRotated', `kubecost-rotate ${plan.id} wrote the new ${plan.credential.provider} key ${plan.newKey.fingerprint} (was ${plan.credential.fingerprint})`, deps);
+  await journal.finish(record, `written at resourceVersion ${written.metadata?.resourceVersion ?? ''}`, {
+    resourceVersionAfter: written.metadata?.resourceVersion ?? '',
+  });
+  emit(deps, {
+    type: 'step',
+    rotation: plan.id,
+    step: write.step,
+    cluster: write.cluster,
+    state: 'done',
+    detail: `new key ${plan.newKey.fingerprint} written (was ${plan.credential.fingerprint})`,
+  });
+  await event(
+    kube,
+    write.namespace,
+    { kind: 'Secret', name: write.secret },
+    'KeyRotated',
+    `kubecost-rotate ${plan.id} wrote the new ${plan.credential.provider} key ${plan.newKey.fingerprint} (was ${plan.credential.fingerprint})`,
+    deps,
+  );
 }
 
-async function event(kube: KubeClient, namespace: string, object: { kind: string; name: string; apiVersion?: string }, reason: string, message: string, deps: RunnerDeps, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+async function event(
+  kube: KubeClient,
+  namespace: string,
+  object: { kind: string; name: string; apiVersion?: string },
+  reason: string,
+  message: string,
+  deps: RunnerDeps,
+  type: 'Normal' | 'Warning' = 'Normal',
+): Promise<void> {
   const now = deps.now();
   try {
     await kube.createEvent(namespace, {
       metadata: { generateName: `${object.name}.kubecost-rotate.`, namespace },
-      involvedObject: { kind: object.kind, name: object.name, namespace, ...(object.apiVersion ? { apiVersion: object.apiVersion } : {}) },
+      involvedObject: {
+        kind: object.kind,
+        name: object.name,
+        namespace,
+        ...(object.apiVersion ? { apiVersion: object.apiVersion } : {}),
+      },
       reason,
       message,
       type,
@@ -249,24 +374,59 @@ function rolloutOf(kind: PlannedRestart['kind'], workload: unknown): RolloutStat
 }
 
 /** Restarts one workload (or adopts a restart that already happened). */
-async function restartOne(plan: RotationPlan, journal: Journal, restart: PlannedRestart, record: StepRecord, token: string, deps: RunnerDeps): Promise<void> {
+async function restartOne(
+  plan: RotationPlan,
+  journal: Journal,
+  restart: PlannedRestart,
+  record: StepRecord,
+  token: string,
+  deps: RunnerDeps,
+): Promise<void> {
   if (record.state === 'done') return;
   const kube = client(deps, restart.cluster);
   if (record.state === 'started') {
-    const current = await withRetries(deps, `reading ${restart.kind} ${restart.name}`, () => kube.readWorkload(restart.kind, restart.namespace, restart.name));
+    const current = await withRetries(deps, `reading ${restart.kind} ${restart.name}`, () =>
+      kube.readWorkload(restart.kind, restart.namespace, restart.name),
+    );
     if (current.spec?.template.metadata?.annotations?.[ANNOTATION_RESTART] === (record.token ?? token)) {
       await journal.finish(record, 'restart found applied after a restart of kubecost-rotate');
       return;
     }
   }
-  await journal.begin(record, `restarting ${restart.kind} ${restart.namespace}/${restart.name} (wave ${restart.wave})`, { token });
-  emit(deps, { type: 'step', rotation: plan.id, step: restart.step, cluster: restart.cluster, state: 'started', detail: `restart ${restart.kind}/${restart.name} (wave ${restart.wave})` });
+  await journal.begin(
+    record,
+    `restarting ${restart.kind} ${restart.namespace}/${restart.name} (wave ${restart.wave})`,
+    { token },
+  );
+  emit(deps, {
+    type: 'step',
+    rotation: plan.id,
+    step: restart.step,
+    cluster: restart.cluster,
+    state: 'started',
+    detail: `restart ${restart.kind}/${restart.name} (wave ${restart.wave})`,
+  });
   // The same annotations on every attempt: a retried patch is a no-op, not a second restart.
-  const annotations = { 'kubectl.kubernetes.io/restartedAt': deps.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), [ANNOTATION_RESTART]: token };
-  await withRetries(deps, `restarting ${restart.kind} ${restart.name}`, () => kube.annotatePodTemplate(restart.kind, restart.namespace, restart.name, annotations));
+  const annotations = {
+    'kubectl.kubernetes.io/restartedAt': deps
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z'),
+    [ANNOTATION_RESTART]: token,
+  };
+  await withRetries(deps, `restarting ${restart.kind} ${restart.name}`, () =>
+    kube.annotatePodTemplate(restart.kind, restart.namespace, restart.name, annotations),
+  );
   afterEffect();
   await journal.finish(record, `restart requested with token ${token}`);
-  await event(kube, restart.namespace, { kind: restart.kind, name: restart.name, apiVersion: 'apps/v1' }, 'RotationRestart', `kubecost-rotate ${plan.id} restarted ${restart.kind} ${restart.name} to load key ${plan.newKey.fingerprint}`, deps);
+  await event(
+    kube,
+    restart.namespace,
+    { kind: restart.kind, name: restart.name, apiVersion: 'apps/v1' },
+    'RotationRestart',
+    `kubecost-rotate ${plan.id} restarted ${restart.kind} ${restart.name} to load key ${plan.newKey.fingerprint}`,
+    deps,
+  );
 }
 
 /** Waits until every workload has rolled out, by kubectl's rules. */
@@ -275,16 +435,30 @@ async function waitRollouts(plan: RotationPlan, restarts: readonly PlannedRestar
   let failed = false;
   await Promise.all(
     restarts.map(async (r) => {
-      for (; !failed; ) {
-        const workload = await withRetries(deps, `reading ${r.kind} ${r.name}`, () => client(deps, r.cluster).readWorkload(r.kind, r.namespace, r.name));
+      for (; !failed;) {
+        const workload = await withRetries(deps, `reading ${r.kind} ${r.name}`, () =>
+          client(deps, r.cluster).readWorkload(r.kind, r.namespace, r.name),
+        );
         const status = rolloutOf(r.kind, workload);
         if (status.done) {
-          emit(deps, { type: 'step', rotation: plan.id, step: r.step, cluster: r.cluster, state: 'done', detail: status.message });
+          emit(deps, {
+            type: 'step',
+            rotation: plan.id,
+            step: r.step,
+            cluster: r.cluster,
+            state: 'done',
+            detail: status.message,
+          });
           return;
         }
         if (status.failed || deps.now().getTime() > deadline) {
           failed = true;
-          throw new StopRotation(status.failed ? `${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: ${status.message}` : `${r.kind} ${r.namespace}/${r.name} on ${r.cluster} did not finish rolling out within ${plan.options.rolloutTimeoutMs / 1000} s: ${status.message}`, false);
+          throw new StopRotation(
+            status.failed
+              ? `${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: ${status.message}`
+              : `${r.kind} ${r.namespace}/${r.name} on ${r.cluster} did not finish rolling out within ${plan.options.rolloutTimeoutMs / 1000} s: ${status.message}`,
+            false,
+          );
         }
         await deps.sleep(250);
       }
@@ -292,11 +466,20 @@ async function waitRollouts(plan: RotationPlan, restarts: readonly PlannedRestar
   );
 }
 
-async function restartWaves(plan: RotationPlan, journal: Journal, restarts: readonly PlannedRestart[], recordOf: (r: PlannedRestart) => StepRecord, token: string, deps: RunnerDeps): Promise<void> {
+async function restartWaves(
+  plan: RotationPlan,
+  journal: Journal,
+  restarts: readonly PlannedRestart[],
+  recordOf: (r: PlannedRestart) => StepRecord,
+  token: string,
+  deps: RunnerDeps,
+): Promise<void> {
   for (const wave of [1, 2, 3] as const) {
     const inWave = restarts.filter((r) => r.wave === wave);
     if (inWave.length === 0) continue;
-    await perCluster(inWave, plan.options.maxParallelClusters, (r) => restartOne(plan, journal, r, recordOf(r), token, deps));
+    await perCluster(inWave, plan.options.maxParallelClusters, (r) =>
+      restartOne(plan, journal, r, recordOf(r), token, deps),
+    );
     await waitRollouts(plan, inWave, deps);
   }
 }
@@ -304,17 +487,29 @@ async function restartWaves(plan: RotationPlan, journal: Journal, restarts: read
 // ----------------------------------------------------------------------------------- verify
 
 function selectorOf(workload: { spec?: { selector?: { matchLabels?: Record<string, string> } } }): string {
-  return Object.entries(workload.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(workload.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
-async function verifyRestart(r: PlannedRestart, token: string, writtenAt: number, deps: RunnerDeps): Promise<Verdict[]> {
+async function verifyRestart(
+  r: PlannedRestart,
+  token: string,
+  writtenAt: number,
+  deps: RunnerDeps,
+): Promise<Verdict[]> {
   const kube = client(deps, r.cluster);
   const target = `${r.cluster}/${r.namespace}/${r.kind}/${r.name}`;
   const workload = await kube.readWorkload(r.kind, r.namespace, r.name);
   const pods = (await kube.listPods(r.namespace, selectorOf(workload))).filter((p) => !p.metadata?.deletionTimestamp);
   const verdicts: Verdict[] = [];
   if (workload.spec?.replicas === 0) {
-    verdicts.push({ check: 'pods-restarted', target, ok: true, evidence: 'scaled to 0: its next pod reads the new key' });
+    verdicts.push({
+      check: 'pods-restarted',
+      target,
+      ok: true,
+      evidence: 'scaled to 0: its next pod reads the new key',
+    });
     return verdicts;
   }
   // The restart token is only on pods of the template patched after every write, whatever the clocks say.
@@ -333,7 +528,12 @@ async function verifyRestart(r: PlannedRestart, token: string, writtenAt: number
       try {
         text = await kube.readPodLog(r.namespace, pod.metadata?.name ?? '', container, since);
       } catch (error: unknown) {
-        verdicts.push({ check: 'logs', target: `${target}/${pod.metadata?.name ?? ''}/${container}`, ok: false, evidence: `could not read logs: ${describeError(error)}` });
+        verdicts.push({
+          check: 'logs',
+          target: `${target}/${pod.metadata?.name ?? ''}/${container}`,
+          ok: false,
+          evidence: `could not read logs: ${describeError(error)}`,
+        });
         continue;
       }
       const findings = scanLogForAuthFailures(text);
@@ -342,7 +542,10 @@ async function verifyRestart(r: PlannedRestart, token: string, writtenAt: number
         check: 'logs',
         target: `${target}/${pod.metadata?.name ?? ''}/${container}`,
         ok: findings.length === 0,
-        evidence: findings.length === 0 ? `${lines} log line(s) since ${since}, no auth failure` : findings.map((f) => `${f.count}× ${f.pattern}${f.firstAt ? ` (first at ${f.firstAt})` : ''}`).join('; '),
+        evidence:
+          findings.length === 0
+            ? `${lines} log line(s) since ${since}, no auth failure`
+            : findings.map((f) => `${f.count}× ${f.pattern}${f.firstAt ? ` (first at ${f.firstAt})` : ''}`).join('; '),
       });
     }
   }
@@ -354,7 +557,12 @@ async function verifyRestart(r: PlannedRestart, token: string, writtenAt: number
  * sanitized key id and must all show the new one; other providers show no key, so their entries
  * count only once they have run since the restarts (a status persisted from before proves nothing).
  */
-async function verifyStatus(plan: RotationPlan, check: RotationPlan['statusChecks'][number], since: number, deps: RunnerDeps): Promise<Verdict> {
+async function verifyStatus(
+  plan: RotationPlan,
+  check: RotationPlan['statusChecks'][number],
+  since: number,
+  deps: RunnerDeps,
+): Promise<Verdict> {
   const target = `${check.cluster}/${check.namespace}/svc/${check.service}:${check.port}${check.path}`;
   const oldId = plan.credential.provider === 'aws' ? plan.credential.keyId : undefined;
   const newId = plan.credential.provider === 'aws' ? plan.newKey.keyId : undefined;
@@ -362,13 +570,24 @@ async function verifyStatus(plan: RotationPlan, check: RotationPlan['statusCheck
   let last: string;
   for (;;) {
     try {
-      const body = await client(deps, check.cluster).getThroughServiceProxy(check.namespace, check.service, check.port, check.path);
+      const body = await client(deps, check.cluster).getThroughServiceProxy(
+        check.namespace,
+        check.service,
+        check.port,
+        check.path,
+      );
       const entries = parseCloudCostStatus(body).filter((e) => e.provider.toLowerCase() === plan.credential.provider);
       const mine = newId
         ? entries.filter((e) => e.authorizerId === newId || e.authorizerId === oldId)
         : entries.filter((e) => e.lastRun !== undefined && e.lastRun >= since - 1000);
-      last = mine.map((e) => `${e.key}: ${e.connectionStatus}${e.authorizerId ? ` (key ${e.authorizerId})` : ''}`).join('; ') || `no ${plan.credential.provider} integration of this key has run since the restart yet`;
-      if (mine.length > 0 && mine.every((e) => e.connectionStatus === 'Connection Successful' && (!newId || e.authorizerId === newId))) {
+      last =
+        mine
+          .map((e) => `${e.key}: ${e.connectionStatus}${e.authorizerId ? ` (key ${e.authorizerId})` : ''}`)
+          .join('; ') || `no ${plan.credential.provider} integration of this key has run since the restart yet`;
+      if (
+        mine.length > 0 &&
+        mine.every((e) => e.connectionStatus === 'Connection Successful' && (!newId || e.authorizerId === newId))
+      ) {
         return { check: 'cloud-cost-status', target, ok: true, evidence: last };
       }
     } catch (error: unknown) {
@@ -379,10 +598,19 @@ async function verifyStatus(plan: RotationPlan, check: RotationPlan['statusCheck
   }
 }
 
-async function verify(plan: RotationPlan, journal: Journal, credential: Credential | undefined, token: string, deps: RunnerDeps): Promise<Verdict[]> {
+async function verify(
+  plan: RotationPlan,
+  journal: Journal,
+  credential: Credential | undefined,
+  token: string,
+  deps: RunnerDeps,
+): Promise<Verdict[]> {
   const writtenAt = Math.max(...plan.writes.map((w) => Date.parse(journal.doc.steps[w.step]?.endedAt ?? '') || 0), 0);
   // Give the workloads the verification window to show an auth failure, polling the status meanwhile.
-  const restartedAt = Math.max(writtenAt, ...plan.restarts.map((r) => Date.parse(journal.doc.steps[r.step]?.endedAt ?? '') || 0));
+  const restartedAt = Math.max(
+    writtenAt,
+    ...plan.restarts.map((r) => Date.parse(journal.doc.steps[r.step]?.endedAt ?? '') || 0),
+  );
   const statusVerdicts = Promise.all(plan.statusChecks.map((c) => verifyStatus(plan, c, restartedAt, deps)));
   await deps.sleep(plan.options.verifyWindowMs);
   const verdicts: Verdict[] = [...(await statusVerdicts)];
@@ -391,7 +619,14 @@ async function verify(plan: RotationPlan, journal: Journal, credential: Credenti
     const backup = journal.state.backups.get(`${w.cluster}/${w.namespace}/${w.secret}`);
     const current = await client(deps, w.cluster).readSecret(w.namespace, w.secret);
     const holds = backup !== undefined && sameData(current.data, backup.newData);
-    verdicts.push({ check: 'secret-holds-new-key', target: `${w.cluster}/${w.namespace}/${w.secret}`, ok: holds, evidence: holds ? `resourceVersion ${current.metadata?.resourceVersion ?? ''} holds the written data` : `resourceVersion ${current.metadata?.resourceVersion ?? ''} no longer holds the data written by this rotation: something changed it back or again` });
+    verdicts.push({
+      check: 'secret-holds-new-key',
+      target: `${w.cluster}/${w.namespace}/${w.secret}`,
+      ok: holds,
+      evidence: holds
+        ? `resourceVersion ${current.metadata?.resourceVersion ?? ''} holds the written data`
+        : `resourceVersion ${current.metadata?.resourceVersion ?? ''} no longer holds the data written by this rotation: something changed it back or again`,
+    });
   }
   for (const r of plan.restarts) verdicts.push(...(await verifyRestart(r, token, writtenAt, deps)));
   if (deps.probe && credential) {
@@ -421,7 +656,9 @@ export async function rollback(plan: RotationPlan, journal: Journal, reason: str
     await journal.setPhase('RollingBack', reason);
     emit(deps, { type: 'phase', rotation: plan.id, phase: 'RollingBack', message: reason });
   }
-  const touched = plan.writes.filter((w) => journal.doc.steps[w.step]?.state === 'done' || journal.doc.steps[w.step]?.state === 'started');
+  const touched = plan.writes.filter(
+    (w) => journal.doc.steps[w.step]?.state === 'done' || journal.doc.steps[w.step]?.state === 'started',
+  );
   const leftOver: string[] = [];
   await Promise.all(
     touched.map(async (write) => {
@@ -448,30 +685,66 @@ export async function rollback(plan: RotationPlan, journal: Journal, reason: str
           const annotations = { ...(current.metadata?.annotations ?? {}) };
           delete annotations[ANNOTATION_ROTATION];
           delete annotations[ANNOTATION_FINGERPRINT];
-          for (const k of [ANNOTATION_ROTATION, ANNOTATION_FINGERPRINT]) if (backup.annotations[k] !== undefined) annotations[k] = backup.annotations[k];
+          for (const k of [ANNOTATION_ROTATION, ANNOTATION_FINGERPRINT])
+            if (backup.annotations[k] !== undefined) annotations[k] = backup.annotations[k];
           outcome = 'restored';
           return kube.replaceSecret(secretWith(current, backup.data, annotations));
         });
         if (outcome === 'changed') {
-          leftOver.push(`Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation read it; it was left as it is (its data before the rotation is in the journal)`);
+          leftOver.push(
+            `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation read it; it was left as it is (its data before the rotation is in the journal)`,
+          );
           await journal.fail(record, 'changed by someone else; left untouched');
           return;
         }
         afterEffect();
-        await journal.finish(record, outcome === 'restored' ? `restored at resourceVersion ${restored.metadata?.resourceVersion ?? ''}` : 'already held the previous data');
-        emit(deps, { type: 'step', rotation: plan.id, step: `restore:${key}`, cluster: write.cluster, state: 'done', detail: `previous data restored (key ${plan.credential.fingerprint})` });
-        if (outcome === 'restored') await event(kube, write.namespace, { kind: 'Secret', name: write.secret }, 'KeyRotationRolledBack', `kubecost-rotate ${plan.id} restored the previous ${plan.credential.provider} key ${plan.credential.fingerprint}: ${reason}`, deps, 'Warning');
+        await journal.finish(
+          record,
+          outcome === 'restored'
+            ? `restored at resourceVersion ${restored.metadata?.resourceVersion ?? ''}`
+            : 'already held the previous data',
+        );
+        emit(deps, {
+          type: 'step',
+          rotation: plan.id,
+          step: `restore:${key}`,
+          cluster: write.cluster,
+          state: 'done',
+          detail: `previous data restored (key ${plan.credential.fingerprint})`,
+        });
+        if (outcome === 'restored')
+          await event(
+            kube,
+            write.namespace,
+            { kind: 'Secret', name: write.secret },
+            'KeyRotationRolledBack',
+            `kubecost-rotate ${plan.id} restored the previous ${plan.credential.provider} key ${plan.credential.fingerprint}: ${reason}`,
+            deps,
+            'Warning',
+          );
       } catch (error: unknown) {
-        leftOver.push(`Secret ${write.namespace}/${write.secret} on ${write.cluster} could not be restored: ${describeError(error)}`);
+        leftOver.push(
+          `Secret ${write.namespace}/${write.secret} on ${write.cluster} could not be restored: ${describeError(error)}`,
+        );
       }
     }),
   );
   const restoredSecrets = new Set(touched.map((w) => `${w.cluster}/${w.namespace}/${w.secret}`));
-  const restarts = plan.restarts.filter((r) => plan.sites.some((s) => restoredSecrets.has(`${s.cluster}/${s.namespace}/${s.secret}`) && s.cluster === r.cluster && s.namespace === r.namespace && s.consumers.some((c) => c.kind === r.kind && c.name === r.name)));
+  const restarts = plan.restarts.filter((r) =>
+    plan.sites.some(
+      (s) =>
+        restoredSecrets.has(`${s.cluster}/${s.namespace}/${s.secret}`) &&
+        s.cluster === r.cluster &&
+        s.namespace === r.namespace &&
+        s.consumers.some((c) => c.kind === r.kind && c.name === r.name),
+    ),
+  );
   try {
     await restartWaves(plan, journal, restarts, (r) => journal.rollbackStep(r.step), `${plan.id}-rollback`, deps);
   } catch (error: unknown) {
-    leftOver.push(`the previous data is back, but a restart did not complete: ${describeError(error)}; restart it by hand (kubectl rollout restart), then run "kubecost-rotate rollback ${plan.id}" again`);
+    leftOver.push(
+      `the previous data is back, but a restart did not complete: ${describeError(error)}; restart it by hand (kubectl rollout restart), then run "kubecost-rotate rollback ${plan.id}" again`,
+    );
   }
   if (leftOver.length > 0) {
     const message = leftOver.join('; ');
@@ -480,7 +753,10 @@ export async function rollback(plan: RotationPlan, journal: Journal, reason: str
     emit(deps, { type: 'phase', rotation: plan.id, phase: 'NeedsHuman', message });
     return;
   }
-  await journal.setPhase('RolledBack', `every Secret holds its previous data again and its readers restarted (${reason})`);
+  await journal.setPhase(
+    'RolledBack',
+    `every Secret holds its previous data again and its readers restarted (${reason})`,
+  );
   await journal.dropMaterial(true);
   emit(deps, { type: 'phase', rotation: plan.id, phase: 'RolledBack', message: reason });
 }
@@ -491,8 +767,14 @@ export async function rollback(plan: RotationPlan, journal: Journal, reason: str
  * Runs (or continues) the forward path from whatever the journal says is done. Returns when the
  * rotation is Verified, RolledBack or NeedsHuman.
  */
-export async function runForward(plan: RotationPlan, journal: Journal, credential: Credential, deps: RunnerDeps): Promise<void> {
-  const phaseEvent = (message: string) => emit(deps, { type: 'phase', rotation: plan.id, phase: journal.doc.phase, message });
+export async function runForward(
+  plan: RotationPlan,
+  journal: Journal,
+  credential: Credential,
+  deps: RunnerDeps,
+): Promise<void> {
+  const phaseEvent = (message: string) =>
+    emit(deps, { type: 'phase', rotation: plan.id, phase: journal.doc.phase, message });
   /** Ends a rotation that changed nothing (it stopped before its first write). */
   const endUnchanged = async (error: unknown) => {
     const message = `${describeError(error)}. Nothing was changed.`;
@@ -550,10 +832,15 @@ export async function runForward(plan: RotationPlan, journal: Journal, credentia
         await rollback(plan, journal, reason, deps);
         return;
       }
-      await journal.setPhase('Verified', `${verdicts.length} check(s) passed; every consumer runs with key ${plan.newKey.fingerprint}`);
+      await journal.setPhase(
+        'Verified',
+        `${verdicts.length} check(s) passed; every consumer runs with key ${plan.newKey.fingerprint}`,
+      );
       // The new key is in the Secrets now; keep the backup until the old key is retired.
       await journal.dropMaterial(false);
-      phaseEvent(`verified: retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready`);
+      phaseEvent(
+        `verified: retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready`,
+      );
     }
   } catch (error: unknown) {
     if (error instanceof StopRotation) {
@@ -569,7 +856,9 @@ export async function runForward(plan: RotationPlan, journal: Journal, credentia
       } catch (inner: unknown) {
         // Only the journal's own cluster failing gets here; its last saved state still stands.
         if (!(inner instanceof KubeError)) throw inner;
-        phaseEvent(`${inner.message}. The journal ${plan.journal.secret} on ${plan.journal.cluster} records how far the rollback got: run "kubecost-rotate rollback ${plan.id}" again.`);
+        phaseEvent(
+          `${inner.message}. The journal ${plan.journal.secret} on ${plan.journal.cluster} records how far the rollback got: run "kubecost-rotate rollback ${plan.id}" again.`,
+        );
       }
       return;
     }

@@ -49,7 +49,12 @@ export async function prepareRotation(request: PlanRequest): Promise<PreparedRot
   const plan = planRotation({
     inventory,
     credential: record,
-    newKey: credential ? { fingerprint: credentialFingerprint(credential), ...(credentialIdentity(credential).keyId ? { keyId: credentialIdentity(credential).keyId } : {}) } : { fingerprint: '<new key>' },
+    newKey: credential
+      ? {
+          fingerprint: credentialFingerprint(credential),
+          ...(credentialIdentity(credential).keyId ? { keyId: credentialIdentity(credential).keyId } : {}),
+        }
+      : { fingerprint: '<new key>' },
     id: rotationId(now, randomBytes(2).toString('hex')),
     now,
     ...(request.options ? { options: request.options } : {}),
@@ -58,19 +63,31 @@ export async function prepareRotation(request: PlanRequest): Promise<PreparedRot
 }
 
 /** Finds a rotation's journal on the selected clusters. */
-export async function findJournal(fleet: Fleet, id: string): Promise<{ cluster: string; namespace: string; doc: JournalDocument }> {
+export async function findJournal(
+  fleet: Fleet,
+  id: string,
+): Promise<{ cluster: string; namespace: string; doc: JournalDocument }> {
   const found: { cluster: string; namespace: string; doc: JournalDocument }[] = [];
   const failures: string[] = [];
   await Promise.all(
     [...fleet.clients].map(async ([cluster, client]) => {
       try {
-        for (const doc of await listJournals(client)) if (doc.id === id || doc.id.startsWith(id)) found.push({ cluster, namespace: doc.plan.journal.namespace, doc });
+        for (const doc of await listJournals(client))
+          if (doc.id === id || doc.id.startsWith(id))
+            found.push({ cluster, namespace: doc.plan.journal.namespace, doc });
       } catch (error: unknown) {
         failures.push(`${cluster}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }),
   );
   if (found.length === 1 && found[0]) return found[0];
-  if (found.length > 1) throw new ConfigError(`"${id}" matches ${found.length} rotations: ${found.map((f) => f.doc.id).join(', ')}.`, 'Give the full rotation id.');
-  throw new ConfigError(`no rotation "${id}" on the selected clusters${failures.length ? ` (could not read: ${failures.join('; ')})` : ''}.`, 'Run kubecost-rotate history --all-contexts to list rotations; the journal lives on the primary cluster.');
+  if (found.length > 1)
+    throw new ConfigError(
+      `"${id}" matches ${found.length} rotations: ${found.map((f) => f.doc.id).join(', ')}.`,
+      'Give the full rotation id.',
+    );
+  throw new ConfigError(
+    `no rotation "${id}" on the selected clusters${failures.length ? ` (could not read: ${failures.join('; ')})` : ''}.`,
+    'Run kubecost-rotate history --all-contexts to list rotations; the journal lives on the primary cluster.',
+  );
 }

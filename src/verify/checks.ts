@@ -16,31 +16,62 @@ export interface RolloutStatus {
 export function deploymentRollout(d: V1Deployment): RolloutStatus {
   const name = d.metadata?.name ?? '';
   const status = d.status ?? {};
-  if ((d.metadata?.generation ?? 0) > (status.observedGeneration ?? 0)) return { done: false, message: 'Waiting for deployment spec update to be observed...' };
+  if ((d.metadata?.generation ?? 0) > (status.observedGeneration ?? 0))
+    return { done: false, message: 'Waiting for deployment spec update to be observed...' };
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded') return { done: false, failed: true, message: `deployment "${name}" exceeded its progress deadline` };
+  if (progressing?.reason === 'ProgressDeadlineExceeded')
+    return { done: false, failed: true, message: `deployment "${name}" exceeded its progress deadline` };
   const replicas = d.spec?.replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
-  if (updated < replicas) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${replicas} new replicas have been updated...` };
-  if ((status.replicas ?? 0) > updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${(status.replicas ?? 0) - updated} old replicas are pending termination...` };
-  if ((status.availableReplicas ?? 0) < updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${status.availableReplicas ?? 0} of ${updated} updated replicas are available...` };
+  if (updated < replicas)
+    return {
+      done: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${replicas} new replicas have been updated...`,
+    };
+  if ((status.replicas ?? 0) > updated)
+    return {
+      done: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${(status.replicas ?? 0) - updated} old replicas are pending termination...`,
+    };
+  if ((status.availableReplicas ?? 0) < updated)
+    return {
+      done: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${status.availableReplicas ?? 0} of ${updated} updated replicas are available...`,
+    };
   return { done: true, message: `deployment "${name}" successfully rolled out` };
 }
 
 /** kubectl `rollout status` for a StatefulSet. */
 export function statefulSetRollout(s: V1StatefulSet): RolloutStatus {
   const status = s.status;
-  if (s.spec?.updateStrategy?.type && s.spec.updateStrategy.type !== 'RollingUpdate') return { done: false, failed: true, message: 'rollout status is only available for RollingUpdate strategy type' };
-  if (!status || !status.observedGeneration || (s.metadata?.generation ?? 0) > status.observedGeneration) return { done: false, message: 'Waiting for statefulset spec update to be observed...' };
+  if (s.spec?.updateStrategy?.type && s.spec.updateStrategy.type !== 'RollingUpdate')
+    return { done: false, failed: true, message: 'rollout status is only available for RollingUpdate strategy type' };
+  if (!status || !status.observedGeneration || (s.metadata?.generation ?? 0) > status.observedGeneration)
+    return { done: false, message: 'Waiting for statefulset spec update to be observed...' };
   const replicas = s.spec?.replicas ?? 1;
-  if ((status.readyReplicas ?? 0) < replicas) return { done: false, message: `Waiting for ${replicas - (status.readyReplicas ?? 0)} pods to be ready...` };
+  if ((status.readyReplicas ?? 0) < replicas)
+    return { done: false, message: `Waiting for ${replicas - (status.readyReplicas ?? 0)} pods to be ready...` };
   const partition = s.spec?.updateStrategy?.rollingUpdate?.partition;
   if (partition !== undefined) {
-    if ((status.updatedReplicas ?? 0) < replicas - partition) return { done: false, message: `Waiting for partitioned roll out to finish: ${status.updatedReplicas ?? 0} out of ${replicas - partition} new pods have been updated...` };
-    return { done: true, message: `partitioned roll out complete: ${status.updatedReplicas ?? 0} new pods have been updated...` };
+    if ((status.updatedReplicas ?? 0) < replicas - partition)
+      return {
+        done: false,
+        message: `Waiting for partitioned roll out to finish: ${status.updatedReplicas ?? 0} out of ${replicas - partition} new pods have been updated...`,
+      };
+    return {
+      done: true,
+      message: `partitioned roll out complete: ${status.updatedReplicas ?? 0} new pods have been updated...`,
+    };
   }
-  if (status.updateRevision !== status.currentRevision) return { done: false, message: `waiting for statefulset rolling update to complete ${status.updatedReplicas ?? 0} pods at revision ${status.updateRevision ?? ''}...` };
-  return { done: true, message: `statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision ?? ''}...` };
+  if (status.updateRevision !== status.currentRevision)
+    return {
+      done: false,
+      message: `waiting for statefulset rolling update to complete ${status.updatedReplicas ?? 0} pods at revision ${status.updateRevision ?? ''}...`,
+    };
+  return {
+    done: true,
+    message: `statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision ?? ''}...`,
+  };
 }
 
 /** A cloud's "this key is not accepted" in a log line, by provider wording (reference §6). */
@@ -50,9 +81,18 @@ export interface AuthFailurePattern {
 }
 
 export const AUTH_FAILURE_PATTERNS: readonly AuthFailurePattern[] = [
-  { name: 'AWS InvalidAccessKeyId', pattern: /InvalidAccessKeyId|Access Key Id you provided does not exist in our records/ },
-  { name: 'AWS SignatureDoesNotMatch', pattern: /SignatureDoesNotMatch|request signature we calculated does not match/ },
-  { name: 'AWS UnrecognizedClientException', pattern: /UnrecognizedClientException|security token included in the request is invalid/ },
+  {
+    name: 'AWS InvalidAccessKeyId',
+    pattern: /InvalidAccessKeyId|Access Key Id you provided does not exist in our records/,
+  },
+  {
+    name: 'AWS SignatureDoesNotMatch',
+    pattern: /SignatureDoesNotMatch|request signature we calculated does not match/,
+  },
+  {
+    name: 'AWS UnrecognizedClientException',
+    pattern: /UnrecognizedClientException|security token included in the request is invalid/,
+  },
   { name: 'AWS InvalidSignatureException', pattern: /InvalidSignatureException/ },
   { name: 'AWS AccessDenied', pattern: /\bAccessDenied\b|Access Denied/ },
   { name: 'Azure AuthenticationFailed', pattern: /AuthenticationFailed|Server failed to authenticate the request/ },
@@ -82,7 +122,11 @@ export function scanLogForAuthFailures(text: string): LogFinding[] {
       break;
     }
   }
-  return [...findings].map(([pattern, f]) => ({ pattern, count: f.count, ...(f.firstAt ? { firstAt: f.firstAt } : {}) }));
+  return [...findings].map(([pattern, f]) => ({
+    pattern,
+    count: f.count,
+    ...(f.firstAt ? { firstAt: f.firstAt } : {}),
+  }));
 }
 
 export interface CloudIntegrationStatus {
@@ -114,7 +158,9 @@ export function parseCloudCostStatus(body: unknown): CloudIntegrationStatus[] {
     const authorizerId = findAuthorizerId(e.config);
     const lastRun = Date.parse(String(e.lastRun ?? ''));
     return {
-      key: String(e.key ?? ''), provider: String(e.provider ?? ''), connectionStatus: String(e.connectionStatus ?? ''),
+      key: String(e.key ?? ''),
+      provider: String(e.provider ?? ''),
+      connectionStatus: String(e.connectionStatus ?? ''),
       ...(authorizerId ? { authorizerId } : {}),
       // Go's zero time (0001-01-01) means "never ran".
       ...(Number.isFinite(lastRun) && lastRun > 0 ? { lastRun } : {}),

@@ -22,14 +22,22 @@ afterAll(async () => {
 });
 
 const world = (name: LayoutName) => worlds.get(name) as LayoutWorld;
-const discoverArgs = (w: LayoutWorld, ...rest: string[]) => ['discover', '--kubeconfig', w.kubeconfig, '--all-contexts', ...rest];
+const discoverArgs = (w: LayoutWorld, ...rest: string[]) => [
+  'discover',
+  '--kubeconfig',
+  w.kubeconfig,
+  '--all-contexts',
+  ...rest,
+];
 
 /** Breaks one Secret and one cluster of a world, runs `fn`, and puts everything back. */
 async function withFailures<T>(w: LayoutWorld, fn: () => Promise<T>): Promise<T> {
   const first = w.fleet.clusters[0];
   const last = w.fleet.clusters[w.fleet.clusters.length - 1];
   if (!first || !last) throw new Error('no clusters');
-  const secrets = first.api.select(SIM_RESOURCES.secrets, undefined).filter((s) => Object.keys((s.data as Record<string, string>) ?? {}).some((k) => /\.(json|yaml)$/.test(k)));
+  const secrets = first.api
+    .select(SIM_RESOURCES.secrets, undefined)
+    .filter((s) => Object.keys((s.data as Record<string, string>) ?? {}).some((k) => /\.(json|yaml)$/.test(k)));
   const victim = secrets[0];
   if (!victim) throw new Error('no Secret to break');
   const data = victim.data as Record<string, string>;
@@ -37,7 +45,10 @@ async function withFailures<T>(w: LayoutWorld, fn: () => Promise<T>): Promise<T>
   const original = data[key] ?? '';
   // Truncate the document in the middle: the key material is still in the stored bytes.
   const text = Buffer.from(original, 'base64').toString('utf8');
-  first.apply({ ...victim, data: { ...data, [key]: Buffer.from(text.slice(0, Math.floor(text.length * 0.8))).toString('base64') } });
+  first.apply({
+    ...victim,
+    data: { ...data, [key]: Buffer.from(text.slice(0, Math.floor(text.length * 0.8))).toString('base64') },
+  });
   const fault = w.fleet.clusters.length > 1 ? last.faults.add({ drop: true }) : undefined;
   try {
     return await fn();
@@ -48,7 +59,12 @@ async function withFailures<T>(w: LayoutWorld, fn: () => Promise<T>): Promise<T>
 }
 
 describe('discover output never contains a secret value', () => {
-  const formats = [['-o', 'table'], ['-o', 'table', '-v'], ['-o', 'json'], ['-o', 'yaml']] as const;
+  const formats = [
+    ['-o', 'table'],
+    ['-o', 'table', '-v'],
+    ['-o', 'json'],
+    ['-o', 'yaml'],
+  ] as const;
   for (const name of LAYOUTS) {
     it(`prints no secret of layout ${name} in any format, with and without failures`, async () => {
       const w = world(name);
@@ -74,7 +90,11 @@ describe('discover output never contains a secret value', () => {
   it('prints no secret value from the real binary either (bytes of a child process)', async () => {
     const w = world('mixed');
     const root = join(import.meta.dirname, '..', '..');
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...discoverArgs(w, '-o', 'json')], { cwd: root });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...discoverArgs(w, '-o', 'json')],
+      { cwd: root },
+    );
     expect(JSON.parse(stdout)).toHaveProperty('credentials');
     expect(leakedSecrets(stdout + stderr, layoutSecretValues(w.layout))).toEqual([]);
   });
@@ -85,11 +105,28 @@ describe('discover -o json', () => {
     const run = await runCliInProcess(discoverArgs(world('v2-federated'), '-o', 'json'));
     const doc = JSON.parse(run.stdout) as Record<string, Record<string, unknown>[]>;
     expect(Object.keys(doc)).toEqual(expect.arrayContaining(['installations', 'sites', 'credentials', 'problems']));
-    expect(Object.keys(doc.installations?.[0] ?? {})).toEqual(expect.arrayContaining(['cluster', 'namespace', 'release', 'layout', 'role']));
-    expect(Object.keys(doc.sites?.[0] ?? {})).toEqual(expect.arrayContaining(['id', 'cluster', 'namespace', 'secret', 'dataKey', 'path', 'format', 'provider', 'credential', 'consumers']));
+    expect(Object.keys(doc.installations?.[0] ?? {})).toEqual(
+      expect.arrayContaining(['cluster', 'namespace', 'release', 'layout', 'role']),
+    );
+    expect(Object.keys(doc.sites?.[0] ?? {})).toEqual(
+      expect.arrayContaining([
+        'id',
+        'cluster',
+        'namespace',
+        'secret',
+        'dataKey',
+        'path',
+        'format',
+        'provider',
+        'credential',
+        'consumers',
+      ]),
+    );
     const consumer = (doc.sites?.[0]?.consumers as Record<string, unknown>[])[0] ?? {};
     expect(Object.keys(consumer)).toEqual(expect.arrayContaining(['kind', 'name', 'container', 'mount']));
-    expect(Object.keys(doc.credentials?.[0] ?? {})).toEqual(expect.arrayContaining(['id', 'provider', 'fingerprint', 'sites']));
+    expect(Object.keys(doc.credentials?.[0] ?? {})).toEqual(
+      expect.arrayContaining(['id', 'provider', 'fingerprint', 'sites']),
+    );
     const siteIds = new Set(doc.sites?.map((s) => s.id));
     for (const c of doc.credentials ?? []) for (const id of c.sites as string[]) expect(siteIds.has(id)).toBe(true);
   });
@@ -100,7 +137,10 @@ describe('discover -o json', () => {
     try {
       const run = await runCliInProcess(discoverArgs(w, '-o', 'json'));
       expect(run.code).toBe(1);
-      const doc = JSON.parse(run.stdout) as { installations: { cluster: string }[]; problems: { cluster: string; reason: string }[] };
+      const doc = JSON.parse(run.stdout) as {
+        installations: { cluster: string }[];
+        problems: { cluster: string; reason: string }[];
+      };
       expect(doc.installations.map((i) => i.cluster)).toEqual(['cluster-1', 'cluster-3']);
       expect(doc.problems.map((p) => [p.cluster, p.reason])).toEqual([['cluster-2', 'Unreachable']]);
     } finally {
@@ -114,19 +154,39 @@ describe('discover table', () => {
     const run = await runCliInProcess(discoverArgs(world('mixed')));
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toBe('3 Kubecost installations on 3 clusters (1 primary, 1 secondary, 1 single); 7 sites holding 5 credentials.');
+    expect(lines[0]).toBe(
+      '3 Kubecost installations on 3 clusters (1 primary, 1 secondary, 1 single); 7 sites holding 5 credentials.',
+    );
     const header = lines.find((l) => l.startsWith('CREDENTIAL'));
-    expect(header?.split(/\s{3,}/)).toEqual(['CREDENTIAL', 'PROVIDER', 'PRINCIPAL', 'FINGERPRINT', 'SITES', 'CLUSTERS', 'WARNINGS']);
+    expect(header?.split(/\s{3,}/)).toEqual([
+      'CREDENTIAL',
+      'PROVIDER',
+      'PRINCIPAL',
+      'FINGERPRINT',
+      'SITES',
+      'CLUSTERS',
+      'WARNINGS',
+    ]);
     const shared = world('mixed').layout.credentials.get('shared-aws');
     const row = lines.find((l) => shared?.provider === 'aws' && l.startsWith(`aws:${shared.accessKeyId}`));
-    expect(row?.split(/\s{3,}/).slice(1, 6)).toEqual(['aws', '-', shared?.provider === 'aws' ? shared.accessKeyId : '', '3', '2']);
+    expect(row?.split(/\s{3,}/).slice(1, 6)).toEqual([
+      'aws',
+      '-',
+      shared?.provider === 'aws' ? shared.accessKeyId : '',
+      '3',
+      '2',
+    ]);
     expect(run.stdout).toMatch(/\d+ warnings: .*MissingSecret ×1.*\(-v lists them\)/);
   });
 
   it('details every site and consumer with -v', async () => {
     const run = await runCliInProcess(discoverArgs(world('v3-federated'), '-v'));
-    expect(run.stdout).toContain('  cluster-1  kubecost/kubecost-federated-storage-config  federated-store.yaml  config  (objstore-azure)\n');
-    expect(run.stdout).toContain('    StatefulSet/kubecost-aggregator  container aggregator  subPath /var/configs/federated-store.yaml  [aggregator]\n');
+    expect(run.stdout).toContain(
+      '  cluster-1  kubecost/kubecost-federated-storage-config  federated-store.yaml  config  (objstore-azure)\n',
+    );
+    expect(run.stdout).toContain(
+      '    StatefulSet/kubecost-aggregator  container aggregator  subPath /var/configs/federated-store.yaml  [aggregator]\n',
+    );
     expect(run.stdout).toContain('WARNINGS (4)\n');
   });
 

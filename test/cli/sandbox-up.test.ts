@@ -50,7 +50,10 @@ describe('kubecost-rotate', () => {
 
   it('runs from the installed binary once built', async () => {
     // `npm ci` builds dist/ through the prepare script; the launcher must find it.
-    expect(existsSync(join(root, 'dist', 'cli', 'main.js')), 'dist/ is missing: run `npm run build` (npm ci does it)').toBe(true);
+    expect(
+      existsSync(join(root, 'dist', 'cli', 'main.js')),
+      'dist/ is missing: run `npm run build` (npm ci does it)',
+    ).toBe(true);
     const { stdout } = await run(process.execPath, [join(root, 'bin', 'kubecost-rotate.js'), '--version']);
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -66,15 +69,23 @@ describe('kubecost-rotate', () => {
 });
 
 /** Starts `sandbox up` as a child process and resolves once it prints ready. */
-async function startSandboxProcess(args: string[]): Promise<{ stdout: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [...cli, 'sandbox', 'up', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startSandboxProcess(
+  args: string[],
+): Promise<{ stdout: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [...cli, 'sandbox', 'up', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "ready" line within 20 s; stdout: ${stdout} stderr: ${stderr}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no "ready" line within 20 s; stdout: ${stdout} stderr: ${stderr}`)),
+      20_000,
+    );
     child.stdout.on('data', () => {
       if (/^ready$/m.test(stdout)) {
         clearTimeout(timer);
@@ -121,7 +132,9 @@ describe('sandbox with a layout', () => {
       expect(sandbox.stdout()).toContain('Kubecost 2.4.2 single (release kubecost in kubecost)');
       const discovered = await runCli(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json']);
       expect(discovered.code).toBe(0);
-      const aws = (JSON.parse(discovered.stdout) as { credentials: { id: string; provider: string }[] }).credentials.find((c) => c.provider === 'aws');
+      const aws = (
+        JSON.parse(discovered.stdout) as { credentials: { id: string; provider: string }[] }
+      ).credentials.find((c) => c.provider === 'aws');
       expect(aws).toBeDefined();
       const issued = await runCli(['sandbox', 'new-key', '--kubeconfig', kubeconfig, '--credential', aws?.id ?? '']);
       expect(issued.code).toBe(0);
@@ -129,11 +142,27 @@ describe('sandbox with a layout', () => {
       expect(keyFile.AccessKey.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
       const path = join(dir, 'new-key.json');
       await writeFile(path, issued.stdout);
-      const rotated = await runCli(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', aws?.id ?? '', '--new-key-file', path, '--yes', '--verify-window', '3s', '--provider-endpoints', `${kubeconfig}.endpoints.json`]);
+      const rotated = await runCli([
+        'rotate',
+        '--kubeconfig',
+        kubeconfig,
+        '--all-contexts',
+        '--credential',
+        aws?.id ?? '',
+        '--new-key-file',
+        path,
+        '--yes',
+        '--verify-window',
+        '3s',
+        '--provider-endpoints',
+        `${kubeconfig}.endpoints.json`,
+      ]);
       expect(rotated.stdout).toContain('Verified.');
       expect(rotated.stdout).toMatch(/ok\s+probe .* → athena us-east-1\/primary\/athenacurcfn_kubecost_cur/);
       expect(rotated.code).toBe(0);
-      const after = JSON.parse((await runCli(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json'])).stdout) as { credentials: { id: string }[] };
+      const after = JSON.parse(
+        (await runCli(['discover', '--kubeconfig', kubeconfig, '--all-contexts', '-o', 'json'])).stdout,
+      ) as { credentials: { id: string }[] };
       expect(after.credentials.map((c) => c.id)).toContain(`aws:${keyFile.AccessKey.AccessKeyId}`);
       expect(after.credentials.map((c) => c.id)).not.toContain(aws?.id);
     } finally {

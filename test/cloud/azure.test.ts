@@ -17,9 +17,13 @@ afterAll(async () => {
 });
 
 const container = (account: string, key: string, name = 'costexports') =>
-  new BlobServiceClient(sim.azure.blobUrl(account), new StorageSharedKeyCredential(account, key), { retryOptions: { maxTries: 1 } }).getContainerClient(name);
-const upload = (account: string, key: string, blob: string) => container(account, key).getBlockBlobClient(blob).upload(`content of ${blob}`, `content of ${blob}`.length);
-const download = async (account: string, key: string, blob: string) => (await container(account, key).getBlockBlobClient(blob).downloadToBuffer()).toString('utf8');
+  new BlobServiceClient(sim.azure.blobUrl(account), new StorageSharedKeyCredential(account, key), {
+    retryOptions: { maxTries: 1 },
+  }).getContainerClient(name);
+const upload = (account: string, key: string, blob: string) =>
+  container(account, key).getBlockBlobClient(blob).upload(`content of ${blob}`, `content of ${blob}`.length);
+const download = async (account: string, key: string, blob: string) =>
+  (await container(account, key).getBlockBlobClient(blob).downloadToBuffer()).toString('utf8');
 
 const KEY_REJECTED = { statusCode: 403, details: { errorCode: 'AuthorizationFailure' } };
 
@@ -35,7 +39,10 @@ describe('Azure Blob', () => {
   it('refuses any other key with 403 AuthorizationFailure (azurite wording)', async () => {
     sim.azure.setAccountKeys('acmecostexports', randomAzureKey(), randomAzureKey());
     await sim.azure.ensureContainer('acmecostexports', 'costexports');
-    await expect(upload('acmecostexports', randomAzureKey(), 'nope.csv')).rejects.toMatchObject({ ...KEY_REJECTED, message: expect.stringContaining('Server failed to authenticate the request.') as unknown });
+    await expect(upload('acmecostexports', randomAzureKey(), 'nope.csv')).rejects.toMatchObject({
+      ...KEY_REJECTED,
+      message: expect.stringContaining('Server failed to authenticate the request.') as unknown,
+    });
   });
 
   it('rotates by slot: regenerating key1 invalidates only the old key1, key2 keeps working', async () => {
@@ -53,7 +60,10 @@ describe('Azure Blob', () => {
   });
 
   it('answers 404 ResourceNotFound for an account it does not have, and serves no default devstoreaccount1', async () => {
-    await expect(upload('nosuchaccount', randomAzureKey(), 'x.csv')).rejects.toMatchObject({ statusCode: 404, details: { errorCode: 'ResourceNotFound' } });
+    await expect(upload('nosuchaccount', randomAzureKey(), 'x.csv')).rejects.toMatchObject({
+      statusCode: 404,
+      details: { errorCode: 'ResourceNotFound' },
+    });
     const wellKnownKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
     await expect(upload('devstoreaccount1', wellKnownKey, 'x.csv')).rejects.toMatchObject({ statusCode: 404 });
   });

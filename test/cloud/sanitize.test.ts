@@ -8,7 +8,8 @@ import { describeProviderError, sanitizeText, secretsOfDocument } from '../../sr
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const SIGNATURE = 'fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024';
 const AZURE_KEY = 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYg==';
-const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n';
+const PEM =
+  '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n';
 
 describe('sanitizeText', () => {
   it.each([
@@ -33,14 +34,14 @@ describe('sanitizeText', () => {
       'GET https://bkt.s3.amazonaws.com/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=[redacted]&X-Amz-Date=20261128T101500Z&X-Amz-Expires=900&X-Amz-Security-Token=[redacted]&X-Amz-Signature=[redacted]&X-Amz-SignedHeaders=host failed: 403',
     ],
     [
-      "strips the request id and time from an Azure storage error, as @azure/storage-blob reports it",
+      'strips the request id and time from an Azure storage error, as @azure/storage-blob reports it',
       'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.\nRequestId:0d082054-b757-4e32-9f76-a609f119f209\nTime:2026-11-28T21:49:30.1234567Z',
       'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. RequestId:[redacted] Time:[redacted]',
     ],
     [
       "strips the signature and string-to-sign from an Azure SDK for Go ResponseError's AuthenticationFailed detail",
-      "GET https://acmecostexports.blob.core.windows.net/costexports/daily.csv\n--------------------------------------------------------------------------------\nRESPONSE 403: 403 Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.\nERROR CODE: AuthenticationFailed\n--------------------------------------------------------------------------------\n<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:9a1b2c3d-401e-0012-6c1e-4d2f8e000000\nTime:2026-11-28T10:15:00.0000000Z</Message><AuthenticationErrorDetail>The MAC signature found in the HTTP request 'q1w2e3r4t5y6u7i8o9p0AbCdEfGhIjKlMnOpQrStUvw=' is not the same as any computed signature. Server used following string to sign: 'GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Sat, 28 Nov 2026 10:15:00 GMT\nx-ms-version:2023-11-03\n/acmecostexports/costexports/daily.csv'.</AuthenticationErrorDetail></Error>",
-      "GET https://acmecostexports.blob.core.windows.net/costexports/daily.csv -------------------------------------------------------------------------------- RESPONSE 403: 403 Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. ERROR CODE: AuthenticationFailed -------------------------------------------------------------------------------- <?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. RequestId:[redacted] Time:[redacted]</Message><AuthenticationErrorDetail>The MAC signature found in the HTTP request '[redacted]' is not the same as any computed signature. Server used following string to sign: '[redacted]'.</AuthenticationErrorDetail></Error>",
+      'GET https://acmecostexports.blob.core.windows.net/costexports/daily.csv\n--------------------------------------------------------------------------------\nRESPONSE 403: 403 Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.\nERROR CODE: AuthenticationFailed\n--------------------------------------------------------------------------------\n<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:9a1b2c3d-401e-0012-6c1e-4d2f8e000000\nTime:2026-11-28T10:15:00.0000000Z</Message><AuthenticationErrorDetail>The MAC signature found in the HTTP request \'q1w2e3r4t5y6u7i8o9p0AbCdEfGhIjKlMnOpQrStUvw=\' is not the same as any computed signature. Server used following string to sign: \'GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Sat, 28 Nov 2026 10:15:00 GMT\nx-ms-version:2023-11-03\n/acmecostexports/costexports/daily.csv\'.</AuthenticationErrorDetail></Error>',
+      'GET https://acmecostexports.blob.core.windows.net/costexports/daily.csv -------------------------------------------------------------------------------- RESPONSE 403: 403 Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. ERROR CODE: AuthenticationFailed -------------------------------------------------------------------------------- <?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. RequestId:[redacted] Time:[redacted]</Message><AuthenticationErrorDetail>The MAC signature found in the HTTP request \'[redacted]\' is not the same as any computed signature. Server used following string to sign: \'[redacted]\'.</AuthenticationErrorDetail></Error>',
     ],
     [
       'strips the account key of a connection string, a SAS signature and a SharedKey header',
@@ -81,7 +82,12 @@ describe('sanitizeText', () => {
   });
 
   it('finds the private key inside a GCP key file, so an echo of it alone is cut too', () => {
-    const keyFile = JSON.stringify({ type: 'service_account', client_email: 'kubecost@acme.iam.gserviceaccount.com', private_key_id: 'abc123', private_key: PEM });
+    const keyFile = JSON.stringify({
+      type: 'service_account',
+      client_email: 'kubecost@acme.iam.gserviceaccount.com',
+      private_key_id: 'abc123',
+      private_key: PEM,
+    });
     const lineOfKey = PEM.split('\n')[1] ?? '';
     expect(sanitizeText(`could not use ${lineOfKey}`, secretsOfDocument(keyFile))).toBe('could not use [redacted]');
   });
@@ -93,33 +99,76 @@ describe('sanitizeText', () => {
 
 describe('describeProviderError', () => {
   it('takes name, code and status from an AWS SDK v3 service exception', () => {
-    const error = Object.assign(new Error('The request signature we calculated does not match the signature you provided. Check your key and signing method.'), {
+    const error = Object.assign(
+      new Error(
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      ),
+      {
+        name: 'SignatureDoesNotMatch',
+        Code: 'SignatureDoesNotMatch',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, requestId: '4442587FB7D0A2F9', extendedRequestId: 'kXKs1Vv0E4yEU0QOHz0' },
+      },
+    );
+    expect(describeProviderError(error)).toEqual({
       name: 'SignatureDoesNotMatch',
-      Code: 'SignatureDoesNotMatch',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 403, requestId: '4442587FB7D0A2F9', extendedRequestId: 'kXKs1Vv0E4yEU0QOHz0' },
+      code: 'SignatureDoesNotMatch',
+      status: 403,
+      message: error.message,
     });
-    expect(describeProviderError(error)).toEqual({ name: 'SignatureDoesNotMatch', code: 'SignatureDoesNotMatch', status: 403, message: error.message });
   });
 
   it('takes the error code of an Azure RestError from its details, and names a bodiless 403', () => {
-    const error = Object.assign(new Error(''), { name: 'RestError', statusCode: 403, details: { errorCode: 'AuthorizationFailure' } });
-    expect(describeProviderError(error)).toEqual({ name: 'RestError', code: 'AuthorizationFailure', status: 403, message: 'HTTP 403' });
+    const error = Object.assign(new Error(''), {
+      name: 'RestError',
+      statusCode: 403,
+      details: { errorCode: 'AuthorizationFailure' },
+    });
+    expect(describeProviderError(error)).toEqual({
+      name: 'RestError',
+      code: 'AuthorizationFailure',
+      status: 403,
+      message: 'HTTP 403',
+    });
   });
 
-  it("takes the OAuth error of a gaxios token error, and the reason of a Google API error", () => {
-    const token = Object.assign(new Error('invalid_grant: Invalid JWT Signature.'), { name: 'GaxiosError', status: 400, response: { status: 400, data: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } } });
-    expect(describeProviderError(token)).toEqual({ name: 'GaxiosError', code: 'invalid_grant', status: 400, message: 'invalid_grant: Invalid JWT Signature.' });
-    const api = Object.assign(new Error('Access denied.'), { name: 'GaxiosError', response: { status: 403, data: { error: { code: 403, message: 'Access denied.', errors: [{ reason: 'forbidden' }] } } } });
+  it('takes the OAuth error of a gaxios token error, and the reason of a Google API error', () => {
+    const token = Object.assign(new Error('invalid_grant: Invalid JWT Signature.'), {
+      name: 'GaxiosError',
+      status: 400,
+      response: { status: 400, data: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } },
+    });
+    expect(describeProviderError(token)).toEqual({
+      name: 'GaxiosError',
+      code: 'invalid_grant',
+      status: 400,
+      message: 'invalid_grant: Invalid JWT Signature.',
+    });
+    const api = Object.assign(new Error('Access denied.'), {
+      name: 'GaxiosError',
+      response: {
+        status: 403,
+        data: { error: { code: 403, message: 'Access denied.', errors: [{ reason: 'forbidden' }] } },
+      },
+    });
     expect(describeProviderError(api)).toMatchObject({ code: 'forbidden', status: 403 });
   });
 
   it('finds the network error code in the cause of a fetch failure', () => {
-    const error = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) });
-    expect(describeProviderError(error)).toEqual({ name: 'TypeError', network: 'ECONNREFUSED', message: 'fetch failed' });
+    const error = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    });
+    expect(describeProviderError(error)).toEqual({
+      name: 'TypeError',
+      network: 'ECONNREFUSED',
+      message: 'fetch failed',
+    });
   });
 
   it('sanitizes a thrown string that carries the secret', () => {
-    expect(describeProviderError(`cannot sign with ${AWS_SECRET}`, [AWS_SECRET])).toEqual({ name: 'string', message: 'cannot sign with [redacted]' });
+    expect(describeProviderError(`cannot sign with ${AWS_SECRET}`, [AWS_SECRET])).toEqual({
+      name: 'string',
+      message: 'cannot sign with [redacted]',
+    });
   });
 });

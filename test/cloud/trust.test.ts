@@ -6,7 +6,15 @@ import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-bl
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distrustCredential, startCloudSim, trustCredential, type CloudSim } from '../../src/sim/cloud/index.js';
-import { alibabaAccessKey, awsAccessKey, azureStorageKey, gcpServiceAccountKey, type AwsAccessKey, type AzureStorageKey, type GcpServiceAccountKey } from '../../src/sim/kubecost/credentials.js';
+import {
+  alibabaAccessKey,
+  awsAccessKey,
+  azureStorageKey,
+  gcpServiceAccountKey,
+  type AwsAccessKey,
+  type AzureStorageKey,
+  type GcpServiceAccountKey,
+} from '../../src/sim/kubecost/credentials.js';
 import { googleClient } from './support.js';
 
 let sim: CloudSim;
@@ -24,12 +32,22 @@ afterAll(async () => {
 async function accepted(credential: AwsAccessKey | GcpServiceAccountKey | AzureStorageKey): Promise<boolean> {
   try {
     if (credential.provider === 'aws') {
-      const s3 = new S3Client({ region: 'us-east-1', endpoint: sim.endpoints.s3, forcePathStyle: true, credentials: credential, maxAttempts: 1 });
+      const s3 = new S3Client({
+        region: 'us-east-1',
+        endpoint: sim.endpoints.s3,
+        forcePathStyle: true,
+        credentials: credential,
+        maxAttempts: 1,
+      });
       await s3.send(new PutObjectCommand({ Bucket: 'acme-kubecost-thanos', Key: 'trust-check', Body: 'x' }));
     } else if (credential.provider === 'gcp') {
       await googleClient(sim.endpoints.gcpToken, credential).authorize();
     } else {
-      const service = new BlobServiceClient(sim.azure.blobUrl(credential.accountName), new StorageSharedKeyCredential(credential.accountName, credential.accountKey), { retryOptions: { maxTries: 1 } });
+      const service = new BlobServiceClient(
+        sim.azure.blobUrl(credential.accountName),
+        new StorageSharedKeyCredential(credential.accountName, credential.accountKey),
+        { retryOptions: { maxTries: 1 } },
+      );
       await service.getProperties();
     }
     return true;

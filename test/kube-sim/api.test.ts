@@ -4,7 +4,16 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../../src/sim/kube/index.js';
-import { clientsFor, expectApiError, mergePatch, secret, strategicMergePatch, deployment, waitFor, deploymentRolledOut } from '../support/kube.js';
+import {
+  clientsFor,
+  expectApiError,
+  mergePatch,
+  secret,
+  strategicMergePatch,
+  deployment,
+  waitFor,
+  deploymentRolledOut,
+} from '../support/kube.js';
 
 let fleet: Fleet;
 let c1: ReturnType<typeof clientsFor>;
@@ -30,9 +39,13 @@ describe('discovery', () => {
     const groups = await c1.kc.makeApiClient(k8s.ApisApi).getAPIVersions();
     expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'coordination.k8s.io']);
     const coreResources = await c1.core.getAPIResources();
-    expect(coreResources.resources.map((r) => r.name)).toEqual(expect.arrayContaining(['secrets', 'pods', 'pods/log', 'services/proxy', 'events', 'configmaps', 'namespaces']));
+    expect(coreResources.resources.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['secrets', 'pods', 'pods/log', 'services/proxy', 'events', 'configmaps', 'namespaces']),
+    );
     const appsResources = await c1.apps.getAPIResources();
-    expect(appsResources.resources.map((r) => r.name)).toEqual(expect.arrayContaining(['deployments', 'statefulsets', 'replicasets']));
+    expect(appsResources.resources.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['deployments', 'statefulsets', 'replicasets']),
+    );
   });
 
   it('verifies TLS against the cluster CA and refuses an unknown token with 401', async () => {
@@ -42,7 +55,10 @@ describe('discovery', () => {
   });
 
   it('keeps clusters separate: each has its own port, CA, token and objects', async () => {
-    await c1.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'only-on-one' }, data: { a: '1' } } });
+    await c1.core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'only-on-one' }, data: { a: '1' } },
+    });
     const onTwo = await expectApiError(c2.core.readNamespacedConfigMap({ name: 'only-on-one', namespace: 'default' }));
     expect(onTwo.httpCode).toBe(404);
     expect(fleet.cluster('cluster-1').url).not.toBe(fleet.cluster('cluster-2').url);
@@ -55,7 +71,10 @@ describe('discovery', () => {
 
 describe('secrets and optimistic concurrency', () => {
   it('accepts stringData on create, stores it base64 in data, and never returns stringData', async () => {
-    const created = await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-create', 'kubecost', { 'key.json': '{"a":1}' }) });
+    const created = await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: secret('s-create', 'kubecost', { 'key.json': '{"a":1}' }),
+    });
     expect(created.data?.['key.json']).toBe(Buffer.from('{"a":1}').toString('base64'));
     expect(created.stringData).toBeUndefined();
     expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
@@ -66,17 +85,34 @@ describe('secrets and optimistic concurrency', () => {
   });
 
   it('bumps resourceVersion on every write and answers a stale replace with 409 Conflict', async () => {
-    const created = await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-rv', 'kubecost', { v: '1' }) });
+    const created = await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: secret('s-rv', 'kubecost', { v: '1' }),
+    });
     const rv1 = created.metadata?.resourceVersion ?? '';
-    const updated = await c1.core.replaceNamespacedSecret({ name: 's-rv', namespace: 'kubecost', body: { ...created, stringData: { v: '2' } } });
+    const updated = await c1.core.replaceNamespacedSecret({
+      name: 's-rv',
+      namespace: 'kubecost',
+      body: { ...created, stringData: { v: '2' } },
+    });
     const rv2 = updated.metadata?.resourceVersion ?? '';
     expect(Number(rv2)).toBeGreaterThan(Number(rv1));
     expect(Buffer.from(updated.data?.v ?? '', 'base64').toString()).toBe('2');
 
-    const stale = await expectApiError(c1.core.replaceNamespacedSecret({ name: 's-rv', namespace: 'kubecost', body: { ...created, stringData: { v: '3' } } }));
+    const stale = await expectApiError(
+      c1.core.replaceNamespacedSecret({
+        name: 's-rv',
+        namespace: 'kubecost',
+        body: { ...created, stringData: { v: '3' } },
+      }),
+    );
     expect(stale).toMatchObject({
-      httpCode: 409, kind: 'Status', reason: 'Conflict', code: 409,
-      message: 'Operation cannot be fulfilled on secrets "s-rv": the object has been modified; please apply your changes to the latest version and try again',
+      httpCode: 409,
+      kind: 'Status',
+      reason: 'Conflict',
+      code: 409,
+      message:
+        'Operation cannot be fulfilled on secrets "s-rv": the object has been modified; please apply your changes to the latest version and try again',
       details: { name: 's-rv', kind: 'secrets' },
     });
     const after = await c1.core.readNamespacedSecret({ name: 's-rv', namespace: 'kubecost' });
@@ -84,55 +120,121 @@ describe('secrets and optimistic concurrency', () => {
   });
 
   it('treats a resourceVersion in a merge patch as a precondition and applies a patch without one to the latest', async () => {
-    const created = await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-patch', 'kubecost', { a: 'x', b: 'y' }) });
+    const created = await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: secret('s-patch', 'kubecost', { a: 'x', b: 'y' }),
+    });
     const rv = created.metadata?.resourceVersion ?? '';
-    const patched = await c1.core.patchNamespacedSecret({ name: 's-patch', namespace: 'kubecost', body: { metadata: { resourceVersion: rv }, data: { a: Buffer.from('new').toString('base64') } } }, mergePatch);
+    const patched = await c1.core.patchNamespacedSecret(
+      {
+        name: 's-patch',
+        namespace: 'kubecost',
+        body: { metadata: { resourceVersion: rv }, data: { a: Buffer.from('new').toString('base64') } },
+      },
+      mergePatch,
+    );
     expect(Buffer.from(patched.data?.a ?? '', 'base64').toString()).toBe('new');
     expect(Buffer.from(patched.data?.b ?? '', 'base64').toString()).toBe('y');
-    const stale = await expectApiError(c1.core.patchNamespacedSecret({ name: 's-patch', namespace: 'kubecost', body: { metadata: { resourceVersion: rv }, data: { a: 'eA==' } } }, mergePatch));
+    const stale = await expectApiError(
+      c1.core.patchNamespacedSecret(
+        { name: 's-patch', namespace: 'kubecost', body: { metadata: { resourceVersion: rv }, data: { a: 'eA==' } } },
+        mergePatch,
+      ),
+    );
     expect(stale).toMatchObject({ httpCode: 409, reason: 'Conflict' });
-    const removed = await c1.core.patchNamespacedSecret({ name: 's-patch', namespace: 'kubecost', body: { data: { b: null } } }, mergePatch);
+    const removed = await c1.core.patchNamespacedSecret(
+      { name: 's-patch', namespace: 'kubecost', body: { data: { b: null } } },
+      mergePatch,
+    );
     expect(Object.keys(removed.data ?? {})).toEqual(['a']);
   });
 
   it('rejects a patch type other than merge and strategic merge with 415', async () => {
     await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-415', 'kubecost', { a: 'x' }) });
     // client-node's default patch content type is JSON patch.
-    const error = await expectApiError(c1.core.patchNamespacedSecret({ name: 's-415', namespace: 'kubecost', body: [{ op: 'replace', path: '/data/a', value: 'eQ==' }] }));
+    const error = await expectApiError(
+      c1.core.patchNamespacedSecret({
+        name: 's-415',
+        namespace: 'kubecost',
+        body: [{ op: 'replace', path: '/data/a', value: 'eQ==' }],
+      }),
+    );
     expect(error).toMatchObject({ httpCode: 415, kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
   });
 
   it('answers a missing object with a 404 Status naming it', async () => {
     const error = await expectApiError(c1.core.readNamespacedSecret({ name: 'nope', namespace: 'kubecost' }));
-    expect(error).toMatchObject({ httpCode: 404, kind: 'Status', status: 'Failure', reason: 'NotFound', message: 'secrets "nope" not found', details: { name: 'nope', kind: 'secrets' } });
+    expect(error).toMatchObject({
+      httpCode: 404,
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NotFound',
+      message: 'secrets "nope" not found',
+      details: { name: 'nope', kind: 'secrets' },
+    });
     const apps = await expectApiError(c1.apps.readNamespacedDeployment({ name: 'nope', namespace: 'kubecost' }));
     expect(apps.message).toBe('deployments.apps "nope" not found');
   });
 
   it('answers invalid objects with 422 Invalid listing the fields, and a duplicate with 409 AlreadyExists', async () => {
-    const invalid = await expectApiError(c1.core.createNamespacedSecret({ namespace: 'kubecost', body: { metadata: { name: 'Bad_Name' }, data: { 'bad key': 'eA==' } } }));
+    const invalid = await expectApiError(
+      c1.core.createNamespacedSecret({
+        namespace: 'kubecost',
+        body: { metadata: { name: 'Bad_Name' }, data: { 'bad key': 'eA==' } },
+      }),
+    );
     expect(invalid).toMatchObject({ httpCode: 422, reason: 'Invalid', details: { kind: 'Secret', name: 'Bad_Name' } });
-    expect((invalid.details?.causes as { field: string }[]).map((c) => c.field)).toEqual(['metadata.name', 'data[bad key]']);
+    expect((invalid.details?.causes as { field: string }[]).map((c) => c.field)).toEqual([
+      'metadata.name',
+      'data[bad key]',
+    ]);
     await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-dup', 'kubecost', { a: 'x' }) });
-    const dup = await expectApiError(c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-dup', 'kubecost', { a: 'x' }) }));
+    const dup = await expectApiError(
+      c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-dup', 'kubecost', { a: 'x' }) }),
+    );
     expect(dup).toMatchObject({ httpCode: 409, reason: 'AlreadyExists', message: 'secrets "s-dup" already exists' });
-    const noNamespace = await expectApiError(c1.core.createNamespacedSecret({ namespace: 'missing-ns', body: secret('s', 'missing-ns', { a: 'x' }) }));
+    const noNamespace = await expectApiError(
+      c1.core.createNamespacedSecret({ namespace: 'missing-ns', body: secret('s', 'missing-ns', { a: 'x' }) }),
+    );
     expect(noNamespace).toMatchObject({ httpCode: 404, message: 'namespaces "missing-ns" not found' });
   });
 
   it('refuses data changes to an immutable Secret', async () => {
-    const created = await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: { ...secret('s-immutable', 'kubecost', { a: 'x' }), immutable: true } });
-    const error = await expectApiError(c1.core.replaceNamespacedSecret({ name: 's-immutable', namespace: 'kubecost', body: { ...created, data: { a: 'eQ==' } } }));
+    const created = await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: { ...secret('s-immutable', 'kubecost', { a: 'x' }), immutable: true },
+    });
+    const error = await expectApiError(
+      c1.core.replaceNamespacedSecret({
+        name: 's-immutable',
+        namespace: 'kubecost',
+        body: { ...created, data: { a: 'eQ==' } },
+      }),
+    );
     expect(error).toMatchObject({ httpCode: 422, reason: 'Invalid' });
   });
 
   it('honours a resourceVersion precondition on delete', async () => {
-    const created = await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-del', 'kubecost', { a: 'x' }) });
-    await c1.core.patchNamespacedSecret({ name: 's-del', namespace: 'kubecost', body: { metadata: { labels: { touched: 'yes' } } } }, mergePatch);
-    const stale = await expectApiError(c1.core.deleteNamespacedSecret({ name: 's-del', namespace: 'kubecost', body: { preconditions: { resourceVersion: created.metadata?.resourceVersion ?? '' } } }));
+    const created = await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: secret('s-del', 'kubecost', { a: 'x' }),
+    });
+    await c1.core.patchNamespacedSecret(
+      { name: 's-del', namespace: 'kubecost', body: { metadata: { labels: { touched: 'yes' } } } },
+      mergePatch,
+    );
+    const stale = await expectApiError(
+      c1.core.deleteNamespacedSecret({
+        name: 's-del',
+        namespace: 'kubecost',
+        body: { preconditions: { resourceVersion: created.metadata?.resourceVersion ?? '' } },
+      }),
+    );
     expect(stale).toMatchObject({ httpCode: 409, reason: 'Conflict' });
     await c1.core.deleteNamespacedSecret({ name: 's-del', namespace: 'kubecost' });
-    expect((await expectApiError(c1.core.readNamespacedSecret({ name: 's-del', namespace: 'kubecost' }))).httpCode).toBe(404);
+    expect(
+      (await expectApiError(c1.core.readNamespacedSecret({ name: 's-del', namespace: 'kubecost' }))).httpCode,
+    ).toBe(404);
   });
 });
 
@@ -143,11 +245,21 @@ describe('selectors', () => {
       ['sel-b', { app: 'cost-analyzer', tier: 'etl' }],
       ['sel-c', { app: 'prometheus' }],
     ];
-    for (const [name, labels] of items) await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret(name, 'kubecost', { a: 'x' }, labels) });
+    for (const [name, labels] of items)
+      await c1.core.createNamespacedSecret({
+        namespace: 'kubecost',
+        body: secret(name, 'kubecost', { a: 'x' }, labels),
+      });
   });
 
   const names = async (labelSelector?: string, fieldSelector?: string) =>
-    (await c1.core.listNamespacedSecret({ namespace: 'kubecost', ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) })).items
+    (
+      await c1.core.listNamespacedSecret({
+        namespace: 'kubecost',
+        ...(labelSelector ? { labelSelector } : {}),
+        ...(fieldSelector ? { fieldSelector } : {}),
+      })
+    ).items
       .map((s) => s.metadata?.name ?? '')
       .filter((n) => n.startsWith('sel-'));
 
@@ -167,25 +279,43 @@ describe('selectors', () => {
   it('selects by field selector metadata.name and rejects an unsupported field', async () => {
     expect(await names(undefined, 'metadata.name=sel-b')).toEqual(['sel-b']);
     expect(await names(undefined, 'metadata.name!=sel-b')).toEqual(['sel-a', 'sel-c']);
-    const error = await expectApiError(c1.core.listNamespacedSecret({ namespace: 'kubecost', fieldSelector: 'spec.nothing=1' }));
+    const error = await expectApiError(
+      c1.core.listNamespacedSecret({ namespace: 'kubecost', fieldSelector: 'spec.nothing=1' }),
+    );
     expect(error).toMatchObject({ httpCode: 400, message: 'field label not supported: spec.nothing' });
   });
 
   it('lists across all namespaces with the cluster resourceVersion', async () => {
     const list = await c1.core.listSecretForAllNamespaces({ labelSelector: 'app=prometheus' });
-    expect(list.items.map((s) => `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`)).toEqual(['kubecost/sel-c']);
+    expect(list.items.map((s) => `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`)).toEqual([
+      'kubecost/sel-c',
+    ]);
     expect(Number(list.metadata?.resourceVersion)).toBeGreaterThan(0);
   });
 });
 
 describe('workloads: generation and patches', () => {
   it('bumps generation only on spec changes, and the controller reports observedGeneration', async () => {
-    const created = await c1.apps.createNamespacedDeployment({ namespace: 'kubecost', body: deployment({ name: 'gen', namespace: 'kubecost' }) as k8s.V1Deployment });
+    const created = await c1.apps.createNamespacedDeployment({
+      namespace: 'kubecost',
+      body: deployment({ name: 'gen', namespace: 'kubecost' }) as k8s.V1Deployment,
+    });
     expect(created.metadata?.generation).toBe(1);
-    const labelled = await c1.apps.patchNamespacedDeployment({ name: 'gen', namespace: 'kubecost', body: { metadata: { labels: { extra: 'x' } } } }, mergePatch);
+    const labelled = await c1.apps.patchNamespacedDeployment(
+      { name: 'gen', namespace: 'kubecost', body: { metadata: { labels: { extra: 'x' } } } },
+      mergePatch,
+    );
     expect(labelled.metadata?.generation).toBe(1);
     const restarted = await c1.apps.patchNamespacedDeployment(
-      { name: 'gen', namespace: 'kubecost', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } } },
+      {
+        name: 'gen',
+        namespace: 'kubecost',
+        body: {
+          spec: {
+            template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } },
+          },
+        },
+      },
       strategicMergePatch,
     );
     expect(restarted.metadata?.generation).toBe(2);
@@ -200,24 +330,60 @@ describe('workloads: generation and patches', () => {
     await c1.apps.createNamespacedDeployment({
       namespace: 'kubecost',
       body: deployment({
-        name: 'smp', namespace: 'kubecost',
+        name: 'smp',
+        namespace: 'kubecost',
         containers: [
-          { name: 'a', image: 'a:1', env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }] },
+          {
+            name: 'a',
+            image: 'a:1',
+            env: [
+              { name: 'X', value: '1' },
+              { name: 'Y', value: '2' },
+            ],
+          },
           { name: 'b', image: 'b:1' },
         ],
       }) as k8s.V1Deployment,
     });
     const patched = await c1.apps.patchNamespacedDeployment(
-      { name: 'smp', namespace: 'kubecost', body: { spec: { template: { spec: { containers: [{ name: 'a', env: [{ name: 'Y', value: '3' }, { name: 'Z', value: '4' }] }] } } } } },
+      {
+        name: 'smp',
+        namespace: 'kubecost',
+        body: {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  {
+                    name: 'a',
+                    env: [
+                      { name: 'Y', value: '3' },
+                      { name: 'Z', value: '4' },
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
       strategicMergePatch,
     );
     const containers = patched.spec?.template.spec?.containers ?? [];
     expect(containers.map((c) => c.name)).toEqual(['a', 'b']);
     expect(containers[0]?.image).toBe('a:1');
-    expect(containers[0]?.env).toEqual([{ name: 'X', value: '1' }, { name: 'Y', value: '3' }, { name: 'Z', value: '4' }]);
+    expect(containers[0]?.env).toEqual([
+      { name: 'X', value: '1' },
+      { name: 'Y', value: '3' },
+      { name: 'Z', value: '4' },
+    ]);
     // The same patch as a JSON merge patch replaces the whole list.
     const merged = await c1.apps.patchNamespacedDeployment(
-      { name: 'smp', namespace: 'kubecost', body: { spec: { template: { spec: { containers: [{ name: 'a', image: 'a:2' }] } } } } },
+      {
+        name: 'smp',
+        namespace: 'kubecost',
+        body: { spec: { template: { spec: { containers: [{ name: 'a', image: 'a:2' }] } } } },
+      },
       mergePatch,
     );
     expect(merged.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['a']);
@@ -226,7 +392,9 @@ describe('workloads: generation and patches', () => {
   it('rejects a Deployment whose selector does not match its template labels', async () => {
     const body = deployment({ name: 'mismatch', namespace: 'kubecost' });
     body.spec.selector = { matchLabels: { app: 'other' } };
-    const error = await expectApiError(c1.apps.createNamespacedDeployment({ namespace: 'kubecost', body: body as k8s.V1Deployment }));
+    const error = await expectApiError(
+      c1.apps.createNamespacedDeployment({ namespace: 'kubecost', body: body as k8s.V1Deployment }),
+    );
     expect(error).toMatchObject({ httpCode: 422, reason: 'Invalid' });
     expect(error.message).toContain('`selector` does not match template `labels`');
   });
@@ -234,10 +402,18 @@ describe('workloads: generation and patches', () => {
 
 describe('watch', () => {
   it('observes a rollout restart to completion through a watch with a field selector', async () => {
-    await c1.apps.createNamespacedDeployment({ namespace: 'kubecost', body: deployment({ name: 'watched', namespace: 'kubecost', replicas: 2 }) as k8s.V1Deployment });
-    await waitFor('initial rollout', async () => deploymentRolledOut(await c1.apps.readNamespacedDeployment({ name: 'watched', namespace: 'kubecost' })));
+    await c1.apps.createNamespacedDeployment({
+      namespace: 'kubecost',
+      body: deployment({ name: 'watched', namespace: 'kubecost', replicas: 2 }) as k8s.V1Deployment,
+    });
+    await waitFor('initial rollout', async () =>
+      deploymentRolledOut(await c1.apps.readNamespacedDeployment({ name: 'watched', namespace: 'kubecost' })),
+    );
     const before = await c1.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=watched' });
-    const list = await c1.apps.listNamespacedDeployment({ namespace: 'kubecost', fieldSelector: 'metadata.name=watched' });
+    const list = await c1.apps.listNamespacedDeployment({
+      namespace: 'kubecost',
+      fieldSelector: 'metadata.name=watched',
+    });
 
     const seen: { type: string; name: string; generation: number; observed: number; updated: number }[] = [];
     const watch = new k8s.Watch(c1.kc);
@@ -248,7 +424,13 @@ describe('watch', () => {
           '/apis/apps/v1/namespaces/kubecost/deployments',
           { fieldSelector: 'metadata.name=watched', resourceVersion: list.metadata?.resourceVersion },
           (type: string, obj: k8s.V1Deployment) => {
-            seen.push({ type, name: obj.metadata?.name ?? '', generation: obj.metadata?.generation ?? 0, observed: obj.status?.observedGeneration ?? 0, updated: obj.status?.updatedReplicas ?? 0 });
+            seen.push({
+              type,
+              name: obj.metadata?.name ?? '',
+              generation: obj.metadata?.generation ?? 0,
+              observed: obj.status?.observedGeneration ?? 0,
+              updated: obj.status?.updatedReplicas ?? 0,
+            });
             if ((obj.metadata?.generation ?? 0) >= 2 && deploymentRolledOut(obj)) resolve(obj);
           },
           (error: unknown) => (error ? reject(error as Error) : undefined),
@@ -258,7 +440,15 @@ describe('watch', () => {
         }, reject);
     });
     await c1.apps.patchNamespacedDeployment(
-      { name: 'watched', namespace: 'kubecost', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } } },
+      {
+        name: 'watched',
+        namespace: 'kubecost',
+        body: {
+          spec: {
+            template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } },
+          },
+        },
+      },
       strategicMergePatch,
     );
     const final = await done;
@@ -269,22 +459,38 @@ describe('watch', () => {
     expect(seen.some((e) => e.generation === 2 && e.observed < 2)).toBe(true);
     const after = await c1.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=watched' });
     const beforeNames = new Set(before.items.map((p) => p.metadata?.name));
-    expect(after.items.filter((p) => !p.metadata?.deletionTimestamp).every((p) => !beforeNames.has(p.metadata?.name))).toBe(true);
+    expect(
+      after.items.filter((p) => !p.metadata?.deletionTimestamp).every((p) => !beforeNames.has(p.metadata?.name)),
+    ).toBe(true);
   });
 
   it('replays the events after a given resourceVersion', async () => {
-    const start = await c1.core.createNamespacedConfigMap({ namespace: 'kubecost', body: { metadata: { name: 'w-cm' }, data: { v: '0' } } });
-    for (let i = 1; i <= 3; i++) await c1.core.patchNamespacedConfigMap({ name: 'w-cm', namespace: 'kubecost', body: { data: { v: String(i) } } }, mergePatch);
+    const start = await c1.core.createNamespacedConfigMap({
+      namespace: 'kubecost',
+      body: { metadata: { name: 'w-cm' }, data: { v: '0' } },
+    });
+    for (let i = 1; i <= 3; i++)
+      await c1.core.patchNamespacedConfigMap(
+        { name: 'w-cm', namespace: 'kubecost', body: { data: { v: String(i) } } },
+        mergePatch,
+      );
     const events: string[] = [];
     const watch = new k8s.Watch(c1.kc);
     let request: AbortController | undefined;
     const got = new Promise<void>((resolve, reject) => {
-      void watch.watch('/api/v1/namespaces/kubecost/configmaps', { resourceVersion: start.metadata?.resourceVersion, fieldSelector: 'metadata.name=w-cm' }, (type: string, obj: k8s.V1ConfigMap) => {
-        events.push(`${type}:${obj.data?.v ?? ''}`);
-        if (events.length === 3) resolve();
-      }, (e: unknown) => (e ? reject(e as Error) : undefined)).then((r) => {
-        request = r;
-      }, reject);
+      void watch
+        .watch(
+          '/api/v1/namespaces/kubecost/configmaps',
+          { resourceVersion: start.metadata?.resourceVersion, fieldSelector: 'metadata.name=w-cm' },
+          (type: string, obj: k8s.V1ConfigMap) => {
+            events.push(`${type}:${obj.data?.v ?? ''}`);
+            if (events.length === 3) resolve();
+          },
+          (e: unknown) => (e ? reject(e as Error) : undefined),
+        )
+        .then((r) => {
+          request = r;
+        }, reject);
     });
     await got;
     expect(events).toEqual(['MODIFIED:1', 'MODIFIED:2', 'MODIFIED:3']);
@@ -296,11 +502,24 @@ describe('watch', () => {
     const small = await startFleet({ clusters: 1, historyLimit: 5 });
     try {
       const { core, kc } = clientsFor(small, 'cluster-1');
-      const first = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'busy' }, data: { v: '0' } } });
-      for (let i = 1; i <= 10; i++) await core.patchNamespacedConfigMap({ name: 'busy', namespace: 'default', body: { data: { v: String(i) } } }, mergePatch);
+      const first = await core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'busy' }, data: { v: '0' } },
+      });
+      for (let i = 1; i <= 10; i++)
+        await core.patchNamespacedConfigMap(
+          { name: 'busy', namespace: 'default', body: { data: { v: String(i) } } },
+          mergePatch,
+        );
       const received = await new Promise<{ type: string; code?: number; reason?: string }>((resolve, reject) => {
         void new k8s.Watch(kc)
-          .watch('/api/v1/namespaces/default/configmaps', { resourceVersion: first.metadata?.resourceVersion }, (type: string, obj: { code?: number; reason?: string }) => resolve({ type, code: obj.code, reason: obj.reason }), (e: unknown) => (e ? reject(e as Error) : undefined))
+          .watch(
+            '/api/v1/namespaces/default/configmaps',
+            { resourceVersion: first.metadata?.resourceVersion },
+            (type: string, obj: { code?: number; reason?: string }) =>
+              resolve({ type, code: obj.code, reason: obj.reason }),
+            (e: unknown) => (e ? reject(e as Error) : undefined),
+          )
           .catch(reject);
       });
       expect(received).toEqual({ type: 'ERROR', code: 410, reason: 'Expired' });
@@ -317,18 +536,37 @@ describe('events and leases', () => {
       body: {
         metadata: { name: 'rotation.1' },
         involvedObject: { kind: 'Secret', name: 'cloud-integration', namespace: 'kubecost' },
-        reason: 'KeyRotated', message: 'rotated', type: 'Normal', source: { component: 'kubecost-rotate' },
+        reason: 'KeyRotated',
+        message: 'rotated',
+        type: 'Normal',
+        source: { component: 'kubecost-rotate' },
       },
     });
-    const list = await c1.core.listNamespacedEvent({ namespace: 'kubecost', fieldSelector: 'involvedObject.name=cloud-integration,reason=KeyRotated' });
+    const list = await c1.core.listNamespacedEvent({
+      namespace: 'kubecost',
+      fieldSelector: 'involvedObject.name=cloud-integration,reason=KeyRotated',
+    });
     expect(list.items.map((e) => e.metadata?.name)).toEqual(['rotation.1']);
   });
 
   it('serves coordination.k8s.io Leases with optimistic concurrency', async () => {
-    const lease = await c1.coordination.createNamespacedLease({ namespace: 'kubecost', body: { metadata: { name: 'rotate-lock' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } } });
-    const taken = await c1.coordination.replaceNamespacedLease({ name: 'rotate-lock', namespace: 'kubecost', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } } });
+    const lease = await c1.coordination.createNamespacedLease({
+      namespace: 'kubecost',
+      body: { metadata: { name: 'rotate-lock' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } },
+    });
+    const taken = await c1.coordination.replaceNamespacedLease({
+      name: 'rotate-lock',
+      namespace: 'kubecost',
+      body: { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } },
+    });
     expect(taken.spec?.holderIdentity).toBe('b');
-    const lost = await expectApiError(c1.coordination.replaceNamespacedLease({ name: 'rotate-lock', namespace: 'kubecost', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'c' } } }));
+    const lost = await expectApiError(
+      c1.coordination.replaceNamespacedLease({
+        name: 'rotate-lock',
+        namespace: 'kubecost',
+        body: { ...lease, spec: { ...lease.spec, holderIdentity: 'c' } },
+      }),
+    );
     expect(lost.httpCode).toBe(409);
   });
 });

@@ -15,7 +15,10 @@ beforeAll(async () => {
   cluster = fleet.cluster('cluster-1');
   admin = clientsFor(fleet, 'cluster-1');
   await admin.core.createNamespace({ body: { metadata: { name: 'kubecost' } } });
-  await admin.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('cloud-integration', 'kubecost', { 'cloud-integration.json': '{}' }) });
+  await admin.core.createNamespacedSecret({
+    namespace: 'kubecost',
+    body: secret('cloud-integration', 'kubecost', { 'cloud-integration.json': '{}' }),
+  });
 });
 
 afterEach(() => {
@@ -27,7 +30,8 @@ afterAll(async () => {
   await fleet.stop();
 });
 
-const readSecret = (client = admin) => client.core.readNamespacedSecret({ name: 'cloud-integration', namespace: 'kubecost' });
+const readSecret = (client = admin) =>
+  client.core.readNamespacedSecret({ name: 'cloud-integration', namespace: 'kubecost' });
 
 describe('fault injection', () => {
   it('answers matching requests with the injected status for the given count, then normally', async () => {
@@ -43,7 +47,12 @@ describe('fault injection', () => {
     cluster.faults.add({ verb: 'patch', resource: 'secrets', name: 'cloud-integration', status: 503 });
     await expect(readSecret()).resolves.toBeDefined();
     await expect(admin.core.listNamespacedConfigMap({ namespace: 'kubecost' })).resolves.toBeDefined();
-    const error = await expectApiError(admin.core.patchNamespacedSecret({ name: 'cloud-integration', namespace: 'kubecost', body: { metadata: { labels: { a: 'b' } } } }, mergePatch));
+    const error = await expectApiError(
+      admin.core.patchNamespacedSecret(
+        { name: 'cloud-integration', namespace: 'kubecost', body: { metadata: { labels: { a: 'b' } } } },
+        mergePatch,
+      ),
+    );
     expect(error).toMatchObject({ httpCode: 503, reason: 'ServiceUnavailable' });
     // The failed patch changed nothing.
     expect((await readSecret()).metadata?.labels).toBeUndefined();
@@ -98,21 +107,42 @@ describe('RBAC-style denials', () => {
   it('forbids a user what a deny rule names, with the real Forbidden message, and allows the rest', async () => {
     const token = cluster.addUser('system:serviceaccount:kubecost:kubecost-rotate');
     const sa = clientsFor(fleet, 'cluster-1', token);
-    cluster.access.deny({ user: 'system:serviceaccount:kubecost:kubecost-rotate', verb: ['update', 'patch'], resource: 'secrets', namespace: 'kubecost' });
+    cluster.access.deny({
+      user: 'system:serviceaccount:kubecost:kubecost-rotate',
+      verb: ['update', 'patch'],
+      resource: 'secrets',
+      namespace: 'kubecost',
+    });
     await expect(readSecret(sa)).resolves.toBeDefined();
-    const error = await expectApiError(sa.core.patchNamespacedSecret({ name: 'cloud-integration', namespace: 'kubecost', body: { metadata: { labels: { a: 'b' } } } }, mergePatch));
+    const error = await expectApiError(
+      sa.core.patchNamespacedSecret(
+        { name: 'cloud-integration', namespace: 'kubecost', body: { metadata: { labels: { a: 'b' } } } },
+        mergePatch,
+      ),
+    );
     expect(error).toMatchObject({
-      httpCode: 403, kind: 'Status', reason: 'Forbidden', code: 403,
-      message: 'secrets "cloud-integration" is forbidden: User "system:serviceaccount:kubecost:kubecost-rotate" cannot patch resource "secrets" in API group "" in the namespace "kubecost"',
+      httpCode: 403,
+      kind: 'Status',
+      reason: 'Forbidden',
+      code: 403,
+      message:
+        'secrets "cloud-integration" is forbidden: User "system:serviceaccount:kubecost:kubecost-rotate" cannot patch resource "secrets" in API group "" in the namespace "kubecost"',
     });
     // The admin is not affected.
-    await expect(admin.core.patchNamespacedSecret({ name: 'cloud-integration', namespace: 'kubecost', body: { metadata: { labels: { a: 'b' } } } }, mergePatch)).resolves.toBeDefined();
+    await expect(
+      admin.core.patchNamespacedSecret(
+        { name: 'cloud-integration', namespace: 'kubecost', body: { metadata: { labels: { a: 'b' } } } },
+        mergePatch,
+      ),
+    ).resolves.toBeDefined();
   });
 
   it('forbids a cluster-scoped list with the cluster-scope wording, until the rule is lifted', async () => {
     const lift = cluster.access.deny({ verb: 'list', resource: 'namespaces' });
     const error = await expectApiError(admin.core.listNamespace());
-    expect(error.message).toBe('namespaces is forbidden: User "kubernetes-admin" cannot list resource "namespaces" in API group "" at the cluster scope');
+    expect(error.message).toBe(
+      'namespaces is forbidden: User "kubernetes-admin" cannot list resource "namespaces" in API group "" at the cluster scope',
+    );
     lift();
     await expect(admin.core.listNamespace()).resolves.toBeDefined();
   });

@@ -29,27 +29,36 @@ let c2: SimCluster;
 
 /** Runs kubectl against one context with a private HOME and discovery cache; never throws on a non-zero exit. */
 function kubectl(args: readonly string[], options: { context?: string; input?: string } = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(workDir, 'home'), KUBECACHEDIR: join(workDir, 'home', '.kube', 'cache') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: join(workDir, 'home'),
+    KUBECACHEDIR: join(workDir, 'home', '.kube', 'cache'),
+  };
   delete env.KUBECONFIG;
   const argv = ['--kubeconfig', kubeconfigPath, '--context', options.context ?? 'cluster-1', ...args];
   return new Promise((resolve, reject) => {
-    const child = execFile(KUBECTL, argv, { env, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof error.code === 'string') {
-        reject(
-          new Error(
-            error.code === 'ENOENT'
-              ? `kubectl not found: tried "${KUBECTL}". Install kubectl (Debian: apt-get install kubernetes-client) or set KUBECTL=/path/to/kubectl.`
-              : `could not run ${KUBECTL}: ${error.message}`,
-          ),
-        );
-        return;
-      }
-      if (error && error.killed) {
-        reject(new Error(`kubectl ${args.join(' ')} was killed (timeout?)\nstdout: ${stdout}\nstderr: ${stderr}`));
-        return;
-      }
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      KUBECTL,
+      argv,
+      { env, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code === 'string') {
+          reject(
+            new Error(
+              error.code === 'ENOENT'
+                ? `kubectl not found: tried "${KUBECTL}". Install kubectl (Debian: apt-get install kubernetes-client) or set KUBECTL=/path/to/kubectl.`
+                : `could not run ${KUBECTL}: ${error.message}`,
+            ),
+          );
+          return;
+        }
+        if (error && error.killed) {
+          reject(new Error(`kubectl ${args.join(' ')} was killed (timeout?)\nstdout: ${stdout}\nstderr: ${stderr}`));
+          return;
+        }
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
     child.stdin?.end(options.input ?? '');
   });
 }
@@ -57,15 +66,22 @@ function kubectl(args: readonly string[], options: { context?: string; input?: s
 /** Runs kubectl and insists on exit code 0. */
 async function ok(args: readonly string[], options: { context?: string; input?: string } = {}): Promise<string> {
   const run = await kubectl(args, options);
-  if (run.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  if (run.code !== 0)
+    throw new Error(`kubectl ${args.join(' ')} exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   return run.stdout;
 }
 
 async function getJson(args: readonly string[], context?: string): Promise<KubeObject & { items?: KubeObject[] }> {
-  return JSON.parse(await ok([...args, '-o', 'json'], context ? { context } : {})) as KubeObject & { items?: KubeObject[] };
+  return JSON.parse(await ok([...args, '-o', 'json'], context ? { context } : {})) as KubeObject & {
+    items?: KubeObject[];
+  };
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -86,15 +102,31 @@ function template(app: string): Record<string, unknown> {
 }
 
 function deployment(namespace: string, name: string, replicas: number): KubeObject {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { replicas, selector: { matchLabels: { app: name } }, template: template(name) } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: template(name) },
+  };
 }
 
 function statefulSet(namespace: string, name: string, replicas: number): KubeObject {
-  return { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace }, spec: { replicas, serviceName: name, selector: { matchLabels: { app: name } }, template: template(name) } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, namespace },
+    spec: { replicas, serviceName: name, selector: { matchLabels: { app: name } }, template: template(name) },
+  };
 }
 
 function secretObject(namespace: string, name: string, data: Record<string, string>): KubeObject {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type: 'Opaque',
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  };
 }
 
 // Found before any test is collected: without a kubectl the file fails with this message (it never skips).
@@ -136,7 +168,16 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     const content = 'line one\nclé: välue ✓\n{"json": true}\n';
     const file = join(workDir, 'service-key.json');
     await writeFile(file, content);
-    const created = await ok(['create', 'secret', 'generic', 'cloud-key', '-n', 'kubecost', `--from-file=service-key.json=${file}`, '--from-literal=project=acme']);
+    const created = await ok([
+      'create',
+      'secret',
+      'generic',
+      'cloud-key',
+      '-n',
+      'kubecost',
+      `--from-file=service-key.json=${file}`,
+      '--from-literal=project=acme',
+    ]);
     expect(created.trim()).toBe('secret/cloud-key created');
 
     const secret = await getJson(['get', 'secret', 'cloud-key', '-n', 'kubecost']);
@@ -148,7 +189,12 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     expect(secret.type).toBe('Opaque');
 
     // stringData sent by a manifest is folded into data, and is not echoed back either.
-    const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'from-string-data', namespace: 'kubecost' }, stringData: { token: 'plain text' } });
+    const manifest = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'from-string-data', namespace: 'kubecost' },
+      stringData: { token: 'plain text' },
+    });
     await ok(['create', '-f', '-'], { input: manifest });
     const folded = await getJson(['get', 'secret', 'from-string-data', '-n', 'kubecost']);
     expect(folded.data).toEqual({ token: Buffer.from('plain text').toString('base64') });
@@ -158,7 +204,10 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
   it('merge-patches one key of a secret with `patch --type merge`, keeping the other keys and bumping resourceVersion', async () => {
     c1.apply(secretObject('kubecost', 'patch-me', { keep: 'unchanged', rotate: 'old', drop: 'gone soon' }));
     const before = await getJson(['get', 'secret', 'patch-me', '-n', 'kubecost']);
-    const patch = JSON.stringify({ metadata: { labels: { rotated: 'yes' } }, data: { rotate: Buffer.from('new').toString('base64'), drop: null } });
+    const patch = JSON.stringify({
+      metadata: { labels: { rotated: 'yes' } },
+      data: { rotate: Buffer.from('new').toString('base64'), drop: null },
+    });
     const out = await ok(['patch', 'secret', 'patch-me', '-n', 'kubecost', '--type', 'merge', '-p', patch]);
     expect(out.trim()).toBe('secret/patch-me patched');
     const after = await getJson(['get', 'secret', 'patch-me', '-n', 'kubecost']);
@@ -183,7 +232,8 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     expect(status).toContain('deployment "web" successfully rolled out');
 
     const web = await getJson(['get', 'deployment', 'web', '-n', 'rollout']);
-    const annotations = ((web.spec as { template: { metadata: KubeObject['metadata'] } }).template.metadata.annotations ?? {}) as Record<string, string>;
+    const annotations = ((web.spec as { template: { metadata: KubeObject['metadata'] } }).template.metadata
+      .annotations ?? {}) as Record<string, string>;
     const restartedAt = Date.parse(annotations['kubectl.kubernetes.io/restartedAt'] ?? '');
     expect(Math.abs(Date.now() - restartedAt)).toBeLessThan(60_000);
     expect((web.status as { updatedReplicas?: number; availableReplicas?: number }).updatedReplicas).toBe(3);
@@ -210,7 +260,8 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     expect(status).toMatch(/roll(ing update|ed out| out complete)/);
 
     const db = await getJson(['get', 'statefulset', 'db', '-n', 'rollout']);
-    const annotations = ((db.spec as { template: { metadata: KubeObject['metadata'] } }).template.metadata.annotations ?? {}) as Record<string, string>;
+    const annotations = ((db.spec as { template: { metadata: KubeObject['metadata'] } }).template.metadata
+      .annotations ?? {}) as Record<string, string>;
     expect(annotations['kubectl.kubernetes.io/restartedAt']).toBeDefined();
     const updateRevision = (db.status as { updateRevision?: string }).updateRevision;
 
@@ -224,11 +275,22 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
 
     // The controller's events tell the order it deleted the old pods in.
     const events = await ok([
-      'get', 'events', '-n', 'rollout',
-      '--field-selector', 'involvedObject.kind=StatefulSet,involvedObject.name=db,reason=SuccessfulDelete',
-      '--sort-by=.metadata.resourceVersion', '-o', 'custom-columns=MESSAGE:.message', '--no-headers',
+      'get',
+      'events',
+      '-n',
+      'rollout',
+      '--field-selector',
+      'involvedObject.kind=StatefulSet,involvedObject.name=db,reason=SuccessfulDelete',
+      '--sort-by=.metadata.resourceVersion',
+      '-o',
+      'custom-columns=MESSAGE:.message',
+      '--no-headers',
     ]);
-    expect(events.trim().split('\n')).toEqual(['delete Pod db-2 in StatefulSet db successful', 'delete Pod db-1 in StatefulSet db successful', 'delete Pod db-0 in StatefulSet db successful']);
+    expect(events.trim().split('\n')).toEqual([
+      'delete Pod db-2 in StatefulSet db successful',
+      'delete Pod db-1 in StatefulSet db successful',
+      'delete Pod db-0 in StatefulSet db successful',
+    ]);
   });
 
   it('filters pods by label with `get pods -l`, and says "No resources found" when nothing matches', async () => {
@@ -236,7 +298,8 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     c1.apply(deployment('labels', 'back', 1));
     await ok(['rollout', 'status', 'deployment/front', '-n', 'labels', '--timeout=60s']);
     await ok(['rollout', 'status', 'deployment/back', '-n', 'labels', '--timeout=60s']);
-    const podNames = async (selector: string) => (await ok(['get', 'pods', '-n', 'labels', '-l', selector, '-o', 'name'])).trim().split('\n').filter(Boolean);
+    const podNames = async (selector: string) =>
+      (await ok(['get', 'pods', '-n', 'labels', '-l', selector, '-o', 'name'])).trim().split('\n').filter(Boolean);
 
     const front = await podNames('app=front');
     expect(front).toHaveLength(2);
@@ -277,11 +340,14 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
       const out = await logs(['--timestamps']);
       return out.includes(`line ${total - 1}\n`) ? out : undefined;
     });
-    const entries = stamped.trimEnd().split('\n').map((l) => {
-      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (line \d+)$/.exec(l);
-      if (!m) throw new Error(`unexpected --timestamps line: ${l}`);
-      return { ms: Date.parse(m[1] ?? ''), line: m[2] ?? '' };
-    });
+    const entries = stamped
+      .trimEnd()
+      .split('\n')
+      .map((l) => {
+        const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (line \d+)$/.exec(l);
+        if (!m) throw new Error(`unexpected --timestamps line: ${l}`);
+        return { ms: Date.parse(m[1] ?? ''), line: m[2] ?? '' };
+      });
     expect(entries.map((e) => e.line)).toEqual(Array.from({ length: total }, (_, i) => `line ${i}`));
 
     const boundary = Math.ceil(((entries[0]?.ms ?? 0) + 1) / 1000) * 1000;
@@ -326,13 +392,28 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     c1.apply(secretObject('kubecost', 'stale', { key: 'v1' }));
     const stale = await ok(['get', 'secret', 'stale', '-n', 'kubecost', '-o', 'yaml']);
     const staleFile = join(workDir, 'stale-secret.yaml');
-    await writeFile(staleFile, stale.replace(Buffer.from('v1').toString('base64'), Buffer.from('from-stale-file').toString('base64')));
-    await ok(['patch', 'secret', 'stale', '-n', 'kubecost', '--type', 'merge', '-p', JSON.stringify({ data: { key: Buffer.from('v2').toString('base64') } })]);
+    await writeFile(
+      staleFile,
+      stale.replace(Buffer.from('v1').toString('base64'), Buffer.from('from-stale-file').toString('base64')),
+    );
+    await ok([
+      'patch',
+      'secret',
+      'stale',
+      '-n',
+      'kubecost',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ data: { key: Buffer.from('v2').toString('base64') } }),
+    ]);
 
     const replaced = await kubectl(['replace', '-f', staleFile]);
     expect(replaced.code).not.toBe(0);
     expect(replaced.stderr).toContain('Error from server (Conflict)');
-    expect(replaced.stderr).toContain('the object has been modified; please apply your changes to the latest version and try again');
+    expect(replaced.stderr).toContain(
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
     const current = await getJson(['get', 'secret', 'stale', '-n', 'kubecost']);
     expect(Buffer.from((current.data as Record<string, string>).key ?? '', 'base64').toString()).toBe('v2');
 
@@ -340,7 +421,9 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     const fresh = await ok(['get', 'secret', 'stale', '-n', 'kubecost', '-o', 'json']);
     const freshObject = JSON.parse(fresh) as KubeObject;
     freshObject.data = { key: Buffer.from('v3').toString('base64') };
-    expect((await ok(['replace', '-f', '-'], { input: JSON.stringify(freshObject) })).trim()).toBe('secret/stale replaced');
+    expect((await ok(['replace', '-f', '-'], { input: JSON.stringify(freshObject) })).trim()).toBe(
+      'secret/stale replaced',
+    );
   });
 
   it('prints the human tables of `get deploy,sts,rs,pods`', async () => {
@@ -349,7 +432,10 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     await ok(['rollout', 'status', 'deployment/web', '-n', 'tables', '--timeout=60s']);
     await ok(['rollout', 'status', 'statefulset/db', '-n', 'tables', '--timeout=60s']);
     const out = await ok(['get', 'deploy,sts,rs,pods', '-n', 'tables']);
-    const sections = out.trim().split(/\n\s*\n/).map((s) => s.split('\n'));
+    const sections = out
+      .trim()
+      .split(/\n\s*\n/)
+      .map((s) => s.split('\n'));
     expect(sections).toHaveLength(4);
     const [deploys = [], statefulSets = [], replicaSets = [], pods = []] = sections;
     expect(deploys[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
@@ -357,11 +443,15 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     expect(statefulSets[0]).toMatch(/^NAME\s+READY\s+AGE$/);
     expect(statefulSets.slice(1)).toEqual([expect.stringMatching(/^statefulset\.apps\/db\s+1\/1\s+\d+s$/)]);
     expect(replicaSets[0]).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE$/);
-    expect(replicaSets.slice(1)).toEqual([expect.stringMatching(/^replicaset\.apps\/web-[a-z0-9]+\s+2\s+2\s+2\s+\d+s$/)]);
+    expect(replicaSets.slice(1)).toEqual([
+      expect.stringMatching(/^replicaset\.apps\/web-[a-z0-9]+\s+2\s+2\s+2\s+\d+s$/),
+    ]);
     expect(pods[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
     expect(pods.slice(1)).toHaveLength(3);
     expect(pods.slice(1)).toContainEqual(expect.stringMatching(/^pod\/db-0\s+1\/1\s+Running\s+0\s+\d+s$/));
-    expect(pods.slice(1).filter((l) => /^pod\/web-[a-z0-9]+-[a-z0-9]+\s+1\/1\s+Running\s+0\s+\d+s$/.test(l))).toHaveLength(2);
+    expect(
+      pods.slice(1).filter((l) => /^pod\/web-[a-z0-9]+-[a-z0-9]+\s+1\/1\s+Running\s+0\s+\d+s$/.test(l)),
+    ).toHaveLength(2);
   });
 
   it('surfaces a deny rule as `Error from server (Forbidden)` for that verb only', async () => {

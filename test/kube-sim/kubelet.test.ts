@@ -14,7 +14,11 @@ let api: ReturnType<typeof clientsFor>;
 const SYNC_DELAY_MS = 400;
 
 beforeAll(async () => {
-  fleet = await startFleet({ clusters: 1, kubeletSyncDelayMs: SYNC_DELAY_MS, timing: { startMs: 10, readyMs: 10, terminateMs: 10 } });
+  fleet = await startFleet({
+    clusters: 1,
+    kubeletSyncDelayMs: SYNC_DELAY_MS,
+    timing: { startMs: 10, readyMs: 10, terminateMs: 10 },
+  });
   cluster = fleet.cluster('cluster-1');
   api = clientsFor(fleet, 'cluster-1');
   await api.core.createNamespace({ body: { metadata: { name: 'kubecost' } } });
@@ -34,39 +38,70 @@ function captureStart(workload: string, container?: string): Promise<ContainerCo
 const text = (bytes: Buffer | undefined) => bytes?.toString('utf8');
 
 async function podOf(app: string): Promise<k8s.V1Pod> {
-  return waitFor(`a running pod of ${app}`, async () => (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: `app=${app}` })).items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp));
+  return waitFor(`a running pod of ${app}`, async () =>
+    (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: `app=${app}` })).items.find(
+      (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
+    ),
+  );
 }
 
 describe('what a container sees at start', () => {
   it('resolves secret volumes with items, projected volumes, subPath mounts, env secretKeyRef and envFrom', async () => {
     cluster.apply(secret('cloud-integration', 'kubecost', { 'cloud-integration.json': '{"aws":[]}', other: 'x' }));
     cluster.apply(secret('federated-store', 'kubecost', { 'federated-store.yaml': 'type: S3\n' }));
-    cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'kubecost' }, data: { 'mode': 'etl' } });
+    cluster.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: 'kubecost' },
+      data: { mode: 'etl' },
+    });
     cluster.apply(secret('env-keys', 'kubecost', { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalr' }));
     const started = captureStart('Deployment/resolve', 'cost-model');
     cluster.apply(
       deployment({
-        name: 'resolve', namespace: 'kubecost',
-        containers: [{
-          name: 'cost-model', image: 'kubecost/cost-model',
-          volumeMounts: [
-            { name: 'cloud-integration', mountPath: '/var/configs/cloud-integration' },
-            { name: 'federated', mountPath: '/var/configs/etl/federated-store.yaml', subPath: 'federated-store.yaml' },
-            { name: 'projected', mountPath: '/etc/projected' },
-          ],
-          env: [
-            { name: 'CLUSTER_ID', value: 'prod-1' },
-            { name: 'LABEL', value: 'cluster=$(CLUSTER_ID)' },
-            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-            { name: 'KEY_ID', valueFrom: { secretKeyRef: { name: 'env-keys', key: 'AWS_ACCESS_KEY_ID' } } },
-            { name: 'OPTIONAL', valueFrom: { secretKeyRef: { name: 'absent', key: 'x', optional: true } } },
-          ],
-          envFrom: [{ secretRef: { name: 'env-keys' }, prefix: 'FROM_' }],
-        }],
+        name: 'resolve',
+        namespace: 'kubecost',
+        containers: [
+          {
+            name: 'cost-model',
+            image: 'kubecost/cost-model',
+            volumeMounts: [
+              { name: 'cloud-integration', mountPath: '/var/configs/cloud-integration' },
+              {
+                name: 'federated',
+                mountPath: '/var/configs/etl/federated-store.yaml',
+                subPath: 'federated-store.yaml',
+              },
+              { name: 'projected', mountPath: '/etc/projected' },
+            ],
+            env: [
+              { name: 'CLUSTER_ID', value: 'prod-1' },
+              { name: 'LABEL', value: 'cluster=$(CLUSTER_ID)' },
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'KEY_ID', valueFrom: { secretKeyRef: { name: 'env-keys', key: 'AWS_ACCESS_KEY_ID' } } },
+              { name: 'OPTIONAL', valueFrom: { secretKeyRef: { name: 'absent', key: 'x', optional: true } } },
+            ],
+            envFrom: [{ secretRef: { name: 'env-keys' }, prefix: 'FROM_' }],
+          },
+        ],
         volumes: [
-          { name: 'cloud-integration', secret: { secretName: 'cloud-integration', items: [{ key: 'cloud-integration.json', path: 'cloud-integration.json' }] } },
+          {
+            name: 'cloud-integration',
+            secret: {
+              secretName: 'cloud-integration',
+              items: [{ key: 'cloud-integration.json', path: 'cloud-integration.json' }],
+            },
+          },
           { name: 'federated', secret: { secretName: 'federated-store' } },
-          { name: 'projected', projected: { sources: [{ secret: { name: 'env-keys', items: [{ key: 'AWS_ACCESS_KEY_ID', path: 'aws/id' }] } }, { configMap: { name: 'settings' } }] } },
+          {
+            name: 'projected',
+            projected: {
+              sources: [
+                { secret: { name: 'env-keys', items: [{ key: 'AWS_ACCESS_KEY_ID', path: 'aws/id' }] } },
+                { configMap: { name: 'settings' } },
+              ],
+            },
+          },
         ],
       }),
     );
@@ -93,11 +128,35 @@ describe('what a container sees at start', () => {
   it('updates volume mounts after the kubelet sync delay, and never subPath mounts or env', async () => {
     const ctx = await captureStartExisting('resolve');
     const before = Date.now();
-    await api.core.patchNamespacedSecret({ name: 'cloud-integration', namespace: 'kubecost', body: { data: { 'cloud-integration.json': Buffer.from('{"aws":["new"]}').toString('base64') } } }, mergePatch);
-    await api.core.patchNamespacedSecret({ name: 'federated-store', namespace: 'kubecost', body: { data: { 'federated-store.yaml': Buffer.from('type: GCS\n').toString('base64') } } }, mergePatch);
-    await api.core.patchNamespacedSecret({ name: 'env-keys', namespace: 'kubecost', body: { data: { AWS_ACCESS_KEY_ID: Buffer.from('AKIANEW').toString('base64') } } }, mergePatch);
+    await api.core.patchNamespacedSecret(
+      {
+        name: 'cloud-integration',
+        namespace: 'kubecost',
+        body: { data: { 'cloud-integration.json': Buffer.from('{"aws":["new"]}').toString('base64') } },
+      },
+      mergePatch,
+    );
+    await api.core.patchNamespacedSecret(
+      {
+        name: 'federated-store',
+        namespace: 'kubecost',
+        body: { data: { 'federated-store.yaml': Buffer.from('type: GCS\n').toString('base64') } },
+      },
+      mergePatch,
+    );
+    await api.core.patchNamespacedSecret(
+      {
+        name: 'env-keys',
+        namespace: 'kubecost',
+        body: { data: { AWS_ACCESS_KEY_ID: Buffer.from('AKIANEW').toString('base64') } },
+      },
+      mergePatch,
+    );
     expect(text(ctx.readFile('/var/configs/cloud-integration/cloud-integration.json'))).toBe('{"aws":[]}');
-    await waitFor('the mounted file to change', () => text(ctx.readFile('/var/configs/cloud-integration/cloud-integration.json')) === '{"aws":["new"]}');
+    await waitFor(
+      'the mounted file to change',
+      () => text(ctx.readFile('/var/configs/cloud-integration/cloud-integration.json')) === '{"aws":["new"]}',
+    );
     expect(Date.now() - before).toBeGreaterThanOrEqual(SYNC_DELAY_MS - 20);
     expect(text(ctx.readFile('/etc/projected/aws/id'))).toBe('AKIANEW');
     expect(text(ctx.readFile('/var/configs/etl/federated-store.yaml'))).toBe('type: S3\n');
@@ -107,21 +166,57 @@ describe('what a container sees at start', () => {
   });
 
   it('holds a pod in ContainerCreating with a FailedMount event while its Secret is missing, and starts it once it exists', async () => {
-    cluster.apply(deployment({ name: 'waits', namespace: 'kubecost', containers: [{ name: 'app', image: 'x', volumeMounts: [{ name: 's', mountPath: '/s' }] }], volumes: [{ name: 's', secret: { secretName: 'late-secret' } }] }));
-    const pod = await waitFor('a waiting pod', async () => (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=waits' })).items[0]);
-    const event = await waitFor('FailedMount', async () => (await api.core.listNamespacedEvent({ namespace: 'kubecost', fieldSelector: `involvedObject.name=${pod.metadata?.name ?? ''},reason=FailedMount` })).items[0]);
+    cluster.apply(
+      deployment({
+        name: 'waits',
+        namespace: 'kubecost',
+        containers: [{ name: 'app', image: 'x', volumeMounts: [{ name: 's', mountPath: '/s' }] }],
+        volumes: [{ name: 's', secret: { secretName: 'late-secret' } }],
+      }),
+    );
+    const pod = await waitFor(
+      'a waiting pod',
+      async () => (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=waits' })).items[0],
+    );
+    const event = await waitFor(
+      'FailedMount',
+      async () =>
+        (
+          await api.core.listNamespacedEvent({
+            namespace: 'kubecost',
+            fieldSelector: `involvedObject.name=${pod.metadata?.name ?? ''},reason=FailedMount`,
+          })
+        ).items[0],
+    );
     expect(event.message).toBe('MountVolume.SetUp failed for volume "s" : secret "late-secret" not found');
     expect(event.type).toBe('Warning');
     const read = await api.core.readNamespacedPod({ name: pod.metadata?.name ?? '', namespace: 'kubecost' });
     expect(read.status?.phase).toBe('Pending');
     expect(read.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ContainerCreating');
     cluster.apply(secret('late-secret', 'kubecost', { a: 'b' }));
-    await waitFor('the pod to run', async () => (await api.core.readNamespacedPod({ name: pod.metadata?.name ?? '', namespace: 'kubecost' })).status?.phase === 'Running');
+    await waitFor(
+      'the pod to run',
+      async () =>
+        (await api.core.readNamespacedPod({ name: pod.metadata?.name ?? '', namespace: 'kubecost' })).status?.phase ===
+        'Running',
+    );
   });
 
   it('reports CreateContainerConfigError when an env secretKeyRef names a missing key', async () => {
     cluster.apply(secret('partial', 'kubecost', { present: 'x' }));
-    cluster.apply(deployment({ name: 'badenv', namespace: 'kubecost', containers: [{ name: 'app', image: 'x', env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'partial', key: 'absent' } } }] }] }));
+    cluster.apply(
+      deployment({
+        name: 'badenv',
+        namespace: 'kubecost',
+        containers: [
+          {
+            name: 'app',
+            image: 'x',
+            env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'partial', key: 'absent' } } }],
+          },
+        ],
+      }),
+    );
     const waiting = await waitFor('CreateContainerConfigError', async () => {
       const pod = (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=badenv' })).items[0];
       const state = pod?.status?.containerStatuses?.[0]?.state?.waiting;
@@ -137,7 +232,14 @@ function captureStartExisting(app: string): Promise<ContainerContext> {
     // Restarting the workload hands us the new container's context.
     cluster.kubelet.bind({ workload: `Deployment/${app}`, program: (ctx) => resolve(ctx) });
     api.apps
-      .patchNamespacedDeployment({ name: app, namespace: 'kubecost', body: { spec: { template: { metadata: { annotations: { restarted: String(Date.now()) } } } } } }, mergePatch)
+      .patchNamespacedDeployment(
+        {
+          name: app,
+          namespace: 'kubecost',
+          body: { spec: { template: { metadata: { annotations: { restarted: String(Date.now()) } } } } },
+        },
+        mergePatch,
+      )
       .catch(reject);
   });
 }
@@ -153,24 +255,47 @@ describe('logs', () => {
         ctx.every(100, () => ctx.log(`tick ${++n}`));
       },
     });
-    cluster.apply(deployment({ name: 'logger', namespace: 'kubecost', containers: [{ name: 'main', image: 'x' }, { name: 'sidecar', image: 'y' }] }));
+    cluster.apply(
+      deployment({
+        name: 'logger',
+        namespace: 'kubecost',
+        containers: [
+          { name: 'main', image: 'x' },
+          { name: 'sidecar', image: 'y' },
+        ],
+      }),
+    );
     await podOf('logger');
     await new Promise((r) => setTimeout(r, 450));
   });
 
   it('requires a container name for a pod with several containers, as the API server does', async () => {
     const pod = await podOf('logger');
-    const error = await expectApiError(api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost' }));
+    const error = await expectApiError(
+      api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost' }),
+    );
     expect(error).toMatchObject({ httpCode: 400 });
-    const wrong = await expectApiError(api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost', container: 'nope' }));
+    const wrong = await expectApiError(
+      api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost', container: 'nope' }),
+    );
     expect(wrong.httpCode).toBe(400);
   });
 
   it('serves tailLines and timestamps', async () => {
     const pod = await podOf('logger');
-    const all = await api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost', container: 'main' });
+    const all = await api.core.readNamespacedPodLog({
+      name: pod.metadata?.name ?? '',
+      namespace: 'kubecost',
+      container: 'main',
+    });
     expect(all.split('\n')[0]).toBe('starting');
-    const tail = await api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost', container: 'main', tailLines: 2, timestamps: true });
+    const tail = await api.core.readNamespacedPodLog({
+      name: pod.metadata?.name ?? '',
+      namespace: 'kubecost',
+      container: 'main',
+      tailLines: 2,
+      timestamps: true,
+    });
     const lines = tail.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z tick \d+$/);
@@ -184,14 +309,22 @@ describe('logs', () => {
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
     const finished = new Promise((r) => out.on('finish', r));
-    await new k8s.Log(api.kc).log('kubecost', pod.metadata?.name ?? '', 'main', out, { sinceTime: since.toISOString(), timestamps: true });
+    await new k8s.Log(api.kc).log('kubecost', pod.metadata?.name ?? '', 'main', out, {
+      sinceTime: since.toISOString(),
+      timestamps: true,
+    });
     await finished;
     const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(1);
     for (const line of lines) expect(Date.parse(line.split(' ')[0] ?? '')).toBeGreaterThanOrEqual(since.getTime());
     // Once the pod is older than a second, sinceSeconds=1 leaves out its first line.
     await new Promise((r) => setTimeout(r, 1100));
-    const recent = await api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost', container: 'main', sinceSeconds: 1 });
+    const recent = await api.core.readNamespacedPodLog({
+      name: pod.metadata?.name ?? '',
+      namespace: 'kubecost',
+      container: 'main',
+      sinceSeconds: 1,
+    });
     expect(recent).toMatch(/^tick \d+\n/);
     expect(recent).not.toContain('starting');
   });
@@ -206,7 +339,10 @@ describe('logs', () => {
         if (got.filter((l) => l.startsWith('tick')).length >= 2) resolve();
       }),
     );
-    const controller = await new k8s.Log(api.kc).log('kubecost', pod.metadata?.name ?? '', 'main', out, { follow: true, sinceTime: new Date().toISOString() });
+    const controller = await new k8s.Log(api.kc).log('kubecost', pod.metadata?.name ?? '', 'main', out, {
+      follow: true,
+      sinceTime: new Date().toISOString(),
+    });
     await twoNew;
     controller.abort();
     expect(got.slice(0, 2).every((l) => /^tick \d+$/.test(l))).toBe(true);
@@ -231,7 +367,11 @@ describe('logs', () => {
     expect(status?.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
     expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
     await waitFor('the second attempt', () => starts >= 2, 5000);
-    const previous = await api.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: 'kubecost', previous: true });
+    const previous = await api.core.readNamespacedPodLog({
+      name: pod.metadata?.name ?? '',
+      namespace: 'kubecost',
+      previous: true,
+    });
     expect(previous).toBe('attempt 1\nfatal: objstore config: field sercret_key not found in type s3.Config\n');
   });
 });
@@ -242,40 +382,109 @@ describe('services/proxy', () => {
       workload: 'Deployment/cost-model',
       program: (ctx) => {
         ctx.serve(9003, (req) => {
-          if (req.path === '/model/cloudCost/status') return { status: 200, body: { code: 200, data: [{ key: 'aws-1', connectionStatus: 'Connection Successful' }] } };
+          if (req.path === '/model/cloudCost/status')
+            return {
+              status: 200,
+              body: { code: 200, data: [{ key: 'aws-1', connectionStatus: 'Connection Successful' }] },
+            };
           return { status: 404, body: '404 page not found\n' };
         });
       },
     });
-    cluster.apply(deployment({ name: 'cost-model', namespace: 'kubecost', containers: [{ name: 'cost-model', image: 'x', ports: [{ name: 'tcp-model', containerPort: 9003 }] }] }));
-    cluster.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubecost-cost-analyzer', namespace: 'kubecost' }, spec: { selector: { app: 'cost-model' }, ports: [{ name: 'tcp-model', port: 9003, targetPort: 'tcp-model' }] } });
-    await waitFor('cost-model ready', async () => (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=cost-model' })).items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')));
+    cluster.apply(
+      deployment({
+        name: 'cost-model',
+        namespace: 'kubecost',
+        containers: [{ name: 'cost-model', image: 'x', ports: [{ name: 'tcp-model', containerPort: 9003 }] }],
+      }),
+    );
+    cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubecost-cost-analyzer', namespace: 'kubecost' },
+      spec: { selector: { app: 'cost-model' }, ports: [{ name: 'tcp-model', port: 9003, targetPort: 'tcp-model' }] },
+    });
+    await waitFor('cost-model ready', async () =>
+      (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=cost-model' })).items.some((p) =>
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      ),
+    );
   });
 
   it('reaches a container program through the service proxy, by port number or port name', async () => {
     // client-node parses a JSON answer itself, though the method is typed as returning a string.
-    const byName: unknown = await api.core.connectGetNamespacedServiceProxyWithPath({ name: 'kubecost-cost-analyzer:tcp-model', namespace: 'kubecost', path: 'model/cloudCost/status' });
+    const byName: unknown = await api.core.connectGetNamespacedServiceProxyWithPath({
+      name: 'kubecost-cost-analyzer:tcp-model',
+      namespace: 'kubecost',
+      path: 'model/cloudCost/status',
+    });
     expect(byName).toMatchObject({ code: 200 });
-    const byNumber: unknown = await api.core.connectGetNamespacedServiceProxyWithPath({ name: 'kubecost-cost-analyzer:9003', namespace: 'kubecost', path: 'model/cloudCost/status' });
+    const byNumber: unknown = await api.core.connectGetNamespacedServiceProxyWithPath({
+      name: 'kubecost-cost-analyzer:9003',
+      namespace: 'kubecost',
+      path: 'model/cloudCost/status',
+    });
     expect(byNumber).toMatchObject({ data: [{ connectionStatus: 'Connection Successful' }] });
-    const missing = await expectApiError(api.core.connectGetNamespacedServiceProxyWithPath({ name: 'kubecost-cost-analyzer:9003', namespace: 'kubecost', path: 'nothing/here' }));
+    const missing = await expectApiError(
+      api.core.connectGetNamespacedServiceProxyWithPath({
+        name: 'kubecost-cost-analyzer:9003',
+        namespace: 'kubecost',
+        path: 'nothing/here',
+      }),
+    );
     expect(missing.httpCode).toBe(404);
   });
 
   it('answers 503 when the service has no ready endpoint', async () => {
-    cluster.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'nobody', namespace: 'kubecost' }, spec: { selector: { app: 'nothing-here' }, ports: [{ port: 80 }] } });
-    const error = await expectApiError(api.core.connectGetNamespacedServiceProxyWithPath({ name: 'nobody', namespace: 'kubecost', path: 'x' }));
+    cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'nobody', namespace: 'kubecost' },
+      spec: { selector: { app: 'nothing-here' }, ports: [{ port: 80 }] },
+    });
+    const error = await expectApiError(
+      api.core.connectGetNamespacedServiceProxyWithPath({ name: 'nobody', namespace: 'kubecost', path: 'x' }),
+    );
     expect(error).toMatchObject({ httpCode: 503, message: 'no endpoints available for service "nobody"' });
   });
 
   it('marks a pod unready when its program says so, and the service then has no endpoint', async () => {
     let context: ContainerContext | undefined;
-    cluster.kubelet.bind({ workload: 'Deployment/flaky', program: (ctx) => { context = ctx; ctx.serve(80, () => ({ status: 200, body: 'ok' })); } });
+    cluster.kubelet.bind({
+      workload: 'Deployment/flaky',
+      program: (ctx) => {
+        context = ctx;
+        ctx.serve(80, () => ({ status: 200, body: 'ok' }));
+      },
+    });
     cluster.apply(deployment({ name: 'flaky', namespace: 'kubecost' }));
-    cluster.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'flaky', namespace: 'kubecost' }, spec: { selector: { app: 'flaky' }, ports: [{ port: 80 }] } });
-    await waitFor('flaky to answer', async () => (await api.core.connectGetNamespacedServiceProxyWithPath({ name: 'flaky', namespace: 'kubecost', path: '' }).catch(() => '')) === 'ok');
+    cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'flaky', namespace: 'kubecost' },
+      spec: { selector: { app: 'flaky' }, ports: [{ port: 80 }] },
+    });
+    await waitFor(
+      'flaky to answer',
+      async () =>
+        (await api.core
+          .connectGetNamespacedServiceProxyWithPath({ name: 'flaky', namespace: 'kubecost', path: '' })
+          .catch(() => '')) === 'ok',
+    );
     context?.setReady(false);
-    await waitFor('flaky unready', async () => (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=flaky' })).items[0]?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False');
-    expect((await expectApiError(api.core.connectGetNamespacedServiceProxyWithPath({ name: 'flaky', namespace: 'kubecost', path: '' }))).httpCode).toBe(503);
+    await waitFor(
+      'flaky unready',
+      async () =>
+        (
+          await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=flaky' })
+        ).items[0]?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False',
+    );
+    expect(
+      (
+        await expectApiError(
+          api.core.connectGetNamespacedServiceProxyWithPath({ name: 'flaky', namespace: 'kubecost', path: '' }),
+        )
+      ).httpCode,
+    ).toBe(503);
   });
 });

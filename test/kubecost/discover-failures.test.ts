@@ -29,7 +29,9 @@ describe('a cluster that cannot be read', () => {
     expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-1', 'cluster-3']);
     expect(inventory.problems).toHaveLength(1);
     expect(inventory.problems[0]).toMatchObject({ cluster: 'cluster-2', reason: 'Unreachable' });
-    expect(inventory.problems[0]?.message).toMatch(/^cluster cluster-2: list deployments: no answer from the API server/);
+    expect(inventory.problems[0]?.message).toMatch(
+      /^cluster cluster-2: list deployments: no answer from the API server/,
+    );
     expect(inventory.sites.some((s) => s.cluster === 'cluster-2')).toBe(false);
   });
 
@@ -45,7 +47,13 @@ describe('a cluster that cannot be read', () => {
     world.fleet.cluster('cluster-1').access.deny({ verb: 'list', resource: 'deployments' });
     const inventory = await world.discover();
     expect(inventory.problems).toEqual([
-      expect.objectContaining({ cluster: 'cluster-1', reason: 'Forbidden', message: expect.stringContaining('Grant kubecost-rotate get/list on deployments, statefulsets, secrets and serviceaccounts') }),
+      expect.objectContaining({
+        cluster: 'cluster-1',
+        reason: 'Forbidden',
+        message: expect.stringContaining(
+          'Grant kubecost-rotate get/list on deployments, statefulsets, secrets and serviceaccounts',
+        ),
+      }),
     ]);
     expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-2', 'cluster-3']);
   });
@@ -54,7 +62,12 @@ describe('a cluster that cannot be read', () => {
     world.fleet.cluster('cluster-1').access.deny({ verb: 'list', resource: 'secrets', namespace: null });
     const inventory = await world.discover();
     expect(inventory.problems).toEqual([]);
-    expect(inventory.sites.filter((s) => s.cluster === 'cluster-1').map((s) => s.secret)).toEqual(['cloud-integration', 'cloud-integration', 'cloud-integration', 'kubecost-object-store']);
+    expect(inventory.sites.filter((s) => s.cluster === 'cluster-1').map((s) => s.secret)).toEqual([
+      'cloud-integration',
+      'cloud-integration',
+      'cloud-integration',
+      'kubecost-object-store',
+    ]);
   });
 
   it('still discovers, without the IRSA hint, when service accounts cannot be read', async () => {
@@ -80,7 +93,12 @@ describe('a Secret that cannot be parsed', () => {
       const inventory = await world.discover();
       expect(inventory.problems).toHaveLength(1);
       const problem = inventory.problems[0];
-      expect(problem).toMatchObject({ cluster: 'cluster-2', namespace: 'kubecost', secret: 'kubecost-object-store', dataKey: 'federated-store.yaml' });
+      expect(problem).toMatchObject({
+        cluster: 'cluster-2',
+        namespace: 'kubecost',
+        secret: 'kubecost-object-store',
+        dataKey: 'federated-store.yaml',
+      });
       expect(problem?.message).toContain('kubecost-object-store');
       for (const value of layoutSecretValues(world.layout)) expect(JSON.stringify(problem)).not.toContain(value);
       expect(inventory.sites.filter((s) => s.cluster === 'cluster-2')).toEqual([]);
@@ -90,4 +108,3 @@ describe('a Secret that cannot be parsed', () => {
     }
   });
 });
-

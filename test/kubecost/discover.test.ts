@@ -26,11 +26,15 @@ function idOf(credential: FakeCredential | undefined): string {
 
 function grouping(world: LayoutWorld, inventory: Inventory): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const [name, credential] of world.layout.credentials) out[name] = [...(inventory.credentials.find((c) => c.id === idOf(credential))?.sites ?? [])].sort();
+  for (const [name, credential] of world.layout.credentials)
+    out[name] = [...(inventory.credentials.find((c) => c.id === idOf(credential))?.sites ?? [])].sort();
   return out;
 }
 
-const warningCodes = (inventory: Inventory) => inventory.warnings.map((w) => `${w.code} ${w.cluster}/${w.namespace ?? ''}/${w.secret ?? ''}${w.workload ? ` ${w.workload}` : ''}`).sort();
+const warningCodes = (inventory: Inventory) =>
+  inventory.warnings
+    .map((w) => `${w.code} ${w.cluster}/${w.namespace ?? ''}/${w.secret ?? ''}${w.workload ? ` ${w.workload}` : ''}`)
+    .sort();
 
 describe('discover on v1-thanos (1.x primary and secondary with Thanos)', () => {
   let world: LayoutWorld;
@@ -42,11 +46,19 @@ describe('discover on v1-thanos (1.x primary and secondary with Thanos)', () => 
   afterAll(() => world.stop());
 
   it('finds the primary by its thanos-store and the secondary without one', () => {
-    expect(inventory.installations.map((i) => [i.cluster, i.namespace, i.release, i.layout, i.role, i.chartVersion])).toEqual([
+    expect(
+      inventory.installations.map((i) => [i.cluster, i.namespace, i.release, i.layout, i.role, i.chartVersion]),
+    ).toEqual([
       ['cluster-1', 'kubecost', 'kubecost', 'v1-thanos', 'primary', '1.108.1'],
       ['cluster-2', 'kubecost', 'kubecost', 'v1-thanos', 'secondary', '1.108.1'],
     ]);
-    expect(inventory.installations[0]?.components.map((c) => c.role)).toEqual(['cost-analyzer', 'prometheus-server', 'thanos-compact', 'thanos-query', 'thanos-store']);
+    expect(inventory.installations[0]?.components.map((c) => c.role)).toEqual([
+      'cost-analyzer',
+      'prometheus-server',
+      'thanos-compact',
+      'thanos-query',
+      'thanos-store',
+    ]);
   });
 
   it('lists every site with the consumers read from pod templates, cost-model included as ETL backup reader', () => {
@@ -61,14 +73,22 @@ describe('discover on v1-thanos (1.x primary and secondary with Thanos)', () => 
 
   it('groups the Thanos key of both clusters as one credential and keeps the billing keys apart', () => {
     expect(grouping(world, inventory)).toEqual({
-      'thanos-s3': ['cluster-1/kubecost/kubecost-thanos/object-store.yaml#config', 'cluster-2/kubecost/kubecost-thanos/object-store.yaml#config'],
+      'thanos-s3': [
+        'cluster-1/kubecost/kubecost-thanos/object-store.yaml#config',
+        'cluster-2/kubecost/kubecost-thanos/object-store.yaml#config',
+      ],
       'billing-aws': ['cluster-1/kubecost/cloud-integration/cloud-integration.json#aws[0]'],
       'billing-gcp': ['cluster-1/kubecost/cloud-integration/cloud-integration.json#gcp[0]'],
       'billing-azure': ['cluster-1/kubecost/cloud-integration/cloud-integration.json#azure[0]'],
     });
     const thanos = world.layout.credentials.get('thanos-s3');
     const record = inventory.credentials.find((c) => c.id === idOf(thanos));
-    expect(record).toMatchObject({ provider: 'aws', keyId: thanos?.provider === 'aws' ? thanos.accessKeyId : '', fingerprint: thanos?.provider === 'aws' ? thanos.accessKeyId : '', clusters: ['cluster-1', 'cluster-2'] });
+    expect(record).toMatchObject({
+      provider: 'aws',
+      keyId: thanos?.provider === 'aws' ? thanos.accessKeyId : '',
+      fingerprint: thanos?.provider === 'aws' ? thanos.accessKeyId : '',
+      clusters: ['cluster-1', 'cluster-2'],
+    });
   });
 
   it('warns that Helm owns the cloud-integration Secret, and reports no problem', () => {
@@ -87,7 +107,9 @@ describe('discover on v2-single (2.x singlepod)', () => {
   afterAll(() => world.stop());
 
   it('finds one single installation whose cloud-cost container is the only integration reader', () => {
-    expect(inventory.installations.map((i) => [i.cluster, i.layout, i.role])).toEqual([['cluster-1', 'v2-single', 'single']]);
+    expect(inventory.installations.map((i) => [i.cluster, i.layout, i.role])).toEqual([
+      ['cluster-1', 'v2-single', 'single'],
+    ]);
     expect(siteLines(inventory)).toEqual([
       'cluster-1/kubecost/cloud-integration/cloud-integration.json#aws.athena[0].authorizer cloud-integration-nested <- Deployment/kubecost-cost-analyzer:cloud-cost(volume /var/configs/cloud-integration)[cost-analyzer]',
       'cluster-1/kubecost/cloud-integration/cloud-integration.json#azure.storage[0].authorizer cloud-integration-nested <- Deployment/kubecost-cost-analyzer:cloud-cost(volume /var/configs/cloud-integration)[cost-analyzer]',
@@ -113,7 +135,11 @@ describe('discover on v2-federated (primary with aggregator, two agentOnly secon
       ['cluster-3', 'v2-federated', 'secondary'],
     ]);
     expect(inventory.installations[0]?.components.map((c) => `${c.kind}/${c.name}`)).toEqual([
-      'StatefulSet/kubecost-aggregator', 'Deployment/kubecost-cloud-cost', 'Deployment/kubecost-cost-analyzer', 'Deployment/kubecost-diagnostics', 'Deployment/kubecost-prometheus-server',
+      'StatefulSet/kubecost-aggregator',
+      'Deployment/kubecost-cloud-cost',
+      'Deployment/kubecost-cost-analyzer',
+      'Deployment/kubecost-diagnostics',
+      'Deployment/kubecost-prometheus-server',
     ]);
   });
 
@@ -127,7 +153,11 @@ describe('discover on v2-federated (primary with aggregator, two agentOnly secon
 
   it('groups one GCS service-account key across the three clusters', () => {
     expect(grouping(world, inventory)).toEqual({
-      'federated-gcs': ['cluster-1/kubecost/federated-store/federated-store.yaml#config', 'cluster-2/kubecost/federated-store/federated-store.yaml#config', 'cluster-3/kubecost/federated-store/federated-store.yaml#config'],
+      'federated-gcs': [
+        'cluster-1/kubecost/federated-store/federated-store.yaml#config',
+        'cluster-2/kubecost/federated-store/federated-store.yaml#config',
+        'cluster-3/kubecost/federated-store/federated-store.yaml#config',
+      ],
       'billing-gcp': ['cluster-1/kubecost/cloud-integration/cloud-integration.json#gcp.bigQuery[0].authorizer'],
       'billing-aws': ['cluster-1/kubecost/cloud-integration/cloud-integration.json#aws.s3[0].authorizer'],
       'billing-azure': ['cluster-1/kubecost/cloud-integration/cloud-integration.json#azure.storage[0].authorizer'],
@@ -172,7 +202,9 @@ describe('discover on v3-federated (3.x names, subPath mount)', () => {
       'ManagedByHelm cluster-2/kubecost/kubecost-federated-storage-config',
       'SubPathMount cluster-1/kubecost/kubecost-federated-storage-config StatefulSet/kubecost-aggregator',
     ]);
-    expect(inventory.warnings.find((w) => w.code === 'SubPathMount')?.message).toContain('must restart to read a new key');
+    expect(inventory.warnings.find((w) => w.code === 'SubPathMount')?.message).toContain(
+      'must restart to read a new key',
+    );
   });
 });
 
@@ -221,7 +253,9 @@ describe('discover on mixed (several releases, namespaces, an override, one key 
       'UnknownConsumer cluster-1/cost/cloud-integration Deployment/cur-exporter',
       'UnknownConsumer cluster-1/cost/kubecost-object-store Deployment/cur-exporter',
     ]);
-    expect(inventory.warnings.find((w) => w.code === 'AmbientIdentityAvailable')?.message).toContain('arn:aws:iam::123456789012:role/kubecost-irsa');
+    expect(inventory.warnings.find((w) => w.code === 'AmbientIdentityAvailable')?.message).toContain(
+      'arn:aws:iam::123456789012:role/kubecost-irsa',
+    );
   });
 
   it('limits discovery to one namespace with -n', async () => {

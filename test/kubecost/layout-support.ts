@@ -16,7 +16,11 @@ export interface LayoutWorld {
   stop(): Promise<void>;
 }
 
-export async function startLayout(name: LayoutName, clusters = LAYOUT_CLUSTERS[name], beforeInstall?: (fleet: Fleet) => void): Promise<LayoutWorld> {
+export async function startLayout(
+  name: LayoutName,
+  clusters = LAYOUT_CLUSTERS[name],
+  beforeInstall?: (fleet: Fleet) => void,
+): Promise<LayoutWorld> {
   const dir = await mkdtemp(join(tmpdir(), `kubecost-rotate-${name}-`));
   const kubeconfig = join(dir, 'kubeconfig');
   const fleet = await startFleet({ clusters, kubeconfigPath: kubeconfig });
@@ -27,7 +31,10 @@ export async function startLayout(name: LayoutName, clusters = LAYOUT_CLUSTERS[n
     layout,
     kubeconfig,
     discover: (options = {}) =>
-      discover(selectClusters({ kubeconfig, ...(options.contexts ? { contexts: options.contexts } : { allContexts: true }) }), { ...(options.namespace ? { namespace: options.namespace } : {}), timeoutMs: 3000 }),
+      discover(
+        selectClusters({ kubeconfig, ...(options.contexts ? { contexts: options.contexts } : { allContexts: true }) }),
+        { ...(options.namespace ? { namespace: options.namespace } : {}), timeoutMs: 3000 },
+      ),
     stop: async () => {
       await fleet.stop();
       await rm(dir, { recursive: true, force: true });
@@ -37,5 +44,8 @@ export async function startLayout(name: LayoutName, clusters = LAYOUT_CLUSTERS[n
 
 /** A site as one line: id, format, and its consumers as kind/name:container(mount path)[role]. */
 export function siteLines(inventory: Inventory): string[] {
-  return inventory.sites.map((s) => `${s.id} ${s.format} <- ${s.consumers.map((c) => `${c.kind}/${c.name}:${c.container}(${c.mount} ${c.path})[${c.role}]`).join(' ') || 'nobody'}`);
+  return inventory.sites.map(
+    (s) =>
+      `${s.id} ${s.format} <- ${s.consumers.map((c) => `${c.kind}/${c.name}:${c.container}(${c.mount} ${c.path})[${c.role}]`).join(' ') || 'nobody'}`,
+  );
 }

@@ -16,8 +16,22 @@ import { fakeAwsKey, layoutSecretValues, type FakeCredential } from '../../src/s
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
 import {
-  decode, deleteUnfinishedJournals, journalById, journals, livePods, podReady, Recorder, restoreSecret, RESTART_ANNOTATION, runCliChild, settle, snapshotDiff, snapshotSecrets,
-  type ChildRun, type JournalView, type SecretSnapshot,
+  decode,
+  deleteUnfinishedJournals,
+  journalById,
+  journals,
+  livePods,
+  podReady,
+  Recorder,
+  restoreSecret,
+  RESTART_ANNOTATION,
+  runCliChild,
+  settle,
+  snapshotDiff,
+  snapshotSecrets,
+  type ChildRun,
+  type JournalView,
+  type SecretSnapshot,
 } from './harness.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
 
@@ -40,8 +54,21 @@ interface Chain {
   readonly timings: { point: string; child: number; after: number }[];
 }
 
-const rotateArgs = (world: RotationWorld, credential: string, keyFile: string) =>
-  ['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyFile, '--yes', '--verify-window', '300ms', '--rollout-timeout', '30s'];
+const rotateArgs = (world: RotationWorld, credential: string, keyFile: string) => [
+  'rotate',
+  '--kubeconfig',
+  world.kubeconfig,
+  '--all-contexts',
+  '--credential',
+  credential,
+  '--new-key-file',
+  keyFile,
+  '--yes',
+  '--verify-window',
+  '300ms',
+  '--rollout-timeout',
+  '30s',
+];
 
 /**
  * In-process runs patch process.stdout/stderr and share the CLI module's state, so two of them
@@ -60,19 +87,43 @@ async function startChain(name: string): Promise<Chain> {
   const world = await startRotationWorld('v1-thanos', { backend: 'memory' });
   const thanos = world.layout.credentials.get('thanos-s3') as AwsKey;
   const initial = snapshotSecrets(world);
-  const thanosSecrets = [...initial].filter(([, s]) => Object.values(s.data).some((v) => decode(v).includes(thanos.accessKeyId))).map(([key]) => key);
-  return { name, world, recorder: new Recorder(world), initial, thanosSecrets, keys: new Map([[thanos.accessKeyId, thanos]]), printed: [], timings: [] };
+  const thanosSecrets = [...initial]
+    .filter(([, s]) => Object.values(s.data).some((v) => decode(v).includes(thanos.accessKeyId)))
+    .map(([key]) => key);
+  return {
+    name,
+    world,
+    recorder: new Recorder(world),
+    initial,
+    thanosSecrets,
+    keys: new Map([[thanos.accessKeyId, thanos]]),
+    printed: [],
+    timings: [],
+  };
 }
 
 /** The Thanos key every Thanos Secret holds now; a world left inconsistent by a failed case is put back as installed first. */
 function currentKey(chain: Chain, mustBeInitial: boolean): AwsKey {
   const now = snapshotSecrets(chain.world);
-  const ids = chain.thanosSecrets.map((key) => ACCESS_KEY.exec(Object.values(now.get(key)?.data ?? {}).map(decode).join('\n'))?.[1]);
+  const ids = chain.thanosSecrets.map(
+    (key) =>
+      ACCESS_KEY.exec(
+        Object.values(now.get(key)?.data ?? {})
+          .map(decode)
+          .join('\n'),
+      )?.[1],
+  );
   const consistent = ids.every((id) => id !== undefined && id === ids[0] && chain.keys.has(id));
   const others = snapshotDiff(chain.initial, now, mustBeInitial ? new Set() : new Set(chain.thanosSecrets));
   if (!consistent || others.length > 0) {
     for (const [key, state] of chain.initial) restoreSecret(chain.world, key, state);
-    return chain.keys.get(ACCESS_KEY.exec(Object.values(chain.initial.get(chain.thanosSecrets[0] ?? '')?.data ?? {}).map(decode).join('\n'))?.[1] ?? '') as AwsKey;
+    return chain.keys.get(
+      ACCESS_KEY.exec(
+        Object.values(chain.initial.get(chain.thanosSecrets[0] ?? '')?.data ?? {})
+          .map(decode)
+          .join('\n'),
+      )?.[1] ?? '',
+    ) as AwsKey;
   }
   return chain.keys.get(ids[0] as string) as AwsKey;
 }
@@ -97,7 +148,10 @@ async function crashAt(chain: Chain, point: string, mustStartFromInitial: boolea
   const next = fakeAwsKey(old.user) as AwsKey;
   world.allow(next);
   chain.keys.set(next.accessKeyId, next);
-  const keyFile = await world.keyFile(`thanos-${chain.name}-${point.replace(':', '-')}.json`, { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey });
+  const keyFile = await world.keyFile(`thanos-${chain.name}-${point.replace(':', '-')}.json`, {
+    accessKeyId: next.accessKeyId,
+    secretAccessKey: next.secretAccessKey,
+  });
   await settle(world);
   const before = snapshotSecrets(world);
   const known = new Set(journals(world).map((j) => j.doc.id));
@@ -110,7 +164,12 @@ async function crashAt(chain: Chain, point: string, mustStartFromInitial: boolea
 }
 
 function authFailuresSince(world: RotationWorld, start: number) {
-  return scanLogForAuthFailures(world.logs.slice(start).map((l) => `${l.namespace}/${l.pod}/${l.container}: ${l.line}`).join('\n'));
+  return scanLogForAuthFailures(
+    world.logs
+      .slice(start)
+      .map((l) => `${l.namespace}/${l.pod}/${l.container}: ${l.line}`)
+      .join('\n'),
+  );
 }
 
 /** The last revision at which a Secret's data changed (this case), on its cluster's revision counter. */
@@ -120,7 +179,18 @@ function lastWrite(chain: Chain, key: string): number | undefined {
 
 /** The Secrets (cluster/namespace/name) a restarted workload reads, from the plan. */
 function secretsRead(plan: JournalView['doc']['plan'], r: JournalView['doc']['plan']['restarts'][number]): string[] {
-  return [...new Set(plan.sites.filter((s) => s.cluster === r.cluster && s.namespace === r.namespace && s.consumers.some((c) => c.kind === r.kind && c.name === r.name)).map((s) => `${s.cluster}/${s.namespace}/${s.secret}`))];
+  return [
+    ...new Set(
+      plan.sites
+        .filter(
+          (s) =>
+            s.cluster === r.cluster &&
+            s.namespace === r.namespace &&
+            s.consumers.some((c) => c.kind === r.kind && c.name === r.name),
+        )
+        .map((s) => `${s.cluster}/${s.namespace}/${s.secret}`),
+    ),
+  ];
 }
 
 /**
@@ -131,10 +201,19 @@ function secretsRead(plan: JournalView['doc']['plan'], r: JournalView['doc']['pl
 async function killAt(chain: Chain, point: string, forRollback: boolean, soft: ExpectStatic) {
   const run = await crashAt(chain, point, forRollback);
   const at = (what: string) => `[${chain.name} ${point}] ${what}`;
-  soft.soft(run.child.signal, at(`the rotate process dies by SIGKILL (exit ${String(run.child.code)}; stderr: ${run.child.stderr.slice(0, 400)})`)).toBe('SIGKILL');
+  soft
+    .soft(
+      run.child.signal,
+      at(
+        `the rotate process dies by SIGKILL (exit ${String(run.child.code)}; stderr: ${run.child.stderr.slice(0, 400)})`,
+      ),
+    )
+    .toBe('SIGKILL');
   soft.soft(run.newJournals, at('one journal was created')).toBeLessThanOrEqual(1);
   if (!run.journal) {
-    soft.soft(snapshotDiff(run.before, snapshotSecrets(chain.world)), at('without a journal, nothing changed')).toEqual([]);
+    soft
+      .soft(snapshotDiff(run.before, snapshotSecrets(chain.world)), at('without a journal, nothing changed'))
+      .toEqual([]);
     chain.timings.push({ point, child: run.child.ms, after: 0 });
   }
   return { run, at, journal: run.journal };
@@ -150,13 +229,23 @@ async function crashThenResume(chain: Chain, point: string, soft: ExpectStatic):
   const resume = await runCliSerialized(['resume', id, '--kubeconfig', world.kubeconfig]);
   chain.timings.push({ point, child: run.child.ms, after: Date.now() - startedAt });
   chain.printed.push(resume.stdout, resume.stderr);
-  soft.soft(resume.code, at(`resume exits 0 (stderr: ${resume.stderr.slice(0, 600)}; last output: ${resume.stdout.slice(-600)})`)).toBe(0);
+  soft
+    .soft(
+      resume.code,
+      at(`resume exits 0 (stderr: ${resume.stderr.slice(0, 600)}; last output: ${resume.stdout.slice(-600)})`),
+    )
+    .toBe(0);
   soft.soft(resume.stdout, at('resume reports Verified')).toMatch(new RegExp(`rotation ${id}: Verified\\.`));
 
   const journal = journalById(world, id);
   soft.soft(journal?.doc.phase, at('the journal ends Verified')).toBe('Verified');
   soft.soft(journal?.phaseLabel, at('the journal phase label says Verified')).toBe('Verified');
-  soft.soft(journal?.dataKeys.includes('new-key'), at('the journal no longer holds the new key once the rotation has ended')).toBe(false);
+  soft
+    .soft(
+      journal?.dataKeys.includes('new-key'),
+      at('the journal no longer holds the new key once the rotation has ended'),
+    )
+    .toBe(false);
   if (!journal) return;
   const plan = journal.doc.plan;
 
@@ -169,8 +258,15 @@ async function crashThenResume(chain: Chain, point: string, soft: ExpectStatic):
     const now = after.get(key)?.data ?? {};
     soft.soft(Object.keys(now).sort(), at(`${key} keeps its data keys`)).toEqual(Object.keys(was).sort());
     for (const dataKey of Object.keys(was)) {
-      const expected = decode(was[dataKey]).replaceAll(run.old.accessKeyId, run.next.accessKeyId).replaceAll(run.old.secretAccessKey, run.next.secretAccessKey);
-      soft.soft(decode(now[dataKey]) === expected, at(`${key} ${dataKey} holds the new key and every other byte as before`)).toBe(true);
+      const expected = decode(was[dataKey])
+        .replaceAll(run.old.accessKeyId, run.next.accessKeyId)
+        .replaceAll(run.old.secretAccessKey, run.next.secretAccessKey);
+      soft
+        .soft(
+          decode(now[dataKey]) === expected,
+          at(`${key} ${dataKey} holds the new key and every other byte as before`),
+        )
+        .toBe(true);
     }
   }
   soft.soft(snapshotDiff(run.before, after, written), at('no other Secret changed')).toEqual([]);
@@ -184,13 +280,22 @@ async function crashThenResume(chain: Chain, point: string, soft: ExpectStatic):
     soft.soft(pods.length, at(`${workload} has running pods`)).toBeGreaterThan(0);
     for (const pod of pods) {
       const name = `${r.cluster}/${r.namespace}/${pod.metadata.name ?? ''}`;
-      soft.soft(pod.metadata.annotations?.[RESTART_ANNOTATION], at(`${name} carries the restart token of the rotation`)).toBe(id);
+      soft
+        .soft(pod.metadata.annotations?.[RESTART_ANNOTATION], at(`${name} carries the restart token of the rotation`))
+        .toBe(id);
       soft.soft(podReady(pod), at(`${name} is ready`)).toBe(true);
-      soft.soft((chain.recorder.podsAdded.get(name) ?? 0) > writtenAt, at(`${name} was created after its Secret got the new key`)).toBe(true);
+      soft
+        .soft(
+          (chain.recorder.podsAdded.get(name) ?? 0) > writtenAt,
+          at(`${name} was created after its Secret got the new key`),
+        )
+        .toBe(true);
     }
     soft.soft(chain.recorder.restarts.get(workload), at(`${workload} was restarted exactly once`)).toEqual([id]);
   }
-  soft.soft([...chain.recorder.restarts.keys()].sort(), at('only the planned workloads were restarted')).toEqual(plan.restarts.map((r) => `${r.cluster}/${r.namespace}/${r.kind}/${r.name}`).sort());
+  soft
+    .soft([...chain.recorder.restarts.keys()].sort(), at('only the planned workloads were restarted'))
+    .toEqual(plan.restarts.map((r) => `${r.cluster}/${r.namespace}/${r.kind}/${r.name}`).sort());
   soft.soft(authFailuresSince(world, run.logStart), at('no auth failure was logged')).toEqual([]);
 }
 
@@ -204,23 +309,40 @@ async function crashThenRollback(chain: Chain, point: string, soft: ExpectStatic
   const rollback = await runCliSerialized(['rollback', id, '--kubeconfig', world.kubeconfig, '--force']);
   chain.timings.push({ point, child: run.child.ms, after: Date.now() - startedAt });
   chain.printed.push(rollback.stdout, rollback.stderr);
-  soft.soft(rollback.code, at(`rollback exits 0 (stderr: ${rollback.stderr.slice(0, 600)}; last output: ${rollback.stdout.slice(-600)})`)).toBe(0);
+  soft
+    .soft(
+      rollback.code,
+      at(`rollback exits 0 (stderr: ${rollback.stderr.slice(0, 600)}; last output: ${rollback.stdout.slice(-600)})`),
+    )
+    .toBe(0);
 
   const journal = journalById(world, id);
   soft.soft(journal?.doc.phase, at('the journal ends RolledBack')).toBe('RolledBack');
   soft.soft(journal?.phaseLabel, at('the journal phase label says RolledBack')).toBe('RolledBack');
   soft.soft(journal?.dataKeys, at('the journal keeps no key material once rolled back')).toEqual(['journal.json']);
-  soft.soft(snapshotDiff(run.before, snapshotSecrets(world)), at('every Secret is byte-identical to before the rotation (data, annotations, labels, type)')).toEqual([]);
+  soft
+    .soft(
+      snapshotDiff(run.before, snapshotSecrets(world)),
+      at('every Secret is byte-identical to before the rotation (data, annotations, labels, type)'),
+    )
+    .toEqual([]);
 
   // A workload that was restarted onto the new key runs a pod created after its Secret was restored.
   if (journal) {
     for (const r of journal.doc.plan.restarts) {
       const workload = `${r.cluster}/${r.namespace}/${r.kind}/${r.name}`;
       if (!chain.recorder.restarts.get(workload)?.includes(id)) continue;
-      const restoredAt = Math.max(...secretsRead(journal.doc.plan, r).map((key) => lastWrite(chain, key) ?? Number.POSITIVE_INFINITY));
+      const restoredAt = Math.max(
+        ...secretsRead(journal.doc.plan, r).map((key) => lastWrite(chain, key) ?? Number.POSITIVE_INFINITY),
+      );
       for (const pod of livePods(world.fleet.cluster(r.cluster), r.namespace, r.kind, r.name)) {
         const name = `${r.cluster}/${r.namespace}/${pod.metadata.name ?? ''}`;
-        soft.soft((chain.recorder.podsAdded.get(name) ?? 0) > restoredAt, at(`${name} was created after its Secret got the old key back`)).toBe(true);
+        soft
+          .soft(
+            (chain.recorder.podsAdded.get(name) ?? 0) > restoredAt,
+            at(`${name} was created after its Secret got the old key back`),
+          )
+          .toBe(true);
       }
     }
   }
@@ -240,7 +362,14 @@ function summary(chain: Chain): string {
 describe('a rotation killed at any instant', () => {
   let resumeChain: Chain;
   let rollbackChain: Chain;
-  let fullRun: { child: ChildRun; journal: JournalView | undefined; saves: number; secretWrites: number; restarts: number; before: SecretSnapshot };
+  let fullRun: {
+    child: ChildRun;
+    journal: JournalView | undefined;
+    saves: number;
+    secretWrites: number;
+    restarts: number;
+    before: SecretSnapshot;
+  };
   let points: string[] = [];
 
   beforeAll(async () => {
@@ -251,15 +380,30 @@ describe('a rotation killed at any instant', () => {
     const next = fakeAwsKey(old.user) as AwsKey;
     chain.world.allow(next);
     chain.keys.set(next.accessKeyId, next);
-    const keyFile = await chain.world.keyFile('thanos-count.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey });
+    const keyFile = await chain.world.keyFile('thanos-count.json', {
+      accessKeyId: next.accessKeyId,
+      secretAccessKey: next.secretAccessKey,
+    });
     await settle(chain.world);
     const before = snapshotSecrets(chain.world);
     chain.recorder.reset();
-    const child = await runCliChild(rotateArgs(chain.world, old.accessKeyId, keyFile), { KUBECOST_ROTATE_TEST_CRASH: 'journal:1000000' });
+    const child = await runCliChild(rotateArgs(chain.world, old.accessKeyId, keyFile), {
+      KUBECOST_ROTATE_TEST_CRASH: 'journal:1000000',
+    });
     chain.printed.push(child.stdout, child.stderr);
     const journal = journals(chain.world)[0];
-    fullRun = { child, journal, saves: chain.recorder.journalSaves, secretWrites: chain.recorder.secretWriteCount, restarts: chain.recorder.restartCount, before };
-    points = [...Array.from({ length: fullRun.saves }, (_, i) => `journal:${i + 1}`), ...Array.from({ length: fullRun.secretWrites + fullRun.restarts }, (_, i) => `effect:${i + 1}`)];
+    fullRun = {
+      child,
+      journal,
+      saves: chain.recorder.journalSaves,
+      secretWrites: chain.recorder.secretWriteCount,
+      restarts: chain.recorder.restartCount,
+      before,
+    };
+    points = [
+      ...Array.from({ length: fullRun.saves }, (_, i) => `journal:${i + 1}`),
+      ...Array.from({ length: fullRun.secretWrites + fullRun.restarts }, (_, i) => `effect:${i + 1}`),
+    ];
   }, 120_000);
 
   afterAll(async () => {
@@ -280,26 +424,49 @@ describe('a rotation killed at any instant', () => {
     expect(fullRun.secretWrites).toBe(plan?.writes.length);
     expect(fullRun.restarts).toBe(plan?.restarts.length);
     expect(fullRun.saves).toBeGreaterThanOrEqual(2 * (fullRun.secretWrites + fullRun.restarts) + 2);
-    console.info(`crash matrix: a full run makes ${fullRun.saves} journal saves and ${fullRun.secretWrites + fullRun.restarts} external effects (${fullRun.secretWrites} Secret writes, ${fullRun.restarts} restarts); child run ${fullRun.child.ms} ms`);
+    console.info(
+      `crash matrix: a full run makes ${fullRun.saves} journal saves and ${fullRun.secretWrites + fullRun.restarts} external effects (${fullRun.secretWrites} Secret writes, ${fullRun.restarts} restarts); child run ${fullRun.child.ms} ms`,
+    );
   });
 
-  it.concurrent('resume finishes the rotation after a kill at every journal save and every external effect', async ({ expect: soft }) => {
-    soft(points.length).toBeGreaterThan(20);
-    for (const point of points) await crashThenResume(resumeChain, point, soft);
-    soft(resumeChain.timings.map((t) => t.point)).toEqual(points);
-    soft(leakedSecrets(resumeChain.printed.join('\n'), canaryValues(resumeChain)), 'no secret value was printed').toEqual([]);
-    console.info(summary(resumeChain));
-  }, 240_000);
+  it.concurrent(
+    'resume finishes the rotation after a kill at every journal save and every external effect',
+    async ({ expect: soft }) => {
+      soft(points.length).toBeGreaterThan(20);
+      for (const point of points) await crashThenResume(resumeChain, point, soft);
+      soft(resumeChain.timings.map((t) => t.point)).toEqual(points);
+      soft(
+        leakedSecrets(resumeChain.printed.join('\n'), canaryValues(resumeChain)),
+        'no secret value was printed',
+      ).toEqual([]);
+      console.info(summary(resumeChain));
+    },
+    240_000,
+  );
 
-  it.concurrent('rollback restores every Secret byte for byte after a kill at every journal save and every external effect', async ({ expect: soft }) => {
-    soft(points.length).toBeGreaterThan(20);
-    for (const point of points) await crashThenRollback(rollbackChain, point, soft);
-    soft(rollbackChain.timings.map((t) => t.point)).toEqual(points);
-    soft(leakedSecrets(rollbackChain.printed.join('\n'), canaryValues(rollbackChain)), 'no secret value was printed').toEqual([]);
-    // The annotations the rotation left on Events are fine; its Secrets carry no key material after rollback.
-    const journalsLeft = journals(rollbackChain.world).filter((j) => j.dataKeys.some((k) => k !== 'journal.json'));
-    soft(journalsLeft.map((j) => `${j.doc.id} ${j.doc.phase} ${j.dataKeys.join(',')}`), 'no journal keeps key material').toEqual([]);
-    soft(rollbackChain.world.fleet.clusters.flatMap((c) => c.api.select(SIM_RESOURCES.events, undefined)).filter((e) => leakedSecrets(String(e.message ?? ''), canaryValues(rollbackChain)).length > 0)).toEqual([]);
-    console.info(summary(rollbackChain));
-  }, 240_000);
+  it.concurrent(
+    'rollback restores every Secret byte for byte after a kill at every journal save and every external effect',
+    async ({ expect: soft }) => {
+      soft(points.length).toBeGreaterThan(20);
+      for (const point of points) await crashThenRollback(rollbackChain, point, soft);
+      soft(rollbackChain.timings.map((t) => t.point)).toEqual(points);
+      soft(
+        leakedSecrets(rollbackChain.printed.join('\n'), canaryValues(rollbackChain)),
+        'no secret value was printed',
+      ).toEqual([]);
+      // The annotations the rotation left on Events are fine; its Secrets carry no key material after rollback.
+      const journalsLeft = journals(rollbackChain.world).filter((j) => j.dataKeys.some((k) => k !== 'journal.json'));
+      soft(
+        journalsLeft.map((j) => `${j.doc.id} ${j.doc.phase} ${j.dataKeys.join(',')}`),
+        'no journal keeps key material',
+      ).toEqual([]);
+      soft(
+        rollbackChain.world.fleet.clusters
+          .flatMap((c) => c.api.select(SIM_RESOURCES.events, undefined))
+          .filter((e) => leakedSecrets(String(e.message ?? ''), canaryValues(rollbackChain)).length > 0),
+      ).toEqual([]);
+      console.info(summary(rollbackChain));
+    },
+    240_000,
+  );
 });

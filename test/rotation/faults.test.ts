@@ -11,8 +11,22 @@ import { fakeAwsKey, layoutSecretValues, type FakeCredential } from '../../src/s
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
 import {
-  decode, deleteUnfinishedJournals, journalById, journals, livePods, PHASE_LABEL, Recorder, RESTART_ANNOTATION, restoreSecret, secretText, settle, snapshotDiff, snapshotSecrets, templateAnnotations,
-  type SecretSnapshot, type SecretState,
+  decode,
+  deleteUnfinishedJournals,
+  journalById,
+  journals,
+  livePods,
+  PHASE_LABEL,
+  Recorder,
+  RESTART_ANNOTATION,
+  restoreSecret,
+  secretText,
+  settle,
+  snapshotDiff,
+  snapshotSecrets,
+  templateAnnotations,
+  type SecretSnapshot,
+  type SecretState,
 } from './harness.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
 
@@ -49,7 +63,9 @@ afterAll(async () => {
 async function startCase(): Promise<void> {
   deleteUnfinishedJournals(world);
   const now = snapshotSecrets(world);
-  for (const [key, state] of installed) if (snapshotDiff(new Map([[key, state]]), new Map([[key, now.get(key) as SecretState]])).length > 0) restoreSecret(world, key, state);
+  for (const [key, state] of installed)
+    if (snapshotDiff(new Map([[key, state]]), new Map([[key, now.get(key) as SecretState]])).length > 0)
+      restoreSecret(world, key, state);
   await settle(world);
   recorder.reset();
 }
@@ -59,7 +75,13 @@ async function freshKey(name: string): Promise<{ next: AwsKey; keyFile: string }
   const next = fakeAwsKey(thanosKey.user) as AwsKey;
   world.allow(next);
   newKeys.push(next);
-  return { next, keyFile: await world.keyFile(`${name}.json`, { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }) };
+  return {
+    next,
+    keyFile: await world.keyFile(`${name}.json`, {
+      accessKeyId: next.accessKeyId,
+      secretAccessKey: next.secretAccessKey,
+    }),
+  };
 }
 
 async function cli(argv: string[], env: Record<string, string> = {}): Promise<CliRun> {
@@ -79,14 +101,34 @@ async function cli(argv: string[], env: Record<string, string> = {}): Promise<Cl
 
 /** The Thanos key cluster-1's Secret holds now (each rotation below starts from it). */
 function currentKey(): AwsKey {
-  const id = /access_key: "(AKIA[A-Z2-7]{16})"/.exec(secretText(cluster1(), 'kubecost', THANOS, 'object-store.yaml'))?.[1];
+  const id = /access_key: "(AKIA[A-Z2-7]{16})"/.exec(
+    secretText(cluster1(), 'kubecost', THANOS, 'object-store.yaml'),
+  )?.[1];
   const key = [thanosKey, ...newKeys].find((k) => k.accessKeyId === id);
   if (!key) throw new Error(`cluster-1's Thanos Secret holds an unknown key ${String(id)}`);
   return key;
 }
 
 const rotate = (keyFile: string, extra: string[] = []) =>
-  cli(['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', currentKey().accessKeyId, '--new-key-file', keyFile, '--yes', '--verify-window', '300ms', '--rollout-timeout', '30s', ...extra], { KUBECOST_ROTATE_RETRY_BASE_MS: '50' });
+  cli(
+    [
+      'rotate',
+      '--kubeconfig',
+      world.kubeconfig,
+      '--all-contexts',
+      '--credential',
+      currentKey().accessKeyId,
+      '--new-key-file',
+      keyFile,
+      '--yes',
+      '--verify-window',
+      '300ms',
+      '--rollout-timeout',
+      '30s',
+      ...extra,
+    ],
+    { KUBECOST_ROTATE_RETRY_BASE_MS: '50' },
+  );
 
 /** Calls `action` once, synchronously, when a journal on cluster-1 is first saved in `phase`. */
 function onJournalPhase(phase: string, action: () => void): () => void {
@@ -108,7 +150,9 @@ function newJournal(known: ReadonlySet<string>) {
 
 const journalIds = () => new Set(journals(world).map((j) => j.doc.id));
 const rotatedText = (before: SecretSnapshot, key: string, old: AwsKey, next: AwsKey) =>
-  decode(before.get(key)?.data['object-store.yaml']).replaceAll(old.accessKeyId, next.accessKeyId).replaceAll(old.secretAccessKey, next.secretAccessKey);
+  decode(before.get(key)?.data['object-store.yaml'])
+    .replaceAll(old.accessKeyId, next.accessKeyId)
+    .replaceAll(old.secretAccessKey, next.secretAccessKey);
 
 describe('a concurrent edit of a target Secret', () => {
   let before: SecretSnapshot;
@@ -124,9 +168,17 @@ describe('a concurrent edit of a target Secret', () => {
     // When the rotation has read and backed up every Secret, someone adds a data key to cluster-2's.
     const stop = onJournalPhase('Staged', () => {
       const current = cluster2().api.get(SIM_RESOURCES.secrets, 'kubecost', THANOS);
-      const data = { ...(current.data as Record<string, string>), 'owner-note.txt': Buffer.from('rotated by the platform team on Monday\n').toString('base64') };
+      const data = {
+        ...(current.data as Record<string, string>),
+        'owner-note.txt': Buffer.from('rotated by the platform team on Monday\n').toString('base64'),
+      };
       const saved = cluster2().apply({ ...current, data });
-      edited = { type: saved.type, data: { ...(saved.data as Record<string, string>) }, annotations: { ...(saved.metadata.annotations ?? {}) }, labels: { ...(saved.metadata.labels ?? {}) } };
+      edited = {
+        type: saved.type,
+        data: { ...(saved.data as Record<string, string>) },
+        annotations: { ...(saved.metadata.annotations ?? {}) },
+        labels: { ...(saved.metadata.labels ?? {}) },
+      };
     });
     try {
       // One cluster at a time: cluster-1's Secret is written before cluster-2's edit is found.
@@ -141,7 +193,9 @@ describe('a concurrent edit of a target Secret', () => {
     expect(edited, 'the edit happened while the journal said Staged').toBeDefined();
     const output = run.stdout + run.stderr;
     expect(run.code, output).toBe(1);
-    expect(output).toMatch(/Secret kubecost\/kubecost-thanos on cluster-2 changed since it was read \(resourceVersion \d+ → \d+\): someone else edited it/);
+    expect(output).toMatch(
+      /Secret kubecost\/kubecost-thanos on cluster-2 changed since it was read \(resourceVersion \d+ → \d+\): someone else edited it/,
+    );
     expect(output).toMatch(/rotation \S+: RolledBack\./);
     expect(journal.doc.reason).toContain('kubecost/kubecost-thanos on cluster-2');
   });
@@ -153,7 +207,10 @@ describe('a concurrent edit of a target Secret', () => {
   });
 
   it('rolls back the Secret it had written, and every other Secret is byte-identical to before', () => {
-    expect(recorder.secretWrites.get('cluster-1/kubecost/kubecost-thanos'), 'cluster-1 was written, then restored').toHaveLength(2);
+    expect(
+      recorder.secretWrites.get('cluster-1/kubecost/kubecost-thanos'),
+      'cluster-1 was written, then restored',
+    ).toHaveLength(2);
     expect(snapshotDiff(before, snapshotSecrets(world), new Set(['cluster-2/kubecost/kubecost-thanos']))).toEqual([]);
   });
 
@@ -192,7 +249,14 @@ describe('a cluster that cannot be used before anything is written', () => {
       expect(j.doc.phase).toBe('RolledBack');
       expect(j.dataKeys).toEqual(['journal.json']);
     }
-    expect(scanLogForAuthFailures(world.logs.slice(result.logStart).map((l) => l.line).join('\n'))).toEqual([]);
+    expect(
+      scanLogForAuthFailures(
+        world.logs
+          .slice(result.logStart)
+          .map((l) => l.line)
+          .join('\n'),
+      ),
+    ).toEqual([]);
   }
 
   it('rotate exits non-zero, names the cluster and changes nothing anywhere when a cluster is unreachable', async () => {
@@ -207,7 +271,9 @@ describe('a cluster that cannot be used before anything is written', () => {
   });
 
   it('rotate exits non-zero, names the cluster and the Secret and changes nothing anywhere when a cluster forbids reading Secrets', async () => {
-    const result = await rotateAgainstBrokenCluster('forbidden-first', () => cluster2().access.deny({ verb: 'get', resource: 'secrets' }));
+    const result = await rotateAgainstBrokenCluster('forbidden-first', () =>
+      cluster2().access.deny({ verb: 'get', resource: 'secrets' }),
+    );
     const output = result.run.stdout + result.run.stderr;
     expect(result.run.code, output).not.toBe(0);
     expect(output).toContain('kubecost/kubecost-thanos on cluster-2');
@@ -236,7 +302,9 @@ describe('a cluster that becomes unreachable after some Secrets were written', (
       stop();
     }
     const journal = newJournal(known);
-    const attempts = cluster2().requests.slice(requestsAtFault).filter((r) => r.facts?.resource === 'secrets' && r.facts.name === THANOS);
+    const attempts = cluster2()
+      .requests.slice(requestsAtFault)
+      .filter((r) => r.facts?.resource === 'secrets' && r.facts.name === THANOS);
     return { old, next, before, run, journal, fault, attempts };
   }
 
@@ -253,18 +321,26 @@ describe('a cluster that becomes unreachable after some Secrets were written', (
     it('retries the write with back-off, then stops as NeedsHuman (exit 3) with a resumable journal', () => {
       expect(outage.fault?.hits, 'the fault was armed and hit').toBeGreaterThan(0);
       expect(outage.run.code, outage.run.stdout + outage.run.stderr).toBe(3);
-      expect(outage.run.stderr).toMatch(/writing Secret cluster-2\/kubecost\/kubecost-thanos failed .*retrying in 0\.05 s \(attempt 2 of 4\)/);
+      expect(outage.run.stderr).toMatch(
+        /writing Secret cluster-2\/kubecost\/kubecost-thanos failed .*retrying in 0\.05 s \(attempt 2 of 4\)/,
+      );
       expect(outage.run.stderr).toMatch(/retrying in 0\.1 s \(attempt 3 of 4\)/);
       expect(outage.run.stderr).toMatch(/retrying in 0\.2 s \(attempt 4 of 4\)/);
       expect(outage.attempts.length).toBeGreaterThanOrEqual(4);
       expect(outage.journal.doc.phase).toBe('NeedsHuman');
-      expect(outage.journal.dataKeys.filter((k) => !k.startsWith('blob.'))).toEqual(['backups.json', 'journal.json', 'new-key']);
+      expect(outage.journal.dataKeys.filter((k) => !k.startsWith('blob.'))).toEqual([
+        'backups.json',
+        'journal.json',
+        'new-key',
+      ]);
       expect(outage.journal.dataKeys.filter((k) => k.startsWith('blob.')).length).toBeGreaterThan(0);
       expect(outage.run.stdout).toContain(`kubecost-rotate resume ${outage.journal.doc.id}`);
     });
 
     it('leaves the old key in cluster-2 and says truthfully how many Secrets hold the new key', () => {
-      expect(secretText(cluster1(), 'kubecost', THANOS, 'object-store.yaml')).toBe(rotatedText(outage.before, THANOS_SECRETS[0] as string, outage.old, outage.next));
+      expect(secretText(cluster1(), 'kubecost', THANOS, 'object-store.yaml')).toBe(
+        rotatedText(outage.before, THANOS_SECRETS[0] as string, outage.old, outage.next),
+      );
       expect(snapshotDiff(outage.before, snapshotSecrets(world), new Set([THANOS_SECRETS[0] as string]))).toEqual([]);
       expect(outage.run.stdout + outage.run.stderr).toContain('1 of 2 Secret(s) hold the new key');
     });
@@ -278,12 +354,24 @@ describe('a cluster that becomes unreachable after some Secrets were written', (
       expect(journalById(world, outage.journal.doc.id)?.doc.phase).toBe('Verified');
       for (const key of THANOS_SECRETS) {
         const [clusterName] = key.split('/') as [string];
-        expect(secretText(world.fleet.cluster(clusterName), 'kubecost', THANOS, 'object-store.yaml'), key).toBe(rotatedText(outage.before, key, outage.old, outage.next));
+        expect(secretText(world.fleet.cluster(clusterName), 'kubecost', THANOS, 'object-store.yaml'), key).toBe(
+          rotatedText(outage.before, key, outage.old, outage.next),
+        );
       }
       for (const r of outage.journal.doc.plan.restarts) {
-        for (const pod of livePods(world.fleet.cluster(r.cluster), r.namespace, r.kind, r.name)) expect(pod.metadata.annotations?.[RESTART_ANNOTATION], `${r.cluster}/${pod.metadata.name ?? ''}`).toBe(outage.journal.doc.id);
+        for (const pod of livePods(world.fleet.cluster(r.cluster), r.namespace, r.kind, r.name))
+          expect(pod.metadata.annotations?.[RESTART_ANNOTATION], `${r.cluster}/${pod.metadata.name ?? ''}`).toBe(
+            outage.journal.doc.id,
+          );
       }
-      expect(scanLogForAuthFailures(world.logs.slice(logStart).map((l) => l.line).join('\n'))).toEqual([]);
+      expect(
+        scanLogForAuthFailures(
+          world.logs
+            .slice(logStart)
+            .map((l) => l.line)
+            .join('\n'),
+        ),
+      ).toEqual([]);
     });
   });
 
@@ -318,8 +406,17 @@ describe('the secret canary', () => {
   it('finds no secret value in any Kubernetes Event, Secret annotation or journal document', () => {
     const events = world.fleet.clusters.flatMap((c) => c.api.select(SIM_RESOURCES.events, undefined));
     expect(events.filter((e) => e.reason === 'KeyRotated').length).toBeGreaterThan(0);
-    expect(leakedSecrets(events.map((e) => `${String(e.reason)} ${String(e.message)} ${JSON.stringify(e.metadata.annotations ?? {})}`).join('\n'), secrets())).toEqual([]);
-    const annotations = world.fleet.clusters.flatMap((c) => c.api.select(SIM_RESOURCES.secrets, undefined)).map((s) => JSON.stringify(s.metadata.annotations ?? {}));
+    expect(
+      leakedSecrets(
+        events
+          .map((e) => `${String(e.reason)} ${String(e.message)} ${JSON.stringify(e.metadata.annotations ?? {})}`)
+          .join('\n'),
+        secrets(),
+      ),
+    ).toEqual([]);
+    const annotations = world.fleet.clusters
+      .flatMap((c) => c.api.select(SIM_RESOURCES.secrets, undefined))
+      .map((s) => JSON.stringify(s.metadata.annotations ?? {}));
     expect(leakedSecrets(annotations.join('\n'), secrets())).toEqual([]);
     const docs = journals(world);
     expect(docs.length).toBeGreaterThanOrEqual(4);

@@ -23,7 +23,11 @@ export interface ChildRun {
 }
 
 /** Runs `src/cli/main.ts` through tsx in a fresh Node process, from the repository root. */
-export function runCliChild(argv: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ChildRun> {
+export function runCliChild(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<ChildRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...argv], {
@@ -43,7 +47,13 @@ export function runCliChild(argv: readonly string[], env: Record<string, string>
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - started });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: Date.now() - started,
+      });
     });
   });
 }
@@ -88,7 +98,11 @@ function sameRecord(a: Record<string, string>, b: Record<string, string>): boole
  * What differs between two snapshots, one line per Secret and part (names only: a failure message
  * must not print secret data). An empty list means byte-identical.
  */
-export function snapshotDiff(before: SecretSnapshot, after: SecretSnapshot, ignore: ReadonlySet<string> = new Set()): string[] {
+export function snapshotDiff(
+  before: SecretSnapshot,
+  after: SecretSnapshot,
+  ignore: ReadonlySet<string> = new Set(),
+): string[] {
   const diffs: string[] = [];
   for (const key of new Set([...before.keys(), ...after.keys()])) {
     if (ignore.has(key)) continue;
@@ -99,10 +113,15 @@ export function snapshotDiff(before: SecretSnapshot, after: SecretSnapshot, igno
       continue;
     }
     if (!sameRecord(a.data, b.data)) {
-      const keys = [...new Set([...Object.keys(a.data), ...Object.keys(b.data)])].filter((k) => a.data[k] !== b.data[k]);
+      const keys = [...new Set([...Object.keys(a.data), ...Object.keys(b.data)])].filter(
+        (k) => a.data[k] !== b.data[k],
+      );
       diffs.push(`${key}: data differs in ${keys.join(', ')}`);
     }
-    if (!sameRecord(a.annotations, b.annotations)) diffs.push(`${key}: annotations ${JSON.stringify(Object.keys(a.annotations).sort())} -> ${JSON.stringify(Object.keys(b.annotations).sort())}`);
+    if (!sameRecord(a.annotations, b.annotations))
+      diffs.push(
+        `${key}: annotations ${JSON.stringify(Object.keys(a.annotations).sort())} -> ${JSON.stringify(Object.keys(b.annotations).sort())}`,
+      );
     if (!sameRecord(a.labels, b.labels)) diffs.push(`${key}: labels differ`);
     if (a.type !== b.type) diffs.push(`${key}: type ${String(a.type)} -> ${String(b.type)}`);
   }
@@ -120,7 +139,13 @@ export function secretText(cluster: SimCluster, namespace: string, name: string,
 /** Puts a Secret back exactly as a snapshot has it (used to repair the world after a failed case). */
 export function restoreSecret(world: RotationWorld, key: string, state: SecretState): void {
   const [clusterName, namespace, name] = key.split('/') as [string, string, string];
-  world.fleet.cluster(clusterName).apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels: { ...state.labels }, annotations: { ...state.annotations } }, ...(state.type ? { type: state.type } : {}), data: { ...state.data } });
+  world.fleet.cluster(clusterName).apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels: { ...state.labels }, annotations: { ...state.annotations } },
+    ...(state.type ? { type: state.type } : {}),
+    data: { ...state.data },
+  });
 }
 
 // ----------------------------------------------------------------------------------- journals
@@ -138,9 +163,21 @@ export interface JournalView {
     reason?: string;
     plan: {
       journal: { cluster: string; namespace: string; secret: string };
-      sites: { cluster: string; namespace: string; secret: string; dataKey: string; consumers: { kind: string; name: string }[] }[];
+      sites: {
+        cluster: string;
+        namespace: string;
+        secret: string;
+        dataKey: string;
+        consumers: { kind: string; name: string }[];
+      }[];
       writes: { step: string; cluster: string; namespace: string; secret: string }[];
-      restarts: { step: string; cluster: string; namespace: string; kind: 'Deployment' | 'StatefulSet'; name: string }[];
+      restarts: {
+        step: string;
+        cluster: string;
+        namespace: string;
+        kind: 'Deployment' | 'StatefulSet';
+        name: string;
+      }[];
     };
     steps: Record<string, { state: string }>;
   };
@@ -152,7 +189,14 @@ export function journals(world: RotationWorld): JournalView[] {
     for (const s of cluster.api.select(SIM_RESOURCES.secrets, undefined, { labelSelector: MANAGED_BY_SELECTOR })) {
       const data = (s.data as Record<string, string> | undefined) ?? {};
       const raw = decode(data['journal.json']);
-      found.push({ cluster: cluster.name, name: s.metadata.name ?? '', dataKeys: Object.keys(data).sort(), phaseLabel: s.metadata.labels?.[PHASE_LABEL], raw, doc: JSON.parse(raw) as JournalView['doc'] });
+      found.push({
+        cluster: cluster.name,
+        name: s.metadata.name ?? '',
+        dataKeys: Object.keys(data).sort(),
+        phaseLabel: s.metadata.labels?.[PHASE_LABEL],
+        raw,
+        doc: JSON.parse(raw) as JournalView['doc'],
+      });
     }
   }
   return found;
@@ -184,14 +228,18 @@ export class Recorder {
           const key = `${cluster.name}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
           if (event.def === SIM_RESOURCES.secrets && event.type !== 'DELETED') {
             if (isJournal(o)) this.journalSaves += 1;
-            else if (JSON.stringify(o.data ?? {}) !== JSON.stringify(event.previous?.data ?? {})) this.secretWrites.set(key, [...(this.secretWrites.get(key) ?? []), event.revision]);
+            else if (JSON.stringify(o.data ?? {}) !== JSON.stringify(event.previous?.data ?? {}))
+              this.secretWrites.set(key, [...(this.secretWrites.get(key) ?? []), event.revision]);
           } else if (event.def === SIM_RESOURCES.pods && event.type === 'ADDED') {
             this.podsAdded.set(key, event.revision);
           } else if (event.def === SIM_RESOURCES.deployments || event.def === SIM_RESOURCES.statefulsets) {
-            const token = (x: KubeObject | undefined) => (x?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations?.[RESTART_ANNOTATION];
+            const token = (x: KubeObject | undefined) =>
+              (x?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template
+                ?.metadata?.annotations?.[RESTART_ANNOTATION];
             const now = token(o);
             const workload = `${cluster.name}/${o.metadata.namespace ?? ''}/${event.def.kind}/${o.metadata.name ?? ''}`;
-            if (event.previous && now !== token(event.previous)) this.restarts.set(workload, [...(this.restarts.get(workload) ?? []), String(now)]);
+            if (event.previous && now !== token(event.previous))
+              this.restarts.set(workload, [...(this.restarts.get(workload) ?? []), String(now)]);
           }
         }),
       );
@@ -228,11 +276,25 @@ function isReady(pod: KubeObject): boolean {
 }
 
 /** The live pods of a workload (selected by its matchLabels), without the terminating ones. */
-export function livePods(cluster: SimCluster, namespace: string, kind: 'Deployment' | 'StatefulSet', name: string): KubeObject[] {
-  const workload = cluster.api.get(kind === 'Deployment' ? SIM_RESOURCES.deployments : SIM_RESOURCES.statefulsets, namespace, name);
-  const labels = (workload.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
-  const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-  return cluster.api.select(SIM_RESOURCES.pods, namespace, { labelSelector }).filter((p) => !p.metadata.deletionTimestamp);
+export function livePods(
+  cluster: SimCluster,
+  namespace: string,
+  kind: 'Deployment' | 'StatefulSet',
+  name: string,
+): KubeObject[] {
+  const workload = cluster.api.get(
+    kind === 'Deployment' ? SIM_RESOURCES.deployments : SIM_RESOURCES.statefulsets,
+    namespace,
+    name,
+  );
+  const labels =
+    (workload.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
+  const labelSelector = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return cluster.api
+    .select(SIM_RESOURCES.pods, namespace, { labelSelector })
+    .filter((p) => !p.metadata.deletionTimestamp);
 }
 
 export { isReady as podReady };
@@ -243,7 +305,13 @@ export function templateAnnotations(world: RotationWorld): Map<string, string> {
   for (const cluster of world.fleet.clusters) {
     for (const def of [SIM_RESOURCES.deployments, SIM_RESOURCES.statefulsets]) {
       for (const w of cluster.api.select(def, undefined)) {
-        out.set(`${cluster.name}/${w.metadata.namespace ?? ''}/${def.kind}/${w.metadata.name ?? ''}`, JSON.stringify((w.spec as { template?: { metadata?: { annotations?: unknown } } } | undefined)?.template?.metadata?.annotations ?? {}));
+        out.set(
+          `${cluster.name}/${w.metadata.namespace ?? ''}/${def.kind}/${w.metadata.name ?? ''}`,
+          JSON.stringify(
+            (w.spec as { template?: { metadata?: { annotations?: unknown } } } | undefined)?.template?.metadata
+              ?.annotations ?? {},
+          ),
+        );
       }
     }
   }
@@ -260,9 +328,19 @@ export async function settle(world: RotationWorld, timeoutMs = 20_000): Promise<
         if (pods.some((p) => p.metadata.deletionTimestamp)) return false;
         return [SIM_RESOURCES.deployments, SIM_RESOURCES.statefulsets].every((def) =>
           cluster.api.select(def, 'kubecost').every((w) => {
-            const status = (w.status ?? {}) as { observedGeneration?: number; updatedReplicas?: number; readyReplicas?: number; replicas?: number };
+            const status = (w.status ?? {}) as {
+              observedGeneration?: number;
+              updatedReplicas?: number;
+              readyReplicas?: number;
+              replicas?: number;
+            };
             const replicas = (w.spec as { replicas?: number } | undefined)?.replicas ?? 1;
-            return (status.observedGeneration ?? 0) >= (w.metadata.generation ?? 0) && status.updatedReplicas === replicas && status.readyReplicas === replicas && status.replicas === replicas;
+            return (
+              (status.observedGeneration ?? 0) >= (w.metadata.generation ?? 0) &&
+              status.updatedReplicas === replicas &&
+              status.readyReplicas === replicas &&
+              status.replicas === replicas
+            );
           }),
         );
       }),

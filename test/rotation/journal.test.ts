@@ -30,8 +30,20 @@ afterAll(async () => {
 function doc(id: string): JournalDocument {
   const now = new Date().toISOString();
   return {
-    schemaVersion: 1, id, phase: 'Planned', steps: {}, rollback: {}, verdicts: [], timeline: [], createdAt: now, updatedAt: now,
-    plan: { journal: { cluster: 'cluster-1', namespace: 'kubecost', secret: `kubecost-rotate-${id}` }, credential: { id: 'gcp:x', provider: 'gcp', fingerprint: 'f' }, newKey: { fingerprint: 'g' } } as unknown as JournalDocument['plan'],
+    schemaVersion: 1,
+    id,
+    phase: 'Planned',
+    steps: {},
+    rollback: {},
+    verdicts: [],
+    timeline: [],
+    createdAt: now,
+    updatedAt: now,
+    plan: {
+      journal: { cluster: 'cluster-1', namespace: 'kubecost', secret: `kubecost-rotate-${id}` },
+      credential: { id: 'gcp:x', provider: 'gcp', fingerprint: 'f' },
+      newKey: { fingerprint: 'g' },
+    } as unknown as JournalDocument['plan'],
   };
 }
 
@@ -39,9 +51,23 @@ describe('the journal Secret', () => {
   it('stores 200 backups of one federated store (3 KiB each) in well under 1 MiB, and reads them back exactly', async () => {
     const oldValue = randomBytes(3072).toString('base64');
     const newValue = randomBytes(3072).toString('base64');
-    const journal = await Journal.create(client, 'kubecost', doc('20261128-000000-aaaa'), '{"type":"service_account"}', () => new Date());
+    const journal = await Journal.create(
+      client,
+      'kubecost',
+      doc('20261128-000000-aaaa'),
+      '{"type":"service_account"}',
+      () => new Date(),
+    );
     for (let i = 0; i < 200; i++) {
-      const backup: SecretBackup = { cluster: `cluster-${i}`, namespace: 'kubecost', secret: 'federated-store', resourceVersion: String(100 + i), data: { 'federated-store.yaml': oldValue }, newData: { 'federated-store.yaml': newValue }, annotations: { team: 'finops' } };
+      const backup: SecretBackup = {
+        cluster: `cluster-${i}`,
+        namespace: 'kubecost',
+        secret: 'federated-store',
+        resourceVersion: String(100 + i),
+        data: { 'federated-store.yaml': oldValue },
+        newData: { 'federated-store.yaml': newValue },
+        annotations: { team: 'finops' },
+      };
       journal.state.backups.set(`cluster-${i}/kubecost/federated-store`, backup);
     }
     await journal.setPhase('Staged', 'staged 200');
@@ -50,7 +76,9 @@ describe('the journal Secret', () => {
     expect(size).toBeLessThan(256 * 1024);
     const back = fromSecret(stored);
     expect(back.backups.size).toBe(200);
-    expect(back.backups.get('cluster-7/kubecost/federated-store')).toEqual(journal.state.backups.get('cluster-7/kubecost/federated-store'));
+    expect(back.backups.get('cluster-7/kubecost/federated-store')).toEqual(
+      journal.state.backups.get('cluster-7/kubecost/federated-store'),
+    );
     expect(back.newKey).toBe('{"type":"service_account"}');
     expect(back.doc.phase).toBe('Staged');
   });

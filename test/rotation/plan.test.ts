@@ -26,7 +26,14 @@ function keyIdOf(world: LayoutWorld, name: string): string {
 
 async function steps(layout: LayoutName, credential: string): Promise<string[]> {
   const world = worlds.get(layout) as LayoutWorld;
-  const run = await runCliInProcess(['plan', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', keyIdOf(world, credential)]);
+  const run = await runCliInProcess([
+    'plan',
+    '--kubeconfig',
+    world.kubeconfig,
+    '--all-contexts',
+    '--credential',
+    keyIdOf(world, credential),
+  ]);
   expect(run.code).toBe(0);
   expect(leakedSecrets(run.stdout + run.stderr, layoutSecretValues(world.layout))).toEqual([]);
   const lines = run.stdout.split('\nSteps:\n')[1]?.split('\n\n')[0]?.split('\n') ?? [];
@@ -49,18 +56,34 @@ function lastAt(list: string[], pattern: RegExp): number {
 describe('plan follows the seed runbook', () => {
   it('Thanos: update kubecost-thanos on each cluster, restart prometheus everywhere, then thanos-store on the primary, then check sidecar and store logs', async () => {
     const list = await steps('v1-thanos', 'thanos-s3');
-    const updates = [at(list, /^update Secret kubecost\/kubecost-thanos on cluster-1/), at(list, /^update Secret kubecost\/kubecost-thanos on cluster-2/)];
-    const prometheus = [at(list, /^restart Deployment kubecost\/kubecost-prometheus-server on cluster-1/), at(list, /^restart Deployment kubecost\/kubecost-prometheus-server on cluster-2/)];
+    const updates = [
+      at(list, /^update Secret kubecost\/kubecost-thanos on cluster-1/),
+      at(list, /^update Secret kubecost\/kubecost-thanos on cluster-2/),
+    ];
+    const prometheus = [
+      at(list, /^restart Deployment kubecost\/kubecost-prometheus-server on cluster-1/),
+      at(list, /^restart Deployment kubecost\/kubecost-prometheus-server on cluster-2/),
+    ];
     const store = at(list, /^restart Deployment kubecost\/kubecost-thanos-store on cluster-1/);
-    const sidecarLogs = at(list, /^verify Deployment kubecost\/kubecost-prometheus-server on cluster-1: .* logs of thanos-sidecar/);
-    const storeLogs = at(list, /^verify Deployment kubecost\/kubecost-thanos-store on cluster-1: .* logs of thanos-store/);
+    const sidecarLogs = at(
+      list,
+      /^verify Deployment kubecost\/kubecost-prometheus-server on cluster-1: .* logs of thanos-sidecar/,
+    );
+    const storeLogs = at(
+      list,
+      /^verify Deployment kubecost\/kubecost-thanos-store on cluster-1: .* logs of thanos-store/,
+    );
     expect(Math.max(...updates)).toBeLessThan(Math.min(...prometheus));
     expect(Math.max(...prometheus)).toBeLessThan(store);
     expect(store).toBeLessThan(sidecarLogs);
     expect(sidecarLogs).toBeLessThan(storeLogs);
     // Beyond the runbook: compact also reads the bucket, and cost-model reads it as ETL backup.
-    expect(list.some((s) => /^restart Deployment kubecost\/kubecost-thanos-compact on cluster-1 .*wave 2/.test(s))).toBe(true);
-    expect(list.some((s) => /^restart Deployment kubecost\/kubecost-cost-analyzer on cluster-2 .*wave 1/.test(s))).toBe(true);
+    expect(
+      list.some((s) => /^restart Deployment kubecost\/kubecost-thanos-compact on cluster-1 .*wave 2/.test(s)),
+    ).toBe(true);
+    expect(list.some((s) => /^restart Deployment kubecost\/kubecost-cost-analyzer on cluster-2 .*wave 1/.test(s))).toBe(
+      true,
+    );
     expect(list.some((s) => /thanos-store on cluster-2/.test(s))).toBe(false);
   });
 
@@ -68,7 +91,9 @@ describe('plan follows the seed runbook', () => {
     const list = await steps('v2-federated', 'federated-gcs');
     const lastUpdate = lastAt(list, /^update Secret kubecost\/federated-store on cluster-\d/);
     expect(list.filter((s) => s.startsWith('update Secret kubecost/federated-store')).length).toBe(3);
-    const costAnalyzer = [1, 2, 3].map((n) => at(list, new RegExp(`^restart Deployment kubecost/kubecost-cost-analyzer on cluster-${n}`)));
+    const costAnalyzer = [1, 2, 3].map((n) =>
+      at(list, new RegExp(`^restart Deployment kubecost/kubecost-cost-analyzer on cluster-${n}`)),
+    );
     const aggregator = at(list, /^restart StatefulSet kubecost\/kubecost-aggregator on cluster-1/);
     const logs = at(list, /^verify .* no auth failure in the logs/);
     expect(lastUpdate).toBeLessThan(Math.min(...costAnalyzer));
@@ -90,8 +115,16 @@ describe('plan follows the seed runbook', () => {
 
   it('cloud billing integration without a cloud-cost Deployment: restart cost-analyzer', async () => {
     const list = await steps('v2-single', 'billing-aws');
-    expect(list.filter((s) => s.startsWith('restart '))).toEqual([expect.stringMatching(/^restart Deployment kubecost\/kubecost-cost-analyzer on cluster-1 \[cost-analyzer\]/)]);
-    expect(list.some((s) => s.includes('status on cluster-1: kubecost/svc/kubecost-cost-analyzer:9090/model/cloudCost/status') && s.includes('with the new key id'))).toBe(true);
+    expect(list.filter((s) => s.startsWith('restart '))).toEqual([
+      expect.stringMatching(/^restart Deployment kubecost\/kubecost-cost-analyzer on cluster-1 \[cost-analyzer\]/),
+    ]);
+    expect(
+      list.some(
+        (s) =>
+          s.includes('status on cluster-1: kubecost/svc/kubecost-cost-analyzer:9090/model/cloudCost/status') &&
+          s.includes('with the new key id'),
+      ),
+    ).toBe(true);
   });
 
   it('writes nothing: no Secret changes and no journal appears', async () => {
@@ -100,13 +133,33 @@ describe('plan follows the seed runbook', () => {
     const before = writes().length;
     await steps('v1-thanos', 'thanos-s3');
     expect(writes().length).toBe(before);
-    expect(world.fleet.clusters.flatMap((c) => c.api.select(SIM_RESOURCES.secrets, undefined, { labelSelector: 'app.kubernetes.io/managed-by=kubecost-rotate' }))).toEqual([]);
+    expect(
+      world.fleet.clusters.flatMap((c) =>
+        c.api.select(SIM_RESOURCES.secrets, undefined, {
+          labelSelector: 'app.kubernetes.io/managed-by=kubecost-rotate',
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('prints the plan as JSON with its steps and without key material', async () => {
     const world = worlds.get('v2-federated') as LayoutWorld;
-    const run = await runCliInProcess(['plan', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', keyIdOf(world, 'federated-gcs'), '-o', 'json']);
-    const plan = JSON.parse(run.stdout) as { sites: unknown[]; writes: unknown[]; restarts: { wave: number }[]; steps: string[] };
+    const run = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      world.kubeconfig,
+      '--all-contexts',
+      '--credential',
+      keyIdOf(world, 'federated-gcs'),
+      '-o',
+      'json',
+    ]);
+    const plan = JSON.parse(run.stdout) as {
+      sites: unknown[];
+      writes: unknown[];
+      restarts: { wave: number }[];
+      steps: string[];
+    };
     expect(plan.sites).toHaveLength(3);
     expect(plan.writes).toHaveLength(3);
     expect(plan.restarts.map((r) => r.wave)).toEqual([1, 1, 1, 1, 2, 2]);
@@ -120,9 +173,18 @@ describe('plan warnings', () => {
     const world = await startLayout('mixed');
     try {
       const key = world.layout.credentials.get('service-key-aws') as FakeCredential & { provider: 'aws' };
-      const run = await runCliInProcess(['plan', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', key.accessKeyId]);
+      const run = await runCliInProcess([
+        'plan',
+        '--kubeconfig',
+        world.kubeconfig,
+        '--all-contexts',
+        '--credential',
+        key.accessKeyId,
+      ]);
       expect(run.code).toBe(0);
-      expect(run.stdout).toContain('MissingSecret: Deployment monitoring/kubecost-cost-analyzer on cluster-3 references Secret "old-gcp-key"');
+      expect(run.stdout).toContain(
+        'MissingSecret: Deployment monitoring/kubecost-cost-analyzer on cluster-3 references Secret "old-gcp-key"',
+      );
       expect(run.stdout).toContain('ManagedByArgoCD');
     } finally {
       await world.stop();

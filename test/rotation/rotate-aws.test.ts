@@ -23,7 +23,22 @@ beforeAll(async () => {
 
 afterAll(() => world.stop());
 
-const rotateArgs = (credential: string, keyFile: string) => ['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyFile, '--yes', '--verify-window', '1500ms', '--rollout-timeout', '30s', ...world.probeFlags];
+const rotateArgs = (credential: string, keyFile: string) => [
+  'rotate',
+  '--kubeconfig',
+  world.kubeconfig,
+  '--all-contexts',
+  '--credential',
+  credential,
+  '--new-key-file',
+  keyFile,
+  '--yes',
+  '--verify-window',
+  '1500ms',
+  '--rollout-timeout',
+  '30s',
+  ...world.probeFlags,
+];
 
 describe('rotating the AWS key of a cloud integration', () => {
   let old: FakeCredential & { provider: 'aws' };
@@ -38,7 +53,12 @@ describe('rotating the AWS key of a cloud integration', () => {
     world.allow(next); // both keys valid, as at the provider during a rotation
     before = secretText('cloud-integration', 'cloud-integration.json');
     logsBefore = world.logs.length;
-    run = await runCliInProcess(rotateArgs(old.accessKeyId, await world.keyFile('new-aws.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })));
+    run = await runCliInProcess(
+      rotateArgs(
+        old.accessKeyId,
+        await world.keyFile('new-aws.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }),
+      ),
+    );
     world.layout.credentials.set('billing-aws', next);
   });
 
@@ -51,22 +71,48 @@ describe('rotating the AWS key of a cloud integration', () => {
   it('changes only the credential fields of the Secret', () => {
     const after = secretText('cloud-integration', 'cloud-integration.json');
     expect(after).not.toBe(before);
-    expect(after).toBe(before.replaceAll(old.accessKeyId, next.accessKeyId).replaceAll(old.secretAccessKey, next.secretAccessKey));
+    expect(after).toBe(
+      before.replaceAll(old.accessKeyId, next.accessKeyId).replaceAll(old.secretAccessKey, next.secretAccessKey),
+    );
     const secret = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', 'cloud-integration');
     expect(secret.metadata.annotations?.['kubecost-rotate.io/key-fingerprint']).toBe(next.accessKeyId);
   });
 
   it('restarts cloud-cost, whose new pod authenticates with the new key and reports it in the status', async () => {
-    const pods = primary().api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' }).filter((p) => !p.metadata.deletionTimestamp);
+    const pods = primary()
+      .api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' })
+      .filter((p) => !p.metadata.deletionTimestamp);
     expect(pods).toHaveLength(1);
     expect(pods[0]?.metadata.annotations?.['kubecost-rotate.io/restart']).toMatch(/^\d{8}-\d{6}-[0-9a-z]{4}$/);
-    const status = (await primary().kubelet.handler('kubecost', pods[0]?.metadata.name ?? '', 9005)?.({ method: 'GET', path: '/cloudCost/status', query: new URLSearchParams(), headers: {}, body: Buffer.alloc(0) })) as { body: { data: { provider: string; connectionStatus: string; config: { authorizer: { id?: string } } }[] } };
+    const status = (await primary().kubelet.handler(
+      'kubecost',
+      pods[0]?.metadata.name ?? '',
+      9005,
+    )?.({
+      method: 'GET',
+      path: '/cloudCost/status',
+      query: new URLSearchParams(),
+      headers: {},
+      body: Buffer.alloc(0),
+    })) as {
+      body: { data: { provider: string; connectionStatus: string; config: { authorizer: { id?: string } } }[] };
+    };
     const aws = status.body.data.filter((d) => d.provider === 'AWS');
-    expect(aws.map((d) => [d.connectionStatus, d.config.authorizer.id])).toEqual([['Connection Successful', next.accessKeyId]]);
+    expect(aws.map((d) => [d.connectionStatus, d.config.authorizer.id])).toEqual([
+      ['Connection Successful', next.accessKeyId],
+    ]);
     // Events say what happened, on the Secret and on the workload, with fingerprints only.
     const events = primary().api.select(SIM_RESOURCES.events, 'kubecost');
-    const on = (kind: string, name: string, reason: string) => events.filter((e) => (e.involvedObject as { kind?: string; name?: string }).kind === kind && (e.involvedObject as { name?: string }).name === name && e.reason === reason);
-    expect(on('Secret', 'cloud-integration', 'KeyRotated').map((e) => String(e.message))).toEqual([expect.stringContaining(`new aws key ${next.accessKeyId} (was ${old.accessKeyId})`)]);
+    const on = (kind: string, name: string, reason: string) =>
+      events.filter(
+        (e) =>
+          (e.involvedObject as { kind?: string; name?: string }).kind === kind &&
+          (e.involvedObject as { name?: string }).name === name &&
+          e.reason === reason,
+      );
+    expect(on('Secret', 'cloud-integration', 'KeyRotated').map((e) => String(e.message))).toEqual([
+      expect.stringContaining(`new aws key ${next.accessKeyId} (was ${old.accessKeyId})`),
+    ]);
     expect(on('Deployment', 'kubecost-cloud-cost', 'RotationRestart')).toHaveLength(1);
     expect(on('Deployment', 'kubecost-cost-analyzer', 'RotationRestart')).toHaveLength(0);
     // cost-analyzer does not read the integration (2.3+), so it was not restarted.
@@ -81,15 +127,23 @@ describe('rotating the AWS key of a cloud integration', () => {
   });
 
   it('prints no secret value and records a Verified journal without key material', () => {
-    expect(leakedSecrets(run.stdout + run.stderr, [...layoutSecretValues(world.layout), next.secretAccessKey])).toEqual([]);
-    const journals = primary().api.select(SIM_RESOURCES.secrets, 'kubecost', { labelSelector: 'app.kubernetes.io/managed-by=kubecost-rotate' });
+    expect(leakedSecrets(run.stdout + run.stderr, [...layoutSecretValues(world.layout), next.secretAccessKey])).toEqual(
+      [],
+    );
+    const journals = primary().api.select(SIM_RESOURCES.secrets, 'kubecost', {
+      labelSelector: 'app.kubernetes.io/managed-by=kubecost-rotate',
+    });
     expect(journals).toHaveLength(1);
     const data = journals[0]?.data as Record<string, string>;
     const doc = Buffer.from(data['journal.json'] ?? '', 'base64').toString('utf8');
     expect(JSON.parse(doc)).toMatchObject({ phase: 'Verified' });
     expect(leakedSecrets(doc, [...layoutSecretValues(world.layout), next.secretAccessKey])).toEqual([]);
     // The new key is dropped; the backup (old and new data, content-addressed) stays until the old key is retired.
-    expect(Object.keys(data).filter((k) => !k.startsWith('blob.')).sort()).toEqual(['backups.json', 'journal.json']);
+    expect(
+      Object.keys(data)
+        .filter((k) => !k.startsWith('blob.'))
+        .sort(),
+    ).toEqual(['backups.json', 'journal.json']);
   });
 });
 
@@ -98,7 +152,9 @@ function allSecretData(): Map<string, Record<string, string>> {
   for (const c of world.fleet.clusters) {
     for (const s of c.api.select(SIM_RESOURCES.secrets, undefined)) {
       if (s.metadata.name?.startsWith('kubecost-rotate-')) continue;
-      out.set(`${c.name}/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`, { ...((s.data as Record<string, string>) ?? {}) });
+      out.set(`${c.name}/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`, {
+        ...((s.data as Record<string, string>) ?? {}),
+      });
     }
   }
   return out;
@@ -110,11 +166,18 @@ describe('a bad new key', () => {
     const good = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     world.allow(good); // the key id exists at the provider...
     const before = allSecretData();
-    const beforeCloudCost = primary().api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' }).map((p) => p.metadata.name);
+    const beforeCloudCost = primary()
+      .api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' })
+      .map((p) => p.metadata.name);
     const logsFrom = world.logs.length;
     // ...but the file has a mistyped secret.
     const wrongSecret = `${good.secretAccessKey.slice(0, 39)}${good.secretAccessKey.endsWith('A') ? 'B' : 'A'}`;
-    const run = await runCliInProcess(rotateArgs(current.accessKeyId, await world.keyFile('typo.json', { accessKeyId: good.accessKeyId, secretAccessKey: wrongSecret })));
+    const run = await runCliInProcess(
+      rotateArgs(
+        current.accessKeyId,
+        await world.keyFile('typo.json', { accessKeyId: good.accessKeyId, secretAccessKey: wrongSecret }),
+      ),
+    );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/FAIL\s+cloud-cost-status .*Failed Connection/);
     expect(run.stdout).toMatch(/FAIL\s+logs .*AWS SignatureDoesNotMatch/);
@@ -123,26 +186,46 @@ describe('a bad new key', () => {
     // Byte for byte what it was, on every Secret of every cluster.
     expect(allSecretData()).toEqual(before);
     // cloud-cost was restarted twice (forward, then back) and now runs on the old key again.
-    const pods = primary().api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' }).filter((p) => !p.metadata.deletionTimestamp);
+    const pods = primary()
+      .api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' })
+      .filter((p) => !p.metadata.deletionTimestamp);
     expect(pods.map((p) => p.metadata.name)).not.toEqual(beforeCloudCost);
     expect(pods[0]?.metadata.annotations?.['kubecost-rotate.io/restart']).toMatch(/-rollback$/);
     const afterRollback = world.logs.length;
     await new Promise((r) => setTimeout(r, 600));
-    const fresh = world.logs.slice(afterRollback).filter((l) => l.container === 'cloud-cost').map((l) => l.line);
+    const fresh = world.logs
+      .slice(afterRollback)
+      .filter((l) => l.container === 'cloud-cost')
+      .map((l) => l.line);
     expect(fresh.some((l) => l.includes('ingestor: completed run'))).toBe(true);
     expect(scanLogForAuthFailures(fresh.join('\n'))).toEqual([]);
     // The failure was real and logged by the workload with the bad key.
-    expect(scanLogForAuthFailures(world.logs.slice(logsFrom, afterRollback).map((l) => l.line).join('\n')).map((f) => f.pattern)).toContain('AWS SignatureDoesNotMatch');
-    expect(leakedSecrets(run.stdout + run.stderr, [wrongSecret, good.secretAccessKey, ...layoutSecretValues(world.layout)])).toEqual([]);
+    expect(
+      scanLogForAuthFailures(
+        world.logs
+          .slice(logsFrom, afterRollback)
+          .map((l) => l.line)
+          .join('\n'),
+      ).map((f) => f.pattern),
+    ).toContain('AWS SignatureDoesNotMatch');
+    expect(
+      leakedSecrets(run.stdout + run.stderr, [wrongSecret, good.secretAccessKey, ...layoutSecretValues(world.layout)]),
+    ).toEqual([]);
   });
 
   it('refuses a key of another provider, a temporary key, or the key in use, before anything is written', async () => {
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const before = allSecretData();
     const cases: [unknown, string][] = [
-      [{ accountName: 'acmecostexports', accountKey: Buffer.alloc(64, 1).toString('base64') }, 'holds a Azure key, but the credential to rotate is a AWS key'],
+      [
+        { accountName: 'acmecostexports', accountKey: Buffer.alloc(64, 1).toString('base64') },
+        'holds a Azure key, but the credential to rotate is a AWS key',
+      ],
       [{ accessKeyId: 'ASIAIOSFODNN7EXAMPLE', secretAccessKey: 'x'.repeat(40) }, 'is a temporary (STS) key'],
-      [{ accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey }, 'holds the key that is already in use'],
+      [
+        { accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey },
+        'holds the key that is already in use',
+      ],
       ['not json', 'is not JSON'],
     ];
     for (const [content, message] of cases) {
@@ -160,10 +243,20 @@ describe('machine-readable output and confirmation', () => {
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     world.allow(next);
-    const run = await runCliInProcess([...rotateArgs(current.accessKeyId, await world.keyFile('ndjson.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })), '-o', 'json']);
+    const run = await runCliInProcess([
+      ...rotateArgs(
+        current.accessKeyId,
+        await world.keyFile('ndjson.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }),
+      ),
+      '-o',
+      'json',
+    ]);
     expect(run.code).toBe(0);
     world.layout.credentials.set('billing-aws', next);
-    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; rotation: string; phase?: string; time: string });
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; rotation: string; phase?: string; time: string });
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(['phase', 'step', 'verdict', 'result']));
     expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'result', phase: 'Verified', rotation: events[0]?.rotation });
@@ -174,7 +267,10 @@ describe('machine-readable output and confirmation', () => {
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     const before = allSecretData();
-    const args = rotateArgs(current.accessKeyId, await world.keyFile('no-yes.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })).filter((a) => a !== '--yes');
+    const args = rotateArgs(
+      current.accessKeyId,
+      await world.keyFile('no-yes.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }),
+    ).filter((a) => a !== '--yes');
     const run = await runCliInProcess(args);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('refusing to rotate without confirmation');
@@ -188,7 +284,12 @@ describe('rolling back a verified rotation', () => {
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     world.allow(next);
     const before = allSecretData();
-    const rotated = await runCliInProcess(rotateArgs(current.accessKeyId, await world.keyFile('verified.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })));
+    const rotated = await runCliInProcess(
+      rotateArgs(
+        current.accessKeyId,
+        await world.keyFile('verified.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }),
+      ),
+    );
     expect(rotated.code).toBe(0);
     const id = /rotation (\S+): Verified\./.exec(rotated.stdout)?.[1] ?? '';
     const refused = await runCliInProcess(['rollback', id, '--kubeconfig', world.kubeconfig]);
@@ -218,18 +319,28 @@ describe('rolling back a verified rotation', () => {
       }
     });
     try {
-      const run = await runCliInProcess(rotateArgs(current.accessKeyId, await world.keyFile('reverted.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })));
+      const run = await runCliInProcess(
+        rotateArgs(
+          current.accessKeyId,
+          await world.keyFile('reverted.json', {
+            accessKeyId: next.accessKeyId,
+            secretAccessKey: next.secretAccessKey,
+          }),
+        ),
+      );
       expect(run.stdout).toMatch(/FAIL\s+secret-holds-new-key cluster-1\/kubecost\/cloud-integration/);
       expect(run.code).not.toBe(0);
     } finally {
       stop();
     }
-    expect(allSecretData().get('cluster-1/kubecost/cloud-integration')).toEqual(before.get('cluster-1/kubecost/cloud-integration'));
+    expect(allSecretData().get('cluster-1/kubecost/cloud-integration')).toEqual(
+      before.get('cluster-1/kubecost/cloud-integration'),
+    );
   });
 });
 
 describe('one kubecost-rotate at a time per credential', () => {
-  it('refuses to rotate while another holder keeps renewing the credential\'s Lease, and takes over one that stopped', async () => {
+  it("refuses to rotate while another holder keeps renewing the credential's Lease, and takes over one that stopped", async () => {
     const { RotationLease, leaseName } = await import('../../src/rotation/lease.js');
     const { KubeClient } = await import('../../src/kube/client.js');
     const { selectClusters } = await import('../../src/kube/kubeconfig.js');
@@ -237,11 +348,20 @@ describe('one kubecost-rotate at a time per credential', () => {
     const [target] = selectClusters({ kubeconfig: world.kubeconfig, contexts: ['cluster-1'] });
     const client = new KubeClient(target as NonNullable<typeof target>);
     // Another operator's run, alive: it renews its Lease.
-    const other = await RotationLease.acquire(client, 'kubecost', `aws:${current.accessKeyId}`, 'rotate by someone else', 2);
+    const other = await RotationLease.acquire(
+      client,
+      'kubecost',
+      `aws:${current.accessKeyId}`,
+      'rotate by someone else',
+      2,
+    );
     const before = allSecretData();
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     world.allow(next);
-    const keyFile = await world.keyFile('lease.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey });
+    const keyFile = await world.keyFile('lease.json', {
+      accessKeyId: next.accessKeyId,
+      secretAccessKey: next.secretAccessKey,
+    });
     try {
       const refused = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
       expect(refused.code).toBe(2);
@@ -251,7 +371,12 @@ describe('one kubecost-rotate at a time per credential', () => {
       await other.release();
     }
     // A holder that died: its Lease stays, unrenewed, and is taken over after its duration.
-    primary().apply({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(`aws:${current.accessKeyId}`), namespace: 'kubecost' }, spec: { holderIdentity: 'laptop/4242/dead rotate', leaseDurationSeconds: 2, renewTime: new Date().toISOString() } });
+    primary().apply({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: leaseName(`aws:${current.accessKeyId}`), namespace: 'kubecost' },
+      spec: { holderIdentity: 'laptop/4242/dead rotate', leaseDurationSeconds: 2, renewTime: new Date().toISOString() },
+    });
     const started = Date.now();
     const run = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
     expect(run.code).toBe(0);

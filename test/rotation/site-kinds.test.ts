@@ -7,7 +7,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
-import { layoutSecretValues, secretValuesOf, successorOf, type FakeCredential, type LayoutName } from '../../src/sim/kubecost/index.js';
+import {
+  layoutSecretValues,
+  secretValuesOf,
+  successorOf,
+  type FakeCredential,
+  type LayoutName,
+} from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess } from '../support/capture.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
@@ -29,14 +35,18 @@ afterAll(async () => {
 /** What a Secret's text must become: the old key's values replaced by the new key's, nothing else. */
 function expectedText(before: string, old: FakeCredential, next: FakeCredential): string {
   const pairs: [string, string][] = [];
-  if (old.provider === 'aws' && next.provider === 'aws') pairs.push([old.accessKeyId, next.accessKeyId], [old.secretAccessKey, next.secretAccessKey]);
+  if (old.provider === 'aws' && next.provider === 'aws')
+    pairs.push([old.accessKeyId, next.accessKeyId], [old.secretAccessKey, next.secretAccessKey]);
   if (old.provider === 'azure' && next.provider === 'azure') pairs.push([old.accountKey, next.accountKey]);
-  if (old.provider === 'alibaba' && next.provider === 'alibaba') pairs.push([old.accessKeyId, next.accessKeyId], [old.accessKeySecret, next.accessKeySecret]);
+  if (old.provider === 'alibaba' && next.provider === 'alibaba')
+    pairs.push([old.accessKeyId, next.accessKeyId], [old.accessKeySecret, next.accessKeySecret]);
   if (old.provider === 'gcp' && next.provider === 'gcp') {
     const a = JSON.parse(old.json) as Record<string, string>;
     const b = JSON.parse(next.json) as Record<string, string>;
     // Values as they appear inside JSON text (private_key with its \n escapes).
-    for (const field of Object.keys(a)) if (a[field] !== b[field]) pairs.push([JSON.stringify(a[field]).slice(1, -1), JSON.stringify(b[field]).slice(1, -1)]);
+    for (const field of Object.keys(a))
+      if (a[field] !== b[field])
+        pairs.push([JSON.stringify(a[field]).slice(1, -1), JSON.stringify(b[field]).slice(1, -1)]);
   }
   return pairs.reduce((text, [from, to]) => text.replaceAll(from, to), before);
 }
@@ -46,26 +56,61 @@ function secretTexts(world: RotationWorld): Map<string, string> {
   for (const c of world.fleet.clusters) {
     for (const s of c.api.select(SIM_RESOURCES.secrets, undefined)) {
       if (s.metadata.name?.startsWith('kubecost-rotate-')) continue;
-      for (const [k, v] of Object.entries((s.data as Record<string, string>) ?? {})) out.set(`${c.name}/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}/${k}`, Buffer.from(v, 'base64').toString('utf8'));
+      for (const [k, v] of Object.entries((s.data as Record<string, string>) ?? {}))
+        out.set(
+          `${c.name}/${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}/${k}`,
+          Buffer.from(v, 'base64').toString('utf8'),
+        );
     }
   }
   return out;
 }
 
-const idOf = (c: FakeCredential) => (c.provider === 'aws' || c.provider === 'alibaba' ? c.accessKeyId : c.provider === 'gcp' ? c.privateKeyId : undefined);
+const idOf = (c: FakeCredential) =>
+  c.provider === 'aws' || c.provider === 'alibaba' ? c.accessKeyId : c.provider === 'gcp' ? c.privateKeyId : undefined;
 
 const cases: { layout: LayoutName; credential: string; what: string; sites: number }[] = [
-  { layout: 'v1-thanos', credential: 'thanos-s3', what: 'Thanos S3 key on every cluster (sidecars, store, compact, and cost-model as ETL backup reader)', sites: 2 },
+  {
+    layout: 'v1-thanos',
+    credential: 'thanos-s3',
+    what: 'Thanos S3 key on every cluster (sidecars, store, compact, and cost-model as ETL backup reader)',
+    sites: 2,
+  },
   { layout: 'v1-thanos', credential: 'billing-aws', what: 'legacy AWS Athena key with a master payer role', sites: 1 },
   { layout: 'v1-thanos', credential: 'billing-gcp', what: 'legacy GCP BigQuery key object', sites: 1 },
   { layout: 'v1-thanos', credential: 'billing-azure', what: 'legacy Azure storage key', sites: 1 },
-  { layout: 'v2-single', credential: 'etl-backup-gcs', what: 'ETL backup GCS key read by cost-model and cloud-cost in one pod', sites: 1 },
-  { layout: 'v2-single', credential: 'billing-azure', what: 'nested Azure storage key of a singlepod cloud-cost', sites: 1 },
-  { layout: 'v2-federated', credential: 'federated-gcs', what: 'federated GCS key (block scalar) on every cluster', sites: 3 },
+  {
+    layout: 'v2-single',
+    credential: 'etl-backup-gcs',
+    what: 'ETL backup GCS key read by cost-model and cloud-cost in one pod',
+    sites: 1,
+  },
+  {
+    layout: 'v2-single',
+    credential: 'billing-azure',
+    what: 'nested Azure storage key of a singlepod cloud-cost',
+    sites: 1,
+  },
+  {
+    layout: 'v2-federated',
+    credential: 'federated-gcs',
+    what: 'federated GCS key (block scalar) on every cluster',
+    sites: 3,
+  },
   { layout: 'v2-federated', credential: 'billing-gcp', what: 'nested GCP BigQuery key', sites: 1 },
-  { layout: 'v3-federated', credential: 'federated-azure', what: 'federated Azure key with a subPath reader', sites: 2 },
+  {
+    layout: 'v3-federated',
+    credential: 'federated-azure',
+    what: 'federated Azure key with a subPath reader',
+    sites: 2,
+  },
   { layout: 'v3-federated', credential: 'billing-aws', what: 'AWS key wrapped in AWSAssumeRole', sites: 1 },
-  { layout: 'mixed', credential: 'shared-aws', what: 'one AWS key in a cloud integration and in federated storage on two clusters', sites: 3 },
+  {
+    layout: 'mixed',
+    credential: 'shared-aws',
+    what: 'one AWS key in a cloud integration and in federated storage on two clusters',
+    sites: 3,
+  },
   { layout: 'mixed', credential: 'billing-alibaba', what: 'legacy Alibaba key', sites: 1 },
 ];
 
@@ -78,11 +123,34 @@ describe('rotating each kind of site', () => {
       world.allow(next);
       const before = secretTexts(world);
       const logsFrom = world.logs.length;
-      const selector = idOf(old) ? (old.provider === 'aws' || old.provider === 'alibaba' ? old.accessKeyId : `gcp:${old.provider === 'gcp' ? old.clientEmail : ''}:${idOf(old) ?? ''}`) : undefined;
+      const selector = idOf(old)
+        ? old.provider === 'aws' || old.provider === 'alibaba'
+          ? old.accessKeyId
+          : `gcp:${old.provider === 'gcp' ? old.clientEmail : ''}:${idOf(old) ?? ''}`
+        : undefined;
       const discovered = await world.discover();
-      const record = discovered.credentials.find((r) => (selector ? r.id === selector || r.id === `aws:${selector}` || r.id === `alibaba:${selector}` : r.provider === old.provider && r.principal === (old.provider === 'azure' ? old.accountName : undefined)));
+      const record = discovered.credentials.find((r) =>
+        selector
+          ? r.id === selector || r.id === `aws:${selector}` || r.id === `alibaba:${selector}`
+          : r.provider === old.provider && r.principal === (old.provider === 'azure' ? old.accountName : undefined),
+      );
       expect(record?.sites).toHaveLength(c.sites);
-      const run = await runCliInProcess(['rotate', '--kubeconfig', world.kubeconfig, '--all-contexts', '--credential', record?.id ?? '', '--new-key-file', await world.keyFile(`${c.credential}.json`, file), '--yes', '--verify-window', '800ms', '--rollout-timeout', '30s', ...world.probeFlags]);
+      const run = await runCliInProcess([
+        'rotate',
+        '--kubeconfig',
+        world.kubeconfig,
+        '--all-contexts',
+        '--credential',
+        record?.id ?? '',
+        '--new-key-file',
+        await world.keyFile(`${c.credential}.json`, file),
+        '--yes',
+        '--verify-window',
+        '800ms',
+        '--rollout-timeout',
+        '30s',
+        ...world.probeFlags,
+      ]);
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/: Verified\./);
       expect(run.code).toBe(0);
@@ -90,17 +158,23 @@ describe('rotating each kind of site', () => {
       const probes = run.stdout.split('\n').filter((l) => /\b(ok|FAIL)\s+probe /.test(l));
       expect(probes).toHaveLength(c.sites);
       expect(probes.every((l) => /\bok\s+probe /.test(l))).toBe(true);
-      if (old.provider !== 'alibaba') expect(probes.every((l) => / → (s3|athena|gs|bigquery|azure)/.test(l))).toBe(true);
+      if (old.provider !== 'alibaba')
+        expect(probes.every((l) => / → (s3|athena|gs|bigquery|azure)/.test(l))).toBe(true);
 
       // Only the credential fields changed, in exactly the Secrets of the sites.
       const after = secretTexts(world);
       const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k));
       expect(changed.length).toBeGreaterThan(0);
       for (const key of changed) expect(after.get(key)).toBe(expectedText(before.get(key) ?? '', old, next));
-      expect(new Set(changed.map((k) => k.split('/').slice(0, 3).join('/'))).size).toBe(new Set(record?.sites.map((s) => s.split('/').slice(0, 3).join('/'))).size);
+      expect(new Set(changed.map((k) => k.split('/').slice(0, 3).join('/'))).size).toBe(
+        new Set(record?.sites.map((s) => s.split('/').slice(0, 3).join('/'))).size,
+      );
 
       // Nothing failed while both keys were valid...
-      const during = world.logs.slice(logsFrom).map((l) => l.line).join('\n');
+      const during = world.logs
+        .slice(logsFrom)
+        .map((l) => l.line)
+        .join('\n');
       expect(scanLogForAuthFailures(during)).toEqual([]);
       // ...and with the old key revoked, every consumer keeps working.
       world.revoke(old);
@@ -108,11 +182,19 @@ describe('rotating each kind of site', () => {
       await new Promise((r) => setTimeout(r, 700));
       const lines = world.logs.slice(revokedAt);
       expect(lines.length).toBeGreaterThan(0);
-      expect(scanLogForAuthFailures(lines.map((l) => `${l.namespace}/${l.pod}/${l.container} ${l.line}`).join('\n'))).toEqual([]);
+      expect(
+        scanLogForAuthFailures(lines.map((l) => `${l.namespace}/${l.pod}/${l.container} ${l.line}`).join('\n')),
+      ).toEqual([]);
       // Next test of this layout starts from the new key.
       world.layout.credentials.set(c.credential, next);
 
-      expect(leakedSecrets(run.stdout + run.stderr, [...layoutSecretValues(world.layout), ...secretValuesOf(old), ...secretValuesOf(next)])).toEqual([]);
+      expect(
+        leakedSecrets(run.stdout + run.stderr, [
+          ...layoutSecretValues(world.layout),
+          ...secretValuesOf(old),
+          ...secretValuesOf(next),
+        ]),
+      ).toEqual([]);
     });
   }
 });

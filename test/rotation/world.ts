@@ -5,9 +5,23 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { distrustCredential, startCloudSim, trustCredential, cloudSimBackend, prepareCloudForLayout, type CloudSim } from '../../src/sim/cloud/index.js';
+import {
+  distrustCredential,
+  startCloudSim,
+  trustCredential,
+  cloudSimBackend,
+  prepareCloudForLayout,
+  type CloudSim,
+} from '../../src/sim/cloud/index.js';
 import { SIM_RESOURCES, type TappedLog } from '../../src/sim/kube/index.js';
-import { bindKubecostPrograms, memoryBackend, type CloudBackend, type FakeCredential, type LayoutName, type MemoryKeys } from '../../src/sim/kubecost/index.js';
+import {
+  bindKubecostPrograms,
+  memoryBackend,
+  type CloudBackend,
+  type FakeCredential,
+  type LayoutName,
+  type MemoryKeys,
+} from '../../src/sim/kubecost/index.js';
 import { startLayout, type LayoutWorld } from '../kubecost/layout-support.js';
 import { waitFor } from '../support/kube.js';
 
@@ -25,7 +39,10 @@ export interface RotationWorld extends LayoutWorld {
   readonly cloud?: CloudSim;
 }
 
-export async function startRotationWorld(name: LayoutName, options: { backend?: 'cloud' | 'memory' } = {}): Promise<RotationWorld> {
+export async function startRotationWorld(
+  name: LayoutName,
+  options: { backend?: 'cloud' | 'memory' } = {},
+): Promise<RotationWorld> {
   const useCloud = (options.backend ?? 'cloud') === 'cloud';
   const keys: MemoryKeys = { aws: new Map(), gcp: new Set(), azure: new Map(), alibaba: new Map() };
   const cloud = useCloud ? await startCloudSim() : undefined;
@@ -57,7 +74,12 @@ export async function startRotationWorld(name: LayoutName, options: { backend?: 
   else for (const c of world.layout.credentials.values()) allow(c);
   // Everything that can run is running (cluster-3 of "mixed" waits for a Secret that does not exist).
   await waitFor('the layout to be running', () =>
-    world.fleet.clusters.every((c) => c.api.select(SIM_RESOURCES.pods, undefined).filter((p) => p.metadata.namespace !== 'monitoring').every((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running')),
+    world.fleet.clusters.every((c) =>
+      c.api
+        .select(SIM_RESOURCES.pods, undefined)
+        .filter((p) => p.metadata.namespace !== 'monitoring')
+        .every((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running'),
+    ),
   );
   const dir = join(world.kubeconfig, '..');
   const probeFlags: string[] = [];

@@ -37,7 +37,13 @@ export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy
 export const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 
 /** The parsed Status body of an ApiException from client-node. */
-export function statusOf(error: unknown): { code?: number; reason?: string; message?: string; kind?: string; details?: Record<string, unknown> } {
+export function statusOf(error: unknown): {
+  code?: number;
+  reason?: string;
+  message?: string;
+  kind?: string;
+  details?: Record<string, unknown>;
+} {
   if (!(error instanceof k8s.ApiException)) throw error;
   const body: unknown = error.body;
   if (typeof body !== 'string') return (body ?? {}) as ReturnType<typeof statusOf>;
@@ -50,7 +56,9 @@ export function statusOf(error: unknown): { code?: number; reason?: string; mess
 }
 
 /** Awaits a promise that must fail with an ApiException, and returns its Status body. */
-export async function expectApiError(promise: Promise<unknown>): Promise<ReturnType<typeof statusOf> & { httpCode: number }> {
+export async function expectApiError(
+  promise: Promise<unknown>,
+): Promise<ReturnType<typeof statusOf> & { httpCode: number }> {
   try {
     await promise;
   } catch (error: unknown) {
@@ -63,7 +71,12 @@ export async function expectApiError(promise: Promise<unknown>): Promise<ReturnT
 /** Polls until `check` returns a truthy value, or fails with `what` after the timeout. */
 export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
 
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, intervalMs = 20): Promise<Truthy<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  intervalMs = 20,
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -122,14 +135,27 @@ export function statefulSet(spec: WorkloadSpec & { partition?: number }) {
       replicas: spec.replicas ?? 1,
       serviceName: spec.name,
       selector: { matchLabels: { app: spec.name } },
-      ...(spec.partition !== undefined ? { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: spec.partition } } } : {}),
+      ...(spec.partition !== undefined
+        ? { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: spec.partition } } }
+        : {}),
       template: podTemplate(spec),
     },
   };
 }
 
-export function secret(name: string, namespace: string, stringData: Record<string, string>, labels?: Record<string, string>) {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, ...(labels ? { labels } : {}) }, type: 'Opaque', stringData };
+export function secret(
+  name: string,
+  namespace: string,
+  stringData: Record<string, string>,
+  labels?: Record<string, string>,
+) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, ...(labels ? { labels } : {}) },
+    type: 'Opaque',
+    stringData,
+  };
 }
 
 /** kubectl's `rollout status` rules for a Deployment (pkg/polymorphichelpers/rollout_status.go). */
@@ -137,7 +163,8 @@ export function deploymentRolledOut(d: k8s.V1Deployment): boolean {
   const status = d.status ?? {};
   if ((d.metadata?.generation ?? 0) > (status.observedGeneration ?? 0)) return false;
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded') throw new Error(`deployment ${d.metadata?.name ?? ''} exceeded its progress deadline`);
+  if (progressing?.reason === 'ProgressDeadlineExceeded')
+    throw new Error(`deployment ${d.metadata?.name ?? ''} exceeded its progress deadline`);
   const replicas = d.spec?.replicas ?? 1;
   if ((status.updatedReplicas ?? 0) < replicas) return false;
   if ((status.replicas ?? 0) > (status.updatedReplicas ?? 0)) return false;

@@ -42,16 +42,23 @@ export function parseDuration(value: string, flag: string): number {
 
 function selectionOf(flags: GlobalOptions, defaultAll = false): ContextSelection {
   const contexts = flags.context ?? [];
-  return { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), contexts, allContexts: flags.allContexts === true || (defaultAll && contexts.length === 0) };
+  return {
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    contexts,
+    allContexts: flags.allContexts === true || (defaultAll && contexts.length === 0),
+  };
 }
 
 async function readNewKey(flags: RotationFlags): Promise<{ text: string; source: string } | undefined> {
-  if (flags.newKeyFile && flags.newKeyStdin) throw new ConfigError('give the new key with --new-key-file or --new-key-stdin, not both.');
+  if (flags.newKeyFile && flags.newKeyStdin)
+    throw new ConfigError('give the new key with --new-key-file or --new-key-stdin, not both.');
   if (flags.newKeyFile) {
     try {
       return { text: await readFile(flags.newKeyFile, 'utf8'), source: `--new-key-file ${flags.newKeyFile}` };
     } catch (error: unknown) {
-      throw new ConfigError(`cannot read --new-key-file ${flags.newKeyFile}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConfigError(
+        `cannot read --new-key-file ${flags.newKeyFile}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   if (flags.newKeyStdin) {
@@ -66,7 +73,9 @@ function optionsOf(flags: RotationFlags) {
   return {
     ...(flags.verifyWindow ? { verifyWindowMs: parseDuration(flags.verifyWindow, '--verify-window') } : {}),
     ...(flags.rolloutTimeout ? { rolloutTimeoutMs: parseDuration(flags.rolloutTimeout, '--rollout-timeout') } : {}),
-    ...(flags.maxParallelClusters ? { maxParallelClusters: Math.max(1, Number.parseInt(flags.maxParallelClusters, 10) || 1) } : {}),
+    ...(flags.maxParallelClusters
+      ? { maxParallelClusters: Math.max(1, Number.parseInt(flags.maxParallelClusters, 10) || 1) }
+      : {}),
   };
 }
 
@@ -76,19 +85,37 @@ function describeSite(s: RotationPlan['sites'][number]): string {
   return `${s.cluster}  ${s.namespace}/${s.secret}  ${s.dataKey}  ${s.path}  [${s.kind}, ${s.format}]`;
 }
 
-const WAVE_TEXT = { 1: 'wave 1: writers, every cluster in parallel', 2: 'wave 2: readers, after the writers', 3: 'wave 3: not Kubecost components, last' } as const;
+const WAVE_TEXT = {
+  1: 'wave 1: writers, every cluster in parallel',
+  2: 'wave 2: readers, after the writers',
+  3: 'wave 3: not Kubecost components, last',
+} as const;
 
 /** The ordered steps of a plan, as a numbered list a person can follow (and a test can check). */
 export function planSteps(plan: RotationPlan): string[] {
   const steps: string[] = [];
   for (const w of plan.writes) {
     const sites = plan.sites.filter((s) => w.sites.includes(s.id));
-    steps.push(`update Secret ${w.namespace}/${w.secret} on ${w.cluster} (${[...new Set(sites.map((s) => `${s.dataKey} ${s.path}`))].join(', ')})`);
+    steps.push(
+      `update Secret ${w.namespace}/${w.secret} on ${w.cluster} (${[...new Set(sites.map((s) => `${s.dataKey} ${s.path}`))].join(', ')})`,
+    );
   }
-  for (const r of plan.restarts) steps.push(`restart ${r.kind} ${r.namespace}/${r.name} on ${r.cluster} [${r.role}] (${WAVE_TEXT[r.wave]}) and wait for its rollout`);
-  for (const r of plan.restarts) steps.push(`verify ${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: pods started after the write, no auth failure in the logs of ${r.containers.join(', ')}`);
-  for (const c of plan.statusChecks) steps.push(`verify the cloud integration status on ${c.cluster}: ${c.namespace}/svc/${c.service}:${c.port}${c.path} says Connection Successful${plan.credential.provider === 'aws' ? ' with the new key id' : ''}`);
-  for (const s of plan.sites) steps.push(`probe ${s.kind} site ${s.cluster} ${s.namespace}/${s.secret} ${s.path} with the new key at its provider (unless --no-probe)`);
+  for (const r of plan.restarts)
+    steps.push(
+      `restart ${r.kind} ${r.namespace}/${r.name} on ${r.cluster} [${r.role}] (${WAVE_TEXT[r.wave]}) and wait for its rollout`,
+    );
+  for (const r of plan.restarts)
+    steps.push(
+      `verify ${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: pods started after the write, no auth failure in the logs of ${r.containers.join(', ')}`,
+    );
+  for (const c of plan.statusChecks)
+    steps.push(
+      `verify the cloud integration status on ${c.cluster}: ${c.namespace}/svc/${c.service}:${c.port}${c.path} says Connection Successful${plan.credential.provider === 'aws' ? ' with the new key id' : ''}`,
+    );
+  for (const s of plan.sites)
+    steps.push(
+      `probe ${s.kind} site ${s.cluster} ${s.namespace}/${s.secret} ${s.path} with the new key at its provider (unless --no-probe)`,
+    );
   return steps;
 }
 
@@ -96,8 +123,12 @@ export function renderPlanText(plan: RotationPlan): string {
   const out: string[] = [];
   const clusters = [...new Set(plan.sites.map((s) => s.cluster))];
   out.push(`Rotation ${plan.id}: ${plan.credential.provider} credential ${plan.credential.id}\n`);
-  out.push(`  key ${plan.credential.keyId ?? plan.credential.fingerprint} → ${plan.newKey.keyId ?? plan.newKey.fingerprint}; ${plan.sites.length} site(s) in ${plan.writes.length} Secret(s) on ${clusters.length} cluster(s); ${plan.restarts.length} restart(s)\n`);
-  out.push(`  journal: Secret ${plan.journal.namespace}/${plan.journal.secret} on ${plan.journal.cluster}\n\nChanges (secret values are never shown):\n`);
+  out.push(
+    `  key ${plan.credential.keyId ?? plan.credential.fingerprint} → ${plan.newKey.keyId ?? plan.newKey.fingerprint}; ${plan.sites.length} site(s) in ${plan.writes.length} Secret(s) on ${clusters.length} cluster(s); ${plan.restarts.length} restart(s)\n`,
+  );
+  out.push(
+    `  journal: Secret ${plan.journal.namespace}/${plan.journal.secret} on ${plan.journal.cluster}\n\nChanges (secret values are never shown):\n`,
+  );
   for (const s of plan.sites) {
     out.push(`  ${describeSite(s)}\n`);
     out.push(`    - ${plan.credential.keyId ?? `key ${plan.credential.fingerprint}`}  (secret: redacted)\n`);
@@ -114,18 +145,30 @@ export function renderPlanText(plan: RotationPlan): string {
 
 export async function planCommand(flags: RotationFlags): Promise<number> {
   const format = parseOutputFormat(flags.output);
-  if (!flags.credential) throw new ConfigError('--credential is required: the credential id or fingerprint from kubecost-rotate discover.');
+  if (!flags.credential)
+    throw new ConfigError('--credential is required: the credential id or fingerprint from kubecost-rotate discover.');
   const newKey = await readNewKey(flags);
-  const { plan } = await prepareRotation({ selection: selectionOf(flags), ...(flags.namespace ? { namespace: flags.namespace } : {}), credential: flags.credential, ...(newKey ? { newKey } : {}), options: optionsOf(flags) });
-  process.stdout.write(format === 'table' ? renderPlanText(plan) : renderDocument(format, { ...plan, steps: planSteps(plan) }));
+  const { plan } = await prepareRotation({
+    selection: selectionOf(flags),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    credential: flags.credential,
+    ...(newKey ? { newKey } : {}),
+    options: optionsOf(flags),
+  });
+  process.stdout.write(
+    format === 'table' ? renderPlanText(plan) : renderDocument(format, { ...plan, steps: planSteps(plan) }),
+  );
   return ExitCode.Ok;
 }
 
 // ------------------------------------------------------------------------------------ reporting
 
 function reporterFor(format: string | undefined, plan?: RotationPlan, color = true): Reporter {
-  if (format !== 'json' && plan && process.stdout.isTTY) return liveReporter(plan, process.stdout, color && !process.env.NO_COLOR);
-  if (format === 'json') return (event: ProgressEvent) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+  if (format !== 'json' && plan && process.stdout.isTTY)
+    return liveReporter(plan, process.stdout, color && !process.env.NO_COLOR);
+  if (format === 'json')
+    return (event: ProgressEvent) =>
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
   return (event: ProgressEvent) => {
     const time = new Date().toISOString().slice(11, 19);
     switch (event.type) {
@@ -133,10 +176,14 @@ function reporterFor(format: string | undefined, plan?: RotationPlan, color = tr
         process.stdout.write(`${time} ${event.phase}: ${event.message}\n`);
         break;
       case 'step':
-        process.stdout.write(`${time} [${event.cluster}] ${event.state === 'done' ? '✓' : event.state === 'failed' ? '✗' : '…'} ${event.detail}\n`);
+        process.stdout.write(
+          `${time} [${event.cluster}] ${event.state === 'done' ? '✓' : event.state === 'failed' ? '✗' : '…'} ${event.detail}\n`,
+        );
         break;
       case 'verdict':
-        process.stdout.write(`${time} ${event.verdict.ok ? 'ok  ' : 'FAIL'} ${event.verdict.check} ${event.verdict.target}: ${event.verdict.evidence}\n`);
+        process.stdout.write(
+          `${time} ${event.verdict.ok ? 'ok  ' : 'FAIL'} ${event.verdict.check} ${event.verdict.target}: ${event.verdict.evidence}\n`,
+        );
         break;
       case 'warning':
         process.stderr.write(`${time} warning: ${event.message}\n`);
@@ -155,13 +202,25 @@ function exitFor(phase: Phase): number {
 }
 
 /** The credential's Lease: one kubecost-rotate at a time (KUBECOST_ROTATE_LEASE_SECONDS sets its duration; tests shorten it). */
-function acquireLease(client: KubeClient, namespace: string, credentialId: string, purpose: string): Promise<RotationLease> {
+function acquireLease(
+  client: KubeClient,
+  namespace: string,
+  credentialId: string,
+  purpose: string,
+): Promise<RotationLease> {
   const seconds = Number(process.env.KUBECOST_ROTATE_LEASE_SECONDS ?? DEFAULT_LEASE_SECONDS);
   let told = false;
-  return RotationLease.acquire(client, namespace, credentialId, purpose, seconds > 0 ? seconds : DEFAULT_LEASE_SECONDS, (message) => {
-    if (!told) process.stderr.write(`${message}\n`);
-    told = true;
-  });
+  return RotationLease.acquire(
+    client,
+    namespace,
+    credentialId,
+    purpose,
+    seconds > 0 ? seconds : DEFAULT_LEASE_SECONDS,
+    (message) => {
+      if (!told) process.stderr.write(`${message}\n`);
+      told = true;
+    },
+  );
 }
 
 function depsFor(fleet: Fleet, report: Reporter, flags: RotationFlags = {}): RunnerDeps {
@@ -171,7 +230,14 @@ function depsFor(fleet: Fleet, report: Reporter, flags: RotationFlags = {}): Run
   // KUBECOST_ROTATE_PROBE=off turns the direct probe off where providers cannot be reached, unless endpoints are given explicitly.
   const probeOff = flags.probe === false || (process.env.KUBECOST_ROTATE_PROBE === 'off' && !flags.providerEndpoints);
   const probe = probeOff ? undefined : siteProbe(endpointsFile ? loadProviderEndpoints(endpointsFile) : {});
-  return { clients: fleet.clients, now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), report, retryBaseMs, ...(probe ? { probe } : {}) };
+  return {
+    clients: fleet.clients,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    report,
+    retryBaseMs,
+    ...(probe ? { probe } : {}),
+  };
 }
 
 function finish(journal: Journal, report: Reporter): number {
@@ -196,14 +262,29 @@ async function confirm(question: string): Promise<boolean> {
 // ------------------------------------------------------------------------------------ rotate
 
 export async function rotateCommand(flags: RotationFlags): Promise<number> {
-  if (!flags.credential) throw new ConfigError('--credential is required: the credential id or fingerprint from kubecost-rotate discover.');
+  if (!flags.credential)
+    throw new ConfigError('--credential is required: the credential id or fingerprint from kubecost-rotate discover.');
   const newKey = await readNewKey(flags);
-  if (!newKey) throw new ConfigError('rotate needs the new key: --new-key-file FILE or --new-key-stdin.', 'Create the key at your provider first (kubecost-rotate sandbox new-key in the sandbox).');
-  const prepared = await prepareRotation({ selection: selectionOf(flags), ...(flags.namespace ? { namespace: flags.namespace } : {}), credential: flags.credential, newKey, options: optionsOf(flags) });
+  if (!newKey)
+    throw new ConfigError(
+      'rotate needs the new key: --new-key-file FILE or --new-key-stdin.',
+      'Create the key at your provider first (kubecost-rotate sandbox new-key in the sandbox).',
+    );
+  const prepared = await prepareRotation({
+    selection: selectionOf(flags),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    credential: flags.credential,
+    newKey,
+    options: optionsOf(flags),
+  });
   const { plan, fleet } = prepared;
   if (flags.output !== 'json') process.stdout.write(renderPlanText(plan));
   if (!flags.yes) {
-    if (!process.stdin.isTTY || flags.newKeyStdin) throw new ConfigError('refusing to rotate without confirmation: stdin is not a terminal.', 'Review `kubecost-rotate plan` and pass --yes.');
+    if (!process.stdin.isTTY || flags.newKeyStdin)
+      throw new ConfigError(
+        'refusing to rotate without confirmation: stdin is not a terminal.',
+        'Review `kubecost-rotate plan` and pass --yes.',
+      );
     if (!(await confirm(`\nRotate ${plan.credential.id} at ${plan.sites.length} site(s)? [y/N] `))) {
       process.stderr.write('Nothing was changed.\n');
       return ExitCode.Failed;
@@ -213,9 +294,14 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
   if (!home) throw new ConfigError(`the journal's cluster ${plan.journal.cluster} is not selected.`);
   const lease = await acquireLease(home, plan.journal.namespace, plan.credential.id, `rotate ${plan.id}`);
   try {
-    const inFlight = (await listJournals(home)).filter((d) => d.plan.credential.id === plan.credential.id && d.phase !== 'Verified' && d.phase !== 'RolledBack');
+    const inFlight = (await listJournals(home)).filter(
+      (d) => d.plan.credential.id === plan.credential.id && d.phase !== 'Verified' && d.phase !== 'RolledBack',
+    );
     if (inFlight[0]) {
-      throw new ConfigError(`rotation ${inFlight[0].id} of this credential has not ended (phase ${inFlight[0].phase}).`, `Finish it with kubecost-rotate resume ${inFlight[0].id}, or undo it with kubecost-rotate rollback ${inFlight[0].id}.`);
+      throw new ConfigError(
+        `rotation ${inFlight[0].id} of this credential has not ended (phase ${inFlight[0].phase}).`,
+        `Finish it with kubecost-rotate resume ${inFlight[0].id}, or undo it with kubecost-rotate rollback ${inFlight[0].id}.`,
+      );
     }
     return await runRotation(flags, prepared, home, newKey.text);
   } finally {
@@ -223,17 +309,41 @@ export async function rotateCommand(flags: RotationFlags): Promise<number> {
   }
 }
 
-async function runRotation(flags: RotationFlags, prepared: Awaited<ReturnType<typeof prepareRotation>>, home: KubeClient, newKeyText: string): Promise<number> {
+async function runRotation(
+  flags: RotationFlags,
+  prepared: Awaited<ReturnType<typeof prepareRotation>>,
+  home: KubeClient,
+  newKeyText: string,
+): Promise<number> {
   const { plan, fleet, credential } = prepared;
   if (!credential) throw new ConfigError('the new key could not be read.');
   const report = reporterFor(flags.output, plan, flags.color !== false);
   const now = new Date().toISOString();
-  const journal = await Journal.create(home, plan.journal.namespace, {
-    schemaVersion: 1, id: plan.id, phase: 'Planned', plan, steps: {}, rollback: {}, verdicts: [],
-    timeline: [{ at: now, phase: 'Planned', message: `planned ${plan.sites.length} site(s)` }], createdAt: now, updatedAt: now,
-  }, newKeyText, () => new Date());
+  const journal = await Journal.create(
+    home,
+    plan.journal.namespace,
+    {
+      schemaVersion: 1,
+      id: plan.id,
+      phase: 'Planned',
+      plan,
+      steps: {},
+      rollback: {},
+      verdicts: [],
+      timeline: [{ at: now, phase: 'Planned', message: `planned ${plan.sites.length} site(s)` }],
+      createdAt: now,
+      updatedAt: now,
+    },
+    newKeyText,
+    () => new Date(),
+  );
   const deps = depsFor(fleet, report, flags);
-  report({ type: 'phase', rotation: plan.id, phase: 'Planned', message: `journal ${plan.journal.namespace}/${plan.journal.secret} on ${plan.journal.cluster}` });
+  report({
+    type: 'phase',
+    rotation: plan.id,
+    phase: 'Planned',
+    message: `journal ${plan.journal.namespace}/${plan.journal.secret} on ${plan.journal.cluster}`,
+  });
   await runForward(plan, journal, credential, deps);
   return finish(journal, report);
 }
@@ -249,14 +359,28 @@ async function openJournal(flags: RotationFlags, id: string): Promise<{ fleet: F
   const secret = await home.readSecret(found.namespace, `kubecost-rotate-${found.doc.id}`);
   const journal = new Journal(home, found.namespace, fromSecret(secret), () => new Date());
   const missing = [...new Set(journal.doc.plan.sites.map((s) => s.cluster))].filter((c) => !all.clients.has(c));
-  if (missing.length > 0) throw new ConfigError(`rotation ${journal.doc.id} spans clusters not in the selection: ${missing.join(', ')}.`, 'Run it with --all-contexts, or name every cluster with --context.');
+  if (missing.length > 0)
+    throw new ConfigError(
+      `rotation ${journal.doc.id} spans clusters not in the selection: ${missing.join(', ')}.`,
+      'Run it with --all-contexts, or name every cluster with --context.',
+    );
   return { fleet: all, journal };
 }
 
 /** Finds a rotation's journal, takes its credential's Lease, and runs `fn` on the journal as the previous holder left it. */
-async function withJournal(id: string, flags: RotationFlags, purpose: 'resume' | 'rollback', fn: (fleet: Fleet, journal: Journal) => Promise<number>): Promise<number> {
+async function withJournal(
+  id: string,
+  flags: RotationFlags,
+  purpose: 'resume' | 'rollback',
+  fn: (fleet: Fleet, journal: Journal) => Promise<number>,
+): Promise<number> {
   const { fleet, journal } = await openJournal(flags, id);
-  const lease = await acquireLease(journal.client, journal.namespace, journal.doc.plan.credential.id, `${purpose} ${journal.doc.id}`);
+  const lease = await acquireLease(
+    journal.client,
+    journal.namespace,
+    journal.doc.plan.credential.id,
+    `${purpose} ${journal.doc.id}`,
+  );
   try {
     await journal.reload();
     return await fn(fleet, journal);
@@ -274,8 +398,14 @@ async function resumeRotation(fleet: Fleet, journal: Journal, flags: RotationFla
   const doc: JournalDocument = journal.doc;
   if (doc.phase === 'Verified' || doc.phase === 'RolledBack') {
     // A crash may have come between the last phase and dropping the key material it no longer needs.
-    if (journal.state.newKey !== undefined || (doc.phase === 'RolledBack' && journal.state.backups.size > 0)) await journal.dropMaterial(doc.phase === 'RolledBack');
-    report({ type: 'result', rotation: doc.id, phase: doc.phase, message: 'nothing to resume: the rotation has ended' });
+    if (journal.state.newKey !== undefined || (doc.phase === 'RolledBack' && journal.state.backups.size > 0))
+      await journal.dropMaterial(doc.phase === 'RolledBack');
+    report({
+      type: 'result',
+      rotation: doc.id,
+      phase: doc.phase,
+      message: 'nothing to resume: the rotation has ended',
+    });
     return exitFor(doc.phase);
   }
   const deps = depsFor(fleet, report, flags);
@@ -283,7 +413,11 @@ async function resumeRotation(fleet: Fleet, journal: Journal, flags: RotationFla
     await rollback(doc.plan, journal, doc.reason ?? 'resumed rollback', deps);
     return finish(journal, report);
   }
-  if (journal.state.newKey === undefined) throw new ConfigError(`rotation ${doc.id} no longer holds its new key, so it cannot go forward.`, `Run kubecost-rotate rollback ${doc.id}.`);
+  if (journal.state.newKey === undefined)
+    throw new ConfigError(
+      `rotation ${doc.id} no longer holds its new key, so it cannot go forward.`,
+      `Run kubecost-rotate rollback ${doc.id}.`,
+    );
   const credential = parseNewKey(journal.state.newKey, `the new key in journal ${doc.plan.journal.secret}`);
   // Options given to resume (a longer rollout timeout, say) replace the planned ones from here on.
   const overrides = optionsOf(flags);
@@ -314,7 +448,10 @@ async function rollbackRotation(fleet: Fleet, journal: Journal, flags: RotationF
       `If the old key is still active, run kubecost-rotate rollback ${journal.doc.id} --force.`,
     );
   }
-  if (journal.state.backups.size === 0 && journal.doc.phase !== 'Planned') throw new ConfigError(`rotation ${journal.doc.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`);
+  if (journal.state.backups.size === 0 && journal.doc.phase !== 'Planned')
+    throw new ConfigError(
+      `rotation ${journal.doc.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`,
+    );
   if (journal.state.backups.size === 0) {
     journal.doc.reason = 'rolled back before anything was read or written; nothing was changed';
     await journal.setPhase('RolledBack', journal.doc.reason);
@@ -346,12 +483,41 @@ export async function historyCommand(flags: GlobalOptions): Promise<number> {
   );
   docs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   if (format !== 'table') {
-    process.stdout.write(renderDocument(format, { rotations: docs.map((d) => ({ id: d.id, phase: d.phase, cluster: d.cluster, credential: d.plan.credential, newKey: d.plan.newKey, sites: d.plan.sites.length, createdAt: d.createdAt, updatedAt: d.updatedAt, reason: d.reason, timeline: d.timeline, verdicts: d.verdicts })), problems }));
+    process.stdout.write(
+      renderDocument(format, {
+        rotations: docs.map((d) => ({
+          id: d.id,
+          phase: d.phase,
+          cluster: d.cluster,
+          credential: d.plan.credential,
+          newKey: d.plan.newKey,
+          sites: d.plan.sites.length,
+          createdAt: d.createdAt,
+          updatedAt: d.updatedAt,
+          reason: d.reason,
+          timeline: d.timeline,
+          verdicts: d.verdicts,
+        })),
+        problems,
+      }),
+    );
   } else {
     process.stdout.write(
       docs.length === 0
         ? 'No rotations found.\n'
-        : renderTable(['rotation', 'phase', 'credential', 'old key', 'new key', 'sites', 'started', 'updated'], docs.map((d) => [d.id, d.phase, d.plan.credential.id, d.plan.credential.keyId ?? d.plan.credential.fingerprint, d.plan.newKey.keyId ?? d.plan.newKey.fingerprint, String(d.plan.sites.length), d.createdAt.slice(0, 19) + 'Z', d.updatedAt.slice(0, 19) + 'Z'])),
+        : renderTable(
+            ['rotation', 'phase', 'credential', 'old key', 'new key', 'sites', 'started', 'updated'],
+            docs.map((d) => [
+              d.id,
+              d.phase,
+              d.plan.credential.id,
+              d.plan.credential.keyId ?? d.plan.credential.fingerprint,
+              d.plan.newKey.keyId ?? d.plan.newKey.fingerprint,
+              String(d.plan.sites.length),
+              d.createdAt.slice(0, 19) + 'Z',
+              d.updatedAt.slice(0, 19) + 'Z',
+            ]),
+          ),
     );
     for (const p of problems) process.stderr.write(`warning: could not read rotations on ${p}\n`);
   }

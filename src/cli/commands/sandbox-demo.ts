@@ -21,7 +21,8 @@ export async function sandboxDemo(): Promise<number> {
   try {
     const sandbox = await startSandbox(fleet, 'v2-federated', kubeconfig);
     say('A simulated fleet: Kubecost 2.4 federated, a primary and two secondaries (kube-sim, no real cluster)');
-    for (const i of sandbox.layout.installations) process.stdout.write(`  ${i.cluster}: ${i.role} (release ${i.release} in namespace ${i.namespace})\n`);
+    for (const i of sandbox.layout.installations)
+      process.stdout.write(`  ${i.cluster}: ${i.role} (release ${i.release} in namespace ${i.namespace})\n`);
     await new Promise((r) => setTimeout(r, 500));
 
     say('kubecost-rotate discover --all-contexts');
@@ -37,13 +38,35 @@ export async function sandboxDemo(): Promise<number> {
     await writeFile(keyPath, keyFile, { mode: 0o600 });
     process.stdout.write(`  written to ${keyPath} (fingerprints only from here on)\n`);
 
-    say(`kubecost-rotate rotate --all-contexts --credential ${credential.slice(0, 48)}... --new-key-file new-key.json --yes`);
-    const code = await main(['rotate', '--kubeconfig', kubeconfig, '--all-contexts', '--credential', credential, '--new-key-file', keyPath, '--yes', '--verify-window', '5s', '--provider-endpoints', sandbox.endpointsFile]);
+    say(
+      `kubecost-rotate rotate --all-contexts --credential ${credential.slice(0, 48)}... --new-key-file new-key.json --yes`,
+    );
+    const code = await main([
+      'rotate',
+      '--kubeconfig',
+      kubeconfig,
+      '--all-contexts',
+      '--credential',
+      credential,
+      '--new-key-file',
+      keyPath,
+      '--yes',
+      '--verify-window',
+      '5s',
+      '--provider-endpoints',
+      sandbox.endpointsFile,
+    ]);
 
     say('kubecost-rotate history');
     await main(['history', '--kubeconfig', kubeconfig]);
-    say(code === 0 ? 'Done: every cluster uses the new key; the old one can be retired.' : `The rotation did not verify (exit ${code}).`);
-    process.stdout.write('Try it yourself against a sandbox that stays up: kubecost-rotate sandbox up --layout mixed --kubeconfig /tmp/kc.yaml\n');
+    say(
+      code === 0
+        ? 'Done: every cluster uses the new key; the old one can be retired.'
+        : `The rotation did not verify (exit ${code}).`,
+    );
+    process.stdout.write(
+      'Try it yourself against a sandbox that stays up: kubecost-rotate sandbox up --layout mixed --kubeconfig /tmp/kc.yaml\n',
+    );
     await sandbox.stop();
     return code;
   } finally {

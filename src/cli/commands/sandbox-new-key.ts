@@ -13,17 +13,29 @@ export async function sandboxNewKey(options: { kubeconfig: string; credential: s
   try {
     state = JSON.parse(await readFile(statePath, 'utf8')) as SandboxState;
   } catch {
-    throw new ConfigError(`no running sandbox for ${options.kubeconfig} (${statePath} is missing).`, 'Start one with: kubecost-rotate sandbox up --layout v2-federated --kubeconfig PATH');
+    throw new ConfigError(
+      `no running sandbox for ${options.kubeconfig} (${statePath} is missing).`,
+      'Start one with: kubecost-rotate sandbox up --layout v2-federated --kubeconfig PATH',
+    );
   }
   let response: Response;
   try {
-    response = await fetch(`${state.admin}/keys`, { method: 'POST', headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ credential: options.credential }) });
+    response = await fetch(`${state.admin}/keys`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ credential: options.credential }),
+    });
   } catch {
-    throw new ConfigError(`the sandbox for ${options.kubeconfig} does not answer at ${state.admin}: is "sandbox up" still running?`);
+    throw new ConfigError(
+      `the sandbox for ${options.kubeconfig} does not answer at ${state.admin}: is "sandbox up" still running?`,
+    );
   }
   const body = (await response.json()) as { keyFile?: string; error?: string };
-  if (!response.ok || !body.keyFile) throw new ConfigError(`the sandbox refused: ${body.error ?? `HTTP ${response.status}`}`);
+  if (!response.ok || !body.keyFile)
+    throw new ConfigError(`the sandbox refused: ${body.error ?? `HTTP ${response.status}`}`);
   process.stdout.write(`${body.keyFile}\n`);
-  process.stderr.write('A new key was created and is valid in the sandbox cloud, next to the old one. Rotate with: kubecost-rotate rotate --credential ... --new-key-file FILE\n');
+  process.stderr.write(
+    'A new key was created and is valid in the sandbox cloud, next to the old one. Rotate with: kubecost-rotate rotate --credential ... --new-key-file FILE\n',
+  );
   return ExitCode.Ok;
 }

@@ -21,7 +21,11 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
   if (!Number.isInteger(count) || count < 1 || count > 500) {
     throw new ConfigError(`--clusters must be a whole number from 1 to 500 (got "${options.clusters ?? ''}").`);
   }
-  if (count < minimum) throw new ConfigError(`--layout ${options.layout} needs at least ${minimum} clusters (got --clusters ${count}).`, `Run with --clusters ${minimum}, or leave --clusters out.`);
+  if (count < minimum)
+    throw new ConfigError(
+      `--layout ${options.layout} needs at least ${minimum} clusters (got --clusters ${count}).`,
+      `Run with --clusters ${minimum}, or leave --clusters out.`,
+    );
   const kubeconfigPath = resolve(options.kubeconfig);
   const fleet = await startFleet({ clusters: count, kubeconfigPath });
   const sandbox = layout ? await startSandbox(fleet, layout, kubeconfigPath) : undefined;
@@ -32,12 +36,20 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
     const what = here.map((i) => `Kubecost ${i.chart} ${i.role} (release ${i.release} in ${i.namespace})`).join('; ');
     process.stdout.write(`  context ${c.name}  ${c.url}${what ? `  ${what}` : ''}\n`);
   }
-  process.stdout.write(`try: kubectl --kubeconfig ${kubeconfigPath} --context ${fleet.clusters[0]?.name ?? 'cluster-1'} get ns\n`);
+  process.stdout.write(
+    `try: kubectl --kubeconfig ${kubeconfigPath} --context ${fleet.clusters[0]?.name ?? 'cluster-1'} get ns\n`,
+  );
   if (installed) {
     process.stdout.write(`try: kubecost-rotate discover --kubeconfig ${kubeconfigPath} --all-contexts\n`);
-    process.stdout.write(`     kubecost-rotate sandbox new-key --kubeconfig ${kubeconfigPath} --credential ID > new-key.json\n`);
-    process.stdout.write(`     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json --provider-endpoints ${sandbox?.endpointsFile ?? ''}\n`);
-    process.stdout.write(`(--provider-endpoints points the rotation's direct probe at the sandbox's emulated clouds; or export KUBECOST_ROTATE_PROVIDER_ENDPOINTS=${sandbox?.endpointsFile ?? ''})\n`);
+    process.stdout.write(
+      `     kubecost-rotate sandbox new-key --kubeconfig ${kubeconfigPath} --credential ID > new-key.json\n`,
+    );
+    process.stdout.write(
+      `     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json --provider-endpoints ${sandbox?.endpointsFile ?? ''}\n`,
+    );
+    process.stdout.write(
+      `(--provider-endpoints points the rotation's direct probe at the sandbox's emulated clouds; or export KUBECOST_ROTATE_PROVIDER_ENDPOINTS=${sandbox?.endpointsFile ?? ''})\n`,
+    );
   }
   process.stdout.write('ready\n');
   await new Promise<void>((done) => {

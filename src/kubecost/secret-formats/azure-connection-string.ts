@@ -34,7 +34,8 @@ function segmentsOf(text: string): Segment[] | string {
 export function readConnectionString(text: string): ConnectionStringContent {
   const segments = segmentsOf(text);
   if (typeof segments === 'string') return { kind: 'invalid', problem: segments };
-  const get = (name: string): string | undefined => segments.find((s) => s.name.toLowerCase() === name.toLowerCase())?.value;
+  const get = (name: string): string | undefined =>
+    segments.find((s) => s.name.toLowerCase() === name.toLowerCase())?.value;
   const accountKey = get('AccountKey');
   if (accountKey === undefined || accountKey === '') return { kind: 'no-account-key' };
   const accountName = get('AccountName');
@@ -48,7 +49,9 @@ export function withAccountKey(text: string, accountKey: string): string {
   return parts
     .map((part) => {
       const eq = part.indexOf('=');
-      return eq > 0 && part.slice(0, eq).trim().toLowerCase() === 'accountkey' ? `${part.slice(0, eq + 1)}${accountKey}` : part;
+      return eq > 0 && part.slice(0, eq).trim().toLowerCase() === 'accountkey'
+        ? `${part.slice(0, eq + 1)}${accountKey}`
+        : part;
     })
     .join(';');
 }

@@ -3,7 +3,14 @@
  * `azureStorageAccessKey`, `azureStorageContainer`.
  */
 import { ValueContext, type Codec, type ParsedDocument } from './codec.js';
-import { checkFoldDuplicates, expectObject, findMember, parseJsonValue, requireString, type KeyLookup } from './json-doc.js';
+import {
+  checkFoldDuplicates,
+  expectObject,
+  findMember,
+  parseJsonValue,
+  requireString,
+  type KeyLookup,
+} from './json-doc.js';
 import { azureKeySite } from './json-sites.js';
 import type { SecretLocation } from './errors.js';
 
@@ -21,7 +28,9 @@ export const azureStorageConfigCodec: Codec = {
     const keyField = findMember(root, 'azureStorageAccessKey', FOLD)?.key.value ?? 'azureStorageAccessKey';
     return {
       family: 'azure-storage-config',
-      sites: [azureKeySite(ctx, { path: '$', format: 'azure-storage-config', accountName: account.value, key, keyField })],
+      sites: [
+        azureKeySite(ctx, { path: '$', format: 'azure-storage-config', accountName: account.value, key, keyField }),
+      ],
       skipped: [],
     };
   },

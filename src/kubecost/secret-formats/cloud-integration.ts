@@ -7,9 +7,25 @@
  * fields case-insensitively; the nested entries and their authorizers are map lookups, so exact.
  */
 import { ValueContext, type Codec, type ParsedDocument, type ParsedSite } from './codec.js';
-import { checkFoldDuplicates, expectArray, expectObject, findMember, parseJsonValue, readString, requireString, type KeyLookup } from './json-doc.js';
+import {
+  checkFoldDuplicates,
+  expectArray,
+  expectObject,
+  findMember,
+  parseJsonValue,
+  readString,
+  requireString,
+  type KeyLookup,
+} from './json-doc.js';
 import { childPath, describeJsonKind, getMember, type JsonMember, type JsonObject } from './json-source.js';
-import { alibabaPairSite, awsPairSite, azureConnectionStringSite, azureKeySite, gcpObjectSite, isParsedSite } from './json-sites.js';
+import {
+  alibabaPairSite,
+  awsPairSite,
+  azureConnectionStringSite,
+  azureKeySite,
+  gcpObjectSite,
+  isParsedSite,
+} from './json-sites.js';
 import type { SecretLocation } from './errors.js';
 import type { SkippedEntry } from './types.js';
 
@@ -22,7 +38,10 @@ type ProviderKey = (typeof PROVIDER_KEYS)[number];
 
 /** Nested format: provider → config lists → keys every entry must have besides `authorizer` (reference §3.2). */
 const NESTED_CONFIGS: Record<ProviderKey, Record<string, readonly string[]>> = {
-  aws: { athena: ['bucket', 'region', 'database', 'table', 'workgroup', 'account'], s3: ['bucket', 'region', 'account'] },
+  aws: {
+    athena: ['bucket', 'region', 'database', 'table', 'workgroup', 'account'],
+    s3: ['bucket', 'region', 'account'],
+  },
   gcp: { bigQuery: ['projectID', 'dataset', 'table'] },
   azure: { storage: ['subscriptionID', 'account', 'container', 'path', 'cloud'] },
   alibaba: { boa: ['account', 'region'] },
@@ -60,7 +79,11 @@ export const cloudIntegrationCodec: Codec = {
     }
     for (const { member } of providers) {
       if (member.value.kind !== 'array' && member.value.kind !== 'object') {
-        ctx.fail('WrongType', `${describeJsonKind(member.value)} where an array (legacy format) or an object (nested format) belongs`, { path: childPath('$', member.key.value), offset: member.value.start });
+        ctx.fail(
+          'WrongType',
+          `${describeJsonKind(member.value)} where an array (legacy format) or an object (nested format) belongs`,
+          { path: childPath('$', member.key.value), offset: member.value.start },
+        );
       }
     }
     const legacy = providers.filter((p) => p.member.value.kind === 'array');
@@ -95,20 +118,57 @@ function readLegacyProvider(ctx: ValueContext, provider: ProviderKey, member: Js
         const id = readString(ctx, entry, 'serviceKeyName', path, FOLD);
         const secret = readString(ctx, entry, 'serviceKeySecret', path, FOLD);
         if (!id?.value && !secret?.value) {
-          if (provider === 'alibaba') ctx.fail('MissingField', 'the entry has neither serviceKeyName nor serviceKeySecret; Alibaba needs an AccessKey', { path, offset: entry.start });
-          out.skipped.push({ path, format, provider, reason: 'AmbientIdentity', detail: 'no serviceKeyName/serviceKeySecret: the default AWS credential chain (IRSA or instance role)' });
+          if (provider === 'alibaba')
+            ctx.fail(
+              'MissingField',
+              'the entry has neither serviceKeyName nor serviceKeySecret; Alibaba needs an AccessKey',
+              { path, offset: entry.start },
+            );
+          out.skipped.push({
+            path,
+            format,
+            provider,
+            reason: 'AmbientIdentity',
+            detail: 'no serviceKeyName/serviceKeySecret: the default AWS credential chain (IRSA or instance role)',
+          });
           return;
         }
-        if (!id?.value) ctx.fail('MissingField', 'serviceKeySecret is set but serviceKeyName (the access key id) is missing or empty', { path, offset: entry.start });
-        if (!secret?.value) ctx.fail('MissingField', 'serviceKeyName is set but serviceKeySecret is missing or empty', { path, offset: entry.start });
-        const fields = { path, format, id, idField: fieldName(entry, 'serviceKeyName'), secret, secretField: fieldName(entry, 'serviceKeySecret') } as const;
+        if (!id?.value)
+          ctx.fail(
+            'MissingField',
+            'serviceKeySecret is set but serviceKeyName (the access key id) is missing or empty',
+            { path, offset: entry.start },
+          );
+        if (!secret?.value)
+          ctx.fail('MissingField', 'serviceKeyName is set but serviceKeySecret is missing or empty', {
+            path,
+            offset: entry.start,
+          });
+        const fields = {
+          path,
+          format,
+          id,
+          idField: fieldName(entry, 'serviceKeyName'),
+          secret,
+          secretField: fieldName(entry, 'serviceKeySecret'),
+        } as const;
         out.sites.push(provider === 'aws' ? awsPairSite(ctx, fields) : alibabaPairSite(ctx, fields));
         return;
       }
       case 'gcp': {
         const keyMember = findMember(entry, 'key', FOLD);
-        if (!keyMember || keyMember.value.kind === 'null' || (keyMember.value.kind === 'object' && keyMember.value.members.length === 0)) {
-          out.skipped.push({ path, format, provider: 'gcp', reason: 'AmbientIdentity', detail: 'no key: GCP workload identity' });
+        if (
+          !keyMember ||
+          keyMember.value.kind === 'null' ||
+          (keyMember.value.kind === 'object' && keyMember.value.members.length === 0)
+        ) {
+          out.skipped.push({
+            path,
+            format,
+            provider: 'gcp',
+            reason: 'AmbientIdentity',
+            detail: 'no key: GCP workload identity',
+          });
           return;
         }
         const key = expectObject(ctx, keyMember.value, childPath(path, keyMember.key.value), 'the service-account key');
@@ -118,11 +178,25 @@ function readLegacyProvider(ctx: ValueContext, provider: ProviderKey, member: Js
       case 'azure': {
         const account = requireString(ctx, entry, 'azureStorageAccount', path, FOLD, { nonEmpty: true });
         const key = requireString(ctx, entry, 'azureStorageAccessKey', path, FOLD, { nonEmpty: true });
-        out.sites.push(azureKeySite(ctx, { path, format, accountName: account.value, key, keyField: fieldName(entry, 'azureStorageAccessKey') }));
+        out.sites.push(
+          azureKeySite(ctx, {
+            path,
+            format,
+            accountName: account.value,
+            key,
+            keyField: fieldName(entry, 'azureStorageAccessKey'),
+          }),
+        );
         return;
       }
       case 'oci':
-        out.skipped.push({ path, format, provider: 'oci', reason: 'UnsupportedCredential', detail: 'OCI configurations are not rotated by this tool' });
+        out.skipped.push({
+          path,
+          format,
+          provider: 'oci',
+          reason: 'UnsupportedCredential',
+          detail: 'OCI configurations are not rotated by this tool',
+        });
         return;
     }
   });
@@ -146,16 +220,26 @@ function readNestedProvider(ctx: ValueContext, provider: ProviderKey, member: Js
       const path = childPath(listPath, index);
       const entry = expectObject(ctx, item, path, 'this entry');
       for (const key of required) {
-        requireString(ctx, entry, key, path, EXACT, { why: `(Kubecost refuses ${configKey} entries without it, even as "")` });
+        requireString(ctx, entry, key, path, EXACT, {
+          why: `(Kubecost refuses ${configKey} entries without it, even as "")`,
+        });
       }
       const authorizer = getMember(entry, 'authorizer');
-      if (!authorizer) ctx.fail('MissingField', 'required field "authorizer" is missing', { path, offset: entry.start });
+      if (!authorizer)
+        ctx.fail('MissingField', 'required field "authorizer" is missing', { path, offset: entry.start });
       readAuthorizer(ctx, provider, authorizer.value, childPath(path, 'authorizer'), out, 0);
     });
   }
 }
 
-function readAuthorizer(ctx: ValueContext, provider: ProviderKey, node: JsonMember['value'], path: string, out: Collected, roleDepth: number): void {
+function readAuthorizer(
+  ctx: ValueContext,
+  provider: ProviderKey,
+  node: JsonMember['value'],
+  path: string,
+  out: Collected,
+  roleDepth: number,
+): void {
   const authorizer = expectObject(ctx, node, path, 'the authorizer');
   const typeToken = requireString(ctx, authorizer, 'authorizerType', path, EXACT, { nonEmpty: true });
   const type = typeToken.value;
@@ -168,49 +252,109 @@ function readAuthorizer(ctx: ValueContext, provider: ProviderKey, node: JsonMemb
       { path: childPath(path, 'authorizerType'), offset: typeToken.start },
     );
   }
-  const need = (key: string): ReturnType<typeof requireString> => requireString(ctx, authorizer, key, path, EXACT, { nonEmpty: true, why: `(required by ${type})` });
+  const need = (key: string): ReturnType<typeof requireString> =>
+    requireString(ctx, authorizer, key, path, EXACT, { nonEmpty: true, why: `(required by ${type})` });
   switch (type) {
     case 'AWSAccessKey':
-      out.sites.push(awsPairSite(ctx, { path, format, id: need('id'), idField: 'id', secret: need('secret'), secretField: 'secret' }));
+      out.sites.push(
+        awsPairSite(ctx, {
+          path,
+          format,
+          id: need('id'),
+          idField: 'id',
+          secret: need('secret'),
+          secretField: 'secret',
+        }),
+      );
       return;
     case 'AWSAssumeRole': {
       need('roleARN');
       const inner = getMember(authorizer, 'authorizer');
-      if (!inner) ctx.fail('MissingField', 'required field "authorizer" (the credentials that assume the role) is missing', { path, offset: authorizer.start });
-      if (roleDepth >= MAX_ROLE_CHAIN) ctx.fail('WrongType', `AWSAssumeRole authorizers are nested more than ${MAX_ROLE_CHAIN} deep`, { path, offset: authorizer.start });
+      if (!inner)
+        ctx.fail('MissingField', 'required field "authorizer" (the credentials that assume the role) is missing', {
+          path,
+          offset: authorizer.start,
+        });
+      if (roleDepth >= MAX_ROLE_CHAIN)
+        ctx.fail('WrongType', `AWSAssumeRole authorizers are nested more than ${MAX_ROLE_CHAIN} deep`, {
+          path,
+          offset: authorizer.start,
+        });
       readAuthorizer(ctx, provider, inner.value, childPath(path, 'authorizer'), out, roleDepth + 1);
       return;
     }
     case 'AlibabaAccessKey':
-      out.sites.push(alibabaPairSite(ctx, { path, format, id: need('accessKeyID'), idField: 'accessKeyID', secret: need('accessKeySecret'), secretField: 'accessKeySecret' }));
+      out.sites.push(
+        alibabaPairSite(ctx, {
+          path,
+          format,
+          id: need('accessKeyID'),
+          idField: 'accessKeyID',
+          secret: need('accessKeySecret'),
+          secretField: 'accessKeySecret',
+        }),
+      );
       return;
     case 'AzureAccessKey': {
       const account = need('account');
-      out.sites.push(azureKeySite(ctx, { path, format, accountName: account.value, key: need('accessKey'), keyField: 'accessKey' }));
+      out.sites.push(
+        azureKeySite(ctx, { path, format, accountName: account.value, key: need('accessKey'), keyField: 'accessKey' }),
+      );
       return;
     }
     case 'AzureStorageConnectionString': {
-      const result = azureConnectionStringSite(ctx, { path, format, token: need('storageConnectionString'), field: 'storageConnectionString' });
+      const result = azureConnectionStringSite(ctx, {
+        path,
+        format,
+        token: need('storageConnectionString'),
+        field: 'storageConnectionString',
+      });
       if (isParsedSite(result)) out.sites.push(result);
       else out.skipped.push(result);
       return;
     }
     case 'GCPServiceAccountKey': {
       const key = getMember(authorizer, 'key');
-      if (!key || key.value.kind === 'null') ctx.fail('MissingField', 'required field "key" (the service-account key) is missing', { path, offset: authorizer.start });
+      if (!key || key.value.kind === 'null')
+        ctx.fail('MissingField', 'required field "key" (the service-account key) is missing', {
+          path,
+          offset: authorizer.start,
+        });
       const keyObject = expectObject(ctx, key.value, childPath(path, 'key'), 'the service-account key');
-      if (keyObject.members.length === 0) ctx.fail('MissingField', 'the service-account key is empty', { path: childPath(path, 'key'), offset: keyObject.start });
+      if (keyObject.members.length === 0)
+        ctx.fail('MissingField', 'the service-account key is empty', {
+          path: childPath(path, 'key'),
+          offset: keyObject.start,
+        });
       out.sites.push(gcpObjectSite(ctx, { path, format, key: keyObject, field: 'key' }));
       return;
     }
     case 'AzureClientSecretCredential':
-      out.skipped.push({ path, format, provider: 'azure', reason: 'UnsupportedCredential', detail: `authorizerType ${type}: a service principal secret, not a storage account key` });
+      out.skipped.push({
+        path,
+        format,
+        provider: 'azure',
+        reason: 'UnsupportedCredential',
+        detail: `authorizerType ${type}: a service principal secret, not a storage account key`,
+      });
       return;
     case 'OCIRawConfigProvider':
-      out.skipped.push({ path, format, provider: 'oci', reason: 'UnsupportedCredential', detail: `authorizerType ${type}: OCI API keys are not rotated by this tool` });
+      out.skipped.push({
+        path,
+        format,
+        provider: 'oci',
+        reason: 'UnsupportedCredential',
+        detail: `authorizerType ${type}: OCI API keys are not rotated by this tool`,
+      });
       return;
     default:
       // AWSServiceAccount, AWSWebIdentity, GCPWorkloadIdentity, AzureDefaultCredential.
-      out.skipped.push({ path, format, provider: provider === 'oci' ? 'oci' : provider, reason: 'AmbientIdentity', detail: `authorizerType ${type}: the workload's own identity, no key` });
+      out.skipped.push({
+        path,
+        format,
+        provider: provider === 'oci' ? 'oci' : provider,
+        reason: 'AmbientIdentity',
+        detail: `authorizerType ${type}: the workload's own identity, no key`,
+      });
   }
 }

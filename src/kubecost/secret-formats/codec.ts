@@ -54,7 +54,14 @@ export class ValueContext {
 
   error(code: SecretFormatErrorCode, problem: string, at: At = {}, hint?: string): SecretFormatError {
     const position = at.offset !== undefined ? this.lineColumn(at.offset) : {};
-    return new SecretFormatError({ code, location: this.location, problem, ...(hint !== undefined ? { hint } : {}), ...position, ...(at.path !== undefined ? { path: at.path } : {}) });
+    return new SecretFormatError({
+      code,
+      location: this.location,
+      problem,
+      ...(hint !== undefined ? { hint } : {}),
+      ...position,
+      ...(at.path !== undefined ? { path: at.path } : {}),
+    });
   }
 
   fail(code: SecretFormatErrorCode, problem: string, at: At = {}, hint?: string): never {
@@ -65,7 +72,18 @@ export class ValueContext {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Refuses a replacement that is empty or cannot be encoded as text. */
-export function checkReplacementString(ctx: ValueContext, value: string, what: string, path: string, allowEmpty = false): void {
+export function checkReplacementString(
+  ctx: ValueContext,
+  value: string,
+  what: string,
+  path: string,
+  allowEmpty = false,
+): void {
   if (value === '' && !allowEmpty) ctx.fail('InvalidCredential', `the new ${what} is empty`, { path });
-  if (LONE_SURROGATE.test(value)) ctx.fail('InvalidCredential', `the new ${what} contains unpaired UTF-16 surrogates and cannot be written as UTF-8`, { path });
+  if (LONE_SURROGATE.test(value))
+    ctx.fail(
+      'InvalidCredential',
+      `the new ${what} contains unpaired UTF-16 surrogates and cannot be written as UTF-8`,
+      { path },
+    );
 }

@@ -58,13 +58,17 @@ export function gcpKeyFromObject(object: JsonObject, keyText: string): GcpServic
   const fields = new Map(object.members.map((m) => [m.key.value, m.value.kind === 'string' ? m.value.value : '']));
   const type = fields.get('type');
   if (type === undefined) return { problem: 'the service-account key has no "type" field; expected "service_account"' };
-  if (type !== 'service_account') return { problem: 'the key is not a service-account key ("type" is not "service_account")' };
+  if (type !== 'service_account')
+    return { problem: 'the key is not a service-account key ("type" is not "service_account")' };
   for (const name of GCP_REQUIRED) {
     if (!fields.get(name)) return { problem: `the service-account key has no "${name}" (missing or empty)` };
   }
   const privateKey = fields.get('private_key') ?? '';
   if (!/^\s*-----BEGIN (RSA )?PRIVATE KEY-----\r?\n[\s\S]*-----END (RSA )?PRIVATE KEY-----\s*$/.test(privateKey)) {
-    return { problem: '"private_key" of the service-account key is not a PEM private key (-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----)' };
+    return {
+      problem:
+        '"private_key" of the service-account key is not a PEM private key (-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----)',
+    };
   }
   return {
     provider: 'gcp',
@@ -87,7 +91,8 @@ export function gcpKeyFromText(keyText: string): GcpServiceAccountKey | GcpKeyPr
     }
     throw error;
   }
-  if (node.kind !== 'object') return { problem: `the service-account key is ${describeJsonKind(node)}, not a JSON object` };
+  if (node.kind !== 'object')
+    return { problem: `the service-account key is ${describeJsonKind(node)}, not a JSON object` };
   return gcpKeyFromObject(node, keyText);
 }
 
@@ -103,7 +108,11 @@ export function isGcpKeyProblem(value: GcpServiceAccountKey | GcpKeyProblem): va
 export function gcpServiceAccountKey(keyJson: string | SecretValue): GcpServiceAccountKey {
   const text = typeof keyJson === 'string' ? keyJson : keyJson.reveal();
   const key = gcpKeyFromText(text);
-  if (isGcpKeyProblem(key)) throw new ConfigError(`The GCP key is not usable: ${key.problem}.`, 'Pass the JSON key file of a service account, as downloaded from IAM.');
+  if (isGcpKeyProblem(key))
+    throw new ConfigError(
+      `The GCP key is not usable: ${key.problem}.`,
+      'Pass the JSON key file of a service account, as downloaded from IAM.',
+    );
   return key;
 }
 

@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_FILES, locationOf, readFixture } from '../../../test/fixtures/secret-formats/catalog.js';
-import { decodeSecretData, detectAndParse, familyOfDataKey, parseSecretData, SecretFormatError, sniffFamily, type SecretLocation } from './index.js';
+import {
+  decodeSecretData,
+  detectAndParse,
+  familyOfDataKey,
+  parseSecretData,
+  SecretFormatError,
+  sniffFamily,
+  type SecretLocation,
+} from './index.js';
 
-const at = (dataKey: string): SecretLocation => ({ cluster: 'prod-east', namespace: 'kubecost', secret: 'keys', dataKey });
+const at = (dataKey: string): SecretLocation => ({
+  cluster: 'prod-east',
+  namespace: 'kubecost',
+  secret: 'keys',
+  dataKey,
+});
 const text = (t: string): Uint8Array => new TextEncoder().encode(t);
 
 describe('choosing a codec', () => {
@@ -29,7 +42,10 @@ describe('choosing a codec', () => {
 
   it('sniffs objstore written as JSON, which YAML readers accept', () => {
     expect(sniffFamily('{"type": "S3", "config": {"bucket": "b"}}')).toBe('objstore');
-    const parsed = detectAndParse(text('{"type": "S3", "config": {"bucket": "b", "access_key": "AKIAEXAMPLE", "secret_key": "s"}}'), at('store'));
+    const parsed = detectAndParse(
+      text('{"type": "S3", "config": {"bucket": "b", "access_key": "AKIAEXAMPLE", "secret_key": "s"}}'),
+      at('store'),
+    );
     expect(parsed.sites.map((s) => `${s.format} ${s.path}`)).toEqual(['objstore-s3 config']);
   });
 
@@ -46,36 +62,62 @@ describe('choosing a codec', () => {
   });
 
   it('accepts a lower-case objstore type, as Thanos and Kubecost upper-case it', () => {
-    expect(detectAndParse(text('type: s3\nconfig:\n  access_key: A\n  secret_key: s\n'), at('object-store.yaml')).sites).toHaveLength(1);
+    expect(
+      detectAndParse(text('type: s3\nconfig:\n  access_key: A\n  secret_key: s\n'), at('object-store.yaml')).sites,
+    ).toHaveLength(1);
   });
 
   it('reads a plain number or boolean in a YAML key field as its text, as Go does for string fields', () => {
-    const [site] = detectAndParse(text('type: S3\nconfig:\n  access_key: 12345\n  secret_key: true\n'), at('object-store.yaml')).sites;
+    const [site] = detectAndParse(
+      text('type: S3\nconfig:\n  access_key: 12345\n  secret_key: true\n'),
+      at('object-store.yaml'),
+    ).sites;
     expect(site?.credential.provider === 'aws' && site.credential.accessKeyId).toBe('12345');
     expect(site?.credential.provider === 'aws' && site.credential.secretAccessKey.reveal()).toBe('true');
   });
 
   it('accepts a YAML byte order mark', () => {
-    expect(detectAndParse(text('\uFEFFtype: S3\nconfig:\n  access_key: A\n  secret_key: s\n'), at('object-store.yaml')).sites).toHaveLength(1);
+    expect(
+      detectAndParse(text('\uFEFFtype: S3\nconfig:\n  access_key: A\n  secret_key: s\n'), at('object-store.yaml'))
+        .sites,
+    ).toHaveLength(1);
   });
 
   it('skips S3 temporary credentials and Azure service principals rather than rotating them', () => {
-    const s3 = detectAndParse(text('type: S3\nconfig:\n  access_key: ASIAEXAMPLE\n  secret_key: s\n  session_token: t\n'), at('object-store.yaml'));
+    const s3 = detectAndParse(
+      text('type: S3\nconfig:\n  access_key: ASIAEXAMPLE\n  secret_key: s\n  session_token: t\n'),
+      at('object-store.yaml'),
+    );
     expect(s3.sites).toEqual([]);
     expect(s3.skipped.map((s) => s.reason)).toEqual(['UnsupportedCredential']);
-    const azure = detectAndParse(text('type: AZURE\nconfig:\n  storage_account: a\n  container: c\n  client_secret: x\n'), at('object-store.yaml'));
+    const azure = detectAndParse(
+      text('type: AZURE\nconfig:\n  storage_account: a\n  container: c\n  client_secret: x\n'),
+      at('object-store.yaml'),
+    );
     expect(azure.skipped.map((s) => s.reason)).toEqual(['UnsupportedCredential']);
-    const msi = detectAndParse(text('type: AZURE\nconfig:\n  storage_account: a\n  container: c\n  user_assigned_id: id\n'), at('object-store.yaml'));
+    const msi = detectAndParse(
+      text('type: AZURE\nconfig:\n  storage_account: a\n  container: c\n  user_assigned_id: id\n'),
+      at('object-store.yaml'),
+    );
     expect(msi.skipped.map((s) => s.reason)).toEqual(['AmbientIdentity']);
   });
 
   it('accepts an empty cloud-integration.json object and null providers', () => {
-    expect(detectAndParse(text('{}'), at('cloud-integration.json'))).toEqual({ family: 'cloud-integration', sites: [], skipped: [] });
-    expect(detectAndParse(text('{"aws": null, "gcp": {"bigQuery": null}}'), at('cloud-integration.json')).sites).toEqual([]);
+    expect(detectAndParse(text('{}'), at('cloud-integration.json'))).toEqual({
+      family: 'cloud-integration',
+      sites: [],
+      skipped: [],
+    });
+    expect(
+      detectAndParse(text('{"aws": null, "gcp": {"bigQuery": null}}'), at('cloud-integration.json')).sites,
+    ).toEqual([]);
   });
 
   it('matches legacy field names case-insensitively, as Go does', () => {
-    const [site] = detectAndParse(text('{"AWS": [{"ServiceKeyName": "AKIAEXAMPLE", "SERVICEKEYSECRET": "s"}]}'), at('cloud-integration.json')).sites;
+    const [site] = detectAndParse(
+      text('{"AWS": [{"ServiceKeyName": "AKIAEXAMPLE", "SERVICEKEYSECRET": "s"}]}'),
+      at('cloud-integration.json'),
+    ).sites;
     expect(site?.path).toBe('AWS[0]');
     expect(site?.fields).toEqual(['ServiceKeyName', 'SERVICEKEYSECRET']);
   });
@@ -98,7 +140,11 @@ describe('decodeSecretData', () => {
   });
 
   it('parses straight from a Secret data map', () => {
-    const data = { 'service-key.json': Buffer.from('{"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "s"}').toString('base64') };
+    const data = {
+      'service-key.json': Buffer.from('{"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "s"}').toString(
+        'base64',
+      ),
+    };
     expect(parseSecretData(data, at('service-key.json')).sites.map((s) => s.provider)).toEqual(['aws']);
   });
 });

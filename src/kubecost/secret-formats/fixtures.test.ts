@@ -20,8 +20,10 @@ import {
   type ParsedSecret,
 } from './index.js';
 
-const GCP_BILLING = 'gcp:kubecost-billing@kubecost-demo-123456.iam.gserviceaccount.com:0f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3d4';
-const GCP_STORAGE = 'gcp:kubecost-storage@kubecost-demo-123456.iam.gserviceaccount.com:a1b2c3d4e5f60718293a4b5c6d7e8f9000112233';
+const GCP_BILLING =
+  'gcp:kubecost-billing@kubecost-demo-123456.iam.gserviceaccount.com:0f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3d4';
+const GCP_STORAGE =
+  'gcp:kubecost-storage@kubecost-demo-123456.iam.gserviceaccount.com:a1b2c3d4e5f60718293a4b5c6d7e8f9000112233';
 
 /** What each fixture holds: `path format fields identity fingerprint` per site, `path reason` per skipped entry. */
 const EXPECTED: Record<string, { family: ParsedSecret['family']; sites: string[]; skipped: string[] }> = {
@@ -42,7 +44,9 @@ const EXPECTED: Record<string, { family: ParsedSecret['family']; sites: string[]
   },
   'cloud-integration-legacy-aws-minified.json': {
     family: 'cloud-integration',
-    sites: ['aws[0] cloud-integration-legacy serviceKeyName,serviceKeySecret aws:AKIAEXAMPLEKEYID0003 AKIAEXAMPLEKEYID0003'],
+    sites: [
+      'aws[0] cloud-integration-legacy serviceKeyName,serviceKeySecret aws:AKIAEXAMPLEKEYID0003 AKIAEXAMPLEKEYID0003',
+    ],
     skipped: [],
   },
   'cloud-integration-nested-all.json': {
@@ -74,8 +78,16 @@ const EXPECTED: Record<string, { family: ParsedSecret['family']; sites: string[]
     sites: ['config objstore-azure storage_account_key azure:kubecostfederated:afa377bfe49c afa377bfe49c'],
     skipped: [],
   },
-  'federated-store-gcs-literal.yaml': { family: 'objstore', sites: [`config objstore-gcs service_account ${GCP_STORAGE} 44fa8c757c99`], skipped: [] },
-  'federated-store-gcs-quoted.yaml': { family: 'objstore', sites: [`config objstore-gcs service_account ${GCP_STORAGE} 44fa8c757c99`], skipped: [] },
+  'federated-store-gcs-literal.yaml': {
+    family: 'objstore',
+    sites: [`config objstore-gcs service_account ${GCP_STORAGE} 44fa8c757c99`],
+    skipped: [],
+  },
+  'federated-store-gcs-quoted.yaml': {
+    family: 'objstore',
+    sites: [`config objstore-gcs service_account ${GCP_STORAGE} 44fa8c757c99`],
+    skipped: [],
+  },
   'federated-store-s3-crlf.yaml': {
     family: 'objstore',
     sites: ['config objstore-s3 access_key,secret_key aws:AKIAEXAMPLEKEYID0007 AKIAEXAMPLEKEYID0007'],
@@ -91,7 +103,11 @@ const EXPECTED: Record<string, { family: ParsedSecret['family']; sites: string[]
     sites: ['config objstore-azure storage_connection_string azure:kubecostthanos:c39e3a9d7182 c39e3a9d7182'],
     skipped: [],
   },
-  'object-store-gcs-strip.yaml': { family: 'objstore', sites: [`config objstore-gcs service_account ${GCP_STORAGE} 44fa8c757c99`], skipped: [] },
+  'object-store-gcs-strip.yaml': {
+    family: 'objstore',
+    sites: [`config objstore-gcs service_account ${GCP_STORAGE} 44fa8c757c99`],
+    skipped: [],
+  },
   'object-store-s3-flow.yaml': {
     family: 'objstore',
     sites: ['config objstore-s3 access_key,secret_key aws:AKIAEXAMPLEKEYID0006 AKIAEXAMPLEKEYID0006'],
@@ -100,7 +116,9 @@ const EXPECTED: Record<string, { family: ParsedSecret['family']; sites: string[]
   'object-store-s3-irsa.yaml': { family: 'objstore', sites: [], skipped: ['config AmbientIdentity'] },
   'service-key-alibaba.json': {
     family: 'service-key',
-    sites: ['$ service-key-json alibaba_access_key_id,alibaba_secret_access_key alibaba:LTAI5tFAKEEXAMPLE0003 10c0a23fd587'],
+    sites: [
+      '$ service-key-json alibaba_access_key_id,alibaba_secret_access_key alibaba:LTAI5tFAKEEXAMPLE0003 10c0a23fd587',
+    ],
     skipped: [],
   },
   'service-key-aws.json': {
@@ -109,7 +127,11 @@ const EXPECTED: Record<string, { family: ParsedSecret['family']; sites: string[]
     skipped: [],
   },
   'service-key-azure-sp.json': { family: 'service-key', sites: [], skipped: ['$ UnsupportedCredential'] },
-  'service-key-gcp.json': { family: 'service-key', sites: [`$ service-key-json  ${GCP_BILLING} ca9bc46db2d7`], skipped: [] },
+  'service-key-gcp.json': {
+    family: 'service-key',
+    sites: [`$ service-key-json  ${GCP_BILLING} ca9bc46db2d7`],
+    skipped: [],
+  },
 };
 
 function parse(file: string, bytes = readFixture(file)): ParsedSecret {
@@ -142,12 +164,16 @@ describe.each(FIXTURE_FILES)('fixture %s', (file) => {
     const parsed = parse(file);
     expect(parsed.family).toBe(expected?.family);
     expect(
-      parsed.sites.map((s) => `${s.path} ${s.format} ${s.fields.join(',')} ${credentialIdentity(s.credential).id} ${credentialFingerprint(s.credential)}`),
+      parsed.sites.map(
+        (s) =>
+          `${s.path} ${s.format} ${s.fields.join(',')} ${credentialIdentity(s.credential).id} ${credentialFingerprint(s.credential)}`,
+      ),
     ).toEqual(expected?.sites);
     expect(parsed.skipped.map((s) => `${s.path} ${s.reason}`)).toEqual(expected?.skipped);
     for (const site of parsed.sites) {
       expect(site.location).toEqual(locationOf(file));
-      if (site.credential.provider !== 'aws') expect(credentialFingerprint(site.credential)).toBe(fingerprint(secretMaterial(site.credential)));
+      if (site.credential.provider !== 'aws')
+        expect(credentialFingerprint(site.credential)).toBe(fingerprint(secretMaterial(site.credential)));
     }
   });
 
@@ -196,7 +222,9 @@ describe.each(FIXTURE_FILES)('fixture %s', (file) => {
     const bytes = readFixture(file);
     const before = Buffer.from(bytes).toString('utf8').split('\n');
     for (const [index, site] of parse(file).sites.entries()) {
-      const after = Buffer.from(replaceCredential(bytes, site, newCredentialFor(site, index))).toString('utf8').split('\n');
+      const after = Buffer.from(replaceCredential(bytes, site, newCredentialFor(site, index)))
+        .toString('utf8')
+        .split('\n');
       const changed = after.filter((line, i) => line !== before[i]);
       expect(changed.length).toBeGreaterThan(0);
       // Every changed line holds new key material, a new key id, or is part of a rewritten key JSON.

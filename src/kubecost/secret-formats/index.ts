@@ -97,7 +97,18 @@ export function sniffFamily(text: string): SecretFormatFamily | undefined {
       if (has('aws', 'gcp', 'azure', 'alibaba', 'oci')) return 'cloud-integration';
       if (has('azurestorageaccount', 'azurestorageaccesskey')) return 'azure-storage-config';
       if (keys.has('type') && keys.has('config')) return 'objstore';
-      if (has('type', 'aws_access_key_id', 'aws_secret_access_key', 'alibaba_access_key_id', 'alibaba_secret_access_key', 'servicekey', 'subscriptionid')) return 'service-key';
+      if (
+        has(
+          'type',
+          'aws_access_key_id',
+          'aws_secret_access_key',
+          'alibaba_access_key_id',
+          'alibaba_secret_access_key',
+          'servicekey',
+          'subscriptionid',
+        )
+      )
+        return 'service-key';
       return undefined;
     }
   }
@@ -114,13 +125,18 @@ function isEncodedTwice(text: string): boolean {
   return /^\s*(\{\s*"|(#[^\n]*\n\s*)*(type|config|prefix)\s*:)/.test(inner);
 }
 
-function parseDocumentBytes(bytes: Uint8Array, location: SecretLocation, family: SecretFormatFamily | undefined): { text: string; doc: ParsedDocument } {
+function parseDocumentBytes(
+  bytes: Uint8Array,
+  location: SecretLocation,
+  family: SecretFormatFamily | undefined,
+): { text: string; doc: ParsedDocument } {
   const text = decodeValueText(bytes, location);
   if (isEncodedTwice(text)) {
     throw new SecretFormatError({
       code: 'EncodedTwice',
       location,
-      problem: 'the value is base64 text that decodes to a JSON or YAML document: it was base64-encoded twice (Secret data is already base64)',
+      problem:
+        'the value is base64 text that decodes to a JSON or YAML document: it was base64-encoded twice (Secret data is already base64)',
     });
   }
   const chosen = family ?? familyOfDataKey(location.dataKey) ?? sniffFamily(text);
@@ -128,7 +144,8 @@ function parseDocumentBytes(bytes: Uint8Array, location: SecretLocation, family:
     throw new SecretFormatError({
       code: 'UnrecognizedFormat',
       location,
-      problem: 'neither the data key name nor the content matches a known format (cloud-integration.json, federated-store.yaml, object-store.yaml, service-key.json, azure-storage-config.json)',
+      problem:
+        'neither the data key name nor the content matches a known format (cloud-integration.json, federated-store.yaml, object-store.yaml, service-key.json, azure-storage-config.json)',
       hint: 'Name the format explicitly, or check that this is the Secret Kubecost reads.',
     });
   }
@@ -148,7 +165,11 @@ export function detectAndParse(bytes: Uint8Array, location: SecretLocation, hint
 }
 
 /** {@link decodeSecretData} then {@link detectAndParse}: from a Secret's base64 `data` map. */
-export function parseSecretData(data: Readonly<Record<string, unknown>> | null | undefined, location: SecretLocation, hint?: SecretFormatFamily): ParsedSecret {
+export function parseSecretData(
+  data: Readonly<Record<string, unknown>> | null | undefined,
+  location: SecretLocation,
+  hint?: SecretFormatFamily,
+): ParsedSecret {
   return detectAndParse(decodeSecretData(data, location), location, hint);
 }
 
@@ -169,7 +190,11 @@ export function replaceCredential(bytes: Uint8Array, site: Site, credential: Cre
   const ctx: ValueContext = new ValueContext(site.location, text);
   const at = { path: site.path };
   if (credential.provider !== site.provider) {
-    ctx.fail('ProviderMismatch', `the site holds a ${site.provider} credential and the replacement is a ${credential.provider} credential`, at);
+    ctx.fail(
+      'ProviderMismatch',
+      `the site holds a ${site.provider} credential and the replacement is a ${credential.provider} credential`,
+      at,
+    );
   }
   const target = doc.sites.find((s) => s.site.path === site.path && s.site.format === site.format);
   if (!target) ctx.fail('SiteNotFound', `there is no ${site.format} credential at this path any more`, at);
@@ -190,7 +215,9 @@ function checkRewrite(before: ParsedDocument, replaced: Uint8Array, site: Site, 
     after = parseDocumentBytes(replaced, site.location, before.family).doc;
   } catch (error: unknown) {
     const code = error instanceof SecretFormatError ? error.code : 'unknown';
-    throw new InternalError(`rewriting ${place} produced a value that does not parse again (${code}); nothing was written`);
+    throw new InternalError(
+      `rewriting ${place} produced a value that does not parse again (${code}); nothing was written`,
+    );
   }
   const same =
     after.sites.length === before.sites.length &&
@@ -200,5 +227,8 @@ function checkRewrite(before: ParsedDocument, replaced: Uint8Array, site: Site, 
       const expected = s.site.path === site.path ? credential : old.site.credential;
       return credentialsEqual(s.site.credential, expected);
     });
-  if (!same) throw new InternalError(`rewriting ${place} did not produce exactly the new credential at that site and the old ones elsewhere; nothing was written`);
+  if (!same)
+    throw new InternalError(
+      `rewriting ${place} did not produce exactly the new credential at that site and the old ones elsewhere; nothing was written`,
+    );
 }

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { childPath, encodeJsonString, JsonSyntaxError, MAX_JSON_DEPTH, parseJsonSource, type JsonObject } from './json-source.js';
+import {
+  childPath,
+  encodeJsonString,
+  JsonSyntaxError,
+  MAX_JSON_DEPTH,
+  parseJsonSource,
+  type JsonObject,
+} from './json-source.js';
 
 function syntaxError(text: string): JsonSyntaxError {
   try {
@@ -83,7 +90,12 @@ describe('parseJsonSource', () => {
 
   it('never puts the text it failed on into the error', () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG';
-    for (const text of [`{"secret": "${secret}`, `{"secret": '${secret}'}`, `{"secret": ${secret}}`, `{"s": "${secret}\n"}`]) {
+    for (const text of [
+      `{"secret": "${secret}`,
+      `{"secret": '${secret}'}`,
+      `{"secret": ${secret}}`,
+      `{"s": "${secret}\n"}`,
+    ]) {
       expect(syntaxError(text).message).not.toContain(secret);
     }
   });

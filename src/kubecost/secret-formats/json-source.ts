@@ -137,7 +137,8 @@ class Parser {
         if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber(path);
         if (c === "'") return this.fail('a string is in single quotes; JSON needs double quotes', path);
         if (c === '/') return this.fail('a comment; JSON has no comments', path);
-        if (c !== undefined && /[A-Za-z]/.test(c)) return this.fail('unexpected word where a value was expected (strings need double quotes)', path);
+        if (c !== undefined && /[A-Za-z]/.test(c))
+          return this.fail('unexpected word where a value was expected (strings need double quotes)', path);
         return this.fail('unexpected character where a value was expected', path);
     }
   }
@@ -164,7 +165,8 @@ class Parser {
       }
       const key = this.parseString(path);
       const valuePath = childPath(path, key.value);
-      if (seen.has(key.value)) this.fail('this key appears more than once in the same object', valuePath, key.start, true);
+      if (seen.has(key.value))
+        this.fail('this key appears more than once in the same object', valuePath, key.start, true);
       seen.add(key.value);
       this.skipWhitespace();
       if (this.text[this.pos] !== ':') {
@@ -233,7 +235,8 @@ class Parser {
         this.pos++;
         return { kind: 'string', value, start, end: this.pos };
       }
-      if (c < 0x20) this.fail('a string contains a raw control character or line break; escape it (\\n, \\t, \\u00XX)', path);
+      if (c < 0x20)
+        this.fail('a string contains a raw control character or line break; escape it (\\n, \\t, \\u00XX)', path);
       if (c !== 0x5c) {
         this.pos++;
         continue;
@@ -290,12 +293,14 @@ class Parser {
     const start = this.pos;
     this.pos += match[0].length;
     const next = this.text[this.pos];
-    if (next !== undefined && /[0-9A-Za-z.]/.test(next)) this.fail('a number is malformed (leading zeros, a stray letter or dot?)', path);
+    if (next !== undefined && /[0-9A-Za-z.]/.test(next))
+      this.fail('a number is malformed (leading zeros, a stray letter or dot?)', path);
     return { kind: 'number', start, end: this.pos };
   }
 
   private parseLiteral(word: 'true' | 'false' | 'null', path: string): JsonLiteral {
-    if (!this.text.startsWith(word, this.pos)) this.fail('unexpected word where a value was expected (strings need double quotes)', path);
+    if (!this.text.startsWith(word, this.pos))
+      this.fail('unexpected word where a value was expected (strings need double quotes)', path);
     const start = this.pos;
     this.pos += word.length;
     return { kind: word, start, end: this.pos };
@@ -313,7 +318,9 @@ export function getMember(object: JsonObject, key: string): JsonMember | undefin
  */
 export function getMemberFold(object: JsonObject, key: string): JsonMember | undefined {
   const lower = key.toLowerCase();
-  return object.members.find((m) => m.key.value === key) ?? object.members.find((m) => m.key.value.toLowerCase() === lower);
+  return (
+    object.members.find((m) => m.key.value === key) ?? object.members.find((m) => m.key.value.toLowerCase() === lower)
+  );
 }
 
 /** Returns the second of two keys that differ only in letter case, if any. */

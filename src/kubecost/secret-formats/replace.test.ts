@@ -22,13 +22,16 @@ import {
   type Site,
 } from './index.js';
 
-const wellFormed = (s: string): boolean => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+const wellFormed = (s: string): boolean =>
+  !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }).filter(wellFormed);
 const printable = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 });
 const secretText = fc.oneof(anyText, printable);
 
 /** Every site of every fixture, with its file. */
-const ALL_SITES: { file: string; site: Site }[] = FIXTURE_FILES.flatMap((file) => detectAndParse(readFixture(file), locationOf(file)).sites.map((site) => ({ file, site })));
+const ALL_SITES: { file: string; site: Site }[] = FIXTURE_FILES.flatMap((file) =>
+  detectAndParse(readFixture(file), locationOf(file)).sites.map((site) => ({ file, site })),
+);
 
 /** An arbitrary new credential of the site's provider, with strings that need escaping in JSON and YAML. */
 function arbitraryCredentialFor(site: Site): fc.Arbitrary<Credential> {
@@ -40,12 +43,23 @@ function arbitraryCredentialFor(site: Site): fc.Arbitrary<Credential> {
       return fc.tuple(secretText, secretText).map(([id, secret]) => alibabaAccessKey(id, secret));
     case 'azure': {
       const inConnectionString = site.fields.some((f) => /connection/i.test(f));
-      return secretText.filter((k) => !inConnectionString || (!k.includes(';') && k.trim() !== '')).map((key) => azureStorageAccountKey(c.accountName, key));
+      return secretText
+        .filter((k) => !inConnectionString || (!k.includes(';') && k.trim() !== ''))
+        .map((key) => azureStorageAccountKey(c.accountName, key));
     }
     case 'gcp':
       return fc
         .tuple(secretText, anyText)
-        .map(([keyId, body]) => gcpServiceAccountKey(newGcpKeyText(c.clientEmail, c.projectId, keyId, `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`)));
+        .map(([keyId, body]) =>
+          gcpServiceAccountKey(
+            newGcpKeyText(
+              c.clientEmail,
+              c.projectId,
+              keyId,
+              `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`,
+            ),
+          ),
+        );
   }
 }
 
@@ -103,15 +117,22 @@ describe('replaceCredential', () => {
     const bytes = readFixture(file);
     const site = detectAndParse(bytes, locationOf(file)).sites.find((s) => s.provider === 'gcp');
     if (site?.credential.provider !== 'gcp') throw new Error('fixture has no GCP site');
-    const key = JSON.parse(newGcpKeyText(site.credential.clientEmail, site.credential.projectId, 'abc123')) as Record<string, string>;
+    const key = JSON.parse(newGcpKeyText(site.credential.clientEmail, site.credential.projectId, 'abc123')) as Record<
+      string,
+      string
+    >;
     delete key['universe_domain'];
     key['extra_field'] = 'x';
     const fresh = gcpServiceAccountKey(JSON.stringify(key));
     const out = Buffer.from(replaceCredential(bytes, site, fresh)).toString('utf8');
     expect(out).toContain('\t\t\t\t"private_key_id": "abc123",\n\t\t\t\t"private_key": ');
-    expect(out).toContain('\t\t\t\t"client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/kubecost-storage%40kubecost-demo-123456.iam.gserviceaccount.com",\n\t\t\t\t"extra_field": "x"\n\t\t\t}');
+    expect(out).toContain(
+      '\t\t\t\t"client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/kubecost-storage%40kubecost-demo-123456.iam.gserviceaccount.com",\n\t\t\t\t"extra_field": "x"\n\t\t\t}',
+    );
     expect(out).not.toContain('universe_domain');
-    const reparsed = detectAndParse(new TextEncoder().encode(out), locationOf(file)).sites.find((s) => s.path === site.path);
+    const reparsed = detectAndParse(new TextEncoder().encode(out), locationOf(file)).sites.find(
+      (s) => s.path === site.path,
+    );
     expect(reparsed && credentialsEqual(reparsed.credential, fresh)).toBe(true);
   });
 
@@ -128,15 +149,44 @@ describe('replaceCredential', () => {
     expect(out).toContain(JSON.stringify(FAKE_PEM_NEW));
   });
 
-  const refusals: Record<string, { file: string; credential: (site: Site) => Credential; pick?: (site: Site) => boolean; code: SecretFormatErrorCode }> = {
-    'refuses a credential of another provider': { file: 'service-key-aws.json', credential: () => azureStorageAccountKey('a', 'b'), code: 'ProviderMismatch' },
-    'refuses an Azure key for another storage account': { file: 'federated-store-azure.yaml', credential: () => azureStorageAccountKey('someotheraccount', 'a2V5'), code: 'AccountMismatch' },
-    'refuses an empty secret': { file: 'cloud-integration-nested-aws.json', credential: () => awsAccessKey('AKIANEWEXAMPLE000001', ''), code: 'InvalidCredential' },
-    'refuses an empty key id': { file: 'object-store-s3-flow.yaml', credential: () => awsAccessKey('', 'secret'), code: 'InvalidCredential' },
-    'refuses a secret holding an unpaired surrogate': { file: 'service-key-alibaba.json', credential: () => alibabaAccessKey('LTAI5tNEW', 'bad\uD800'), code: 'InvalidCredential' },
+  const refusals: Record<
+    string,
+    {
+      file: string;
+      credential: (site: Site) => Credential;
+      pick?: (site: Site) => boolean;
+      code: SecretFormatErrorCode;
+    }
+  > = {
+    'refuses a credential of another provider': {
+      file: 'service-key-aws.json',
+      credential: () => azureStorageAccountKey('a', 'b'),
+      code: 'ProviderMismatch',
+    },
+    'refuses an Azure key for another storage account': {
+      file: 'federated-store-azure.yaml',
+      credential: () => azureStorageAccountKey('someotheraccount', 'a2V5'),
+      code: 'AccountMismatch',
+    },
+    'refuses an empty secret': {
+      file: 'cloud-integration-nested-aws.json',
+      credential: () => awsAccessKey('AKIANEWEXAMPLE000001', ''),
+      code: 'InvalidCredential',
+    },
+    'refuses an empty key id': {
+      file: 'object-store-s3-flow.yaml',
+      credential: () => awsAccessKey('', 'secret'),
+      code: 'InvalidCredential',
+    },
+    'refuses a secret holding an unpaired surrogate': {
+      file: 'service-key-alibaba.json',
+      credential: () => alibabaAccessKey('LTAI5tNEW', 'bad\uD800'),
+      code: 'InvalidCredential',
+    },
     'refuses an account key with ";" inside a connection string': {
       file: 'object-store-azure-connection-string.yaml',
-      credential: (site) => azureStorageAccountKey(site.credential.provider === 'azure' ? site.credential.accountName : '', 'a;b'),
+      credential: (site) =>
+        azureStorageAccountKey(site.credential.provider === 'azure' ? site.credential.accountName : '', 'a;b'),
       code: 'InvalidCredential',
     },
   };
@@ -159,7 +209,10 @@ describe('replaceCredential', () => {
   });
 
   it('refuses a site that is no longer in the value', () => {
-    const aws = detectAndParse(readFixture('cloud-integration-nested-aws.json'), locationOf('cloud-integration-nested-aws.json')).sites[1];
+    const aws = detectAndParse(
+      readFixture('cloud-integration-nested-aws.json'),
+      locationOf('cloud-integration-nested-aws.json'),
+    ).sites[1];
     if (!aws) throw new Error('fixture has no second site');
     const other = readFixture('cloud-integration-nested-all.json');
     expect(codeOf(() => replaceCredential(other, aws, newCredentialFor(aws)))).toBe('SiteNotFound');
@@ -176,7 +229,9 @@ describe('replaceCredential', () => {
     } catch (error: unknown) {
       expect(error).toBeInstanceOf(SecretFormatError);
       const e = error as SecretFormatError;
-      expect(e.message).toContain('cluster "prod-east", Secret "kubecost/kubecost-keys", key "federated-store.yaml", at config');
+      expect(e.message).toContain(
+        'cluster "prod-east", Secret "kubecost/kubecost-keys", key "federated-store.yaml", at config',
+      );
       expect(`${e.message} ${e.hint ?? ''} ${JSON.stringify(e)}`).not.toContain('TOPSECRETNEWKEY');
     }
   });

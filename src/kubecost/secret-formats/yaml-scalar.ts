@@ -18,14 +18,27 @@ export interface ScalarContext {
  * The edit that makes `node` (parsed from `text`) hold `value`; none when its value is already
  * `value`. The caller checks that the result re-parses to `value`.
  */
-export function scalarEdit(text: string, node: Scalar, currentValue: string, value: string, context: ScalarContext): Edit[] {
+export function scalarEdit(
+  text: string,
+  node: Scalar,
+  currentValue: string,
+  value: string,
+  context: ScalarContext,
+): Edit[] {
   if (currentValue === value) return [];
   const [start, end] = node.range ?? [0, 0];
   const source = text.slice(start, end);
   return [{ start, end, text: renderScalar(text, start, source, node.type, value, context) }];
 }
 
-function renderScalar(text: string, start: number, source: string, type: Scalar['type'], value: string, context: ScalarContext): string {
+function renderScalar(
+  text: string,
+  start: number,
+  source: string,
+  type: Scalar['type'],
+  value: string,
+  context: ScalarContext,
+): string {
   switch (type) {
     case 'PLAIN':
       return isSafePlain(value, context) ? value : doubleQuoted(value);
@@ -82,7 +95,8 @@ export function doubleQuoted(value: string): string {
         break;
       default:
         if (code < 0x20 || code === 0x7f || code === 0x85) out += `\\x${code.toString(16).padStart(2, '0')}`;
-        else if (code === 0x2028 || code === 0x2029 || code === 0xfeff) out += `\\u${code.toString(16).padStart(4, '0')}`;
+        else if (code === 0x2028 || code === 0x2029 || code === 0xfeff)
+          out += `\\u${code.toString(16).padStart(4, '0')}`;
         else out += ch;
     }
   }
@@ -95,7 +109,13 @@ const HEADER = /^([|>])([1-9]?)([+-]?)([1-9]?)([^\r\n]*)/;
  * Renders a block scalar in the old one's style, or undefined when the value cannot be one (a
  * carriage return, nothing but line breaks, an indentation the indicator cannot express).
  */
-function renderBlock(text: string, start: number, source: string, type: 'BLOCK_LITERAL' | 'BLOCK_FOLDED', value: string): string | undefined {
+function renderBlock(
+  text: string,
+  start: number,
+  source: string,
+  type: 'BLOCK_LITERAL' | 'BLOCK_FOLDED',
+  value: string,
+): string | undefined {
   const header = HEADER.exec(source);
   if (!header || value.includes('\r') || NON_PRINTABLE.test(value.replaceAll('\n', ''))) return undefined;
   const [, , indicatorA = '', , indicatorB = '', headerRest = ''] = header;

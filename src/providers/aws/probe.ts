@@ -54,7 +54,8 @@ export function classifyAwsError(error: SanitizedError): ProbeFailureKind {
 /** What a failed Athena query's reason means. */
 function classifyQueryFailure(reason: string): ProbeFailureKind {
   if (/permission denied|access denied|not authorized|AccessDenied/i.test(reason)) return 'permission';
-  if (/does not exist|not found|SCHEMA_NOT_FOUND|TABLE_NOT_FOUND|Unable to verify\/create output bucket/i.test(reason)) return 'not_found';
+  if (/does not exist|not found|SCHEMA_NOT_FOUND|TABLE_NOT_FOUND|Unable to verify\/create output bucket/i.test(reason))
+    return 'not_found';
   return 'unknown';
 }
 
@@ -63,7 +64,10 @@ function endpointUrl(endpoint: string | undefined): string | undefined {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
 }
 
-const credentialsOf = (credential: AwsCredential) => ({ accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey.reveal() });
+const credentialsOf = (credential: AwsCredential) => ({
+  accessKeyId: credential.accessKeyId,
+  secretAccessKey: credential.secretAccessKey.reveal(),
+});
 
 /**
  * Proves the key can write, read and delete under the bucket's prefix, as Kubecost's ETL writers
@@ -71,7 +75,11 @@ const credentialsOf = (credential: AwsCredential) => ({ accessKeyId: credential.
  * `<prefix>/kubecost-rotate-probe/<random>`. Touches the cloud; leaves nothing behind when it can
  * delete. Safe to retry.
  */
-export async function probeS3(credential: AwsCredential, target: S3ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+export async function probeS3(
+  credential: AwsCredential,
+  target: S3ProbeTarget,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
   const key = probeObjectName(target.prefix);
   const content = probeContent();
@@ -89,13 +97,23 @@ export async function probeS3(credential: AwsCredential, target: S3ProbeTarget, 
   let step = 'PutObject';
   let written = false;
   try {
-    await client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: content, ContentType: 'text/plain' }), { abortSignal: signal });
+    await client.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: content, ContentType: 'text/plain' }),
+      { abortSignal: signal },
+    );
     written = true;
     steps.ok(step);
     step = 'GetObject';
     const read = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }), { abortSignal: signal });
     const body = (await read.Body?.transformToString('utf-8')) ?? '';
-    if (body !== content) return { ok: false, kind: 'unknown', code: 'ProbeMismatch', message: 'the object read back differs from the object written', evidence: evidenceOf(steps.failed(step)) };
+    if (body !== content)
+      return {
+        ok: false,
+        kind: 'unknown',
+        code: 'ProbeMismatch',
+        message: 'the object read back differs from the object written',
+        evidence: evidenceOf(steps.failed(step)),
+      };
     steps.ok(step);
     step = 'DeleteObject';
     await client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key }), { abortSignal: signal });
@@ -137,13 +155,23 @@ async function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * the query ends (a query that fails on the output bucket or the database is reported as such).
  * Touches the cloud (one tiny query). Safe to retry.
  */
-export async function probeAthena(credential: AwsCredential, target: AthenaProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+export async function probeAthena(
+  credential: AwsCredential,
+  target: AthenaProbeTarget,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const { AthenaClient, StartQueryExecutionCommand, GetQueryExecutionCommand } = await import('@aws-sdk/client-athena');
   const where = `workgroup ${target.workgroup}, database ${target.database}, output ${target.outputLocation}`;
-  const evidenceOf = (steps: string, state = '') => `${steps} of SELECT 1 in ${where}${state} as ${credential.accessKeyId}`;
+  const evidenceOf = (steps: string, state = '') =>
+    `${steps} of SELECT 1 in ${where}${state} as ${credential.accessKeyId}`;
   const secrets = [credential.secretAccessKey.reveal()];
   const endpoint = endpointUrl(target.endpoint);
-  const client: AthenaClient = new AthenaClient({ region: target.region, ...(endpoint ? { endpoint } : {}), credentials: credentialsOf(credential), maxAttempts: 2 });
+  const client: AthenaClient = new AthenaClient({
+    region: target.region,
+    ...(endpoint ? { endpoint } : {}),
+    credentials: credentialsOf(credential),
+    maxAttempts: 2,
+  });
   const steps = new Steps();
   let step = 'StartQueryExecution';
   try {
@@ -161,7 +189,9 @@ export async function probeAthena(credential: AwsCredential, target: AthenaProbe
     const id = started.QueryExecutionId ?? '';
     const deadline = Date.now() + ATHENA_WAIT_MS;
     for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
-      const execution = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }), { abortSignal: signal });
+      const execution = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }), {
+        abortSignal: signal,
+      });
       const status = execution.QueryExecution?.Status;
       const state = status?.State ?? 'UNKNOWN';
       if (state === 'SUCCEEDED') {
@@ -169,13 +199,25 @@ export async function probeAthena(credential: AwsCredential, target: AthenaProbe
         return { ok: true, evidence: evidenceOf(steps.toString(), ` -> ${state} (query ${id})`) };
       }
       if (state === 'FAILED' || state === 'CANCELLED') {
-        const reason = describeProviderError(new Error(status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage ?? `query ${state}`), secrets);
-        return { ok: false, kind: classifyQueryFailure(reason.message), code: `Query${state === 'FAILED' ? 'Failed' : 'Cancelled'}`, message: reason.message, evidence: evidenceOf(steps.failed(step), ` -> ${state} (query ${id})`) };
+        const reason = describeProviderError(
+          new Error(status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage ?? `query ${state}`),
+          secrets,
+        );
+        return {
+          ok: false,
+          kind: classifyQueryFailure(reason.message),
+          code: `Query${state === 'FAILED' ? 'Failed' : 'Cancelled'}`,
+          message: reason.message,
+          evidence: evidenceOf(steps.failed(step), ` -> ${state} (query ${id})`),
+        };
       }
       if (Date.now() + delay > deadline) {
         // The key was accepted; only the query is slow. That proves the credential, not the data path.
         steps.ok(step);
-        return { ok: true, evidence: evidenceOf(steps.toString(), ` -> still ${state} after ${ATHENA_WAIT_MS / 1000}s (query ${id})`) };
+        return {
+          ok: true,
+          evidence: evidenceOf(steps.toString(), ` -> still ${state} after ${ATHENA_WAIT_MS / 1000}s (query ${id})`),
+        };
       }
       await sleep(delay, signal);
     }

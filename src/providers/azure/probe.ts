@@ -35,7 +35,10 @@ const AZURE_KINDS: Readonly<Record<string, ProbeFailureKind>> = {
  * (HEAD and downloads carry no body) means the key was rejected.
  */
 export function classifyAzureError(error: SanitizedError): ProbeFailureKind {
-  if (error.code === 'AuthorizationFailure') return /failed to authenticate/i.test(error.message) || error.message === '' || /^HTTP 403$/.test(error.message) ? 'auth' : 'permission';
+  if (error.code === 'AuthorizationFailure')
+    return /failed to authenticate/i.test(error.message) || error.message === '' || /^HTTP 403$/.test(error.message)
+      ? 'auth'
+      : 'permission';
   const byCode = error.code ? AZURE_KINDS[error.code] : undefined;
   if (byCode) return byCode;
   // No DNS name for <account>.blob.core.windows.net: the account does not exist.
@@ -50,7 +53,11 @@ export function classifyAzureError(error: SanitizedError): ProbeFailureKind {
  * (compared with what was written) and delete of `<prefix>/kubecost-rotate-probe/<random>`.
  * Touches the cloud; leaves nothing behind when it can delete. Safe to retry.
  */
-export async function probeAzureBlob(credential: AzureCredential, target: AzureBlobProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+export async function probeAzureBlob(
+  credential: AzureCredential,
+  target: AzureBlobProbeTarget,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const { BlobServiceClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
   const name = probeObjectName(target.prefix);
   const content = probeContent();
@@ -67,12 +74,22 @@ export async function probeAzureBlob(credential: AzureCredential, target: AzureB
   let step = 'upload';
   let written = false;
   try {
-    await blob.upload(content, Buffer.byteLength(content), { abortSignal: signal, blobHTTPHeaders: { blobContentType: 'text/plain' } });
+    await blob.upload(content, Buffer.byteLength(content), {
+      abortSignal: signal,
+      blobHTTPHeaders: { blobContentType: 'text/plain' },
+    });
     written = true;
     steps.ok(step);
     step = 'download';
     const read = (await blob.downloadToBuffer(undefined, undefined, { abortSignal: signal })).toString('utf8');
-    if (read !== content) return { ok: false, kind: 'unknown', code: 'ProbeMismatch', message: 'the blob read back differs from the blob written', evidence: evidenceOf(steps.failed(step)) };
+    if (read !== content)
+      return {
+        ok: false,
+        kind: 'unknown',
+        code: 'ProbeMismatch',
+        message: 'the blob read back differs from the blob written',
+        evidence: evidenceOf(steps.failed(step)),
+      };
     steps.ok(step);
     step = 'delete';
     await blob.delete({ abortSignal: signal });
@@ -87,4 +104,3 @@ export async function probeAzureBlob(credential: AzureCredential, target: AzureB
     if (written && !signal.aborted) await blob.deleteIfExists().catch(() => undefined);
   }
 }
-

@@ -32,8 +32,14 @@ export function parseServiceAccountKey(json: string): ServiceAccountKey | undefi
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const doc = parsed as Record<string, unknown>;
-  const { client_email: clientEmail, private_key: privateKey, private_key_id: privateKeyId, project_id: projectId } = doc;
-  if (typeof clientEmail !== 'string' || typeof privateKey !== 'string' || typeof privateKeyId !== 'string') return undefined;
+  const {
+    client_email: clientEmail,
+    private_key: privateKey,
+    private_key_id: privateKeyId,
+    project_id: projectId,
+  } = doc;
+  if (typeof clientEmail !== 'string' || typeof privateKey !== 'string' || typeof privateKeyId !== 'string')
+    return undefined;
   return { clientEmail, privateKey, privateKeyId, projectId: typeof projectId === 'string' ? projectId : undefined };
 }
 
@@ -42,7 +48,11 @@ export function parseServiceAccountKey(json: string): ServiceAccountKey | undefi
  * (default Google's). Scopes are always set, so the client exchanges its assertion for an access
  * token (what proves the key) rather than sending a self-signed JWT.
  */
-export async function serviceAccountClient(key: ServiceAccountKey, scopes: readonly string[], tokenUrl?: string): Promise<JWT> {
+export async function serviceAccountClient(
+  key: ServiceAccountKey,
+  scopes: readonly string[],
+  tokenUrl?: string,
+): Promise<JWT> {
   const { JWT } = await import('google-auth-library');
   const client = new JWT({ email: key.clientEmail, key: key.privateKey, keyId: key.privateKeyId, scopes: [...scopes] });
   if (tokenUrl !== undefined && tokenUrl !== GOOGLE_TOKEN_URL) {

@@ -88,39 +88,59 @@ async function withClient(
  * token exchange, then objects.insert, objects.get (`alt=media`, compared with what was written)
  * and objects.delete of `<prefix>/kubecost-rotate-probe/<random>`. Touches the cloud; safe to retry.
  */
-export async function probeGcs(credential: GcpCredential, target: GcsProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+export async function probeGcs(
+  credential: GcpCredential,
+  target: GcsProbeTarget,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const base = root(target.endpoint, 'https://storage.googleapis.com');
   const name = probeObjectName(target.prefix);
   const content = probeContent();
   const objectUrl = `${base}/storage/v1/b/${encodeURIComponent(target.bucket)}/o/${encodeURIComponent(name)}`;
-  const evidenceOf = (key: ServiceAccountKey, steps: string) => `${steps} gs://${target.bucket}/${name} as ${keyLabel(key)}`;
+  const evidenceOf = (key: ServiceAccountKey, steps: string) =>
+    `${steps} gs://${target.bucket}/${name} as ${keyLabel(key)}`;
   let written = false;
   let authorized: JWT | undefined;
   try {
-    return await withClient(credential, STORAGE_SCOPE, target.tokenUrl, signal, evidenceOf, async (client, key, steps, setStep) => {
-      authorized = client;
-      setStep('objects.insert');
-      await client.request({
-        url: `${base}/upload/storage/v1/b/${encodeURIComponent(target.bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}`,
-        method: 'POST',
-        headers: { 'Content-Type': 'text/plain' },
-        data: content,
-        signal,
-      });
-      written = true;
-      steps.ok('objects.insert');
-      setStep('objects.get');
-      const read = await client.request<string>({ url: `${objectUrl}?alt=media`, responseType: 'text', signal });
-      if (read.data !== content) return { ok: false, kind: 'unknown', code: 'ProbeMismatch', message: 'the object read back differs from the object written', evidence: evidenceOf(key, steps.failed('objects.get')) };
-      steps.ok('objects.get');
-      setStep('objects.delete');
-      await client.request({ url: objectUrl, method: 'DELETE', signal });
-      written = false;
-      steps.ok('objects.delete');
-      return { ok: true, evidence: evidenceOf(key, steps.toString()) };
-    });
+    return await withClient(
+      credential,
+      STORAGE_SCOPE,
+      target.tokenUrl,
+      signal,
+      evidenceOf,
+      async (client, key, steps, setStep) => {
+        authorized = client;
+        setStep('objects.insert');
+        await client.request({
+          url: `${base}/upload/storage/v1/b/${encodeURIComponent(target.bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}`,
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          data: content,
+          signal,
+        });
+        written = true;
+        steps.ok('objects.insert');
+        setStep('objects.get');
+        const read = await client.request<string>({ url: `${objectUrl}?alt=media`, responseType: 'text', signal });
+        if (read.data !== content)
+          return {
+            ok: false,
+            kind: 'unknown',
+            code: 'ProbeMismatch',
+            message: 'the object read back differs from the object written',
+            evidence: evidenceOf(key, steps.failed('objects.get')),
+          };
+        steps.ok('objects.get');
+        setStep('objects.delete');
+        await client.request({ url: objectUrl, method: 'DELETE', signal });
+        written = false;
+        steps.ok('objects.delete');
+        return { ok: true, evidence: evidenceOf(key, steps.toString()) };
+      },
+    );
   } finally {
-    if (written && authorized && !signal.aborted) await authorized.request({ url: objectUrl, method: 'DELETE' }).catch(() => undefined);
+    if (written && authorized && !signal.aborted)
+      await authorized.request({ url: objectUrl, method: 'DELETE' }).catch(() => undefined);
   }
 }
 
@@ -130,17 +150,37 @@ export async function probeGcs(credential: GcpCredential, target: GcsProbeTarget
  * `SELECT 1 FROM` the table (checks the query permissions without running or billing a query).
  * Touches the cloud (reads only); safe to retry.
  */
-export async function probeBigQuery(credential: GcpCredential, target: BigQueryProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
+export async function probeBigQuery(
+  credential: GcpCredential,
+  target: BigQueryProbeTarget,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const base = `${root(target.endpoint, 'https://bigquery.googleapis.com')}/bigquery/v2/projects/${encodeURIComponent(target.projectId)}`;
   const table = `${target.projectId}.${target.dataset}.${target.table}`;
-  const evidenceOf = (key: ServiceAccountKey, steps: string) => `${steps} on bigquery table ${table} as ${keyLabel(key)}`;
-  return withClient(credential, BIGQUERY_SCOPE, target.tokenUrl, signal, evidenceOf, async (client, key, steps, setStep) => {
-    setStep('tables.get');
-    await client.request({ url: `${base}/datasets/${encodeURIComponent(target.dataset)}/tables/${encodeURIComponent(target.table)}`, signal });
-    steps.ok('tables.get');
-    setStep('jobs.query(dryRun)');
-    await client.request({ url: `${base}/queries`, method: 'POST', data: { query: `SELECT 1 FROM \`${table}\` LIMIT 1`, useLegacySql: false, dryRun: true }, signal });
-    steps.ok('jobs.query(dryRun)');
-    return { ok: true, evidence: evidenceOf(key, steps.toString()) };
-  });
+  const evidenceOf = (key: ServiceAccountKey, steps: string) =>
+    `${steps} on bigquery table ${table} as ${keyLabel(key)}`;
+  return withClient(
+    credential,
+    BIGQUERY_SCOPE,
+    target.tokenUrl,
+    signal,
+    evidenceOf,
+    async (client, key, steps, setStep) => {
+      setStep('tables.get');
+      await client.request({
+        url: `${base}/datasets/${encodeURIComponent(target.dataset)}/tables/${encodeURIComponent(target.table)}`,
+        signal,
+      });
+      steps.ok('tables.get');
+      setStep('jobs.query(dryRun)');
+      await client.request({
+        url: `${base}/queries`,
+        method: 'POST',
+        data: { query: `SELECT 1 FROM \`${table}\` LIMIT 1`, useLegacySql: false, dryRun: true },
+        signal,
+      });
+      steps.ok('jobs.query(dryRun)');
+      return { ok: true, evidence: evidenceOf(key, steps.toString()) };
+    },
+  );
 }

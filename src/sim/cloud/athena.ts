@@ -56,13 +56,23 @@ export class AthenaEmulator {
   }
 
   private error(res: ServerResponse, error: AwsJsonError): void {
-    sendJson(res, error.status, { __type: error.type, message: error.message }, { 'x-amzn-RequestId': randomUUID(), 'x-amzn-ErrorType': `${error.type}:` }, CONTENT_TYPE);
+    sendJson(
+      res,
+      error.status,
+      { __type: error.type, message: error.message },
+      { 'x-amzn-RequestId': randomUUID(), 'x-amzn-ErrorType': `${error.type}:` },
+      CONTENT_TYPE,
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     if (req.method !== 'POST') return this.error(res, { status: 404, type: 'UnknownOperationException', message: '' });
-    const auth = await verifySigV4({ method: req.method, url: req.url ?? '/', headers: req.headers, body }, 'athena', this.secretOf);
+    const auth = await verifySigV4(
+      { method: req.method, url: req.url ?? '/', headers: req.headers, body },
+      'athena',
+      this.secretOf,
+    );
     if (!auth.ok) return this.error(res, auth.error);
     this.used(auth.accessKeyId);
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -70,7 +80,11 @@ export class AthenaEmulator {
     try {
       input = record(JSON.parse(body.toString('utf8') || '{}'));
     } catch {
-      return this.error(res, { status: 400, type: 'SerializationException', message: 'Start of structure or map found where not expected.' });
+      return this.error(res, {
+        status: 400,
+        type: 'SerializationException',
+        message: 'Start of structure or map found where not expected.',
+      });
     }
     switch (target) {
       case 'AmazonAthena.StartQueryExecution':
@@ -86,14 +100,30 @@ export class AthenaEmulator {
 
   private async start(res: ServerResponse, input: Record<string, unknown>): Promise<void> {
     const query = str(input.QueryString);
-    if (!query) return this.error(res, { status: 400, type: 'InvalidRequestException', message: "1 validation error detected: Value null at 'queryString' failed to satisfy constraint: Member must not be null" });
+    if (!query)
+      return this.error(res, {
+        status: 400,
+        type: 'InvalidRequestException',
+        message:
+          "1 validation error detected: Value null at 'queryString' failed to satisfy constraint: Member must not be null",
+      });
     const context = record(input.QueryExecutionContext);
     const outputLocation = str(record(input.ResultConfiguration).OutputLocation);
     if (!outputLocation) {
-      return this.error(res, { status: 400, type: 'InvalidRequestException', message: 'No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.' });
+      return this.error(res, {
+        status: 400,
+        type: 'InvalidRequestException',
+        message:
+          'No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.',
+      });
     }
     const bucket = /^s3:\/\/([^/]+)/.exec(outputLocation)?.[1];
-    if (!bucket) return this.error(res, { status: 400, type: 'InvalidRequestException', message: `outputLocation is not a valid S3 path. Provided ${outputLocation}` });
+    if (!bucket)
+      return this.error(res, {
+        status: 400,
+        type: 'InvalidRequestException',
+        message: `outputLocation is not a valid S3 path. Provided ${outputLocation}`,
+      });
     const reachable = await this.bucketExists(bucket);
     const id = randomUUID();
     this.executions.set(id, {
@@ -113,7 +143,8 @@ export class AthenaEmulator {
   private find(res: ServerResponse, input: Record<string, unknown>): QueryExecution | undefined {
     const id = str(input.QueryExecutionId) ?? '';
     const execution = this.executions.get(id);
-    if (!execution) this.error(res, { status: 400, type: 'InvalidRequestException', message: `QueryExecution ${id} was not found` });
+    if (!execution)
+      this.error(res, { status: 400, type: 'InvalidRequestException', message: `QueryExecution ${id} was not found` });
     return execution;
   }
 
@@ -127,12 +158,20 @@ export class AthenaEmulator {
         Query: e.query,
         StatementType: 'DML',
         ResultConfiguration: { OutputLocation: e.outputLocation },
-        QueryExecutionContext: { ...(e.database ? { Database: e.database } : {}), Catalog: e.catalog ?? 'awsdatacatalog' },
+        QueryExecutionContext: {
+          ...(e.database ? { Database: e.database } : {}),
+          Catalog: e.catalog ?? 'awsdatacatalog',
+        },
         Status: {
           State: e.state,
           SubmissionDateTime: seconds,
           CompletionDateTime: seconds,
-          ...(e.reason ? { StateChangeReason: e.reason, AthenaError: { ErrorCategory: 2, ErrorType: 1000, Retryable: false, ErrorMessage: e.reason } } : {}),
+          ...(e.reason
+            ? {
+                StateChangeReason: e.reason,
+                AthenaError: { ErrorCategory: 2, ErrorType: 1000, Retryable: false, ErrorMessage: e.reason },
+              }
+            : {}),
         },
         Statistics: { EngineExecutionTimeInMillis: 1, DataScannedInBytes: 0, TotalExecutionTimeInMillis: 1 },
         WorkGroup: e.workgroup,
@@ -144,10 +183,32 @@ export class AthenaEmulator {
   private results(res: ServerResponse, input: Record<string, unknown>): void {
     const e = this.find(res, input);
     if (!e) return;
-    if (e.state !== 'SUCCEEDED') return this.error(res, { status: 400, type: 'InvalidRequestException', message: `Query has not yet finished. Current state: ${e.state}` });
+    if (e.state !== 'SUCCEEDED')
+      return this.error(res, {
+        status: 400,
+        type: 'InvalidRequestException',
+        message: `Query has not yet finished. Current state: ${e.state}`,
+      });
     const value = literalResult(e.query);
-    const columns = value === undefined ? [] : [{ CatalogName: 'hive', SchemaName: '', TableName: '', Name: '_col0', Label: '_col0', Type: 'integer', Precision: 10, Scale: 0, Nullable: 'UNKNOWN', CaseSensitive: false }];
-    const rows = value === undefined ? [] : [{ Data: [{ VarCharValue: '_col0' }] }, { Data: [{ VarCharValue: value }] }];
+    const columns =
+      value === undefined
+        ? []
+        : [
+            {
+              CatalogName: 'hive',
+              SchemaName: '',
+              TableName: '',
+              Name: '_col0',
+              Label: '_col0',
+              Type: 'integer',
+              Precision: 10,
+              Scale: 0,
+              Nullable: 'UNKNOWN',
+              CaseSensitive: false,
+            },
+          ];
+    const rows =
+      value === undefined ? [] : [{ Data: [{ VarCharValue: '_col0' }] }, { Data: [{ VarCharValue: value }] }];
     this.reply(res, 200, { UpdateCount: 0, ResultSet: { Rows: rows, ResultSetMetadata: { ColumnInfo: columns } } });
   }
 }

@@ -93,7 +93,14 @@ export class AwsSim {
     const AWSAccount = require('@20minutes/s3rver/lib/models/account.js') as S3rverAccountConstructor;
     // s3rver always accepts its built-in S3RVER/S3RVER key pair; a real account has no such key.
     AWSAccount.DUMMY_ACCOUNT?.revokeAccessKey('S3RVER');
-    const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [], allowMismatchedSignatures: false });
+    const s3rver = new S3rver({
+      port: 0,
+      address: '127.0.0.1',
+      silent: true,
+      directory,
+      configureBuckets: [],
+      allowMismatchedSignatures: false,
+    });
     const account = new AWSAccount(Number(accountId), 'kubecost-rotate-sim');
     const keys = new Map<string, KeyEntry>();
     const markUsed = (accessKeyId: string, service: string) => {
@@ -110,7 +117,14 @@ export class AwsSim {
       const keyId = claimedKeyId(ctx);
       if (keyId === undefined) return s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
       const key = keys.get(keyId);
-      if (!key) return s3Error(ctx, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', `<AWSAccessKeyId>${keyId.replace(/[<>&]/g, '')}</AWSAccessKeyId>`);
+      if (!key)
+        return s3Error(
+          ctx,
+          403,
+          'InvalidAccessKeyId',
+          'The AWS Access Key Id you provided does not exist in our records.',
+          `<AWSAccessKeyId>${keyId.replace(/[<>&]/g, '')}</AWSAccessKeyId>`,
+        );
       if (AWSAccount.registry.get(keyId) !== account) account.createKeyPair(keyId, key.secret);
       await next();
       if (ctx.status < 400) markUsed(keyId, 's3');
@@ -143,9 +157,15 @@ export class AwsSim {
 
   /** Makes an access key valid on S3 and Athena (a new key of `user`, or the same key again). */
   allowKey(accessKeyId: string, secretAccessKey: string, user = 'kubecost'): void {
-    if (!/^[A-Z0-9]{16,128}$/.test(accessKeyId)) throw new Error(`cloud-sim: ${accessKeyId} is not shaped like an AWS access key id`);
+    if (!/^[A-Z0-9]{16,128}$/.test(accessKeyId))
+      throw new Error(`cloud-sim: ${accessKeyId} is not shaped like an AWS access key id`);
     const previous = this.keys.get(accessKeyId);
-    this.keys.set(accessKeyId, { accessKeyId, user, secret: secretAccessKey, ...(previous?.lastUsed ? { lastUsed: previous.lastUsed } : {}) });
+    this.keys.set(accessKeyId, {
+      accessKeyId,
+      user,
+      secret: secretAccessKey,
+      ...(previous?.lastUsed ? { lastUsed: previous.lastUsed } : {}),
+    });
     this.account.createKeyPair(accessKeyId, secretAccessKey);
   }
 
@@ -163,13 +183,20 @@ export class AwsSim {
 
   /** The valid keys (ids, users and last use; never secrets). */
   listKeys(user?: string): AwsKeyRecord[] {
-    return [...this.keys.values()].filter((k) => user === undefined || k.user === user).map(({ accessKeyId, user: u, lastUsed, lastUsedService }) => ({ accessKeyId, user: u, ...(lastUsed ? { lastUsed, lastUsedService } : {}) }));
+    return [...this.keys.values()]
+      .filter((k) => user === undefined || k.user === user)
+      .map(({ accessKeyId, user: u, lastUsed, lastUsedService }) => ({
+        accessKeyId,
+        user: u,
+        ...(lastUsed ? { lastUsed, lastUsedService } : {}),
+      }));
   }
 
   /** Creates an S3 bucket if it does not exist. Accepts `s3://name/...` too. */
   async ensureBucket(name: string): Promise<void> {
     const bucket = name.replace(/^s3:\/\//, '').split('/')[0] ?? '';
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`cloud-sim: ${name} is not a valid S3 bucket name`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+      throw new Error(`cloud-sim: ${name} is not a valid S3 bucket name`);
     if (!(await this.s3rver.store.getBucket(bucket))) await this.s3rver.store.putBucket(bucket);
   }
 

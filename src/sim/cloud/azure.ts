@@ -42,7 +42,8 @@ export function randomAzureKey(): string {
 }
 
 function checkKey(account: string, key: string): void {
-  if (key.length === 0 || Buffer.from(key, 'base64').toString('base64') !== key) throw new Error(`cloud-sim: the key given for Azure account ${account} is not base64`);
+  if (key.length === 0 || Buffer.from(key, 'base64').toString('base64') !== key)
+    throw new Error(`cloud-sim: the key given for Azure account ${account} is not base64`);
 }
 
 /**
@@ -59,7 +60,9 @@ export class AzureSim {
   static async start(directory: string): Promise<AzureSim> {
     await mkdir(directory, { recursive: true });
     const BlobServer = (require('azurite/dist/src/blob/BlobServer.js') as { default: BlobServerConstructor }).default;
-    const BlobConfiguration = (require('azurite/dist/src/blob/BlobConfiguration.js') as { default: BlobConfigurationConstructor }).default;
+    const BlobConfiguration = (
+      require('azurite/dist/src/blob/BlobConfiguration.js') as { default: BlobConfigurationConstructor }
+    ).default;
     const configuration = new BlobConfiguration(
       '127.0.0.1',
       0,
@@ -84,7 +87,8 @@ export class AzureSim {
     store.refresh = () => {
       const previous = process.env.AZURITE_ACCOUNTS;
       const entries = [...accounts].map(([name, keys]) => `${name}:${keys.key1}:${keys.key2}`);
-      process.env.AZURITE_ACCOUNTS = entries.length > 0 ? entries.join(';') : `${PLACEHOLDER_ACCOUNT}:${randomAzureKey()}`;
+      process.env.AZURITE_ACCOUNTS =
+        entries.length > 0 ? entries.join(';') : `${PLACEHOLDER_ACCOUNT}:${randomAzureKey()}`;
       try {
         refresh();
       } finally {
@@ -110,7 +114,8 @@ export class AzureSim {
 
   /** Creates or replaces an account's two keys (base64, as Azure shows them). */
   setAccountKeys(account: string, key1: string, key2: string = randomAzureKey()): void {
-    if (!ACCOUNT_NAME.test(account)) throw new Error(`cloud-sim: ${account} is not a valid storage account name (3-24 lowercase letters and digits)`);
+    if (!ACCOUNT_NAME.test(account))
+      throw new Error(`cloud-sim: ${account} is not a valid storage account name (3-24 lowercase letters and digits)`);
     checkKey(account, key1);
     checkKey(account, key2);
     this.accounts.set(account, { key1, key2 });
@@ -152,7 +157,9 @@ export class AzureSim {
     const keys = this.accounts.get(account);
     if (!keys) throw new Error(`cloud-sim: no Azure storage account ${account}; call setAccountKeys first`);
     const { BlobServiceClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
-    const service = new BlobServiceClient(this.blobUrl(account), new StorageSharedKeyCredential(account, keys.key1), { retryOptions: { maxTries: 1 } });
+    const service = new BlobServiceClient(this.blobUrl(account), new StorageSharedKeyCredential(account, keys.key1), {
+      retryOptions: { maxTries: 1 },
+    });
     await service.getContainerClient(container).createIfNotExists();
   }
 

@@ -19,7 +19,17 @@ import type * as AzureSdk from '@azure/storage-blob';
 import type { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type * as GoogleSdk from 'google-auth-library';
 import type { JWT } from 'google-auth-library';
-import { CloudCallError, type AlibabaAccess, type AthenaAccess, type AzureAccess, type BigQueryAccess, type CloudBackend, type GcsAccess, type ObjectStoreAccess, type S3Access } from '../kubecost/backend.js';
+import {
+  CloudCallError,
+  type AlibabaAccess,
+  type AthenaAccess,
+  type AzureAccess,
+  type BigQueryAccess,
+  type CloudBackend,
+  type GcsAccess,
+  type ObjectStoreAccess,
+  type S3Access,
+} from '../kubecost/backend.js';
 import type { InstalledLayout } from '../kubecost/layouts.js';
 import type { CloudSim } from './cloud-sim.js';
 import { GOOGLE_TOKEN_URL } from './gcp.js';
@@ -62,7 +72,10 @@ const REDACTED = '[redacted]';
 const RULES: readonly (readonly [RegExp, string])[] = [
   [/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g, '[redacted pem]'],
   [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*/g, '[redacted pem]'],
-  [/<(SignatureProvided|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes)>[\s\S]*?<\/\1>/g, `<$1>${REDACTED}</$1>`],
+  [
+    /<(SignatureProvided|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes)>[\s\S]*?<\/\1>/g,
+    `<$1>${REDACTED}</$1>`,
+  ],
   [/(X-Amz-Credential|Credential|X-Amz-Signature|Signature|X-Amz-Security-Token)=[^,\s&"']+/gi, `$1=${REDACTED}`],
   [/\b(request[ _-]?id)(\s*[:=]\s*)[\w./+=-]+/gi, `$1$2${REDACTED}`],
   [/\bTime:\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, `Time:${REDACTED}`],
@@ -79,7 +92,8 @@ const RULES: readonly (readonly [RegExp, string])[] = [
 function sanitize(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])) if (form.length >= 6) out = out.split(form).join(REDACTED);
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]))
+      if (form.length >= 6) out = out.split(form).join(REDACTED);
   }
   for (const [pattern, replacement] of RULES) out = out.replace(pattern, replacement);
   out = out.replace(/\s+/g, ' ').trim();
@@ -91,7 +105,17 @@ const rec = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as J
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-const GENERIC_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'RestError', 'GaxiosError', 'FetchError', 'AbortError', 'TimeoutError']);
+const GENERIC_NAMES = new Set([
+  'Error',
+  'TypeError',
+  'RangeError',
+  'SyntaxError',
+  'RestError',
+  'GaxiosError',
+  'FetchError',
+  'AbortError',
+  'TimeoutError',
+]);
 
 /** The network error code of an error or its causes (ECONNREFUSED, ETIMEDOUT...). */
 function networkCode(error: unknown): string | undefined {
@@ -109,7 +133,10 @@ function otherError(error: unknown, secrets: readonly string[], status?: number)
   if (error instanceof CloudCallError) return error;
   const e = rec(error);
   const name = text(e.name);
-  const code = networkCode(error) ?? (name && !GENERIC_NAMES.has(name) ? name : undefined) ?? (error instanceof Error && error.name === 'TimeoutError' ? 'RequestTimeout' : 'UnknownError');
+  const code =
+    networkCode(error) ??
+    (name && !GENERIC_NAMES.has(name) ? name : undefined) ??
+    (error instanceof Error && error.name === 'TimeoutError' ? 'RequestTimeout' : 'UnknownError');
   const message = error instanceof Error ? error.message : String(error);
   return new CloudCallError(sanitize(code, secrets), sanitize(message || code, secrets), status);
 }
@@ -141,14 +168,23 @@ function googleError(error: unknown, secrets: readonly string[]): CloudCallError
   if (oauth) {
     // golang/oauth2's RetrieveError, as Kubecost logs it.
     const description = text(body.error_description) ?? '';
-    return new CloudCallError(sanitize(oauth, secrets), sanitize(`oauth2: ${JSON.stringify(oauth)} ${JSON.stringify(description)}`, secrets), status);
+    return new CloudCallError(
+      sanitize(oauth, secrets),
+      sanitize(`oauth2: ${JSON.stringify(oauth)} ${JSON.stringify(description)}`, secrets),
+      status,
+    );
   }
   const api = rec(body.error);
   const apiMessage = text(api.message);
   if (status !== undefined && apiMessage) {
     // google-api-go-client's googleapi.Error: "googleapi: Error 401: Invalid Credentials, authError".
-    const reason = text(rec(Array.isArray(api.errors) ? api.errors[0] : undefined).reason) ?? text(api.status) ?? `HTTP${status}`;
-    return new CloudCallError(sanitize(reason, secrets), sanitize(`googleapi: Error ${status}: ${apiMessage}, ${reason}`, secrets), status);
+    const reason =
+      text(rec(Array.isArray(api.errors) ? api.errors[0] : undefined).reason) ?? text(api.status) ?? `HTTP${status}`;
+    return new CloudCallError(
+      sanitize(reason, secrets),
+      sanitize(`googleapi: Error ${status}: ${apiMessage}, ${reason}`, secrets),
+      status,
+    );
   }
   return otherError(error, secrets, status);
 }
@@ -158,13 +194,19 @@ function azureError(error: unknown, secrets: readonly string[]): CloudCallError 
   const e = rec(error);
   const status = num(e.statusCode);
   const response = rec(e.response);
-  const headerCode = typeof rec(response.headers).get === 'function' ? (response.headers as { get(name: string): string | undefined }).get('x-ms-error-code') : undefined;
+  const headerCode =
+    typeof rec(response.headers).get === 'function'
+      ? (response.headers as { get(name: string): string | undefined }).get('x-ms-error-code')
+      : undefined;
   const code = text(rec(e.details).errorCode) ?? text(headerCode) ?? (status !== undefined ? text(e.code) : undefined);
   if (status === undefined || !code) return otherError(error, secrets, status);
   let message = (text(e.message) ?? '').split('\n')[0] ?? '';
   // HEAD and some downloads carry no body: Azure's wording for the code then.
   if (!message || /^Unexpected status code/.test(message)) {
-    message = code === 'AuthenticationFailed' || code === 'AuthorizationFailure' ? 'Server failed to authenticate the request. Make sure the value of the Authorization header is formed correctly including the signature.' : `HTTP ${status}`;
+    message =
+      code === 'AuthenticationFailed' || code === 'AuthorizationFailure'
+        ? 'Server failed to authenticate the request. Make sure the value of the Authorization header is formed correctly including the signature.'
+        : `HTTP ${status}`;
   }
   return new CloudCallError(sanitize(code, secrets), sanitize(message, secrets), status);
 }
@@ -222,10 +264,11 @@ class ClientCache {
 /** Loads an SDK on first use (a backend that never talks to Azure never loads it). */
 function lazy<T>(load: () => Promise<T>): () => Promise<T> {
   let promise: Promise<T> | undefined;
-  return () => (promise ??= load().catch((error: unknown) => {
-    promise = undefined;
-    throw error;
-  }));
+  return () =>
+    (promise ??= load().catch((error: unknown) => {
+      promise = undefined;
+      throw error;
+    }));
 }
 
 interface ServiceAccount {
@@ -244,7 +287,11 @@ function parseServiceAccount(json: string): ServiceAccount {
   const clientEmail = text(doc.client_email);
   const privateKey = text(doc.private_key);
   const privateKeyId = text(doc.private_key_id) ?? '';
-  if (!clientEmail || !privateKey) throw new CloudCallError('invalid_key', 'google: could not parse credentials: the service account key has no client_email or private_key');
+  if (!clientEmail || !privateKey)
+    throw new CloudCallError(
+      'invalid_key',
+      'google: could not parse credentials: the service account key has no client_email or private_key',
+    );
   return { clientEmail, privateKeyId, privateKey };
 }
 
@@ -289,8 +336,10 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
   };
   const ensureS3Bucket = (bucket: string) => ensure(`s3:${bucket}`, () => cloud.aws.ensureBucket(bucket));
   const ensureGcsBucket = (bucket: string) => ensure(`gcs:${bucket}`, () => cloud.gcp.ensureBucket(bucket));
-  const ensureContainer = (account: string, container: string) => ensure(`azure:${account}/${container}`, () => cloud.azure.ensureContainer(account, container));
-  const ensureTable = (project: string, dataset: string, table: string) => ensure(`bq:${project}.${dataset}.${table}`, () => cloud.gcp.ensureTable(project, dataset, table));
+  const ensureContainer = (account: string, container: string) =>
+    ensure(`azure:${account}/${container}`, () => cloud.azure.ensureContainer(account, container));
+  const ensureTable = (project: string, dataset: string, table: string) =>
+    ensure(`bq:${project}.${dataset}.${table}`, () => cloud.gcp.ensureTable(project, dataset, table));
 
   const awsRequestHandler = { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
 
@@ -332,14 +381,21 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
       try {
         credential = new StorageSharedKeyCredential(account, accountKey);
       } catch {
-        throw new CloudCallError('InvalidAuthenticationInfo', 'Authentication information is not given in the correct format. Check the value of Authorization header.', 400);
+        throw new CloudCallError(
+          'InvalidAuthenticationInfo',
+          'Authentication information is not given in the correct format. Check the value of Authorization header.',
+          400,
+        );
       }
-      const client = new BlobServiceClient(cloud.azure.blobUrl(account), credential, { retryOptions: { maxTries: 1, tryTimeoutInMs: timeoutMs } });
+      const client = new BlobServiceClient(cloud.azure.blobUrl(account), credential, {
+        retryOptions: { maxTries: 1, tryTimeoutInMs: timeoutMs },
+      });
       return { client, dispose: () => undefined };
     });
   }
 
-  const googleKey = (account: ServiceAccount) => `gcp|${account.clientEmail}|${account.privateKeyId}|${fingerprint(account.privateKey)}`;
+  const googleKey = (account: ServiceAccount) =>
+    `gcp|${account.clientEmail}|${account.privateKeyId}|${fingerprint(account.privateKey)}`;
 
   /**
    * google-auth-library's JWT client for a key file. Its token request always goes to Google's
@@ -350,7 +406,12 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
   async function googleClient(account: ServiceAccount): Promise<JWT> {
     const { JWT } = await googleSdk();
     return clients.get(googleKey(account), () => {
-      const client = new JWT({ email: account.clientEmail, key: account.privateKey, keyId: account.privateKeyId || undefined, scopes: [CLOUD_PLATFORM] });
+      const client = new JWT({
+        email: account.clientEmail,
+        key: account.privateKey,
+        keyId: account.privateKeyId || undefined,
+        scopes: [CLOUD_PLATFORM],
+      });
       const tokenUrl = new URL(cloud.endpoints.gcpToken);
       client.transporter.interceptors.request.add({
         resolved: (config) => {
@@ -442,7 +503,10 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
         });
       } else {
         count('gcs:get');
-        await googleRequest(account, { url: `${cloud.endpoints.gcs}/storage/v1/b/${bucket}/o/${encodeURIComponent(key)}?alt=media`, responseType: 'text' });
+        await googleRequest(account, {
+          url: `${cloud.endpoints.gcs}/storage/v1/b/${bucket}/o/${encodeURIComponent(key)}?alt=media`,
+          responseType: 'text',
+        });
       }
     } catch (error: unknown) {
       const e = googleError(error, secrets);
@@ -504,10 +568,18 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
         }),
       );
       count('athena:GetQueryExecution');
-      const execution = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: started.QueryExecutionId ?? '' }));
+      const execution = await client.send(
+        new GetQueryExecutionCommand({ QueryExecutionId: started.QueryExecutionId ?? '' }),
+      );
       const status = execution.QueryExecution?.Status;
       if (status?.State === 'FAILED' || status?.State === 'CANCELLED') {
-        throw new CloudCallError(status.State === 'FAILED' ? 'QueryFailed' : 'QueryCancelled', sanitize(`QueryAthenaPaginated: query execution error: ${status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? status.State}`, secrets));
+        throw new CloudCallError(
+          status.State === 'FAILED' ? 'QueryFailed' : 'QueryCancelled',
+          sanitize(
+            `QueryAthenaPaginated: query execution error: ${status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? status.State}`,
+            secrets,
+          ),
+        );
       }
     } catch (error: unknown) {
       throw awsError(error, secrets);
@@ -523,7 +595,10 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
       await googleRequest(account, {
         url: `${cloud.endpoints.bigquery}/bigquery/v2/projects/${encodeURIComponent(access.projectId)}/queries`,
         method: 'POST',
-        data: { query: `SELECT 1 FROM \`${access.projectId}.${access.dataset}.${access.table}\` LIMIT 1`, useLegacySql: false },
+        data: {
+          query: `SELECT 1 FROM \`${access.projectId}.${access.dataset}.${access.table}\` LIMIT 1`,
+          useLegacySql: false,
+        },
       });
     } catch (error: unknown) {
       throw googleError(error, secrets);
@@ -536,7 +611,11 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
     const service = await azureClient(access.account, access.accountKey);
     try {
       count('azure:listBlobs');
-      await service.getContainerClient(access.container).listBlobsFlat(access.prefix ? { prefix: access.prefix } : {}).byPage({ maxPageSize: 100 }).next();
+      await service
+        .getContainerClient(access.container)
+        .listBlobsFlat(access.prefix ? { prefix: access.prefix } : {})
+        .byPage({ maxPageSize: 100 })
+        .next();
     } catch (error: unknown) {
       throw azureError(error, secrets);
     }
@@ -546,13 +625,20 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
   function alibabaBill(access: AlibabaAccess): Promise<void> {
     count('alibaba:in-memory');
     const known = alibabaKeys.get(access.accessKeyId);
-    if (known === undefined) return Promise.reject(new CloudCallError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 404));
-    if (known !== access.accessKeySecret) return Promise.reject(new CloudCallError('SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.', 400));
+    if (known === undefined)
+      return Promise.reject(
+        new CloudCallError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 404),
+      );
+    if (known !== access.accessKeySecret)
+      return Promise.reject(
+        new CloudCallError('SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.', 400),
+      );
     return Promise.resolve();
   }
 
   /** Every failure leaves as a CloudCallError, whatever threw it. */
-  const guarded = <A extends unknown[]>(fn: (...args: A) => Promise<void>, secretsOf: (...args: A) => string[]) =>
+  const guarded =
+    <A extends unknown[]>(fn: (...args: A) => Promise<void>, secretsOf: (...args: A) => string[]) =>
     async (...args: A): Promise<void> => {
       try {
         await fn(...args);
@@ -560,17 +646,30 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
         throw otherError(error, secretsOf(...args));
       }
     };
-  const storeSecrets = (store: ObjectStoreAccess) => (store.type === 'S3' ? [store.access.secretAccessKey] : store.type === 'GCS' ? [store.access.serviceAccountJson] : [store.access.accountKey]);
+  const storeSecrets = (store: ObjectStoreAccess) =>
+    store.type === 'S3'
+      ? [store.access.secretAccessKey]
+      : store.type === 'GCS'
+        ? [store.access.serviceAccountJson]
+        : [store.access.accountKey];
 
   return {
     alibabaKeys,
-    writeObject: guarded((store: ObjectStoreAccess, key: string, body: string) => objectStore(store, key, body), storeSecrets),
+    writeObject: guarded(
+      (store: ObjectStoreAccess, key: string, body: string) => objectStore(store, key, body),
+      storeSecrets,
+    ),
     readObject: guarded((store: ObjectStoreAccess, key: string) => objectStore(store, key, undefined), storeSecrets),
     athenaQuery: guarded(athenaQuery, (a) => [a.secretAccessKey]),
     bigQuery: guarded(bigQuery, (a) => [a.keyJson]),
     azureBillingList: guarded(azureBillingList, (a) => [a.accountKey]),
     alibabaBill: guarded(alibabaBill, (a) => [a.accessKeySecret]),
-    stats: () => ({ requests: { ...requests }, totalRequests: Object.values(requests).reduce((a, b) => a + b, 0), clientsBuilt: clients.built, clientsCached: clients.size }),
+    stats: () => ({
+      requests: { ...requests },
+      totalRequests: Object.values(requests).reduce((a, b) => a + b, 0),
+      clientsBuilt: clients.built,
+      clientsCached: clients.size,
+    }),
     close: () => clients.clear(),
   };
 }
@@ -581,7 +680,11 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
  * into `alibabaKeys` (pass `backend.alibabaKeys`), or are skipped when none is given. Call it
  * right after `installLayout`; the resources the layout names are created by the backend on first use.
  */
-export function prepareCloudForLayout(cloud: CloudSim, layout: InstalledLayout, alibabaKeys?: Map<string, string>): void {
+export function prepareCloudForLayout(
+  cloud: CloudSim,
+  layout: InstalledLayout,
+  alibabaKeys?: Map<string, string>,
+): void {
   for (const credential of layout.credentials.values()) {
     if (credential.provider === 'alibaba') alibabaKeys?.set(credential.accessKeyId, credential.accessKeySecret);
     else trustCredential(cloud, credential);

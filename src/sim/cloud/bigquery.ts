@@ -45,11 +45,18 @@ export class BigQueryEmulator {
     const path = url.pathname.replace(/^\/bigquery\/v2/, '');
     const method = req.method ?? 'GET';
     let m: RegExpExecArray | null;
-    if ((m = /^\/projects\/([^/]+)\/queries$/.exec(path)) && method === 'POST') return this.query(res, decodeURIComponent(m[1] ?? ''), body);
-    if ((m = /^\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(path)) && method === 'GET') return this.results(res, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''));
+    if ((m = /^\/projects\/([^/]+)\/queries$/.exec(path)) && method === 'POST')
+      return this.query(res, decodeURIComponent(m[1] ?? ''), body);
+    if ((m = /^\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(path)) && method === 'GET')
+      return this.results(res, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''));
     if ((m = /^\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(path)) && method === 'GET') {
       const [project, dataset, table] = [m[1], m[2], m[3]].map((p) => decodeURIComponent(p ?? ''));
-      if (!this.tables.has(`${project}.${dataset}.${table}`)) return sendGoogleError(res, { status: 404, message: `Not found: Table ${project}:${dataset}.${table}`, reason: 'notFound' });
+      if (!this.tables.has(`${project}.${dataset}.${table}`))
+        return sendGoogleError(res, {
+          status: 404,
+          message: `Not found: Table ${project}:${dataset}.${table}`,
+          reason: 'notFound',
+        });
       return sendJson(res, 200, {
         kind: 'bigquery#table',
         id: `${project}:${dataset}.${table}`,
@@ -63,8 +70,18 @@ export class BigQueryEmulator {
     }
     if ((m = /^\/projects\/([^/]+)\/datasets\/([^/]+)$/.exec(path)) && method === 'GET') {
       const [project, dataset] = [m[1], m[2]].map((p) => decodeURIComponent(p ?? ''));
-      if (![...this.tables].some((t) => t.startsWith(`${project}.${dataset}.`))) return sendGoogleError(res, { status: 404, message: `Not found: Dataset ${project}:${dataset}`, reason: 'notFound' });
-      return sendJson(res, 200, { kind: 'bigquery#dataset', id: `${project}:${dataset}`, datasetReference: { projectId: project, datasetId: dataset }, location: 'US' });
+      if (![...this.tables].some((t) => t.startsWith(`${project}.${dataset}.`)))
+        return sendGoogleError(res, {
+          status: 404,
+          message: `Not found: Dataset ${project}:${dataset}`,
+          reason: 'notFound',
+        });
+      return sendJson(res, 200, {
+        kind: 'bigquery#dataset',
+        id: `${project}:${dataset}`,
+        datasetReference: { projectId: project, datasetId: dataset },
+        location: 'US',
+      });
     }
     sendGoogleError(res, { status: 404, message: `Not found: ${method} ${url.pathname}`, reason: 'notFound' });
   }
@@ -78,15 +95,24 @@ export class BigQueryEmulator {
       return sendGoogleError(res, { status: 400, message: 'Invalid JSON payload received.', reason: 'invalid' });
     }
     const query = typeof request.query === 'string' ? request.query : '';
-    if (!query.trim()) return sendGoogleError(res, { status: 400, message: 'Required parameter is missing: query', reason: 'required' });
+    if (!query.trim())
+      return sendGoogleError(res, { status: 400, message: 'Required parameter is missing: query', reason: 'required' });
     // As in the real API, legacy SQL is the default, and it does not understand backticks.
     if (request.useLegacySql !== false && query.includes('`')) {
-      return sendGoogleError(res, { status: 400, message: `Invalid table name: ${/`[^`]*`/.exec(query)?.[0] ?? ''} [Try using standard SQL (https://cloud.google.com/bigquery/docs/reference/standard-sql/enabling-standard-sql)].`, reason: 'invalidQuery' });
+      return sendGoogleError(res, {
+        status: 400,
+        message: `Invalid table name: ${/`[^`]*`/.exec(query)?.[0] ?? ''} [Try using standard SQL (https://cloud.google.com/bigquery/docs/reference/standard-sql/enabling-standard-sql)].`,
+        reason: 'invalidQuery',
+      });
     }
     for (const ref of tableRefs(query, project)) {
       if (!this.tables.has(ref)) {
         const [p, d, t] = ref.split('.');
-        return sendGoogleError(res, { status: 404, message: `Not found: Table ${p}:${d}.${t} was not found in location US`, reason: 'notFound' });
+        return sendGoogleError(res, {
+          status: 404,
+          message: `Not found: Table ${p}:${d}.${t} was not found in location US`,
+          reason: 'notFound',
+        });
       }
     }
     const literal = /^\s*select\s+(\d+)(?:\s+as\s+(\w+))?\s*(from\s+.*)?$/is.exec(query.replace(/;\s*$/, ''));
@@ -96,7 +122,14 @@ export class BigQueryEmulator {
     // Emulated tables hold no rows, so a select from one returns none.
     const rows = literal && !fromTable ? [{ f: [{ v: literal[1] }] }] : [];
     if (request.dryRun === true) {
-      return sendJson(res, 200, { kind: 'bigquery#queryResponse', schema, jobReference: { projectId: project, location: 'US' }, totalBytesProcessed: '0', jobComplete: true, cacheHit: false });
+      return sendJson(res, 200, {
+        kind: 'bigquery#queryResponse',
+        schema,
+        jobReference: { projectId: project, location: 'US' },
+        totalBytesProcessed: '0',
+        jobComplete: true,
+        cacheHit: false,
+      });
     }
     const jobId = `job_${randomBytes(12).toString('base64url')}`;
     this.jobs.set(`${project}/${jobId}`, { schema, rows });
@@ -114,7 +147,20 @@ export class BigQueryEmulator {
 
   private results(res: ServerResponse, project: string, jobId: string): void {
     const job = this.jobs.get(`${project}/${jobId}`);
-    if (!job) return sendGoogleError(res, { status: 404, message: `Not found: Job ${project}:US.${jobId}`, reason: 'notFound' });
-    sendJson(res, 200, { kind: 'bigquery#getQueryResultsResponse', schema: job.schema, jobReference: { projectId: project, jobId, location: 'US' }, totalRows: String(job.rows.length), ...(job.rows.length > 0 ? { rows: job.rows } : {}), jobComplete: true, cacheHit: false });
+    if (!job)
+      return sendGoogleError(res, {
+        status: 404,
+        message: `Not found: Job ${project}:US.${jobId}`,
+        reason: 'notFound',
+      });
+    sendJson(res, 200, {
+      kind: 'bigquery#getQueryResultsResponse',
+      schema: job.schema,
+      jobReference: { projectId: project, jobId, location: 'US' },
+      totalRows: String(job.rows.length),
+      ...(job.rows.length > 0 ? { rows: job.rows } : {}),
+      jobComplete: true,
+      cacheHit: false,
+    });
   }
 }

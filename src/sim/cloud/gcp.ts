@@ -41,13 +41,21 @@ interface KeyEntry extends GcpKeyRecord {
   readonly publicKey: KeyObject;
 }
 
-type TokenResult = { status: 200; body: object } | { status: 400 | 401; body: { error: string; error_description: string } };
+type TokenResult =
+  { status: 200; body: object } | { status: 400 | 401; body: { error: string; error_description: string } };
 
-const grantError = (error: string, description: string, status: 400 | 401 = 400): TokenResult => ({ status, body: { error, error_description: description } });
+const grantError = (error: string, description: string, status: 400 | 401 = 400): TokenResult => ({
+  status,
+  body: { error, error_description: description },
+});
 
 /** Whether a token's scopes let it call `service`. */
 function scopeAllows(scopes: readonly string[], service: 'storage' | 'bigquery'): boolean {
-  return scopes.some((s) => s.includes('/auth/cloud-platform') || (service === 'storage' ? s.includes('/auth/devstorage.') : s.includes('/auth/bigquery')));
+  return scopes.some(
+    (s) =>
+      s.includes('/auth/cloud-platform') ||
+      (service === 'storage' ? s.includes('/auth/devstorage.') : s.includes('/auth/bigquery')),
+  );
 }
 
 export class GcpSim {
@@ -93,7 +101,8 @@ export class GcpSim {
    */
   allowKey(clientEmail: string, privateKeyId: string, pem: string): void {
     const publicKey = createPublicKey(pem);
-    if (publicKey.asymmetricKeyType !== 'rsa') throw new Error(`cloud-sim: the key ${privateKeyId} of ${clientEmail} is not an RSA key`);
+    if (publicKey.asymmetricKeyType !== 'rsa')
+      throw new Error(`cloud-sim: the key ${privateKeyId} of ${clientEmail} is not an RSA key`);
     let keys = this.accounts.get(clientEmail);
     if (!keys) this.accounts.set(clientEmail, (keys = new Map()));
     const lastUsed = keys.get(privateKeyId)?.lastUsed;
@@ -106,18 +115,24 @@ export class GcpSim {
    */
   revokeKey(clientEmail: string, privateKeyId: string): void {
     this.accounts.get(clientEmail)?.delete(privateKeyId);
-    for (const [token, info] of this.tokens) if (info.clientEmail === clientEmail && info.privateKeyId === privateKeyId) this.tokens.delete(token);
+    for (const [token, info] of this.tokens)
+      if (info.clientEmail === clientEmail && info.privateKeyId === privateKeyId) this.tokens.delete(token);
   }
 
   /** The valid keys of a service account (ids and last use). */
   listKeys(clientEmail: string): GcpKeyRecord[] {
-    return [...(this.accounts.get(clientEmail)?.values() ?? [])].map(({ clientEmail: e, privateKeyId, lastUsed }) => ({ clientEmail: e, privateKeyId, ...(lastUsed ? { lastUsed } : {}) }));
+    return [...(this.accounts.get(clientEmail)?.values() ?? [])].map(({ clientEmail: e, privateKeyId, lastUsed }) => ({
+      clientEmail: e,
+      privateKeyId,
+      ...(lastUsed ? { lastUsed } : {}),
+    }));
   }
 
   /** Creates a Cloud Storage bucket if it does not exist. Accepts `gs://name` too. */
   ensureBucket(name: string): void {
     const bucket = name.replace(/^gs:\/\//, '').split('/')[0] ?? '';
-    if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) throw new Error(`cloud-sim: ${name} is not a valid bucket name`);
+    if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket))
+      throw new Error(`cloud-sim: ${name} is not a valid bucket name`);
     if (!this.buckets.has(bucket)) this.buckets.set(bucket, new Map());
   }
 
@@ -152,22 +167,39 @@ export class GcpSim {
     const key = this.keyFor(jwt, iss);
     if (!key) return grantError('invalid_grant', 'Invalid JWT Signature.');
     const aud = stringClaim(jwt, 'aud');
-    if (aud !== GOOGLE_TOKEN_URL && aud !== this.tokenUrl) return grantError('invalid_grant', `Invalid JWT: Failed audience check. The right audience is ${GOOGLE_TOKEN_URL}`);
+    if (aud !== GOOGLE_TOKEN_URL && aud !== this.tokenUrl)
+      return grantError(
+        'invalid_grant',
+        `Invalid JWT: Failed audience check. The right audience is ${GOOGLE_TOKEN_URL}`,
+      );
     const now = Math.floor(Date.now() / 1000);
     const iat = numericClaim(jwt, 'iat');
     const exp = numericClaim(jwt, 'exp');
-    if (iat === undefined || exp === undefined || exp <= now - SKEW_S || iat > now + SKEW_S || exp - iat > TOKEN_LIFETIME_S) return grantError('invalid_grant', SHORT_LIVED);
+    if (
+      iat === undefined ||
+      exp === undefined ||
+      exp <= now - SKEW_S ||
+      iat > now + SKEW_S ||
+      exp - iat > TOKEN_LIFETIME_S
+    )
+      return grantError('invalid_grant', SHORT_LIVED);
     const scope = stringClaim(jwt, 'scope');
     if (!scope) return grantError('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
     key.lastUsed = new Date();
     const accessToken = `ya29.sim.${randomBytes(48).toString('base64url')}`;
-    this.tokens.set(accessToken, { clientEmail: iss, privateKeyId: key.privateKeyId, scopes: scope.split(/\s+/), expiresAt: Date.now() + TOKEN_LIFETIME_S * 1000 });
+    this.tokens.set(accessToken, {
+      clientEmail: iss,
+      privateKeyId: key.privateKeyId,
+      scopes: scope.split(/\s+/),
+      expiresAt: Date.now() + TOKEN_LIFETIME_S * 1000,
+    });
     return { status: 200, body: { access_token: accessToken, expires_in: TOKEN_LIFETIME_S - 1, token_type: 'Bearer' } };
   }
 
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readBody(req)).toString('utf8');
-    if (req.method !== 'POST') return sendJson(res, 405, { error: 'invalid_request', error_description: 'Only POST is allowed' });
+    if (req.method !== 'POST')
+      return sendJson(res, 405, { error: 'invalid_request', error_description: 'Only POST is allowed' });
     let form: URLSearchParams;
     if (String(req.headers['content-type'] ?? '').includes('json')) {
       let parsed: unknown;
@@ -176,29 +208,53 @@ export class GcpSim {
       } catch {
         parsed = {};
       }
-      const entries = typeof parsed === 'object' && parsed !== null ? Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string') : [];
+      const entries =
+        typeof parsed === 'object' && parsed !== null
+          ? Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string')
+          : [];
       form = new URLSearchParams(entries);
     } else {
       form = new URLSearchParams(body);
     }
     const result = this.exchange(form);
-    sendJson(res, result.status, result.body, { 'Cache-Control': 'no-cache, no-store, max-age=0, must-revalidate', Pragma: 'no-cache' });
+    sendJson(res, result.status, result.body, {
+      'Cache-Control': 'no-cache, no-store, max-age=0, must-revalidate',
+      Pragma: 'no-cache',
+    });
   }
 
   /** Checks the bearer token of a GCS or BigQuery request. */
-  private authenticate(req: IncomingMessage, service: 'storage' | 'bigquery'): { ok: true; principal: string } | { ok: false; error: GoogleApiError } {
+  private authenticate(
+    req: IncomingMessage,
+    service: 'storage' | 'bigquery',
+  ): { ok: true; principal: string } | { ok: false; error: GoogleApiError } {
     const authorization = String(req.headers.authorization ?? '');
     const invalid: GoogleApiError =
       service === 'storage'
         ? { status: 401, message: 'Invalid Credentials', reason: 'authError' }
-        : { status: 401, message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', reason: 'authError' };
+        : {
+            status: 401,
+            message:
+              'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+            reason: 'authError',
+          };
     if (!authorization) {
       return {
         ok: false,
         error:
           service === 'storage'
-            ? { status: 401, message: 'Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object. Permission \'storage.objects.get\' denied on resource (or it may not exist).', reason: 'required' }
-            : { status: 401, message: 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.', reason: 'required' },
+            ? {
+                status: 401,
+                message:
+                  "Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object. Permission 'storage.objects.get' denied on resource (or it may not exist).",
+                reason: 'required',
+              }
+            : {
+                status: 401,
+                message:
+                  'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+                reason: 'required',
+              },
       };
     }
     const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
@@ -209,7 +265,15 @@ export class GcpSim {
         this.tokens.delete(bearer);
         return { ok: false, error: invalid };
       }
-      if (!scopeAllows(token.scopes, service)) return { ok: false, error: { status: 403, message: 'Request had insufficient authentication scopes.', reason: 'insufficientPermissions' } };
+      if (!scopeAllows(token.scopes, service))
+        return {
+          ok: false,
+          error: {
+            status: 403,
+            message: 'Request had insufficient authentication scopes.',
+            reason: 'insufficientPermissions',
+          },
+        };
       return { ok: true, principal: token.clientEmail };
     }
     // A self-signed JWT (what google-auth-library sends when no scopes are set) is accepted as

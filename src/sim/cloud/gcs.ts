@@ -17,7 +17,10 @@ export interface StoredObject {
 }
 
 /** Who a request is authenticated as, or the error to answer with. */
-export type Authenticate = (req: IncomingMessage, service: 'storage' | 'bigquery') => { ok: true; principal: string } | { ok: false; error: GoogleApiError };
+export type Authenticate = (
+  req: IncomingMessage,
+  service: 'storage' | 'bigquery',
+) => { ok: true; principal: string } | { ok: false; error: GoogleApiError };
 
 /** Buckets by name, objects by name. */
 export type GcsBuckets = Map<string, Map<string, StoredObject>>;
@@ -45,7 +48,10 @@ function objectResource(base: string, bucket: string, name: string, object: Stor
 }
 
 /** Splits a `multipart/related` body into its parts (headers are dropped; JSON metadata comes first). */
-function multipartParts(body: Buffer, contentType: string): { metadata: Record<string, unknown>; data: Buffer; dataType: string } | undefined {
+function multipartParts(
+  body: Buffer,
+  contentType: string,
+): { metadata: Record<string, unknown>; data: Buffer; dataType: string } | undefined {
   const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   if (!boundary) return undefined;
   const delimiter = Buffer.from(`--${boundary}`);
@@ -92,32 +98,56 @@ export class GcsEmulator {
     const [, prefix, rawBucket = '', objectSegment, rawObject] = m;
     const bucketName = decodeURIComponent(rawBucket);
     const bucket = this.buckets.get(bucketName);
-    if (!bucket) return sendGoogleError(res, { status: 404, message: 'The specified bucket does not exist.', reason: 'notFound' });
+    if (!bucket)
+      return sendGoogleError(res, { status: 404, message: 'The specified bucket does not exist.', reason: 'notFound' });
     const method = req.method ?? 'GET';
 
     if (prefix === 'upload/' && method === 'POST') return this.insert(req, res, url, body, bucketName, bucket);
     if (objectSegment === undefined) {
-      if (method !== 'GET') return sendGoogleError(res, { status: 405, message: 'Method not allowed', reason: 'methodNotAllowed' });
-      return sendJson(res, 200, { kind: 'storage#bucket', id: bucketName, name: bucketName, location: 'US', storageClass: 'STANDARD', locationType: 'multi-region' });
+      if (method !== 'GET')
+        return sendGoogleError(res, { status: 405, message: 'Method not allowed', reason: 'methodNotAllowed' });
+      return sendJson(res, 200, {
+        kind: 'storage#bucket',
+        id: bucketName,
+        name: bucketName,
+        location: 'US',
+        storageClass: 'STANDARD',
+        locationType: 'multi-region',
+      });
     }
     if (rawObject === undefined) {
-      if (method !== 'GET') return sendGoogleError(res, { status: 405, message: 'Method not allowed', reason: 'methodNotAllowed' });
+      if (method !== 'GET')
+        return sendGoogleError(res, { status: 405, message: 'Method not allowed', reason: 'methodNotAllowed' });
       return this.list(res, url, bucketName, bucket);
     }
     const name = decodeURIComponent(rawObject);
     const object = bucket.get(name);
-    if (!object) return sendGoogleError(res, { status: 404, message: `No such object: ${bucketName}/${name}`, reason: 'notFound' });
+    if (!object)
+      return sendGoogleError(res, {
+        status: 404,
+        message: `No such object: ${bucketName}/${name}`,
+        reason: 'notFound',
+      });
     if (method === 'DELETE') {
       bucket.delete(name);
       res.writeHead(204).end();
       return;
     }
-    if (method !== 'GET') return sendGoogleError(res, { status: 405, message: 'Method not allowed', reason: 'methodNotAllowed' });
-    if (url.searchParams.get('alt') === 'media' || prefix === 'download/') return sendBytes(res, 200, object.data, object.contentType, { 'x-goog-generation': object.generation });
+    if (method !== 'GET')
+      return sendGoogleError(res, { status: 405, message: 'Method not allowed', reason: 'methodNotAllowed' });
+    if (url.searchParams.get('alt') === 'media' || prefix === 'download/')
+      return sendBytes(res, 200, object.data, object.contentType, { 'x-goog-generation': object.generation });
     sendJson(res, 200, objectResource(this.baseUrl(), bucketName, name, object));
   }
 
-  private insert(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, bucketName: string, bucket: Map<string, StoredObject>): void {
+  private insert(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: Buffer,
+    bucketName: string,
+    bucket: Map<string, StoredObject>,
+  ): void {
     const uploadType = url.searchParams.get('uploadType') ?? 'media';
     const contentType = String(req.headers['content-type'] ?? 'application/octet-stream');
     let name = url.searchParams.get('name') ?? undefined;
@@ -126,17 +156,33 @@ export class GcsEmulator {
     let metadata: Record<string, string> = {};
     if (uploadType === 'multipart') {
       const parts = multipartParts(body, contentType);
-      if (!parts) return sendGoogleError(res, { status: 400, message: 'Invalid multipart request with 0 mime parts.', reason: 'invalid' });
+      if (!parts)
+        return sendGoogleError(res, {
+          status: 400,
+          message: 'Invalid multipart request with 0 mime parts.',
+          reason: 'invalid',
+        });
       name = typeof parts.metadata.name === 'string' ? parts.metadata.name : name;
       data = parts.data;
       objectType = typeof parts.metadata.contentType === 'string' ? parts.metadata.contentType : parts.dataType;
       const given = parts.metadata.metadata;
-      if (typeof given === 'object' && given !== null) metadata = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, String(v)]));
+      if (typeof given === 'object' && given !== null)
+        metadata = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, String(v)]));
     } else if (uploadType !== 'media') {
-      return sendGoogleError(res, { status: 400, message: `Invalid upload type: ${uploadType}. The emulator supports media and multipart.`, reason: 'invalid' });
+      return sendGoogleError(res, {
+        status: 400,
+        message: `Invalid upload type: ${uploadType}. The emulator supports media and multipart.`,
+        reason: 'invalid',
+      });
     }
     if (!name) return sendGoogleError(res, { status: 400, message: 'Required', reason: 'required' });
-    const object: StoredObject = { data, contentType: objectType, generation: String(Date.now() * 1000 + randomBytes(2).readUInt16BE() % 1000), created: new Date(), metadata };
+    const object: StoredObject = {
+      data,
+      contentType: objectType,
+      generation: String(Date.now() * 1000 + (randomBytes(2).readUInt16BE() % 1000)),
+      created: new Date(),
+      metadata,
+    };
     bucket.set(name, object);
     sendJson(res, 200, objectResource(this.baseUrl(), bucketName, name, object));
   }
@@ -153,6 +199,10 @@ export class GcsEmulator {
       if (cut !== -1) prefixes.add(prefix + rest.slice(0, cut + delimiter.length));
       else items.push(objectResource(this.baseUrl(), bucketName, name, object));
     }
-    sendJson(res, 200, { kind: 'storage#objects', ...(items.length > 0 ? { items } : {}), ...(prefixes.size > 0 ? { prefixes: [...prefixes] } : {}) });
+    sendJson(res, 200, {
+      kind: 'storage#objects',
+      ...(items.length > 0 ? { items } : {}),
+      ...(prefixes.size > 0 ? { prefixes: [...prefixes] } : {}),
+    });
   }
 }

@@ -19,7 +19,8 @@ export interface GoogleApiError {
 }
 
 export function sendGoogleError(res: ServerResponse, error: GoogleApiError): void {
-  const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="https://accounts.google.com/"' } : {};
+  const headers: Record<string, string> =
+    error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="https://accounts.google.com/"' } : {};
   sendJson(
     res,
     error.status,
@@ -27,7 +28,14 @@ export function sendGoogleError(res: ServerResponse, error: GoogleApiError): voi
       error: {
         code: error.status,
         message: error.message,
-        errors: [{ message: error.message, domain: 'global', reason: error.reason, ...(error.status === 401 ? { locationType: 'header', location: 'Authorization' } : {}) }],
+        errors: [
+          {
+            message: error.message,
+            domain: 'global',
+            reason: error.reason,
+            ...(error.status === 401 ? { locationType: 'header', location: 'Authorization' } : {}),
+          },
+        ],
         ...(STATUS_TEXT[error.status] ? { status: STATUS_TEXT[error.status] } : {}),
       },
     },

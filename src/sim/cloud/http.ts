@@ -22,14 +22,26 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json; charset=UTF-8'): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'application/json; charset=UTF-8',
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
-export function sendBytes(res: ServerResponse, status: number, body: Buffer, contentType: string, headers: Record<string, string> = {}): void {
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  body: Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': body.length, ...headers });
   res.end(body);
@@ -79,7 +91,9 @@ export function asyncHandler(handler: (req: IncomingMessage, res: ServerResponse
   return (req, res) => {
     handler(req, res).catch((error: unknown) => {
       const status = error instanceof BodyTooLarge ? 413 : 500;
-      sendJson(res, status, { error: { code: status, message: error instanceof Error ? error.message : 'internal error' } });
+      sendJson(res, status, {
+        error: { code: status, message: error instanceof Error ? error.message : 'internal error' },
+      });
     });
   };
 }

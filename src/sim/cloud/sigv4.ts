@@ -53,7 +53,10 @@ export type SigV4Result = { ok: true; accessKeyId: string; region: string } | { 
 /** How far the client clock may be from the server's (AWS allows 15 minutes). */
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
-const fail = (type: string, message: string, status = 400): SigV4Result => ({ ok: false, error: { status, type, message } });
+const fail = (type: string, message: string, status = 400): SigV4Result => ({
+  ok: false,
+  error: { status, type, message },
+});
 
 const INVALID_SIGNATURE =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
@@ -86,27 +89,55 @@ function parseQuery(search: string): Record<string, string | string[]> {
  * registered secret of an access key id, or undefined for an unknown (or revoked) one. The
  * wording of every failure is the one AWS JSON APIs use.
  */
-export async function verifySigV4(request: SignedRequest, service: string, secretOf: (accessKeyId: string) => string | undefined, now = new Date()): Promise<SigV4Result> {
+export async function verifySigV4(
+  request: SignedRequest,
+  service: string,
+  secretOf: (accessKeyId: string) => string | undefined,
+  now = new Date(),
+): Promise<SigV4Result> {
   const authorization = header(request.headers, 'authorization');
   if (!authorization) return fail('MissingAuthenticationTokenException', 'Missing Authentication Token');
-  const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)\s*$/.exec(authorization);
-  if (!m) return fail('IncompleteSignatureException', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=AWS4-HMAC-SHA256`);
+  const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)\s*$/.exec(
+    authorization,
+  );
+  if (!m)
+    return fail(
+      'IncompleteSignatureException',
+      `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=AWS4-HMAC-SHA256`,
+    );
   const [, credential = '', signedHeaderList = '', signature = ''] = m;
   const [accessKeyId = '', shortDate = '', region = '', scopeService = '', terminator = ''] = credential.split('/');
   const secret = secretOf(accessKeyId);
-  if (secret === undefined) return fail('UnrecognizedClientException', 'The security token included in the request is invalid.');
-  if (scopeService !== service || terminator !== 'aws4_request') return fail('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
+  if (secret === undefined)
+    return fail('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  if (scopeService !== service || terminator !== 'aws4_request')
+    return fail('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
 
   const amzDate = header(request.headers, 'x-amz-date');
   const signingDate = amzDate ? parseAmzDate(amzDate) : undefined;
-  if (!amzDate || !signingDate) return fail('IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
-  if (!amzDate.startsWith(shortDate)) return fail('InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
+  if (!amzDate || !signingDate)
+    return fail(
+      'IncompleteSignatureException',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
+  if (!amzDate.startsWith(shortDate))
+    return fail(
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
   if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_SKEW_MS) {
-    return fail('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than the allowed window (15 min.) around the server time.`);
+    return fail(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is now earlier than the allowed window (15 min.) around the server time.`,
+    );
   }
 
   const signedHeaders = signedHeaderList.split(';');
-  if (!signedHeaders.includes('host')) return fail('InvalidSignatureException', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  if (!signedHeaders.includes('host'))
+    return fail(
+      'InvalidSignatureException',
+      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    );
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
     const value = header(request.headers, name);
@@ -115,18 +146,41 @@ export async function verifySigV4(request: SignedRequest, service: string, secre
   }
   // The signer trusts a given payload hash, so check it against the body here.
   const claimedHash = headers['x-amz-content-sha256'];
-  if (claimedHash !== undefined && claimedHash !== 'UNSIGNED-PAYLOAD' && claimedHash !== createHash('sha256').update(request.body).digest('hex')) {
+  if (
+    claimedHash !== undefined &&
+    claimedHash !== 'UNSIGNED-PAYLOAD' &&
+    claimedHash !== createHash('sha256').update(request.body).digest('hex')
+  ) {
     return fail('InvalidSignatureException', INVALID_SIGNATURE);
   }
 
   const target = new URL(request.url, 'http://signed.invalid');
-  const path = target.pathname.split('/').map((segment) => decodeURIComponent(segment)).join('/');
-  const signer = new SignatureV4({ service, region, credentials: { accessKeyId, secretAccessKey: secret }, sha256: NodeSha256, applyChecksum: false });
+  const path = target.pathname
+    .split('/')
+    .map((segment) => decodeURIComponent(segment))
+    .join('/');
+  const signer = new SignatureV4({
+    service,
+    region,
+    credentials: { accessKeyId, secretAccessKey: secret },
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
   const signed = await signer.sign(
-    { method: request.method, protocol: 'http:', hostname: headers.host ?? '', path, query: parseQuery(target.search), headers, body: request.body },
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: headers.host ?? '',
+      path,
+      query: parseQuery(target.search),
+      headers,
+      body: request.body,
+    },
     { signingDate, signableHeaders: new Set(signedHeaders) },
   );
-  const expected = /Signature=([0-9a-f]+)$/.exec(String(signed.headers.authorization ?? signed.headers.Authorization ?? ''))?.[1] ?? '';
+  const expected =
+    /Signature=([0-9a-f]+)$/.exec(String(signed.headers.authorization ?? signed.headers.Authorization ?? ''))?.[1] ??
+    '';
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(signature, 'utf8');
   if (a.length !== b.length || !timingSafeEqual(a, b)) return fail('InvalidSignatureException', INVALID_SIGNATURE);

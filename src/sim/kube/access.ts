@@ -56,7 +56,8 @@ export function selects(selector: Selector, facts: RequestFacts): boolean {
   return (
     oneOf(selector.verb, facts.verb) &&
     oneOf(selector.resource, facts.resource) &&
-    (selector.namespace === undefined || (selector.namespace === null ? facts.namespace === undefined : selector.namespace === facts.namespace)) &&
+    (selector.namespace === undefined ||
+      (selector.namespace === null ? facts.namespace === undefined : selector.namespace === facts.namespace)) &&
     (selector.name === undefined || selector.name === facts.name)
   );
 }

@@ -38,7 +38,12 @@ export function applyDefaults(def: ResourceDef, obj: KubeObject): void {
       obj.type ??= 'Opaque';
       break;
     case 'Service':
-      obj.spec = { type: 'ClusterIP', sessionAffinity: 'None', ...spec, clusterIP: spec.clusterIP ?? `10.96.${randomBytes(1)[0]}.${randomBytes(1)[0]}` };
+      obj.spec = {
+        type: 'ClusterIP',
+        sessionAffinity: 'None',
+        ...spec,
+        clusterIP: spec.clusterIP ?? `10.96.${randomBytes(1)[0]}.${randomBytes(1)[0]}`,
+      };
       obj.status = { loadBalancer: {} };
       break;
     case 'Deployment':
@@ -59,7 +64,10 @@ export function applyDefaults(def: ResourceDef, obj: KubeObject): void {
         podManagementPolicy: 'OrderedReady',
         revisionHistoryLimit: 10,
         ...spec,
-        updateStrategy: type === 'RollingUpdate' ? { type, rollingUpdate: { partition: 0, ...record(strategy.rollingUpdate) } } : { type },
+        updateStrategy:
+          type === 'RollingUpdate'
+            ? { type, rollingUpdate: { partition: 0, ...record(strategy.rollingUpdate) } }
+            : { type },
       };
       obj.status = { replicas: 0, availableReplicas: 0 };
       break;
@@ -69,7 +77,13 @@ export function applyDefaults(def: ResourceDef, obj: KubeObject): void {
       obj.status = { replicas: 0 };
       break;
     case 'Pod':
-      obj.spec = { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', ...spec };
+      obj.spec = {
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 30,
+        dnsPolicy: 'ClusterFirst',
+        schedulerName: 'default-scheduler',
+        ...spec,
+      };
       obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
       break;
     default:
@@ -91,39 +105,75 @@ export function validate(def: ResourceDef, obj: KubeObject, previous: KubeObject
   const causes: Cause[] = [];
   const name = obj.metadata.name ?? '';
   const namePattern = def.kind === 'Namespace' || def.kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
-  if (!name) causes.push({ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' });
+  if (!name)
+    causes.push({
+      field: 'metadata.name',
+      message: 'Required value: name or generateName is required',
+      reason: 'FieldValueRequired',
+    });
   else if (!namePattern.test(name) || name.length > 253)
-    causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 ${namePattern === DNS_LABEL ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` });
+    causes.push({
+      field: 'metadata.name',
+      message: `Invalid value: "${name}": a lowercase RFC 1123 ${namePattern === DNS_LABEL ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    });
 
   if (def.kind === 'Secret' || def.kind === 'ConfigMap') {
     const data = obj.data;
-    if (data !== undefined && !isRecord(data)) causes.push({ field: 'data', message: 'Invalid value: must be a map of string to string' });
+    if (data !== undefined && !isRecord(data))
+      causes.push({ field: 'data', message: 'Invalid value: must be a map of string to string' });
     for (const [key, value] of Object.entries(record(data))) {
-      if (!CONFIG_KEY.test(key)) causes.push({ field: `data[${key}]`, message: `Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')` });
+      if (!CONFIG_KEY.test(key))
+        causes.push({
+          field: `data[${key}]`,
+          message: `Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
+        });
       if (def.kind === 'Secret' && (typeof value !== 'string' || !BASE64.test(value)))
-        throw errors.badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0 (data key "${key}")`);
+        throw errors.badRequest(
+          `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0 (data key "${key}")`,
+        );
     }
-    if (previous && previous.immutable === true && JSON.stringify(previous.data ?? {}) !== JSON.stringify(obj.data ?? {}))
-      causes.push({ field: 'data', message: 'Forbidden: field is immutable when `immutable` is set', reason: 'FieldValueForbidden' });
+    if (
+      previous &&
+      previous.immutable === true &&
+      JSON.stringify(previous.data ?? {}) !== JSON.stringify(obj.data ?? {})
+    )
+      causes.push({
+        field: 'data',
+        message: 'Forbidden: field is immutable when `immutable` is set',
+        reason: 'FieldValueForbidden',
+      });
   }
 
   if (def.kind === 'Deployment' || def.kind === 'StatefulSet' || def.kind === 'ReplicaSet') {
     const spec = record(obj.spec);
     const template = record(spec.template);
     const labels = record(record(template.metadata).labels) as Record<string, string>;
-    if (!isRecord(spec.selector)) causes.push({ field: 'spec.selector', message: 'Required value', reason: 'FieldValueRequired' });
+    if (!isRecord(spec.selector))
+      causes.push({ field: 'spec.selector', message: 'Required value', reason: 'FieldValueRequired' });
     else if (!labelSelectorMatcher(spec.selector)(labels))
-      causes.push({ field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\`` });
+      causes.push({
+        field: 'spec.template.metadata.labels',
+        message: `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``,
+      });
     const containers = record(template.spec).containers;
-    if (!Array.isArray(containers) || containers.length === 0) causes.push({ field: 'spec.template.spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
+    if (!Array.isArray(containers) || containers.length === 0)
+      causes.push({ field: 'spec.template.spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
     if (previous && JSON.stringify(record(previous.spec).selector) !== JSON.stringify(spec.selector))
-      causes.push({ field: 'spec.selector', message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable` });
-    if (typeof spec.replicas === 'number' && spec.replicas < 0) causes.push({ field: 'spec.replicas', message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0` });
+      causes.push({
+        field: 'spec.selector',
+        message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable`,
+      });
+    if (typeof spec.replicas === 'number' && spec.replicas < 0)
+      causes.push({
+        field: 'spec.replicas',
+        message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0`,
+      });
   }
 
   if (def.kind === 'Pod' && !previous) {
     const containers = record(obj.spec).containers;
-    if (!Array.isArray(containers) || containers.length === 0) causes.push({ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
+    if (!Array.isArray(containers) || containers.length === 0)
+      causes.push({ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
   }
 
   if (causes.length > 0) throw errors.invalid(def.group, def.kind, name, causes);

@@ -62,10 +62,18 @@ export class ClusterApi {
     return this.store
       .peekAll(def, namespace)
       .filter((o) => labels(o.metadata.labels) && fields(o))
-      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`));
+      .sort((a, b) =>
+        `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(
+          `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`,
+        ),
+      );
   }
 
-  list(def: ResourceDef, namespace: string | undefined, options: ListOptions = {}): KubeObject & { items: KubeObject[] } {
+  list(
+    def: ResourceDef,
+    namespace: string | undefined,
+    options: ListOptions = {},
+  ): KubeObject & { items: KubeObject[] } {
     const items = this.select(def, namespace, options).map((o) => clone(o));
     return {
       apiVersion: apiVersionOf(def),
@@ -79,16 +87,21 @@ export class ClusterApi {
     const obj = this.checkBody(def, body);
     if (def.namespaced) {
       if (obj.metadata.namespace && namespace && obj.metadata.namespace !== namespace)
-        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       obj.metadata.namespace = namespace ?? obj.metadata.namespace;
       if (!obj.metadata.namespace) throw errors.badRequest('a namespace is required for a namespaced resource');
-      if (!this.store.peek(NAMESPACES, undefined, obj.metadata.namespace)) throw errors.notFound('', 'namespaces', obj.metadata.namespace);
+      if (!this.store.peek(NAMESPACES, undefined, obj.metadata.namespace))
+        throw errors.notFound('', 'namespaces', obj.metadata.namespace);
     } else {
       delete obj.metadata.namespace;
     }
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
+    if (!obj.metadata.name && obj.metadata.generateName)
+      obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
     const name = obj.metadata.name ?? '';
-    if (name && this.store.peek(def, obj.metadata.namespace, name)) throw errors.alreadyExists(def.group, def.plural, name);
+    if (name && this.store.peek(def, obj.metadata.namespace, name))
+      throw errors.alreadyExists(def.group, def.plural, name);
 
     const metadata = obj.metadata;
     delete metadata.resourceVersion;
@@ -106,16 +119,25 @@ export class ClusterApi {
     return clone(this.store.put(def, obj));
   }
 
-  update(def: ResourceDef, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): KubeObject {
+  update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
     const incoming = this.checkBody(def, body);
     if (incoming.metadata.name && incoming.metadata.name !== name)
-      throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+      throw errors.badRequest(
+        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
+      );
     if (def.namespaced && incoming.metadata.namespace && incoming.metadata.namespace !== namespace)
       throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const current = this.store.peek(def, namespace, name);
     if (!current) throw errors.notFound(def.group, def.plural, name);
     const expected = incoming.metadata.resourceVersion;
-    if (expected !== undefined && expected !== '' && expected !== current.metadata.resourceVersion) throw errors.conflict(def.group, def.plural, name);
+    if (expected !== undefined && expected !== '' && expected !== current.metadata.resourceVersion)
+      throw errors.conflict(def.group, def.plural, name);
 
     let next: KubeObject;
     if (options.subresource === 'status') {
@@ -128,7 +150,12 @@ export class ClusterApi {
         ...(def.namespaced ? { namespace } : {}),
         uid: current.metadata.uid,
         creationTimestamp: current.metadata.creationTimestamp,
-        ...(current.metadata.deletionTimestamp ? { deletionTimestamp: current.metadata.deletionTimestamp, deletionGracePeriodSeconds: current.metadata.deletionGracePeriodSeconds } : {}),
+        ...(current.metadata.deletionTimestamp
+          ? {
+              deletionTimestamp: current.metadata.deletionTimestamp,
+              deletionGracePeriodSeconds: current.metadata.deletionGracePeriodSeconds,
+            }
+          : {}),
       };
       if (def.hasSpecAndStatus) next.status = clone(current.status);
       next.apiVersion = apiVersionOf(def);
@@ -141,21 +168,34 @@ export class ClusterApi {
         next.metadata.generation = current.metadata.generation;
       }
       this.normalizeSecret(def, next);
-      if (def.kind === 'Service') next.spec = { ...(isRecord(next.spec) ? next.spec : {}), clusterIP: isRecord(current.spec) ? current.spec.clusterIP : undefined };
+      if (def.kind === 'Service')
+        next.spec = {
+          ...(isRecord(next.spec) ? next.spec : {}),
+          clusterIP: isRecord(current.spec) ? current.spec.clusterIP : undefined,
+        };
     }
     validate(def, next, current);
     if (options.dryRun) return clone(next);
     return clone(this.store.put(def, next));
   }
 
-  patch(def: ResourceDef, namespace: string | undefined, name: string, contentType: string, body: unknown, options: WriteOptions = {}): KubeObject {
+  patch(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
     const current = this.store.peek(def, namespace, name);
     if (!current) throw errors.notFound(def.group, def.plural, name);
     const patched = applyPatch(contentType, clone(current), body);
-    if (!isRecord(patched) || !isRecord(patched.metadata)) throw errors.badRequest('the patch removed the object metadata');
+    if (!isRecord(patched) || !isRecord(patched.metadata))
+      throw errors.badRequest('the patch removed the object metadata');
     // A resourceVersion in the patch is a precondition; without one the patch applies to the latest.
     const patchMeta = isRecord(body) && isRecord(body.metadata) ? body.metadata : {};
-    const expected = typeof patchMeta.resourceVersion === 'string' ? patchMeta.resourceVersion : current.metadata.resourceVersion;
+    const expected =
+      typeof patchMeta.resourceVersion === 'string' ? patchMeta.resourceVersion : current.metadata.resourceVersion;
     const next = { ...patched, metadata: { ...patched.metadata, resourceVersion: expected } } as KubeObject;
     return this.update(def, namespace, name, next, options);
   }
@@ -165,22 +205,36 @@ export class ClusterApi {
     if (!current) throw errors.notFound(def.group, def.plural, name);
     const pre = options.preconditions ?? {};
     if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion)
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.plural}.${def.group}` : def.plural} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`, { name, kind: def.plural });
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${def.group ? `${def.plural}.${def.group}` : def.plural} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
+        { name, kind: def.plural },
+      );
     if (pre.uid && pre.uid !== current.metadata.uid)
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.plural} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`, { name, kind: def.plural });
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${def.plural} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
+        { name, kind: def.plural },
+      );
 
     if (def.kind === 'Pod' && options.gracePeriodSeconds !== 0) {
       // Graceful: the pod stays, terminating, until its kubelet has stopped the containers.
       if (current.metadata.deletionTimestamp) return clone(current);
       const spec = isRecord(current.spec) ? current.spec : {};
-      const grace = options.gracePeriodSeconds ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);
+      const grace =
+        options.gracePeriodSeconds ??
+        (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);
       const next = clone(current);
       next.metadata.deletionTimestamp = this.clock.timestamp(this.clock.now() + grace * 1000);
       next.metadata.deletionGracePeriodSeconds = grace;
       return clone(this.store.put(def, next));
     }
     if (def.kind === 'Namespace') {
-      for (const r of RESOURCES) if (r.namespaced) for (const o of this.store.peekAll(r, name)) this.store.remove(r, name, o.metadata.name ?? '');
+      for (const r of RESOURCES)
+        if (r.namespaced)
+          for (const o of this.store.peekAll(r, name)) this.store.remove(r, name, o.metadata.name ?? '');
     }
     const removed = this.store.remove(def, namespace, name) as KubeObject;
     this.collectDependents(current.metadata.uid ?? '');
@@ -210,9 +264,14 @@ export class ClusterApi {
   }
 
   private checkBody(def: ResourceDef, body: unknown): KubeObject {
-    if (!isRecord(body)) throw errors.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: the body must be a JSON object`);
+    if (!isRecord(body))
+      throw errors.badRequest(
+        `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: the body must be a JSON object`,
+      );
     if (body.kind !== undefined && body.kind !== def.kind)
-      throw errors.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: the object kind is ${String(body.kind)}`);
+      throw errors.badRequest(
+        `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: the object kind is ${String(body.kind)}`,
+      );
     const copy = clone(body) as KubeObject;
     if (!isRecord(copy.metadata)) copy.metadata = {};
     return copy;
@@ -224,7 +283,8 @@ export class ClusterApi {
     const stringData = obj.stringData;
     if (isRecord(stringData)) {
       const data = isRecord(obj.data) ? { ...obj.data } : {};
-      for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(String(value), 'utf8').toString('base64');
+      for (const [key, value] of Object.entries(stringData))
+        data[key] = Buffer.from(String(value), 'utf8').toString('base64');
       obj.data = data;
     }
     delete obj.stringData;

@@ -45,7 +45,10 @@ export class SimCluster {
   private port = 0;
   caPem = '';
 
-  private constructor(readonly name: string, private readonly options: ClusterOptions) {
+  private constructor(
+    readonly name: string,
+    private readonly options: ClusterOptions,
+  ) {
     this.store = new ObjectStore(options.historyLimit);
     this.api = new ClusterApi(this.store, options.clock);
     this.controllers = new Controllers(this.api, options.clock);
@@ -55,7 +58,8 @@ export class SimCluster {
 
   static async start(options: ClusterOptions): Promise<SimCluster> {
     const cluster = new SimCluster(options.name, options);
-    for (const ns of ['default', 'kube-system', 'kube-public']) cluster.api.create(R.namespaces, undefined, { metadata: { name: ns } });
+    for (const ns of ['default', 'kube-system', 'kube-public'])
+      cluster.api.create(R.namespaces, undefined, { metadata: { name: ns } });
     cluster.controllers.start();
     cluster.kubelet.start();
     await cluster.listen();
@@ -115,7 +119,8 @@ export class SimCluster {
     const def = resourceByKind(String(object.kind));
     if (!def) throw new Error(`kube-sim: cannot apply kind ${String(object.kind)}`);
     const namespace = def.namespaced ? (object.metadata.namespace ?? 'default') : undefined;
-    if (namespace && !this.store.peek(R.namespaces, undefined, namespace)) this.api.create(R.namespaces, undefined, { metadata: { name: namespace } });
+    if (namespace && !this.store.peek(R.namespaces, undefined, namespace))
+      this.api.create(R.namespaces, undefined, { metadata: { name: namespace } });
     try {
       return this.api.create(def, namespace, object);
     } catch (error: unknown) {

@@ -13,7 +13,18 @@ import type { ClusterApi } from './api.js';
 import { clone } from './api.js';
 import type { SimClock, SimTimer } from './clock.js';
 import {
-  arr, controllerOf, isPodAvailable, isPodReady, isTerminating, num, ownedBy, ownerReference, R, rec, recordEvent, templateHash,
+  arr,
+  controllerOf,
+  isPodAvailable,
+  isPodReady,
+  isTerminating,
+  num,
+  ownedBy,
+  ownerReference,
+  R,
+  rec,
+  recordEvent,
+  templateHash,
 } from './objects.js';
 import type { ResourceDef } from './resources.js';
 import { labelSelectorMatcher } from './selectors.js';
@@ -130,7 +141,10 @@ export class Controllers {
   private drain(): void {
     // Bounded passes so that one busy cluster cannot starve the event loop.
     for (let pass = 0; pass < 1000 && this.queue.size > 0 && !this.paused && !this.stopped; pass++) {
-      const [key, item] = this.queue.entries().next().value as [string, { kind: Kind; namespace: string; name: string }];
+      const [key, item] = this.queue.entries().next().value as [
+        string,
+        { kind: Kind; namespace: string; name: string },
+      ];
       this.queue.delete(key);
       try {
         if (item.kind === 'Deployment') this.reconcileDeployment(item.namespace, item.name);
@@ -170,7 +184,11 @@ export class Controllers {
     } else if (diff > 0) {
       // Delete the least useful pods first: not ready before ready, newest before oldest.
       const victims = [...active]
-        .sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))
+        .sort(
+          (a, b) =>
+            Number(isPodReady(a)) - Number(isPodReady(b)) ||
+            (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+        )
         .slice(0, diff);
       for (const pod of victims) this.api.delete(R.pods, namespace, pod.metadata.name ?? '');
       recordEvent(this.api, rs, 'Normal', 'SuccessfulDelete', `Deleted ${diff} pod(s)`, 'replicaset-controller');
@@ -186,15 +204,25 @@ export class Controllers {
       availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
       observedGeneration: rs.metadata.generation ?? 1,
     };
-    if (minReady > 0 && status.readyReplicas > status.availableReplicas) this.enqueueAfter('ReplicaSet', namespace, name, minReady * 1000);
+    if (minReady > 0 && status.readyReplicas > status.availableReplicas)
+      this.enqueueAfter('ReplicaSet', namespace, name, minReady * 1000);
     const current = this.api.store.peek(R.replicasets, namespace, name);
     if (current) this.save(R.replicasets, current, { ...clone(current), status });
   }
 
-  private createPodFor(owner: KubeObject, template: Record<string, unknown>, generateName: string, extra: { name?: string; labels?: Record<string, string>; hostname?: string; subdomain?: string } = {}): void {
+  private createPodFor(
+    owner: KubeObject,
+    template: Record<string, unknown>,
+    generateName: string,
+    extra: { name?: string; labels?: Record<string, string>; hostname?: string; subdomain?: string } = {},
+  ): void {
     const meta = rec(template.metadata);
     const labels = { ...(rec(meta.labels) as Record<string, string>), ...(extra.labels ?? {}) };
-    const spec = { ...clone(rec(template.spec)), ...(extra.hostname ? { hostname: extra.hostname } : {}), ...(extra.subdomain ? { subdomain: extra.subdomain } : {}) };
+    const spec = {
+      ...clone(rec(template.spec)),
+      ...(extra.hostname ? { hostname: extra.hostname } : {}),
+      ...(extra.subdomain ? { subdomain: extra.subdomain } : {}),
+    };
     this.api.create(R.pods, owner.metadata.namespace, {
       metadata: {
         ...(extra.name ? { name: extra.name } : { generateName }),
@@ -217,7 +245,10 @@ export class Controllers {
     const hash = templateHash(template);
     const owned = this.api.store.peekAll(R.replicasets, namespace).filter((rs) => ownedBy(rs, d));
     let newRS = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
-    const oldRSs = () => this.api.store.peekAll(R.replicasets, namespace).filter((rs) => ownedBy(rs, d) && rs.metadata.labels?.['pod-template-hash'] !== hash);
+    const oldRSs = () =>
+      this.api.store
+        .peekAll(R.replicasets, namespace)
+        .filter((rs) => ownedBy(rs, d) && rs.metadata.labels?.['pod-template-hash'] !== hash);
     const maxRevision = Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0)));
     const strategy = rec(spec.strategy);
     const recreate = strategy.type === 'Recreate';
@@ -231,17 +262,40 @@ export class Controllers {
           metadata: {
             name: rsName,
             labels: { ...(rec(rec(template.metadata).labels) as Record<string, string>), 'pod-template-hash': hash },
-            annotations: { [REVISION_ANNOTATION]: String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(desired) },
+            annotations: {
+              [REVISION_ANNOTATION]: String(maxRevision + 1),
+              'deployment.kubernetes.io/desired-replicas': String(desired),
+            },
             ownerReferences: [ownerReference(d)],
           },
           spec: {
             replicas: initial,
             ...(spec.minReadySeconds !== undefined ? { minReadySeconds: spec.minReadySeconds } : {}),
-            selector: { ...rec(spec.selector), matchLabels: { ...rec(rec(spec.selector).matchLabels), 'pod-template-hash': hash } },
-            template: { ...clone(template), metadata: { ...clone(rec(template.metadata)), labels: { ...(rec(rec(template.metadata).labels) as Record<string, string>), 'pod-template-hash': hash } } },
+            selector: {
+              ...rec(spec.selector),
+              matchLabels: { ...rec(rec(spec.selector).matchLabels), 'pod-template-hash': hash },
+            },
+            template: {
+              ...clone(template),
+              metadata: {
+                ...clone(rec(template.metadata)),
+                labels: {
+                  ...(rec(rec(template.metadata).labels) as Record<string, string>),
+                  'pod-template-hash': hash,
+                },
+              },
+            },
           },
         });
-        if (initial > 0) recordEvent(this.api, d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${rsName} from 0 to ${initial}`, 'deployment-controller');
+        if (initial > 0)
+          recordEvent(
+            this.api,
+            d,
+            'Normal',
+            'ScalingReplicaSet',
+            `Scaled up replica set ${rsName} from 0 to ${initial}`,
+            'deployment-controller',
+          );
       } else if (Number(newRS.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) < maxRevision) {
         // Rolling back to an older template makes its ReplicaSet the newest revision again.
         const next = clone(newRS);
@@ -262,9 +316,19 @@ export class Controllers {
     if (from === replicas) return current;
     const next = clone(current);
     next.spec = { ...rec(next.spec), replicas };
-    next.metadata.annotations = { ...next.metadata.annotations, 'deployment.kubernetes.io/desired-replicas': String(num(rec(d.spec).replicas, 1)) };
+    next.metadata.annotations = {
+      ...next.metadata.annotations,
+      'deployment.kubernetes.io/desired-replicas': String(num(rec(d.spec).replicas, 1)),
+    };
     const saved = this.api.commit(R.replicasets, next);
-    recordEvent(this.api, d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${current.metadata.name ?? ''} from ${from} to ${replicas}`, 'deployment-controller');
+    recordEvent(
+      this.api,
+      d,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled ${replicas > from ? 'up' : 'down'} replica set ${current.metadata.name ?? ''} from ${from} to ${replicas}`,
+      'deployment-controller',
+    );
     return saved;
   }
 
@@ -300,7 +364,9 @@ export class Controllers {
     }
 
     // Scale down old ReplicaSets within maxUnavailable (reconcileOldReplicaSets).
-    let oldRSs = oldRSsIn.map((rs) => this.api.store.peek(R.replicasets, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs);
+    let oldRSs = oldRSsIn.map(
+      (rs) => this.api.store.peek(R.replicasets, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs,
+    );
     const oldCount = oldRSs.reduce((s, rs) => s + replicasOf(rs), 0);
     if (oldCount === 0) return;
     const allCount = replicasOf(newRS) + oldCount;
@@ -311,7 +377,8 @@ export class Controllers {
 
     // First drop old replicas that are not available anyway.
     let cleaned = 0;
-    const byAge = (rss: KubeObject[]) => [...rss].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+    const byAge = (rss: KubeObject[]) =>
+      [...rss].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
     for (const rs of byAge(oldRSs)) {
       if (cleaned >= maxScaledDown) break;
       const unhealthy = replicasOf(rs) - availableOf(rs);
@@ -320,7 +387,9 @@ export class Controllers {
       this.scaleReplicaSet(d, rs, replicasOf(rs) - cut);
       cleaned += cut;
     }
-    oldRSs = oldRSs.map((rs) => this.api.store.peek(R.replicasets, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs);
+    oldRSs = oldRSs.map(
+      (rs) => this.api.store.peek(R.replicasets, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs,
+    );
 
     // Then scale down available old replicas while enough stay available overall.
     const available = availableOf(newRS) + oldRSs.reduce((s, rs) => s + availableOf(rs), 0);
@@ -338,9 +407,16 @@ export class Controllers {
   private cleanupOldReplicaSets(d: KubeObject, oldRSs: KubeObject[]): void {
     const limit = num(rec(d.spec).revisionHistoryLimit, 10);
     const idle = oldRSs
-      .filter((rs) => num(rec(rs.spec).replicas) === 0 && num(rec(rs.status).replicas) === 0 && this.podsOf(rs).length === 0)
-      .sort((a, b) => Number(a.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) - Number(b.metadata.annotations?.[REVISION_ANNOTATION] ?? 0));
-    for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) this.api.delete(R.replicasets, rs.metadata.namespace, rs.metadata.name ?? '');
+      .filter(
+        (rs) => num(rec(rs.spec).replicas) === 0 && num(rec(rs.status).replicas) === 0 && this.podsOf(rs).length === 0,
+      )
+      .sort(
+        (a, b) =>
+          Number(a.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) -
+          Number(b.metadata.annotations?.[REVISION_ANNOTATION] ?? 0),
+      );
+    for (const rs of idle.slice(0, Math.max(0, idle.length - limit)))
+      this.api.delete(R.replicasets, rs.metadata.namespace, rs.metadata.name ?? '');
   }
 
   private syncDeploymentStatus(namespace: string, name: string, hash: string): void {
@@ -356,7 +432,8 @@ export class Controllers {
     const readyReplicas = sum('readyReplicas');
     const availableReplicas = sum('availableReplicas');
     const rolling = rec(rec(spec.strategy).rollingUpdate);
-    const maxUnavailable = rec(spec.strategy).type === 'Recreate' ? 0 : scaledValue(rolling.maxUnavailable ?? '25%', desired, false);
+    const maxUnavailable =
+      rec(spec.strategy).type === 'Recreate' ? 0 : scaledValue(rolling.maxUnavailable ?? '25%', desired, false);
     const now = this.clock.now();
     const nowStamp = this.clock.timestamp(now);
     const previous = rec(d.status);
@@ -367,16 +444,23 @@ export class Controllers {
       const old = prevCondition(type);
       const same = old?.status === status && old?.reason === reason;
       return {
-        type, status,
+        type,
+        status,
         lastUpdateTime: same && !progressed ? old.lastUpdateTime : nowStamp,
         lastTransitionTime: old?.status === status ? old.lastTransitionTime : nowStamp,
-        reason, message,
+        reason,
+        message,
       };
     };
 
     const availableOk = availableReplicas >= desired - maxUnavailable;
-    const available = conditionOf('Available', availableOk ? 'True' : 'False', availableOk ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
-      availableOk ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.', false);
+    const available = conditionOf(
+      'Available',
+      availableOk ? 'True' : 'False',
+      availableOk ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+      availableOk ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+      false,
+    );
 
     const rsName = newRS?.metadata.name ?? `${name}-${hash}`;
     const complete = updatedReplicas === desired && replicas === desired && availableReplicas === desired;
@@ -395,12 +479,31 @@ export class Controllers {
       progressing = conditionOf('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused', false);
     } else if (complete) {
       track.timer?.cancel();
-      progressing = conditionOf('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, false);
+      progressing = conditionOf(
+        'Progressing',
+        'True',
+        'NewReplicaSetAvailable',
+        `ReplicaSet "${rsName}" has successfully progressed.`,
+        false,
+      );
     } else if (!moved && now - track.since >= deadlineMs) {
-      progressing = conditionOf('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, false);
+      progressing = conditionOf(
+        'Progressing',
+        'False',
+        'ProgressDeadlineExceeded',
+        `ReplicaSet "${rsName}" has timed out progressing.`,
+        false,
+      );
     } else {
-      progressing = conditionOf('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, moved);
-      if (!track.timer) track.timer = this.enqueueAfter('Deployment', namespace, name, Math.max(0, track.since + deadlineMs - now) + 1);
+      progressing = conditionOf(
+        'Progressing',
+        'True',
+        'ReplicaSetUpdated',
+        `ReplicaSet "${rsName}" is progressing.`,
+        moved,
+      );
+      if (!track.timer)
+        track.timer = this.enqueueAfter('Deployment', namespace, name, Math.max(0, track.since + deadlineMs - now) + 1);
     }
 
     const status: Record<string, unknown> = {
@@ -414,7 +517,11 @@ export class Controllers {
     };
     const next = clone(d);
     next.status = status;
-    if (newRS) next.metadata.annotations = { ...next.metadata.annotations, [REVISION_ANNOTATION]: newRS.metadata.annotations?.[REVISION_ANNOTATION] ?? '1' };
+    if (newRS)
+      next.metadata.annotations = {
+        ...next.metadata.annotations,
+        [REVISION_ANNOTATION]: newRS.metadata.annotations?.[REVISION_ANNOTATION] ?? '1',
+      };
     this.save(R.deployments, d, next);
   }
 
@@ -435,7 +542,10 @@ export class Controllers {
     }
     revisions.set(updateRevision, clone(template));
     const previousStatus = rec(sts.status);
-    const currentRevision = typeof previousStatus.currentRevision === 'string' && revisions.has(previousStatus.currentRevision) ? previousStatus.currentRevision : updateRevision;
+    const currentRevision =
+      typeof previousStatus.currentRevision === 'string' && revisions.has(previousStatus.currentRevision)
+        ? previousStatus.currentRevision
+        : updateRevision;
     const strategy = rec(spec.updateStrategy);
     const partition = strategy.type === 'RollingUpdate' ? num(rec(strategy.rollingUpdate).partition) : 0;
     const parallel = spec.podManagementPolicy === 'Parallel';
@@ -454,11 +564,22 @@ export class Controllers {
           const podName = `${name}-${i}`;
           this.createPodFor(sts, podTemplate, '', {
             name: podName,
-            labels: { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': podName, 'apps.kubernetes.io/pod-index': String(i) },
+            labels: {
+              'controller-revision-hash': revision,
+              'statefulset.kubernetes.io/pod-name': podName,
+              'apps.kubernetes.io/pod-index': String(i),
+            },
             hostname: podName,
             ...(typeof spec.serviceName === 'string' ? { subdomain: spec.serviceName } : {}),
           });
-          recordEvent(this.api, sts, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${name} successful`, 'statefulset-controller');
+          recordEvent(
+            this.api,
+            sts,
+            'Normal',
+            'SuccessfulCreate',
+            `create Pod ${podName} in StatefulSet ${name} successful`,
+            'statefulset-controller',
+          );
           if (!parallel) return;
           continue;
         }
@@ -479,7 +600,14 @@ export class Controllers {
         if (revisionOf(pod) !== updateRevision) {
           if (!isTerminating(pod)) {
             this.api.delete(R.pods, namespace, pod.metadata.name ?? '');
-            recordEvent(this.api, sts, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name ?? ''} in StatefulSet ${name} successful`, 'statefulset-controller');
+            recordEvent(
+              this.api,
+              sts,
+              'Normal',
+              'SuccessfulDelete',
+              `delete Pod ${pod.metadata.name ?? ''} in StatefulSet ${name} successful`,
+              'statefulset-controller',
+            );
           }
           return;
         }
@@ -511,7 +639,8 @@ export class Controllers {
       collisionCount: 0,
     };
     // Forget templates no pod uses any more.
-    for (const revision of [...revisions.keys()]) if (revision !== updateRevision && revision !== nextCurrent) revisions.delete(revision);
+    for (const revision of [...revisions.keys()])
+      if (revision !== updateRevision && revision !== nextCurrent) revisions.delete(revision);
     const current = this.api.store.peek(R.statefulsets, namespace, name);
     if (current) this.save(R.statefulsets, current, { ...clone(current), status });
   }

@@ -39,13 +39,17 @@ export class Fleet {
   /** The cluster with this name (= kubeconfig context). */
   cluster(name: string): SimCluster {
     const found = this.clusters.find((c) => c.name === name);
-    if (!found) throw new Error(`kube-sim: no cluster named ${name} (have ${this.clusters.map((c) => c.name).join(', ')})`);
+    if (!found)
+      throw new Error(`kube-sim: no cluster named ${name} (have ${this.clusters.map((c) => c.name).join(', ')})`);
     return found;
   }
 
   /** The kubeconfig YAML (admin token per cluster). */
   kubeconfig(currentContext?: string): string {
-    return renderKubeconfig(this.clusters.map((c) => ({ context: c.name, server: c.url, caPem: c.caPem, token: c.adminToken })), currentContext);
+    return renderKubeconfig(
+      this.clusters.map((c) => ({ context: c.name, server: c.url, caPem: c.caPem, token: c.adminToken })),
+      currentContext,
+    );
   }
 
   async writeKubeconfig(path: string): Promise<void> {
@@ -61,7 +65,10 @@ export class Fleet {
 }
 
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  const names = typeof options.clusters === 'number' ? Array.from({ length: options.clusters }, (_, i) => `cluster-${i + 1}`) : [...options.clusters];
+  const names =
+    typeof options.clusters === 'number'
+      ? Array.from({ length: options.clusters }, (_, i) => `cluster-${i + 1}`)
+      : [...options.clusters];
   if (new Set(names).size !== names.length) throw new Error('kube-sim: cluster names must be unique');
   const clock = options.clock ?? new SimClock();
   const timing = { ...DEFAULT_TIMING, ...options.timing };
@@ -70,7 +77,20 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   try {
     for (let i = 0; i < names.length; i += concurrency) {
       const batch = names.slice(i, i + concurrency);
-      clusters.push(...(await Promise.all(batch.map((name) => SimCluster.start({ name, clock, timing, kubeletSyncDelayMs: options.kubeletSyncDelayMs ?? DEFAULT_SYNC_DELAY_MS, ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}), requestLogLimit: options.requestLogLimit ?? 500 })))));
+      clusters.push(
+        ...(await Promise.all(
+          batch.map((name) =>
+            SimCluster.start({
+              name,
+              clock,
+              timing,
+              kubeletSyncDelayMs: options.kubeletSyncDelayMs ?? DEFAULT_SYNC_DELAY_MS,
+              ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}),
+              requestLogLimit: options.requestLogLimit ?? 500,
+            }),
+          ),
+        )),
+      );
     }
   } catch (error: unknown) {
     await Promise.all(clusters.map((c) => c.stop()));

@@ -3,7 +3,14 @@ export { startFleet, Fleet, DEFAULT_TIMING, DEFAULT_SYNC_DELAY_MS, type FleetOpt
 export { SimCluster } from './cluster.js';
 export { SimClock } from './clock.js';
 export type { PodTiming, TimingRule, LogEntry, TappedLog } from './kubelet.js';
-export type { ContainerContext, ContainerProgram, ProgramBinding, HttpHandler, ProxyRequest, ProxyResponse } from './program.js';
+export type {
+  ContainerContext,
+  ContainerProgram,
+  ProgramBinding,
+  HttpHandler,
+  ProxyRequest,
+  ProxyResponse,
+} from './program.js';
 export type { DenyRule, FaultRule, ActiveFault, RequestFacts } from './access.js';
 export type { RecordedRequest } from './server.js';
 export type { KubeObject } from './types.js';

@@ -14,9 +14,15 @@ export function renderKubeconfig(entries: readonly KubeconfigEntry[], currentCon
     apiVersion: 'v1',
     kind: 'Config',
     preferences: {},
-    clusters: entries.map((e) => ({ name: e.context, cluster: { server: e.server, 'certificate-authority-data': Buffer.from(e.caPem).toString('base64') } })),
+    clusters: entries.map((e) => ({
+      name: e.context,
+      cluster: { server: e.server, 'certificate-authority-data': Buffer.from(e.caPem).toString('base64') },
+    })),
     users: entries.map((e) => ({ name: `${e.context}-admin`, user: { token: e.token } })),
-    contexts: entries.map((e) => ({ name: e.context, context: { cluster: e.context, user: `${e.context}-admin`, ...(e.namespace ? { namespace: e.namespace } : {}) } })),
+    contexts: entries.map((e) => ({
+      name: e.context,
+      context: { cluster: e.context, user: `${e.context}-admin`, ...(e.namespace ? { namespace: e.namespace } : {}) },
+    })),
     'current-context': currentContext ?? entries[0]?.context ?? '',
   });
 }

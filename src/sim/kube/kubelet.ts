@@ -204,7 +204,11 @@ export class Kubelet {
       else if (event.type === 'MODIFIED' && isTerminating(obj)) {
         const runtime = this.pods.get(key);
         if (runtime && !runtime.terminating) this.terminate(runtime, obj);
-        else if (!runtime) this.later(() => this.finishDeletion(obj.metadata.namespace ?? '', obj.metadata.name ?? '', obj.metadata.uid ?? ''), 0);
+        else if (!runtime)
+          this.later(
+            () => this.finishDeletion(obj.metadata.namespace ?? '', obj.metadata.name ?? '', obj.metadata.uid ?? ''),
+            0,
+          );
       } else if (event.type === 'DELETED') {
         const runtime = this.pods.get(key);
         if (runtime && runtime.uid === obj.metadata.uid) {
@@ -213,7 +217,11 @@ export class Kubelet {
         }
       }
     } else if (event.def === R.secrets || event.def === R.configmaps) {
-      this.scheduleVolumeSync(obj.metadata.namespace ?? '', event.def === R.secrets ? 'secret' : 'configMap', obj.metadata.name ?? '');
+      this.scheduleVolumeSync(
+        obj.metadata.namespace ?? '',
+        event.def === R.secrets ? 'secret' : 'configMap',
+        obj.metadata.name ?? '',
+      );
     }
   }
 
@@ -270,8 +278,19 @@ export class Kubelet {
     for (const c of arr(rec(pod.spec).containers).map(rec)) {
       const name = String(c.name);
       runtime.containers.set(name, {
-        name, image: String(c.image ?? ''), state: { kind: 'waiting', reason: 'ContainerCreating' }, ready: false, programReady: true, restartCount: 0,
-        logs: [], previousLogs: [], abort: new AbortController(), timers: new Set(), servers: new Map(), frozenFiles: new Map(), followers: new Set(),
+        name,
+        image: String(c.image ?? ''),
+        state: { kind: 'waiting', reason: 'ContainerCreating' },
+        ready: false,
+        programReady: true,
+        restartCount: 0,
+        logs: [],
+        previousLogs: [],
+        abort: new AbortController(),
+        timers: new Set(),
+        servers: new Map(),
+        frozenFiles: new Map(),
+        followers: new Set(),
       });
     }
     this.pods.set(key, runtime);
@@ -311,7 +330,10 @@ export class Kubelet {
 
   /** Starts one container; false when its configuration cannot be resolved yet. */
   private startContainer(runtime: PodRuntime, pod: KubeObject, container: ContainerRuntime): boolean {
-    const spec = arr(rec(pod.spec).containers).map(rec).find((c) => c.name === container.name) ?? {};
+    const spec =
+      arr(rec(pod.spec).containers)
+        .map(rec)
+        .find((c) => c.name === container.name) ?? {};
     let env: Record<string, string>;
     try {
       env = this.resolveEnv(pod, spec, runtime);
@@ -329,7 +351,8 @@ export class Kubelet {
       const prefix = mount.subPath.replace(/\/+$/, '');
       for (const [rel, bytes] of volume ?? []) {
         if (rel === prefix) container.frozenFiles.set(String(mount.mountPath), Buffer.from(bytes));
-        else if (rel.startsWith(`${prefix}/`)) container.frozenFiles.set(`${String(mount.mountPath)}/${rel.slice(prefix.length + 1)}`, Buffer.from(bytes));
+        else if (rel.startsWith(`${prefix}/`))
+          container.frozenFiles.set(`${String(mount.mountPath)}/${rel.slice(prefix.length + 1)}`, Buffer.from(bytes));
       }
     }
     container.abort = new AbortController();
@@ -345,19 +368,24 @@ export class Kubelet {
       const context = this.contextFor(runtime, pod, container, spec, env);
       try {
         const result = program(context);
-        if (result instanceof Promise) result.catch((error: unknown) => this.crash(runtime, container, startedAt, error));
+        if (result instanceof Promise)
+          result.catch((error: unknown) => this.crash(runtime, container, startedAt, error));
       } catch (error: unknown) {
         this.crash(runtime, container, startedAt, error);
         return true;
       }
     }
     const readyMs = this.timingFor(pod).readyMs;
-    this.later(() => {
-      if (container.state.kind === 'running' && container.state.startedAt === startedAt) {
-        container.ready = container.programReady;
-        this.writeStatus(runtime);
-      }
-    }, readyMs, runtime);
+    this.later(
+      () => {
+        if (container.state.kind === 'running' && container.state.startedAt === startedAt) {
+          container.ready = container.programReady;
+          this.writeStatus(runtime);
+        }
+      },
+      readyMs,
+      runtime,
+    );
     return true;
   }
 
@@ -370,23 +398,31 @@ export class Kubelet {
     const terminated = { kind: 'terminated' as const, exitCode: 1, reason: 'Error', startedAt, finishedAt };
     container.lastTerminated = terminated;
     container.restartCount += 1;
-    container.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${container.name}` };
+    container.state = {
+      kind: 'waiting',
+      reason: 'CrashLoopBackOff',
+      message: `back-off restarting failed container ${container.name}`,
+    };
     container.ready = false;
     this.writeStatus(runtime);
     const backoff = Math.min(10_000 * 2 ** (container.restartCount - 1), 300_000) / 10; // 1 s, 2 s, ... capped at 30 s
-    this.later(() => {
-      const pod = this.current(runtime);
-      if (!pod || runtime.terminating) return;
-      container.previousLogs = container.logs;
-      container.logs = [];
-      try {
-        runtime.volumes = this.resolveVolumes(pod, true);
-      } catch {
-        // keep the volumes the pod already has, as the kubelet does on a failed refresh
-      }
-      this.startContainer(runtime, pod, container);
-      this.writeStatus(runtime);
-    }, backoff, runtime);
+    this.later(
+      () => {
+        const pod = this.current(runtime);
+        if (!pod || runtime.terminating) return;
+        container.previousLogs = container.logs;
+        container.logs = [];
+        try {
+          runtime.volumes = this.resolveVolumes(pod, true);
+        } catch {
+          // keep the volumes the pod already has, as the kubelet does on a failed refresh
+        }
+        this.startContainer(runtime, pod, container);
+        this.writeStatus(runtime);
+      },
+      backoff,
+      runtime,
+    );
   }
 
   private programFor(pod: KubeObject, container: string): ContainerProgram | undefined {
@@ -402,7 +438,13 @@ export class Kubelet {
     return undefined;
   }
 
-  private contextFor(runtime: PodRuntime, pod: KubeObject, container: ContainerRuntime, spec: Record<string, unknown>, env: Record<string, string>): ContainerContext {
+  private contextFor(
+    runtime: PodRuntime,
+    pod: KubeObject,
+    container: ContainerRuntime,
+    spec: Record<string, unknown>,
+    env: Record<string, string>,
+  ): ContainerContext {
     const mounts = arr(spec.volumeMounts)
       .map(rec)
       .filter((m) => typeof m.subPath !== 'string' || m.subPath === '')
@@ -420,7 +462,8 @@ export class Kubelet {
     };
     const listFiles = (): string[] => {
       const out = new Set(container.frozenFiles.keys());
-      for (const m of mounts) for (const rel of runtime.volumes.get(m.volume)?.keys() ?? []) out.add(`${m.path}/${rel}`);
+      for (const m of mounts)
+        for (const rel of runtime.volumes.get(m.volume)?.keys() ?? []) out.add(`${m.path}/${rel}`);
       return [...out].sort();
     };
     const files = new Map(listFiles().map((p) => [p, readFile(p) as Buffer]));
@@ -434,7 +477,9 @@ export class Kubelet {
           if (repeat) tick();
           Promise.resolve()
             .then(fn)
-            .catch((error: unknown) => this.appendLog(container, `error: ${error instanceof Error ? error.message : String(error)}`, runtime));
+            .catch((error: unknown) =>
+              this.appendLog(container, `error: ${error instanceof Error ? error.message : String(error)}`, runtime),
+            );
         }, ms);
         container.timers.add(timer);
       };
@@ -476,7 +521,9 @@ export class Kubelet {
       const entry = { ms: this.clock.now(), line: part };
       container.logs.push(entry);
       for (const f of container.followers) f(entry);
-      if (runtime) for (const tap of this.logTaps) tap({ ...entry, namespace: runtime.namespace, pod: runtime.name, container: container.name });
+      if (runtime)
+        for (const tap of this.logTaps)
+          tap({ ...entry, namespace: runtime.namespace, pod: runtime.name, container: container.name });
     }
     if (container.logs.length > MAX_LOG_LINES) container.logs.splice(0, container.logs.length - MAX_LOG_LINES);
   }
@@ -499,7 +546,13 @@ export class Kubelet {
   }
 
   /** Keys of one secret/configMap source projected to files, honouring `items`. */
-  private project(kind: 'Secret' | 'ConfigMap', namespace: string, name: string, items: unknown, optional: boolean): Map<string, Buffer> {
+  private project(
+    kind: 'Secret' | 'ConfigMap',
+    namespace: string,
+    name: string,
+    items: unknown,
+    optional: boolean,
+  ): Map<string, Buffer> {
     const data = kind === 'Secret' ? this.secretData(namespace, name) : this.configMapData(namespace, name);
     if (!data) {
       if (optional) return new Map();
@@ -513,7 +566,12 @@ export class Kubelet {
       const bytes = data.get(key);
       if (!bytes) {
         if (optional) continue;
-        throw new ResolveError('KeyNotFound', kind === 'Secret' ? `couldn't find key ${key} in Secret ${namespace}/${name}` : `configmap references non-existent config key: ${key}`);
+        throw new ResolveError(
+          'KeyNotFound',
+          kind === 'Secret'
+            ? `couldn't find key ${key} in Secret ${namespace}/${name}`
+            : `configmap references non-existent config key: ${key}`,
+        );
       }
       out.set(String(item.path ?? key), bytes);
     }
@@ -556,9 +614,13 @@ export class Kubelet {
           const c = rec(source.configMap);
           part = this.project('ConfigMap', namespace, String(c.name), c.items, c.optional === true);
         } else if (source.downwardAPI) {
-          for (const item of arr(rec(source.downwardAPI).items).map(rec)) part.set(String(item.path), Buffer.from(this.fieldRef(pod, rec(item.fieldRef)), 'utf8'));
+          for (const item of arr(rec(source.downwardAPI).items).map(rec))
+            part.set(String(item.path), Buffer.from(this.fieldRef(pod, rec(item.fieldRef)), 'utf8'));
         } else if (source.serviceAccountToken) {
-          part.set(String(rec(source.serviceAccountToken).path ?? 'token'), Buffer.from(`kube-sim-token-${pod.metadata.uid ?? ''}`, 'utf8'));
+          part.set(
+            String(rec(source.serviceAccountToken).path ?? 'token'),
+            Buffer.from(`kube-sim-token-${pod.metadata.uid ?? ''}`, 'utf8'),
+          );
         }
         for (const [k, b] of part) out.set(k, b);
       }
@@ -590,12 +652,19 @@ export class Kubelet {
       const prefix = String(source.prefix ?? '');
       const ref = rec(source.secretRef ?? source.configMapRef);
       const kind = source.secretRef ? 'Secret' : 'ConfigMap';
-      const data = kind === 'Secret' ? this.secretData(namespace, String(ref.name)) : this.configMapData(namespace, String(ref.name));
+      const data =
+        kind === 'Secret'
+          ? this.secretData(namespace, String(ref.name))
+          : this.configMapData(namespace, String(ref.name));
       if (!data) {
         if (ref.optional === true) continue;
-        throw new ResolveError('NotFound', `${kind === 'Secret' ? 'secret' : 'configmap'} "${String(ref.name)}" not found`);
+        throw new ResolveError(
+          'NotFound',
+          `${kind === 'Secret' ? 'secret' : 'configmap'} "${String(ref.name)}" not found`,
+        );
       }
-      for (const [k, v] of data) if (/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(prefix + k)) env[prefix + k] = v.toString('utf8');
+      for (const [k, v] of data)
+        if (/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(prefix + k)) env[prefix + k] = v.toString('utf8');
     }
     for (const e of arr(container.env).map(rec)) {
       const name = String(e.name);
@@ -607,16 +676,27 @@ export class Kubelet {
       if (from.secretKeyRef || from.configMapKeyRef) {
         const ref = rec(from.secretKeyRef ?? from.configMapKeyRef);
         const kind = from.secretKeyRef ? 'Secret' : 'ConfigMap';
-        const data = kind === 'Secret' ? this.secretData(namespace, String(ref.name)) : this.configMapData(namespace, String(ref.name));
+        const data =
+          kind === 'Secret'
+            ? this.secretData(namespace, String(ref.name))
+            : this.configMapData(namespace, String(ref.name));
         const value = data?.get(String(ref.key));
         if (value === undefined) {
           if (ref.optional === true) continue;
-          if (!data) throw new ResolveError('NotFound', `${kind === 'Secret' ? 'secret' : 'configmap'} "${String(ref.name)}" not found`);
-          throw new ResolveError('KeyNotFound', `couldn't find key ${String(ref.key)} in ${kind} ${namespace}/${String(ref.name)}`);
+          if (!data)
+            throw new ResolveError(
+              'NotFound',
+              `${kind === 'Secret' ? 'secret' : 'configmap'} "${String(ref.name)}" not found`,
+            );
+          throw new ResolveError(
+            'KeyNotFound',
+            `couldn't find key ${String(ref.key)} in ${kind} ${namespace}/${String(ref.name)}`,
+          );
         }
         env[name] = value.toString('utf8');
       } else if (from.fieldRef) {
-        env[name] = rec(from.fieldRef).fieldPath === 'status.podIP' ? runtime.podIP : this.fieldRef(pod, rec(from.fieldRef));
+        env[name] =
+          rec(from.fieldRef).fieldPath === 'status.podIP' ? runtime.podIP : this.fieldRef(pod, rec(from.fieldRef));
       }
     }
     return env;
@@ -626,18 +706,28 @@ export class Kubelet {
 
   private scheduleVolumeSync(namespace: string, kind: 'secret' | 'configMap', name: string): void {
     for (const runtime of this.pods.values()) {
-      if (runtime.namespace !== namespace || runtime.terminating || runtime.syncPending || runtime.startTime === undefined) continue;
+      if (
+        runtime.namespace !== namespace ||
+        runtime.terminating ||
+        runtime.syncPending ||
+        runtime.startTime === undefined
+      )
+        continue;
       const pod = this.current(runtime);
       if (!pod || !this.podReferences(pod, kind, name)) continue;
       runtime.syncPending = true;
-      this.later(() => {
-        runtime.syncPending = false;
-        const current = this.current(runtime);
-        if (!current || runtime.terminating) return;
-        // The kubelet refreshes what it can and keeps the old content of what fails.
-        const fresh = this.resolveVolumes(current, true);
-        for (const [volume, files] of fresh) runtime.volumes.set(volume, files);
-      }, this.syncDelayMs, runtime);
+      this.later(
+        () => {
+          runtime.syncPending = false;
+          const current = this.current(runtime);
+          if (!current || runtime.terminating) return;
+          // The kubelet refreshes what it can and keeps the old content of what fails.
+          const fresh = this.resolveVolumes(current, true);
+          for (const [volume, files] of fresh) runtime.volumes.set(volume, files);
+        },
+        this.syncDelayMs,
+        runtime,
+      );
     }
   }
 
@@ -679,12 +769,23 @@ export class Kubelet {
       for (const f of c.followers) f(null);
       c.followers.clear();
       c.ready = false;
-      if (c.state.kind === 'running') c.state = { kind: 'terminated', exitCode: 0, reason: 'Completed', startedAt, finishedAt: now };
+      if (c.state.kind === 'running')
+        c.state = { kind: 'terminated', exitCode: 0, reason: 'Completed', startedAt, finishedAt: now };
     }
-    recordEvent(this.api, pod, 'Normal', 'Killing', `Stopping container ${[...runtime.containers.keys()].join(', ')}`, 'kubelet');
+    recordEvent(
+      this.api,
+      pod,
+      'Normal',
+      'Killing',
+      `Stopping container ${[...runtime.containers.keys()].join(', ')}`,
+      'kubelet',
+    );
     this.writeStatus(runtime);
     const grace = num(pod.metadata.deletionGracePeriodSeconds, 30) * 1000;
-    this.later(() => this.finishDeletion(runtime.namespace, runtime.name, runtime.uid), Math.min(this.timingFor(pod).terminateMs, grace));
+    this.later(
+      () => this.finishDeletion(runtime.namespace, runtime.name, runtime.uid),
+      Math.min(this.timingFor(pod).terminateMs, grace),
+    );
   }
 
   private finishDeletion(namespace: string, name: string, uid: string): void {
@@ -711,7 +812,12 @@ export class Kubelet {
     const cond = (type: string, ok: boolean) => {
       const status = ok ? 'True' : 'False';
       const old = previous.find((c) => c.type === type);
-      return { type, status, lastProbeTime: null, lastTransitionTime: old?.status === status ? old.lastTransitionTime : stamp(now) };
+      return {
+        type,
+        status,
+        lastProbeTime: null,
+        lastTransitionTime: old?.status === status ? old.lastTransitionTime : stamp(now),
+      };
     };
     const containerStatuses = containers.map((c) => {
       const state =
@@ -719,20 +825,49 @@ export class Kubelet {
           ? { running: { startedAt: stamp(c.state.startedAt) } }
           : c.state.kind === 'waiting'
             ? { waiting: { reason: c.state.reason, ...(c.state.message ? { message: c.state.message } : {}) } }
-            : { terminated: { exitCode: c.state.exitCode, reason: c.state.reason, startedAt: stamp(c.state.startedAt), finishedAt: stamp(c.state.finishedAt) } };
+            : {
+                terminated: {
+                  exitCode: c.state.exitCode,
+                  reason: c.state.reason,
+                  startedAt: stamp(c.state.startedAt),
+                  finishedAt: stamp(c.state.finishedAt),
+                },
+              };
       const last = c.lastTerminated
-        ? { terminated: { exitCode: c.lastTerminated.exitCode, reason: c.lastTerminated.reason, startedAt: stamp(c.lastTerminated.startedAt), finishedAt: stamp(c.lastTerminated.finishedAt) } }
+        ? {
+            terminated: {
+              exitCode: c.lastTerminated.exitCode,
+              reason: c.lastTerminated.reason,
+              startedAt: stamp(c.lastTerminated.startedAt),
+              finishedAt: stamp(c.lastTerminated.finishedAt),
+            },
+          }
         : {};
       return {
-        name: c.name, image: c.image, imageID: `${c.image}@sha256:kube-sim`, containerID: `sim://${runtime.uid}/${c.name}/${c.restartCount}`,
-        ready: c.ready, started: c.state.kind === 'running', restartCount: c.restartCount, state, lastState: last,
+        name: c.name,
+        image: c.image,
+        imageID: `${c.image}@sha256:kube-sim`,
+        containerID: `sim://${runtime.uid}/${c.name}/${c.restartCount}`,
+        ready: c.ready,
+        started: c.state.kind === 'running',
+        restartCount: c.restartCount,
+        state,
+        lastState: last,
       };
     });
     pod.status = {
-      phase: started && containers.some((c) => c.state.kind === 'running' || c.restartCount > 0) ? 'Running' : 'Pending',
-      conditions: [cond('PodScheduled', true), cond('Initialized', started), cond('ContainersReady', allReady && allRunning), cond('Ready', allReady && allRunning)],
+      phase:
+        started && containers.some((c) => c.state.kind === 'running' || c.restartCount > 0) ? 'Running' : 'Pending',
+      conditions: [
+        cond('PodScheduled', true),
+        cond('Initialized', started),
+        cond('ContainersReady', allReady && allRunning),
+        cond('Ready', allReady && allRunning),
+      ],
       hostIP: '10.0.0.1',
-      ...(started ? { podIP: runtime.podIP, podIPs: [{ ip: runtime.podIP }], startTime: stamp(runtime.startTime ?? now) } : {}),
+      ...(started
+        ? { podIP: runtime.podIP, podIPs: [{ ip: runtime.podIP }], startTime: stamp(runtime.startTime ?? now) }
+        : {}),
       containerStatuses,
       qosClass: 'BestEffort',
     };

@@ -59,14 +59,18 @@ const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** A short stable hash of a pod template, in the alphabet Kubernetes uses for pod-template-hash. */
 export function templateHash(template: unknown, length = 10): string {
-  const digest = createHash('sha256').update(JSON.stringify(template ?? {})).digest();
+  const digest = createHash('sha256')
+    .update(JSON.stringify(template ?? {}))
+    .digest();
   let out = '';
   for (let i = 0; i < length; i++) out += SAFE_ALPHABET[(digest[i] ?? 0) % SAFE_ALPHABET.length];
   return out;
 }
 
 export function condition(obj: KubeObject, type: string): Record<string, unknown> | undefined {
-  return arr(rec(obj.status).conditions).map(rec).find((c) => c.type === type);
+  return arr(rec(obj.status).conditions)
+    .map(rec)
+    .find((c) => c.type === type);
 }
 
 export function isTerminating(obj: KubeObject): boolean {
@@ -86,13 +90,27 @@ export function isPodAvailable(pod: KubeObject, minReadySeconds: number, now: nu
 }
 
 /** Records a Kubernetes Event about `obj`, as the controllers and kubelet do. */
-export function recordEvent(api: ClusterApi, obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void {
+export function recordEvent(
+  api: ClusterApi,
+  obj: KubeObject,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  component: string,
+): void {
   const namespace = obj.metadata.namespace ?? 'default';
   const now = api.clock.timestamp();
   try {
     api.create(R.events, namespace, {
       metadata: { name: `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`, namespace },
-      involvedObject: { kind: obj.kind, namespace, name: obj.metadata.name, uid: obj.metadata.uid, apiVersion: obj.apiVersion, resourceVersion: obj.metadata.resourceVersion },
+      involvedObject: {
+        kind: obj.kind,
+        namespace,
+        name: obj.metadata.name,
+        uid: obj.metadata.uid,
+        apiVersion: obj.apiVersion,
+        resourceVersion: obj.metadata.resourceVersion,
+      },
       reason,
       message,
       type,

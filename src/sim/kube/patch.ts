@@ -118,7 +118,8 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
 /** Applies a PATCH body of the given content type; other types are refused with 415. */
 export function applyPatch(contentType: string, target: unknown, body: unknown): unknown {
   const type = contentType.split(';')[0]?.trim() ?? '';
-  if (type !== MERGE_PATCH && type !== STRATEGIC_MERGE_PATCH) throw errors.unsupportedMediaType(type, ACCEPTED_PATCH_TYPES);
+  if (type !== MERGE_PATCH && type !== STRATEGIC_MERGE_PATCH)
+    throw errors.unsupportedMediaType(type, ACCEPTED_PATCH_TYPES);
   if (!isRecord(body)) throw errors.badRequest('the patch body must be a JSON object');
   return type === MERGE_PATCH ? mergePatch(target, body) : strategicMergePatch(target, body);
 }

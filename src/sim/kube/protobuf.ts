@@ -51,12 +51,21 @@ const str = (f: Field) => (f.bytes ?? Buffer.alloc(0)).toString('utf8');
 /** A map<string, string|bytes> entry: key = 1, value = 2. */
 function mapEntry(f: Field): [string, Buffer] {
   const entry = protoFields(f.bytes ?? Buffer.alloc(0));
-  return [str(entry.find((e) => e.no === 1) ?? { no: 1, wire: 2 }), entry.find((e) => e.no === 2)?.bytes ?? Buffer.alloc(0)];
+  return [
+    str(entry.find((e) => e.no === 1) ?? { no: 1, wire: 2 }),
+    entry.find((e) => e.no === 2)?.bytes ?? Buffer.alloc(0),
+  ];
 }
 
 function decodeObjectMeta(buf: Buffer): KubeObject['metadata'] {
   const meta: KubeObject['metadata'] = {};
-  const strings: Record<number, string> = { 1: 'name', 2: 'generateName', 3: 'namespace', 5: 'uid', 6: 'resourceVersion' };
+  const strings: Record<number, string> = {
+    1: 'name',
+    2: 'generateName',
+    3: 'namespace',
+    5: 'uid',
+    6: 'resourceVersion',
+  };
   for (const f of protoFields(buf)) {
     const key = strings[f.no];
     // Go's generated marshallers write every non-pointer string, empty or not: empty means unset, as in JSON's omitempty.
@@ -82,7 +91,8 @@ function decodeObjectMeta(buf: Buffer): KubeObject['metadata'] {
 }
 
 export function decodeProtobufObject(def: ResourceDef, body: Buffer): KubeObject {
-  if (!body.subarray(0, 4).equals(PROTOBUF_MAGIC)) throw errors.badRequest('protobuf: the body does not start with the k8s envelope prefix');
+  if (!body.subarray(0, 4).equals(PROTOBUF_MAGIC))
+    throw errors.badRequest('protobuf: the body does not start with the k8s envelope prefix');
   const unknown = protoFields(body.subarray(4));
   const typeMeta = protoFields(unknown.find((f) => f.no === 1)?.bytes ?? Buffer.alloc(0));
   const kind = str(typeMeta.find((f) => f.no === 2) ?? { no: 2, wire: 2 });
@@ -105,7 +115,9 @@ export function decodeProtobufObject(def: ResourceDef, body: Buffer): KubeObject
       else if (f.no === 3) byteMap('binaryData', f, 'base64');
       else if (f.no === 4) obj.immutable = f.varint === 1n;
     } else if (def.kind === 'Namespace' && f.no === 2) {
-      const finalizers = protoFields(f.bytes ?? Buffer.alloc(0)).filter((x) => x.no === 1).map(str);
+      const finalizers = protoFields(f.bytes ?? Buffer.alloc(0))
+        .filter((x) => x.no === 1)
+        .map(str);
       if (finalizers.length > 0) obj.spec = { finalizers };
     }
   }

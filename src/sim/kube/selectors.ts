@@ -32,12 +32,14 @@ function splitTopLevel(text: string): string[] {
 }
 
 function checkKey(key: string, selector: string): string {
-  if (!KEY.test(key)) throw errors.badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${selector}"`);
+  if (!KEY.test(key))
+    throw errors.badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${selector}"`);
   return key;
 }
 
 function checkValue(value: string, selector: string): string {
-  if (!VALUE.test(value) || value.length > 63) throw errors.badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${selector}"`);
+  if (!VALUE.test(value) || value.length > 63)
+    throw errors.badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${selector}"`);
   return value;
 }
 
@@ -49,7 +51,8 @@ function parseRequirement(text: string, selector: string): Requirement {
     return { key: checkKey(key, selector), op: op === 'in' ? 'in' : 'notin', values };
   }
   const neq = /^([^!=\s]+)\s*!=\s*(.*)$/.exec(text);
-  if (neq) return { key: checkKey(neq[1] ?? '', selector), op: 'neq', value: checkValue((neq[2] ?? '').trim(), selector) };
+  if (neq)
+    return { key: checkKey(neq[1] ?? '', selector), op: 'neq', value: checkValue((neq[2] ?? '').trim(), selector) };
   const eq = /^([^!=\s]+)\s*==?\s*(.*)$/.exec(text);
   if (eq) return { key: checkKey(eq[1] ?? '', selector), op: 'eq', value: checkValue((eq[2] ?? '').trim(), selector) };
   if (text.startsWith('!')) return { key: checkKey(text.slice(1).trim(), selector), op: 'notexists' };
@@ -107,7 +110,8 @@ export function labelSelectorMatcher(selector: unknown): Matcher {
 export function selectorToString(selector: unknown): string {
   if (!isRecord(selector)) return '';
   const parts: string[] = [];
-  if (isRecord(selector.matchLabels)) for (const [k, v] of Object.entries(selector.matchLabels)) parts.push(`${k}=${String(v)}`);
+  if (isRecord(selector.matchLabels))
+    for (const [k, v] of Object.entries(selector.matchLabels)) parts.push(`${k}=${String(v)}`);
   if (Array.isArray(selector.matchExpressions)) {
     for (const e of selector.matchExpressions) {
       if (!isRecord(e)) continue;
@@ -137,12 +141,16 @@ function fieldValue(obj: KubeObject, path: string): string {
 export function parseFieldSelector(selector: string | null | undefined, supported: readonly string[]): ObjectMatcher {
   if (!selector) return () => true;
   const allowed = new Set(['metadata.name', 'metadata.namespace', ...supported]);
-  const terms = selector.split(',').map((t) => t.trim()).filter(Boolean).map((term) => {
-    const m = /^([^!=]+?)\s*(==|=|!=)\s*(.*)$/.exec(term);
-    if (!m) throw errors.badRequest(`invalid selector: '${selector}'; can't understand '${term}'`);
-    const [, field = '', op, value = ''] = m;
-    if (!allowed.has(field)) throw new ApiError(400, 'BadRequest', `field label not supported: ${field}`);
-    return { field, negate: op === '!=', value };
-  });
+  const terms = selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((term) => {
+      const m = /^([^!=]+?)\s*(==|=|!=)\s*(.*)$/.exec(term);
+      if (!m) throw errors.badRequest(`invalid selector: '${selector}'; can't understand '${term}'`);
+      const [, field = '', op, value = ''] = m;
+      if (!allowed.has(field)) throw new ApiError(400, 'BadRequest', `field label not supported: ${field}`);
+      return { field, negate: op === '!=', value };
+    });
   return (obj) => terms.every((t) => (fieldValue(obj, t.field) === t.value) !== t.negate);
 }

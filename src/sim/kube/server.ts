@@ -61,7 +61,11 @@ interface Route {
 function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   if (res.headersSent || res.destroyed) return;
   const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }
 
@@ -75,7 +79,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    if (size > MAX_BODY_BYTES)
+      throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
@@ -86,7 +91,9 @@ function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error: unknown) {
-    throw errors.badRequest(`the body of the request could not be decoded as JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw errors.badRequest(
+      `the body of the request could not be decoded as JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -115,11 +122,23 @@ function route(path: string): Route | 'discovery' | undefined {
   if (!def) return undefined;
   if (!def.namespaced && namespace !== undefined) return undefined;
   if (def.namespaced && namespace === undefined && name !== undefined) return undefined;
-  return { def, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}), tail, trailingSlash: path.endsWith('/') };
+  return {
+    def,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+    tail,
+    trailingSlash: path.endsWith('/'),
+  };
 }
 
 function verbOf(method: string, r: Route, query: URLSearchParams): string {
-  if (r.subresource === 'proxy') return ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method] ?? 'get';
+  if (r.subresource === 'proxy')
+    return (
+      ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[
+        method
+      ] ?? 'get'
+    );
   switch (method) {
     case 'GET':
       if (r.name !== undefined) return 'get';
@@ -139,7 +158,8 @@ function verbOf(method: string, r: Route, query: URLSearchParams): string {
 
 function discoveryGroups(): object {
   const groups = new Map<string, string[]>();
-  for (const gv of groupVersions()) if (gv.group !== '') groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
+  for (const gv of groupVersions())
+    if (gv.group !== '') groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -170,7 +190,17 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 
   if (path === '/healthz' || path === '/livez' || path === '/readyz') return send(res, 200, 'ok', 'text/plain');
   if (path === '/version') {
-    return send(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-kube-sim', gitCommit: 'kube-sim', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.22.0', compiler: 'gc', platform: 'linux/amd64' });
+    return send(res, 200, {
+      major: '1',
+      minor: '31',
+      gitVersion: 'v1.31.0-kube-sim',
+      gitCommit: 'kube-sim',
+      gitTreeState: 'clean',
+      buildDate: '2026-01-01T00:00:00Z',
+      goVersion: 'go1.22.0',
+      compiler: 'gc',
+      platform: 'linux/amd64',
+    });
   }
 
   const auth = req.headers.authorization;
@@ -192,10 +222,20 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const contentType = req.headers['content-type'];
   const isProxy = r !== undefined && r !== 'discovery' && r.subresource === 'proxy';
   const parsedBody = !isProxy && bodyBytes.length > 0 ? safeJson(bodyBytes) : undefined;
-  const record: RecordedRequest = { at: deps.clock.now(), method, path, query: url.search, user, facts, contentType, body: parsedBody };
+  const record: RecordedRequest = {
+    at: deps.clock.now(),
+    method,
+    path,
+    query: url.search,
+    user,
+    facts,
+    contentType,
+    body: parsedBody,
+  };
   deps.requests.push(record);
   // Trim in batches so a busy cluster does not shift the whole log on every request.
-  if (deps.requests.length > deps.requestLogLimit * 1.25) deps.requests.splice(0, deps.requests.length - deps.requestLogLimit);
+  if (deps.requests.length > deps.requestLogLimit * 1.25)
+    deps.requests.splice(0, deps.requests.length - deps.requestLogLimit);
   res.on('finish', () => {
     record.status = res.statusCode;
   });
@@ -204,7 +244,17 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 
   if (facts) {
     if (deps.access.isDenied(facts)) {
-      return sendError(res, errors.forbidden(user, facts.verb, r && r !== 'discovery' ? r.def.group : '', facts.resource, facts.namespace, facts.name));
+      return sendError(
+        res,
+        errors.forbidden(
+          user,
+          facts.verb,
+          r && r !== 'discovery' ? r.def.group : '',
+          facts.resource,
+          facts.namespace,
+          facts.name,
+        ),
+      );
     }
     const fault = deps.faults.take(facts);
     if (fault) {
@@ -215,7 +265,15 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       }
       if (fault.status) {
         const reason = reasonForCode(fault.status);
-        return sendError(res, new ApiError(fault.status, reason, fault.message ?? `kube-sim injected fault: ${reason}`, fault.status === 429 ? { retryAfterSeconds: 1 } : undefined));
+        return sendError(
+          res,
+          new ApiError(
+            fault.status,
+            reason,
+            fault.message ?? `kube-sim injected fault: ${reason}`,
+            fault.status === 429 ? { retryAfterSeconds: 1 } : undefined,
+          ),
+        );
       }
     }
   }
@@ -229,24 +287,44 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     // The real server hands the protobuf document to http.ServeContent, which labels it
     // application/octet-stream: the negotiated type (with its '@') is not a valid media type, and
     // client-go's mime.ParseMediaType rejects it (kubectl 1.20: "mime: unexpected content after media subtype").
-    if ((req.headers.accept ?? '').includes('protobuf')) return send(res, 200, openApiV2Protobuf(), 'application/octet-stream');
+    if ((req.headers.accept ?? '').includes('protobuf'))
+      return send(res, 200, openApiV2Protobuf(), 'application/octet-stream');
     return send(res, 200, openApiV2Json());
   }
   if (path === '/api' || path === '/api/') {
-    return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: deps.serverAddress() }] });
+    return send(res, 200, {
+      kind: 'APIVersions',
+      versions: ['v1'],
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: deps.serverAddress() }],
+    });
   }
   if (path === '/apis' || path === '/apis/') return send(res, 200, discoveryGroups());
   const groupOnly = /^\/apis\/([^/]+)\/?$/.exec(path);
   if (groupOnly) {
-    const versions = groupVersions().filter((gv) => gv.group === groupOnly[1]).map((gv) => gv.version);
+    const versions = groupVersions()
+      .filter((gv) => gv.group === groupOnly[1])
+      .map((gv) => gv.version);
     if (versions.length > 0) return send(res, 200, apiGroup(groupOnly[1] ?? '', versions));
   }
   if (r === 'discovery') {
     const segments = path.split('/').filter(Boolean);
-    const list = segments[0] === 'api' ? apiResourceList('', segments[1] ?? '') : apiResourceList(segments[1] ?? '', segments[2] ?? '');
+    const list =
+      segments[0] === 'api'
+        ? apiResourceList('', segments[1] ?? '')
+        : apiResourceList(segments[1] ?? '', segments[2] ?? '');
     if (list) return send(res, 200, list);
   }
-  if (!r || r === 'discovery' || !facts) return send(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 });
+  if (!r || r === 'discovery' || !facts)
+    return send(res, 404, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'the server could not find the requested resource',
+      reason: 'NotFound',
+      details: {},
+      code: 404,
+    });
 
   await serveResource(deps, req, res, r, facts, method, query, bodyBytes, contentType ?? '');
 }
@@ -259,21 +337,37 @@ function safeJson(bytes: Buffer): unknown {
   }
 }
 
-async function serveResource(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, r: Route, facts: RequestFacts, method: string, query: URLSearchParams, bodyBytes: Buffer, contentType: string): Promise<void> {
+async function serveResource(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  r: Route,
+  facts: RequestFacts,
+  method: string,
+  query: URLSearchParams,
+  bodyBytes: Buffer,
+  contentType: string,
+): Promise<void> {
   const { api } = deps;
   const { def, namespace, name } = r;
   const dryRun = query.getAll('dryRun').includes('All');
   const writeOptions = { dryRun, ...(r.subresource === 'status' ? { subresource: 'status' as const } : {}) };
 
-  if (r.subresource === 'log' && def === R.pods && method === 'GET') return serveLogs(deps, req, res, namespace ?? '', name ?? '', query);
-  if (r.subresource === 'proxy' && (def === R.services || def === R.pods)) return serveProxy(deps, req, res, r, method, query, bodyBytes);
-  if (r.subresource !== undefined && r.subresource !== 'status') throw errors.notFound(def.group, `${def.plural}/${r.subresource}`, name ?? '');
+  if (r.subresource === 'log' && def === R.pods && method === 'GET')
+    return serveLogs(deps, req, res, namespace ?? '', name ?? '', query);
+  if (r.subresource === 'proxy' && (def === R.services || def === R.pods))
+    return serveProxy(deps, req, res, r, method, query, bodyBytes);
+  if (r.subresource !== undefined && r.subresource !== 'status')
+    throw errors.notFound(def.group, `${def.plural}/${r.subresource}`, name ?? '');
 
   const jsonBody = () => {
     const type = contentType.split(';')[0]?.trim() ?? '';
     if (type === PROTOBUF && PROTOBUF_KINDS.has(def.kind)) return decodeProtobufObject(def, bodyBytes);
     if (method !== 'PATCH' && type !== '' && type !== 'application/json' && type !== '*/*')
-      throw errors.unsupportedMediaType(type, ['application/json', ...(PROTOBUF_KINDS.has(def.kind) ? [PROTOBUF] : [])]);
+      throw errors.unsupportedMediaType(type, [
+        'application/json',
+        ...(PROTOBUF_KINDS.has(def.kind) ? [PROTOBUF] : []),
+      ]);
     return parseJson(bodyBytes);
   };
 
@@ -282,14 +376,19 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
       // Stored objects are never mutated in place, so a read can serialize the stored object directly.
       const obj = api.store.peek(def, namespace, name ?? '');
       if (!obj) throw errors.notFound(def.group, def.plural, name ?? '');
-      if (wantsTable(req.headers.accept)) return send(res, 200, toTable(def, [obj], obj.metadata.resourceVersion ?? '', deps.clock.now()));
+      if (wantsTable(req.headers.accept))
+        return send(res, 200, toTable(def, [obj], obj.metadata.resourceVersion ?? '', deps.clock.now()));
       return send(res, 200, obj);
     }
     case 'list': {
-      const list = api.list(def, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') });
+      const list = api.list(def, namespace, {
+        labelSelector: query.get('labelSelector'),
+        fieldSelector: query.get('fieldSelector'),
+      });
       const limit = Number(query.get('limit') ?? 0);
       if (limit > 0 && list.items.length > limit) list.items = list.items.slice(0, limit); // no continue tokens: callers here never page
-      if (wantsTable(req.headers.accept)) return send(res, 200, toTable(def, list.items, String(list.metadata.resourceVersion ?? ''), deps.clock.now()));
+      if (wantsTable(req.headers.accept))
+        return send(res, 200, toTable(def, list.items, String(list.metadata.resourceVersion ?? ''), deps.clock.now()));
       return send(res, 200, list);
     }
     case 'watch':
@@ -308,7 +407,10 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
       return send(res, 200, api.delete(def, namespace, name ?? '', options));
     }
     case 'deletecollection': {
-      const items = api.select(def, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') });
+      const items = api.select(def, namespace, {
+        labelSelector: query.get('labelSelector'),
+        fieldSelector: query.get('fieldSelector'),
+      });
       const deleted = items.map((o) => api.delete(def, o.metadata.namespace, o.metadata.name ?? ''));
       return send(res, 200, { apiVersion: apiVersionOf(def), kind: `${def.kind}List`, metadata: {}, items: deleted });
     }
@@ -317,11 +419,23 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
   }
 }
 
-function serveWatch(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, def: ResourceDef, namespace: string | undefined, query: URLSearchParams): void {
+function serveWatch(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  def: ResourceDef,
+  namespace: string | undefined,
+  query: URLSearchParams,
+): void {
   const labels = parseLabelSelector(query.get('labelSelector'));
   const fields = parseFieldSelector(query.get('fieldSelector'), def.fieldLabels ?? []);
-  const matches = (o: KubeObject | undefined) => !!o && (namespace === undefined || o.metadata.namespace === namespace) && labels(o.metadata.labels) && fields(o);
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  const matches = (o: KubeObject | undefined) =>
+    !!o && (namespace === undefined || o.metadata.namespace === namespace) && labels(o.metadata.labels) && fields(o);
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Transfer-Encoding': 'chunked',
+    'Cache-Control': 'no-cache, private',
+  });
   res.flushHeaders();
   const write = (type: string, object: unknown) => {
     if (!res.destroyed && !res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
@@ -338,7 +452,11 @@ function serveWatch(deps: ServerDeps, req: IncomingMessage, res: ServerResponse,
 
   const rv = query.get('resourceVersion');
   if (!rv || rv === '0') {
-    for (const o of deps.api.select(def, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') })) write('ADDED', clone(o));
+    for (const o of deps.api.select(def, namespace, {
+      labelSelector: query.get('labelSelector'),
+      fieldSelector: query.get('fieldSelector'),
+    }))
+      write('ADDED', clone(o));
   } else {
     const past = deps.api.store.eventsSince(Number(rv));
     if (past === 'expired') {
@@ -364,16 +482,27 @@ function rfc3339Nano(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
 
-function serveLogs(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, namespace: string, name: string, query: URLSearchParams): void {
+function serveLogs(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  namespace: string,
+  name: string,
+  query: URLSearchParams,
+): void {
   const pod = deps.api.get(R.pods, namespace, name);
   const containers = arr(rec(pod.spec).containers).map((c) => String(rec(c).name));
   const container = query.get('container') ?? (containers.length === 1 ? containers[0] : undefined);
-  if (container === undefined) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
+  if (container === undefined)
+    throw errors.badRequest(
+      `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
+    );
   if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
   const previous = query.get('previous') === 'true';
   const entries = deps.kubelet.logs(namespace, name, container, previous);
   const state = deps.kubelet.containerState(namespace, name, container);
-  if (previous && (!entries || entries.length === 0)) throw errors.badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
+  if (previous && (!entries || entries.length === 0))
+    throw errors.badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
   if (!entries || (!previous && state?.kind === 'waiting' && entries.length === 0)) {
     const reason = state?.kind === 'waiting' ? state.reason : 'ContainerCreating';
     throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
@@ -383,7 +512,8 @@ function serveLogs(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, 
   const sinceTime = query.get('sinceTime');
   if (sinceTime) {
     since = Date.parse(sinceTime);
-    if (!Number.isFinite(since)) throw errors.badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+    if (!Number.isFinite(since))
+      throw errors.badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
   }
   const sinceSeconds = query.get('sinceSeconds');
   if (sinceSeconds) since = Math.max(since, now - Number(sinceSeconds) * 1000);
@@ -411,11 +541,22 @@ function serveLogs(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, 
 function splitProxyName(raw: string): { name: string; port?: string } {
   const parts = raw.split(':');
   if (parts.length === 3) return { name: parts[1] ?? '', ...(parts[2] ? { port: parts[2] } : {}) };
-  if (parts.length === 2) return parts[0] === 'http' || parts[0] === 'https' ? { name: parts[1] ?? '' } : { name: parts[0] ?? '', ...(parts[1] ? { port: parts[1] } : {}) };
+  if (parts.length === 2)
+    return parts[0] === 'http' || parts[0] === 'https'
+      ? { name: parts[1] ?? '' }
+      : { name: parts[0] ?? '', ...(parts[1] ? { port: parts[1] } : {}) };
   return { name: raw };
 }
 
-async function serveProxy(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, r: Route, method: string, query: URLSearchParams, body: Buffer): Promise<void> {
+async function serveProxy(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  r: Route,
+  method: string,
+  query: URLSearchParams,
+  body: Buffer,
+): Promise<void> {
   const namespace = r.namespace ?? '';
   const { name, port } = splitProxyName(r.name ?? '');
   let podName: string;
@@ -426,7 +567,12 @@ async function serveProxy(deps: ServerDeps, req: IncomingMessage, res: ServerRes
     const chosen = port === undefined ? ports[0] : ports.find((p) => p.name === port || String(p.port) === port);
     if (!chosen) throw errors.serviceUnavailable(`no endpoints available for service "${name}"`);
     const selector = rec(rec(svc.spec).selector) as Record<string, string>;
-    const pods = Object.keys(selector).length === 0 ? [] : deps.api.select(R.pods, namespace).filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v) && isPodReady(p));
+    const pods =
+      Object.keys(selector).length === 0
+        ? []
+        : deps.api
+            .select(R.pods, namespace)
+            .filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v) && isPodReady(p));
     const pod = pods[0];
     if (!pod) throw errors.serviceUnavailable(`no endpoints available for service "${name}"`);
     podName = pod.metadata.name ?? '';
@@ -439,7 +585,11 @@ async function serveProxy(deps: ServerDeps, req: IncomingMessage, res: ServerRes
   }
   const handler = deps.kubelet.handler(namespace, podName, targetPort);
   if (!handler) {
-    throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${podName}:${targetPort}: connect: connection refused`);
+    throw new ApiError(
+      503,
+      'ServiceUnavailable',
+      `error trying to reach service: dial tcp ${podName}:${targetPort}: connect: connection refused`,
+    );
   }
   // The API server routes on the decoded path (Go's URL.Path), so an escaped '/' in the proxied
   // part (client-node sends `path` as one encodeURIComponent'd segment) is a '/' for the target.
@@ -450,7 +600,11 @@ async function serveProxy(deps: ServerDeps, req: IncomingMessage, res: ServerRes
   try {
     response = await handler({ method, path, query, headers, body });
   } catch (error: unknown) {
-    throw new ApiError(502, 'InternalError', `error trying to reach service: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ApiError(
+      502,
+      'InternalError',
+      `error trying to reach service: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const payload = response.body;
   if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
@@ -463,5 +617,7 @@ function namedPort(pod: KubeObject, portName: string): number {
   for (const c of arr(rec(pod.spec).containers).map(rec)) {
     for (const p of arr(c.ports).map(rec)) if (portName === '' || p.name === portName) return num(p.containerPort);
   }
-  throw errors.serviceUnavailable(`pod ${pod.metadata.name ?? ''} has no container port ${portName ? `named "${portName}"` : ''}`);
+  throw errors.serviceUnavailable(
+    `pod ${pod.metadata.name ?? ''} has no container port ${portName ? `named "${portName}"` : ''}`,
+  );
 }

@@ -40,9 +40,17 @@ function groupPrefix(group: string, plural: string): string {
 
 export const errors = {
   notFound: (group: string, plural: string, name: string) =>
-    new ApiError(404, 'NotFound', `${groupPrefix(group, plural)} "${name}" not found`, { name, ...(group ? { group } : {}), kind: plural }),
+    new ApiError(404, 'NotFound', `${groupPrefix(group, plural)} "${name}" not found`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: plural,
+    }),
   alreadyExists: (group: string, plural: string, name: string) =>
-    new ApiError(409, 'AlreadyExists', `${groupPrefix(group, plural)} "${name}" already exists`, { name, ...(group ? { group } : {}), kind: plural }),
+    new ApiError(409, 'AlreadyExists', `${groupPrefix(group, plural)} "${name}" already exists`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: plural,
+    }),
   conflict: (group: string, plural: string, name: string) =>
     new ApiError(
       409,
@@ -55,10 +63,22 @@ export const errors = {
       422,
       'Invalid',
       `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
-      { name, ...(group ? { group } : {}), kind, causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })) },
+      {
+        name,
+        ...(group ? { group } : {}),
+        kind,
+        causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
+      },
     ),
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
-  forbidden: (user: string, verb: string, group: string, plural: string, namespace: string | undefined, name: string | undefined) =>
+  forbidden: (
+    user: string,
+    verb: string,
+    group: string,
+    plural: string,
+    namespace: string | undefined,
+    name: string | undefined,
+  ) =>
     new ApiError(
       403,
       'Forbidden',
@@ -67,8 +87,17 @@ export const errors = {
     ),
   unauthorized: () => new ApiError(401, 'Unauthorized', 'Unauthorized'),
   unsupportedMediaType: (contentType: string, accepted: readonly string[]) =>
-    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')} (got ${contentType || 'none'})`),
-  methodNotAllowed: (verb: string, what: string) => new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${verb} ${what})`),
+    new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')} (got ${contentType || 'none'})`,
+    ),
+  methodNotAllowed: (verb: string, what: string) =>
+    new ApiError(
+      405,
+      'MethodNotAllowed',
+      `the server does not allow this method on the requested resource (${verb} ${what})`,
+    ),
   gone: (message: string) => new ApiError(410, 'Expired', message),
   serviceUnavailable: (message: string) => new ApiError(503, 'ServiceUnavailable', message),
   internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`),
@@ -77,8 +106,19 @@ export const errors = {
 /** The reason a real API server gives for a status code, for injected faults. */
 export function reasonForCode(code: number): string {
   const reasons: Record<number, string> = {
-    400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict',
-    410: 'Expired', 415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+    400: 'BadRequest',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'NotFound',
+    405: 'MethodNotAllowed',
+    409: 'Conflict',
+    410: 'Expired',
+    415: 'UnsupportedMediaType',
+    422: 'Invalid',
+    429: 'TooManyRequests',
+    500: 'InternalError',
+    503: 'ServiceUnavailable',
+    504: 'Timeout',
   };
   return reasons[code] ?? 'Unknown';
 }

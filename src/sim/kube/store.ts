@@ -65,7 +65,13 @@ export class ObjectStore {
     this.revision += 1;
     object.metadata.resourceVersion = String(this.revision);
     table.set(key, object);
-    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', def, object, ...(previous ? { previous } : {}), revision: this.revision });
+    this.emit({
+      type: previous ? 'MODIFIED' : 'ADDED',
+      def,
+      object,
+      ...(previous ? { previous } : {}),
+      revision: this.revision,
+    });
     return object;
   }
 
@@ -78,7 +84,10 @@ export class ObjectStore {
     table.delete(key);
     this.revision += 1;
     // A deleted object is reported with the resourceVersion of its deletion, as etcd does.
-    const object: KubeObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(this.revision) } };
+    const object: KubeObject = {
+      ...previous,
+      metadata: { ...previous.metadata, resourceVersion: String(this.revision) },
+    };
     this.emit({ type: 'DELETED', def, object, previous, revision: this.revision });
     return object;
   }

@@ -16,14 +16,49 @@ export class CloudCallError extends Error {
   }
 }
 
-export interface S3Access { readonly bucket: string; readonly endpoint: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string; readonly prefix?: string }
-export interface GcsAccess { readonly bucket: string; readonly serviceAccountJson: string; readonly prefix?: string }
-export interface AzureAccess { readonly account: string; readonly accountKey: string; readonly container: string; readonly prefix?: string }
-export interface AthenaAccess { readonly region: string; readonly workgroup: string; readonly database: string; readonly outputLocation: string; readonly accessKeyId: string; readonly secretAccessKey: string }
-export interface BigQueryAccess { readonly projectId: string; readonly dataset: string; readonly table: string; readonly keyJson: string }
-export interface AlibabaAccess { readonly accessKeyId: string; readonly accessKeySecret: string; readonly region: string }
+export interface S3Access {
+  readonly bucket: string;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly prefix?: string;
+}
+export interface GcsAccess {
+  readonly bucket: string;
+  readonly serviceAccountJson: string;
+  readonly prefix?: string;
+}
+export interface AzureAccess {
+  readonly account: string;
+  readonly accountKey: string;
+  readonly container: string;
+  readonly prefix?: string;
+}
+export interface AthenaAccess {
+  readonly region: string;
+  readonly workgroup: string;
+  readonly database: string;
+  readonly outputLocation: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+export interface BigQueryAccess {
+  readonly projectId: string;
+  readonly dataset: string;
+  readonly table: string;
+  readonly keyJson: string;
+}
+export interface AlibabaAccess {
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly region: string;
+}
 
-export type ObjectStoreAccess = { readonly type: 'S3'; readonly access: S3Access } | { readonly type: 'GCS'; readonly access: GcsAccess } | { readonly type: 'AZURE'; readonly access: AzureAccess };
+export type ObjectStoreAccess =
+  | { readonly type: 'S3'; readonly access: S3Access }
+  | { readonly type: 'GCS'; readonly access: GcsAccess }
+  | { readonly type: 'AZURE'; readonly access: AzureAccess };
 
 export interface CloudBackend {
   /** Writes an object (Thanos sidecar blocks, federated ETL files). */
@@ -52,13 +87,29 @@ function checkAws(keys: MemoryKeys, id: string, secret: string, service: 'S3' | 
   const known = keys.aws.get(id);
   if (known === undefined) {
     throw service === 'S3'
-      ? new CloudCallError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403)
-      : new CloudCallError('UnrecognizedClientException', 'The security token included in the request is invalid.', 400);
+      ? new CloudCallError(
+          'InvalidAccessKeyId',
+          'The AWS Access Key Id you provided does not exist in our records.',
+          403,
+        )
+      : new CloudCallError(
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid.',
+          400,
+        );
   }
   if (known !== secret) {
     throw service === 'S3'
-      ? new CloudCallError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', 403)
-      : new CloudCallError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.', 400);
+      ? new CloudCallError(
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+          403,
+        )
+      : new CloudCallError(
+          'InvalidSignatureException',
+          'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+          400,
+        );
   }
 }
 
@@ -69,11 +120,17 @@ function checkGcp(keys: MemoryKeys, json: string): void {
   } catch {
     throw new CloudCallError('invalid_key', 'the service account key is not JSON');
   }
-  if (!keys.gcp.has(id)) throw new CloudCallError('invalid_grant', 'oauth2: "invalid_grant" "Invalid JWT Signature."', 400);
+  if (!keys.gcp.has(id))
+    throw new CloudCallError('invalid_grant', 'oauth2: "invalid_grant" "Invalid JWT Signature."', 400);
 }
 
 function checkAzure(keys: MemoryKeys, account: string, key: string): void {
-  if (!keys.azure.get(account)?.has(key)) throw new CloudCallError('AuthorizationFailure', 'Server failed to authenticate the request. Make sure the value of the Authorization header is formed correctly including the signature.', 403);
+  if (!keys.azure.get(account)?.has(key))
+    throw new CloudCallError(
+      'AuthorizationFailure',
+      'Server failed to authenticate the request. Make sure the value of the Authorization header is formed correctly including the signature.',
+      403,
+    );
 }
 
 /** A backend that checks keys against in-memory sets (tests of the rotation engine). */
@@ -90,8 +147,11 @@ export function memoryBackend(keys: MemoryKeys): CloudBackend {
     bigQuery: (a) => Promise.resolve(checkGcp(keys, a.keyJson)),
     azureBillingList: (a) => Promise.resolve(checkAzure(keys, a.account, a.accountKey)),
     alibabaBill: (a) =>
-      Promise.resolve(((): void => {
-        if (keys.alibaba.get(a.accessKeyId) !== a.accessKeySecret) throw new CloudCallError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 404);
-      })()),
+      Promise.resolve(
+        ((): void => {
+          if (keys.alibaba.get(a.accessKeyId) !== a.accessKeySecret)
+            throw new CloudCallError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 404);
+        })(),
+      ),
   };
 }

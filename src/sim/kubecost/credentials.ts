@@ -50,12 +50,21 @@ export interface AlibabaAccessKey {
 export type FakeCredential = AwsAccessKey | GcpServiceAccountKey | AzureStorageKey | AlibabaAccessKey;
 
 export function awsAccessKey(user: string): AwsAccessKey {
-  return { provider: 'aws', user, accessKeyId: `AKIA${pick(UPPER_ALNUM, 16)}`, secretAccessKey: pick(SECRET_ALPHABET, 40) };
+  return {
+    provider: 'aws',
+    user,
+    accessKeyId: `AKIA${pick(UPPER_ALNUM, 16)}`,
+    secretAccessKey: pick(SECRET_ALPHABET, 40),
+  };
 }
 
 /** RSA key generation is the slow part (tens of ms); a fleet reuses few service accounts. */
 export function gcpServiceAccountKey(account: string, projectId: string): GcpServiceAccountKey {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const clientEmail = `${account}@${projectId}.iam.gserviceaccount.com`;
   const privateKeyId = randomBytes(20).toString('hex');
   const json = JSON.stringify(
@@ -83,7 +92,11 @@ export function azureStorageKey(accountName: string, slot: 'key1' | 'key2' = 'ke
 }
 
 export function alibabaAccessKey(): AlibabaAccessKey {
-  return { provider: 'alibaba', accessKeyId: `LTAI${pick(UPPER_ALNUM, 20)}`, accessKeySecret: pick(SECRET_ALPHABET.slice(0, 62), 30) };
+  return {
+    provider: 'alibaba',
+    accessKeyId: `LTAI${pick(UPPER_ALNUM, 20)}`,
+    accessKeySecret: pick(SECRET_ALPHABET.slice(0, 62), 30),
+  };
 }
 
 /** Every secret string a credential carries (for canary scans: none may ever be printed). */
@@ -106,7 +119,21 @@ export function successorOf(old: FakeCredential): { next: FakeCredential; keyFil
     case 'aws': {
       const next = awsAccessKey(old.user);
       // The shape `aws iam create-access-key` prints.
-      return { next, keyFile: JSON.stringify({ AccessKey: { UserName: old.user, AccessKeyId: next.accessKeyId, Status: 'Active', SecretAccessKey: next.secretAccessKey } }, null, 2) };
+      return {
+        next,
+        keyFile: JSON.stringify(
+          {
+            AccessKey: {
+              UserName: old.user,
+              AccessKeyId: next.accessKeyId,
+              Status: 'Active',
+              SecretAccessKey: next.secretAccessKey,
+            },
+          },
+          null,
+          2,
+        ),
+      };
     }
     case 'gcp': {
       const next = gcpServiceAccountKey(old.clientEmail.split('@')[0] ?? '', old.projectId);
@@ -119,7 +146,10 @@ export function successorOf(old: FakeCredential): { next: FakeCredential; keyFil
     }
     case 'alibaba': {
       const next = alibabaAccessKey();
-      return { next, keyFile: JSON.stringify({ accessKeyId: next.accessKeyId, accessKeySecret: next.accessKeySecret }, null, 2) };
+      return {
+        next,
+        keyFile: JSON.stringify({ accessKeyId: next.accessKeyId, accessKeySecret: next.accessKeySecret }, null, 2),
+      };
     }
   }
 }
@@ -130,7 +160,11 @@ export function matchesCredential(credential: FakeCredential, selector: string):
     case 'aws':
       return selector === credential.accessKeyId || selector === `aws:${credential.accessKeyId}`;
     case 'gcp':
-      return selector === credential.privateKeyId || selector === `gcp:${credential.clientEmail}:${credential.privateKeyId}` || selector === credential.clientEmail;
+      return (
+        selector === credential.privateKeyId ||
+        selector === `gcp:${credential.clientEmail}:${credential.privateKeyId}` ||
+        selector === credential.clientEmail
+      );
     case 'azure':
       return selector === credential.accountName || selector.startsWith(`azure:${credential.accountName}:`);
     case 'alibaba':

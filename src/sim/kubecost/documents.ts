@@ -47,15 +47,48 @@ export function cloudIntegrationNested(entries: readonly NestedEntry[]): string 
   };
   for (const e of entries) {
     if (e.kind === 'athena') {
-      add('aws', 'athena', { bucket: e.target.bucket, region: e.target.region, database: e.target.database, table: e.target.table, workgroup: e.target.workgroup, account: e.target.account, authorizer: awsAuthorizer(e.key, e.assumeRoleArn) });
+      add('aws', 'athena', {
+        bucket: e.target.bucket,
+        region: e.target.region,
+        database: e.target.database,
+        table: e.target.table,
+        workgroup: e.target.workgroup,
+        account: e.target.account,
+        authorizer: awsAuthorizer(e.key, e.assumeRoleArn),
+      });
     } else if (e.kind === 's3') {
-      add('aws', 's3', { bucket: e.target.bucket, region: e.target.region, account: e.target.account, authorizer: awsAuthorizer(e.key) });
+      add('aws', 's3', {
+        bucket: e.target.bucket,
+        region: e.target.region,
+        account: e.target.account,
+        authorizer: awsAuthorizer(e.key),
+      });
     } else if (e.kind === 'bigQuery') {
-      add('gcp', 'bigQuery', { projectID: e.target.projectId, dataset: e.target.dataset, table: e.target.table, authorizer: { authorizerType: 'GCPServiceAccountKey', key: JSON.parse(e.key.json) as object } });
+      add('gcp', 'bigQuery', {
+        projectID: e.target.projectId,
+        dataset: e.target.dataset,
+        table: e.target.table,
+        authorizer: { authorizerType: 'GCPServiceAccountKey', key: JSON.parse(e.key.json) as object },
+      });
     } else if (e.kind === 'azureStorage') {
-      add('azure', 'storage', { subscriptionID: e.target.subscriptionId, account: e.key.accountName, container: e.target.container, path: e.target.path, cloud: 'public', authorizer: { authorizerType: 'AzureAccessKey', accessKey: e.key.accountKey, account: e.key.accountName } });
+      add('azure', 'storage', {
+        subscriptionID: e.target.subscriptionId,
+        account: e.key.accountName,
+        container: e.target.container,
+        path: e.target.path,
+        cloud: 'public',
+        authorizer: { authorizerType: 'AzureAccessKey', accessKey: e.key.accountKey, account: e.key.accountName },
+      });
     } else {
-      add('alibaba', 'boa', { account: e.account, region: e.region, authorizer: { authorizerType: 'AlibabaAccessKey', accessKeyID: e.key.accessKeyId, accessKeySecret: e.key.accessKeySecret } });
+      add('alibaba', 'boa', {
+        account: e.account,
+        region: e.region,
+        authorizer: {
+          authorizerType: 'AlibabaAccessKey',
+          accessKeyID: e.key.accessKeyId,
+          accessKeySecret: e.key.accessKeySecret,
+        },
+      });
     }
   }
   return `${JSON.stringify(doc, null, 2)}\n`;
@@ -73,15 +106,38 @@ export function cloudIntegrationLegacy(entries: readonly LegacyEntry[]): string 
   for (const e of entries) {
     if (e.kind === 'aws') {
       (doc.aws ??= []).push({
-        athenaBucketName: e.target.bucket, athenaRegion: e.target.region, athenaDatabase: e.target.database, athenaTable: e.target.table, athenaWorkgroup: e.target.workgroup,
-        projectID: e.target.account, serviceKeyName: e.key.accessKeyId, serviceKeySecret: e.key.secretAccessKey, ...(e.masterPayerArn ? { masterPayerARN: e.masterPayerArn } : {}),
+        athenaBucketName: e.target.bucket,
+        athenaRegion: e.target.region,
+        athenaDatabase: e.target.database,
+        athenaTable: e.target.table,
+        athenaWorkgroup: e.target.workgroup,
+        projectID: e.target.account,
+        serviceKeyName: e.key.accessKeyId,
+        serviceKeySecret: e.key.secretAccessKey,
+        ...(e.masterPayerArn ? { masterPayerARN: e.masterPayerArn } : {}),
       });
     } else if (e.kind === 'gcp') {
-      (doc.gcp ??= []).push({ projectID: e.projectId, billingDataDataset: e.billingDataDataset, key: JSON.parse(e.key.json) as object });
+      (doc.gcp ??= []).push({
+        projectID: e.projectId,
+        billingDataDataset: e.billingDataDataset,
+        key: JSON.parse(e.key.json) as object,
+      });
     } else if (e.kind === 'azure') {
-      (doc.azure ??= []).push({ azureSubscriptionID: e.subscriptionId, azureStorageAccount: e.key.accountName, azureStorageAccessKey: e.key.accountKey, azureStorageContainer: e.container, azureContainerPath: '', azureCloud: 'public' });
+      (doc.azure ??= []).push({
+        azureSubscriptionID: e.subscriptionId,
+        azureStorageAccount: e.key.accountName,
+        azureStorageAccessKey: e.key.accountKey,
+        azureStorageContainer: e.container,
+        azureContainerPath: '',
+        azureCloud: 'public',
+      });
     } else {
-      (doc.alibaba ??= []).push({ clusterRegion: e.region, accountID: e.account, serviceKeyName: e.key.accessKeyId, serviceKeySecret: e.key.accessKeySecret });
+      (doc.alibaba ??= []).push({
+        clusterRegion: e.region,
+        accountID: e.account,
+        serviceKeyName: e.key.accessKeyId,
+        serviceKeySecret: e.key.accessKeySecret,
+      });
     }
   }
   return `${JSON.stringify(doc, null, 4)}\n`;
@@ -116,8 +172,19 @@ export function objstoreS3(bucket: string, region: string, key: AwsAccessKey, pr
 
 /** Thanos/objstore GCS config: the service-account key JSON as a literal block scalar. */
 export function objstoreGcs(bucket: string, key: GcpServiceAccountKey): string {
-  const indented = key.json.split('\n').map((line) => `    ${line}`).join('\n');
-  return ['type: GCS', 'config:', `  bucket: "${bucket}"`, '  # key for the kubecost-federated service account (rotate with kubecost-rotate)', '  service_account: |-', indented, ''].join('\n');
+  const indented = key.json
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+  return [
+    'type: GCS',
+    'config:',
+    `  bucket: "${bucket}"`,
+    '  # key for the kubecost-federated service account (rotate with kubecost-rotate)',
+    '  service_account: |-',
+    indented,
+    '',
+  ].join('\n');
 }
 
 /** Thanos/objstore AZURE config. */

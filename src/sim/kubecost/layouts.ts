@@ -9,13 +9,46 @@ import type { Fleet } from '../kube/fleet.js';
 import type { SimCluster } from '../kube/cluster.js';
 import type { KubeObject } from '../kube/types.js';
 import {
-  aggregatorService, aggregatorStatefulSet, cloudCostContainer, cloudCostDeployment, cloudCostService, costAnalyzer, costAnalyzerService, diagnostics,
-  env, frontendContainer, fullname, modelContainer, mounts, prometheusServer, secretObject, service, serviceAccount, thanos, volumes,
-  aggregatorContainer, type ChartVersion, type Release,
+  aggregatorService,
+  aggregatorStatefulSet,
+  cloudCostContainer,
+  cloudCostDeployment,
+  cloudCostService,
+  costAnalyzer,
+  costAnalyzerService,
+  diagnostics,
+  env,
+  frontendContainer,
+  fullname,
+  modelContainer,
+  mounts,
+  prometheusServer,
+  secretObject,
+  service,
+  serviceAccount,
+  thanos,
+  volumes,
+  aggregatorContainer,
+  type ChartVersion,
+  type Release,
 } from './chart.js';
-import { alibabaAccessKey, awsAccessKey, azureStorageKey, gcpServiceAccountKey, secretValuesOf, type FakeCredential } from './credentials.js';
 import {
-  azureStorageConfig, cloudIntegrationLegacy, cloudIntegrationNested, objstoreAzure, objstoreGcs, objstoreS3, serviceKeyAws, type AthenaTarget,
+  alibabaAccessKey,
+  awsAccessKey,
+  azureStorageKey,
+  gcpServiceAccountKey,
+  secretValuesOf,
+  type FakeCredential,
+} from './credentials.js';
+import {
+  azureStorageConfig,
+  cloudIntegrationLegacy,
+  cloudIntegrationNested,
+  objstoreAzure,
+  objstoreGcs,
+  objstoreS3,
+  serviceKeyAws,
+  type AthenaTarget,
 } from './documents.js';
 
 export const LAYOUTS = ['v1-thanos', 'v2-single', 'v2-federated', 'v3-federated', 'mixed'] as const;
@@ -69,7 +102,8 @@ function applyAll(cluster: SimCluster, objects: readonly KubeObject[]): void {
 
 function need(fleet: Fleet, layout: LayoutName): SimCluster[] {
   const min = LAYOUT_CLUSTERS[layout];
-  if (fleet.clusters.length < min) throw new Error(`layout ${layout} needs at least ${min} clusters (the fleet has ${fleet.clusters.length})`);
+  if (fleet.clusters.length < min)
+    throw new Error(`layout ${layout} needs at least ${min} clusters (the fleet has ${fleet.clusters.length})`);
   return [...fleet.clusters];
 }
 
@@ -83,32 +117,78 @@ function v1Thanos(fleet: Fleet): InstalledLayout {
   clusters.forEach((cluster, i) => {
     const r: Release = { namespace: 'kubecost', release: 'kubecost', chart: '1.108.1' };
     const primary = i === 0;
-    const objects: KubeObject[] = [secretObject(r, 'kubecost-thanos', { 'object-store.yaml': objstoreS3('acme-kubecost-thanos', 'us-east-1', thanosKey) })];
+    const objects: KubeObject[] = [
+      secretObject(r, 'kubecost-thanos', {
+        'object-store.yaml': objstoreS3('acme-kubecost-thanos', 'us-east-1', thanosKey),
+      }),
+    ];
     const modelMounts = [mounts.etlBucket, ...(primary ? [mounts.cloudIntegration] : [])];
-    const vols: object[] = [volumes.etlBucket('kubecost-thanos'), ...(primary ? [volumes.cloudIntegration('cloud-integration')] : [])];
+    const vols: object[] = [
+      volumes.etlBucket('kubecost-thanos'),
+      ...(primary ? [volumes.cloudIntegration('cloud-integration')] : []),
+    ];
     if (primary) {
       // Rendered by the chart from cloudIntegrationJSON, so Helm owns it.
-      objects.push(secretObject(r, 'cloud-integration', {
-        'cloud-integration.json': cloudIntegrationLegacy([
-          { kind: 'aws', target: athena('123456789012'), key: billingKey, masterPayerArn: 'arn:aws:iam::210987654321:role/KubecostRole' },
-          { kind: 'gcp', projectId: 'acme-billing', billingDataDataset: 'billing_export.gcp_billing_export_resource_v1_01AB23_45CD67_89EF01', key: gcpBilling },
-          { kind: 'azure', subscriptionId: '0bd50fdf-c923-4e1e-850c-196dd3dcc5d3', container: 'costexports', key: azureBilling },
-        ]),
-      }, 'helm'));
+      objects.push(
+        secretObject(
+          r,
+          'cloud-integration',
+          {
+            'cloud-integration.json': cloudIntegrationLegacy([
+              {
+                kind: 'aws',
+                target: athena('123456789012'),
+                key: billingKey,
+                masterPayerArn: 'arn:aws:iam::210987654321:role/KubecostRole',
+              },
+              {
+                kind: 'gcp',
+                projectId: 'acme-billing',
+                billingDataDataset: 'billing_export.gcp_billing_export_resource_v1_01AB23_45CD67_89EF01',
+                key: gcpBilling,
+              },
+              {
+                kind: 'azure',
+                subscriptionId: '0bd50fdf-c923-4e1e-850c-196dd3dcc5d3',
+                container: 'costexports',
+                key: azureBilling,
+              },
+            ]),
+          },
+          'helm',
+        ),
+      );
     }
     objects.push(
       costAnalyzer(r, [modelContainer(r, modelMounts, env.etlBucket), frontendContainer(r)], vols),
       costAnalyzerService(r),
       prometheusServer(r, 'kubecost-thanos'),
     );
-    if (primary) objects.push(thanos(r, 'store', 'kubecost-thanos'), thanos(r, 'compact', 'kubecost-thanos'), thanos(r, 'query', 'kubecost-thanos'));
+    if (primary)
+      objects.push(
+        thanos(r, 'store', 'kubecost-thanos'),
+        thanos(r, 'compact', 'kubecost-thanos'),
+        thanos(r, 'query', 'kubecost-thanos'),
+      );
     applyAll(cluster, objects);
-    installations.push({ cluster: cluster.name, namespace: r.namespace, release: r.release, chart: r.chart, layout: 'v1-thanos', role: primary ? 'primary' : 'secondary' });
+    installations.push({
+      cluster: cluster.name,
+      namespace: r.namespace,
+      release: r.release,
+      chart: r.chart,
+      layout: 'v1-thanos',
+      role: primary ? 'primary' : 'secondary',
+    });
   });
   return {
     name: 'v1-thanos',
     installations,
-    credentials: new Map<string, FakeCredential>([['thanos-s3', thanosKey], ['billing-aws', billingKey], ['billing-gcp', gcpBilling], ['billing-azure', azureBilling]]),
+    credentials: new Map<string, FakeCredential>([
+      ['thanos-s3', thanosKey],
+      ['billing-aws', billingKey],
+      ['billing-gcp', gcpBilling],
+      ['billing-azure', azureBilling],
+    ]),
   };
 }
 
@@ -122,7 +202,11 @@ function v2Single(fleet: Fleet): InstalledLayout {
     secretObject(r, 'cloud-integration', {
       'cloud-integration.json': cloudIntegrationNested([
         { kind: 'athena', target: athena('123456789012'), key: billingKey },
-        { kind: 'azureStorage', target: { subscriptionId: '0bd50fdf-c923-4e1e-850c-196dd3dcc5d3', container: 'costexports', path: '' }, key: azureBilling },
+        {
+          kind: 'azureStorage',
+          target: { subscriptionId: '0bd50fdf-c923-4e1e-850c-196dd3dcc5d3', container: 'costexports', path: '' },
+          key: azureBilling,
+        },
       ]),
     }),
     secretObject(r, 'kubecost-etl-backup', { 'object-store.yaml': objstoreGcs('acme-kubecost-etl-backup', backupKey) }),
@@ -142,17 +226,41 @@ function v2Single(fleet: Fleet): InstalledLayout {
   ]);
   return {
     name: 'v2-single',
-    installations: [{ cluster: cluster.name, namespace: r.namespace, release: r.release, chart: r.chart, layout: 'v2-single', role: 'single' }],
-    credentials: new Map<string, FakeCredential>([['billing-aws', billingKey], ['billing-azure', azureBilling], ['etl-backup-gcs', backupKey]]),
+    installations: [
+      {
+        cluster: cluster.name,
+        namespace: r.namespace,
+        release: r.release,
+        chart: r.chart,
+        layout: 'v2-single',
+        role: 'single',
+      },
+    ],
+    credentials: new Map<string, FakeCredential>([
+      ['billing-aws', billingKey],
+      ['billing-azure', azureBilling],
+      ['etl-backup-gcs', backupKey],
+    ]),
   };
 }
 
 /** A 2.x federated primary (aggregator StatefulSet, cloud-cost and diagnostics Deployments). */
-function v2Primary(cluster: SimCluster, r: Release, federatedSecret: string, federatedYaml: string, cloudIntegrationJson: string, extra: KubeObject[] = []): void {
+function v2Primary(
+  cluster: SimCluster,
+  r: Release,
+  federatedSecret: string,
+  federatedYaml: string,
+  cloudIntegrationJson: string,
+  extra: KubeObject[] = [],
+): void {
   applyAll(cluster, [
     secretObject(r, federatedSecret, { 'federated-store.yaml': federatedYaml }),
     secretObject(r, 'cloud-integration', { 'cloud-integration.json': cloudIntegrationJson }),
-    costAnalyzer(r, [modelContainer(r, [mounts.federatedAgent], env.federatedAgent), frontendContainer(r)], [volumes.federated(federatedSecret)]),
+    costAnalyzer(
+      r,
+      [modelContainer(r, [mounts.federatedAgent], env.federatedAgent), frontendContainer(r)],
+      [volumes.federated(federatedSecret)],
+    ),
     costAnalyzerService(r),
     aggregatorStatefulSet(r, federatedSecret, false),
     aggregatorService(r),
@@ -165,10 +273,21 @@ function v2Primary(cluster: SimCluster, r: Release, federatedSecret: string, fed
 }
 
 /** A 2.x agentOnly secondary: cost-model only, writing to federated storage. */
-function v2Secondary(cluster: SimCluster, r: Release, federatedSecret: string, federatedYaml: string, owner: Parameters<typeof secretObject>[3] = 'kubectl', extra: KubeObject[] = []): void {
+function v2Secondary(
+  cluster: SimCluster,
+  r: Release,
+  federatedSecret: string,
+  federatedYaml: string,
+  owner: Parameters<typeof secretObject>[3] = 'kubectl',
+  extra: KubeObject[] = [],
+): void {
   applyAll(cluster, [
     secretObject(r, federatedSecret, { 'federated-store.yaml': federatedYaml }, owner),
-    costAnalyzer(r, [modelContainer(r, [mounts.federatedAgent], env.federatedAgent)], [volumes.federated(federatedSecret)]),
+    costAnalyzer(
+      r,
+      [modelContainer(r, [mounts.federatedAgent], env.federatedAgent)],
+      [volumes.federated(federatedSecret)],
+    ),
     costAnalyzerService(r),
     prometheusServer(r),
     ...extra,
@@ -186,21 +305,55 @@ function v2Federated(fleet: Fleet): InstalledLayout {
   clusters.forEach((cluster, i) => {
     const r: Release = { namespace: 'kubecost', release: 'kubecost', chart: '2.4.2' };
     if (i === 0) {
-      v2Primary(cluster, r, 'federated-store', federatedYaml, cloudIntegrationNested([
-        { kind: 'bigQuery', target: { projectId: 'acme-billing', dataset: 'billing_export', table: 'gcp_billing_export_resource_v1_01AB23_45CD67_89EF01' }, key: gcpBilling },
-        { kind: 's3', target: { account: '123456789012', region: 'us-east-1', bucket: 'acme-cur-exports' }, key: curKey },
-        { kind: 'azureStorage', target: { subscriptionId: '0bd50fdf-c923-4e1e-850c-196dd3dcc5d3', container: 'costexports', path: 'daily' }, key: azureBilling },
-      ]));
+      v2Primary(
+        cluster,
+        r,
+        'federated-store',
+        federatedYaml,
+        cloudIntegrationNested([
+          {
+            kind: 'bigQuery',
+            target: {
+              projectId: 'acme-billing',
+              dataset: 'billing_export',
+              table: 'gcp_billing_export_resource_v1_01AB23_45CD67_89EF01',
+            },
+            key: gcpBilling,
+          },
+          {
+            kind: 's3',
+            target: { account: '123456789012', region: 'us-east-1', bucket: 'acme-cur-exports' },
+            key: curKey,
+          },
+          {
+            kind: 'azureStorage',
+            target: { subscriptionId: '0bd50fdf-c923-4e1e-850c-196dd3dcc5d3', container: 'costexports', path: 'daily' },
+            key: azureBilling,
+          },
+        ]),
+      );
     } else {
       // One secondary takes its key from an ExternalSecret: a direct edit would be reverted.
       v2Secondary(cluster, r, 'federated-store', federatedYaml, i === 2 ? 'external-secrets' : 'kubectl');
     }
-    installations.push({ cluster: cluster.name, namespace: r.namespace, release: r.release, chart: r.chart, layout: 'v2-federated', role: i === 0 ? 'primary' : 'secondary' });
+    installations.push({
+      cluster: cluster.name,
+      namespace: r.namespace,
+      release: r.release,
+      chart: r.chart,
+      layout: 'v2-federated',
+      role: i === 0 ? 'primary' : 'secondary',
+    });
   });
   return {
     name: 'v2-federated',
     installations,
-    credentials: new Map<string, FakeCredential>([['federated-gcs', federatedKey], ['billing-gcp', gcpBilling], ['billing-aws', curKey], ['billing-azure', azureBilling]]),
+    credentials: new Map<string, FakeCredential>([
+      ['federated-gcs', federatedKey],
+      ['billing-gcp', gcpBilling],
+      ['billing-aws', curKey],
+      ['billing-azure', azureBilling],
+    ]),
   };
 }
 
@@ -217,17 +370,35 @@ function v3Federated(fleet: Fleet): InstalledLayout {
     const integrationSecret = `${r.release}-cloud-cost-integration`;
     const objects: KubeObject[] = [
       secretObject(r, federatedSecret, { 'federated-store.yaml': federatedYaml }, 'helm'),
-      costAnalyzer(r, [modelContainer(r, [mounts.federatedAgent], env.federatedAgent), ...(i === 0 ? [frontendContainer(r)] : [])], [volumes.federated(federatedSecret)]),
+      costAnalyzer(
+        r,
+        [modelContainer(r, [mounts.federatedAgent], env.federatedAgent), ...(i === 0 ? [frontendContainer(r)] : [])],
+        [volumes.federated(federatedSecret)],
+      ),
       costAnalyzerService(r),
     ];
     if (i === 0) {
       objects.push(
-        secretObject(r, integrationSecret, {
-          'cloud-integration.json': cloudIntegrationNested([
-            { kind: 'athena', target: athena('210987654321'), key: billingKey, assumeRoleArn: 'arn:aws:iam::210987654321:role/KubecostRole' },
-            { kind: 'bigQuery', target: { projectId: 'acme-billing', dataset: 'billing_export', table: 'gcp_billing_export_v1' }, key: gcpBilling },
-          ]),
-        }, 'helm'),
+        secretObject(
+          r,
+          integrationSecret,
+          {
+            'cloud-integration.json': cloudIntegrationNested([
+              {
+                kind: 'athena',
+                target: athena('210987654321'),
+                key: billingKey,
+                assumeRoleArn: 'arn:aws:iam::210987654321:role/KubecostRole',
+              },
+              {
+                kind: 'bigQuery',
+                target: { projectId: 'acme-billing', dataset: 'billing_export', table: 'gcp_billing_export_v1' },
+                key: gcpBilling,
+              },
+            ]),
+          },
+          'helm',
+        ),
         aggregatorStatefulSet(r, federatedSecret, true),
         aggregatorService(r),
         cloudCostDeployment(r, integrationSecret, federatedSecret),
@@ -235,12 +406,23 @@ function v3Federated(fleet: Fleet): InstalledLayout {
       );
     }
     applyAll(cluster, objects);
-    installations.push({ cluster: cluster.name, namespace: r.namespace, release: r.release, chart: r.chart, layout: 'v3-federated', role: i === 0 ? 'primary' : 'secondary' });
+    installations.push({
+      cluster: cluster.name,
+      namespace: r.namespace,
+      release: r.release,
+      chart: r.chart,
+      layout: 'v3-federated',
+      role: i === 0 ? 'primary' : 'secondary',
+    });
   });
   return {
     name: 'v3-federated',
     installations,
-    credentials: new Map<string, FakeCredential>([['federated-azure', federatedKey], ['billing-aws', billingKey], ['billing-gcp', gcpBilling]]),
+    credentials: new Map<string, FakeCredential>([
+      ['federated-azure', federatedKey],
+      ['billing-aws', billingKey],
+      ['billing-gcp', gcpBilling],
+    ]),
   };
 }
 
@@ -256,27 +438,53 @@ function mixed(fleet: Fleet): InstalledLayout {
   // Cluster 1: release "finops" in namespace "cost" with fullnameOverride, a 2.x federated primary.
   // The same AWS key reads the CUR (cloud integration) and writes federated storage.
   const r1: Release = { namespace: 'cost', release: 'finops', chart: '2.4.2', fullnameOverride: 'cost-suite' };
-  v2Primary(c1, r1, 'kubecost-object-store', federatedYaml, cloudIntegrationLegacy([
-    { kind: 'aws', target: athena('123456789012'), key: shared },
-    { kind: 'gcp', projectId: 'acme-billing', billingDataDataset: 'billing_export.gcp_billing_export_v1', key: gcpBilling },
-    { kind: 'alibaba', region: 'cn-hangzhou', account: '1234567890123456', key: alibaba },
-  ]), [
-    // Not a Kubecost component, but it reads the integration and the store (through an env var).
-    {
-      apiVersion: 'apps/v1', kind: 'Deployment',
-      metadata: { name: 'cur-exporter', namespace: 'cost', labels: { app: 'cur-exporter' } },
-      spec: {
-        replicas: 1, selector: { matchLabels: { app: 'cur-exporter' } },
-        template: {
-          metadata: { labels: { app: 'cur-exporter' } },
-          spec: {
-            containers: [{ name: 'exporter', image: 'acme/cur-exporter:1.4', volumeMounts: [{ name: 'integration', mountPath: '/etc/kubecost' }], env: [{ name: 'FEDERATED_STORE_YAML', valueFrom: { secretKeyRef: { name: 'kubecost-object-store', key: 'federated-store.yaml' } } }] }],
-            volumes: [{ name: 'integration', secret: { secretName: 'cloud-integration' } }],
+  v2Primary(
+    c1,
+    r1,
+    'kubecost-object-store',
+    federatedYaml,
+    cloudIntegrationLegacy([
+      { kind: 'aws', target: athena('123456789012'), key: shared },
+      {
+        kind: 'gcp',
+        projectId: 'acme-billing',
+        billingDataDataset: 'billing_export.gcp_billing_export_v1',
+        key: gcpBilling,
+      },
+      { kind: 'alibaba', region: 'cn-hangzhou', account: '1234567890123456', key: alibaba },
+    ]),
+    [
+      // Not a Kubecost component, but it reads the integration and the store (through an env var).
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'cur-exporter', namespace: 'cost', labels: { app: 'cur-exporter' } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'cur-exporter' } },
+          template: {
+            metadata: { labels: { app: 'cur-exporter' } },
+            spec: {
+              containers: [
+                {
+                  name: 'exporter',
+                  image: 'acme/cur-exporter:1.4',
+                  volumeMounts: [{ name: 'integration', mountPath: '/etc/kubecost' }],
+                  env: [
+                    {
+                      name: 'FEDERATED_STORE_YAML',
+                      valueFrom: { secretKeyRef: { name: 'kubecost-object-store', key: 'federated-store.yaml' } },
+                    },
+                  ],
+                },
+              ],
+              volumes: [{ name: 'integration', secret: { secretName: 'cloud-integration' } }],
+            },
           },
         },
       },
-    },
-  ]);
+    ],
+  );
 
   // Cluster 2: release "kubecost", a 2.x agentOnly secondary whose store Secret is a SealedSecret.
   const r2: Release = { namespace: 'kubecost', release: 'kubecost', chart: '2.4.2' };
@@ -287,12 +495,25 @@ function mixed(fleet: Fleet): InstalledLayout {
   const r3: Release = { namespace: 'monitoring', release: 'kubecost', chart: '1.108.1' };
   applyAll(c3, [
     secretObject(r3, 'cloud-service-key', { 'service-key.json': serviceKeyAws(legacyServiceKey) }, 'argocd'),
-    secretObject(r3, 'azure-storage-config', { 'azure-storage-config.json': azureStorageConfig(legacyAzure, 'costexports') }),
+    secretObject(r3, 'azure-storage-config', {
+      'azure-storage-config.json': azureStorageConfig(legacyAzure, 'costexports'),
+    }),
     serviceAccount(r3, fullname(r3), { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/kubecost-irsa' }),
     costAnalyzer(
       r3,
-      [modelContainer(r3, [mounts.serviceKey, mounts.azureStorageConfig, { volume: 'gcp-key', path: '/var/configs/gcp' }]), frontendContainer(r3)],
-      [volumes.serviceKey('cloud-service-key'), volumes.azureStorageConfig('azure-storage-config'), { name: 'gcp-key', secret: { secretName: 'old-gcp-key' } }],
+      [
+        modelContainer(r3, [
+          mounts.serviceKey,
+          mounts.azureStorageConfig,
+          { volume: 'gcp-key', path: '/var/configs/gcp' },
+        ]),
+        frontendContainer(r3),
+      ],
+      [
+        volumes.serviceKey('cloud-service-key'),
+        volumes.azureStorageConfig('azure-storage-config'),
+        { name: 'gcp-key', secret: { secretName: 'old-gcp-key' } },
+      ],
       fullname(r3),
     ),
     costAnalyzerService(r3),
@@ -303,12 +524,37 @@ function mixed(fleet: Fleet): InstalledLayout {
   return {
     name: 'mixed',
     installations: [
-      { cluster: c1.name, namespace: r1.namespace, release: r1.release, chart: r1.chart, layout: 'v2-federated', role: 'primary' },
-      { cluster: c2.name, namespace: r2.namespace, release: r2.release, chart: r2.chart, layout: 'v2-federated', role: 'secondary' },
-      { cluster: c3.name, namespace: r3.namespace, release: r3.release, chart: r3.chart, layout: 'v1-single', role: 'single' },
+      {
+        cluster: c1.name,
+        namespace: r1.namespace,
+        release: r1.release,
+        chart: r1.chart,
+        layout: 'v2-federated',
+        role: 'primary',
+      },
+      {
+        cluster: c2.name,
+        namespace: r2.namespace,
+        release: r2.release,
+        chart: r2.chart,
+        layout: 'v2-federated',
+        role: 'secondary',
+      },
+      {
+        cluster: c3.name,
+        namespace: r3.namespace,
+        release: r3.release,
+        chart: r3.chart,
+        layout: 'v1-single',
+        role: 'single',
+      },
     ],
     credentials: new Map<string, FakeCredential>([
-      ['shared-aws', shared], ['billing-gcp', gcpBilling], ['billing-alibaba', alibaba], ['service-key-aws', legacyServiceKey], ['legacy-azure', legacyAzure],
+      ['shared-aws', shared],
+      ['billing-gcp', gcpBilling],
+      ['billing-alibaba', alibaba],
+      ['service-key-aws', legacyServiceKey],
+      ['legacy-azure', legacyAzure],
     ]),
   };
 }

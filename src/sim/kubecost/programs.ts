@@ -30,9 +30,19 @@ function kubecostLog(ctx: ContainerContext, level: 'INF' | 'WRN' | 'ERR', messag
 }
 
 /** Thanos (go-kit) format: `level=... ts=... caller=... msg="..."`. */
-function thanosLog(ctx: ContainerContext, level: 'info' | 'warn' | 'error', caller: string, msg: string, fields: Record<string, string> = {}): void {
-  const rest = Object.entries(fields).map(([k, v]) => `${k}=${/[\s"=]/.test(v) ? JSON.stringify(v) : v}`).join(' ');
-  ctx.log(`level=${level} ts=${ctx.now().toISOString()} caller=${caller} msg=${JSON.stringify(msg)}${rest ? ` ${rest}` : ''}`);
+function thanosLog(
+  ctx: ContainerContext,
+  level: 'info' | 'warn' | 'error',
+  caller: string,
+  msg: string,
+  fields: Record<string, string> = {},
+): void {
+  const rest = Object.entries(fields)
+    .map(([k, v]) => `${k}=${/[\s"=]/.test(v) ? JSON.stringify(v) : v}`)
+    .join(' ');
+  ctx.log(
+    `level=${level} ts=${ctx.now().toISOString()} caller=${caller} msg=${JSON.stringify(msg)}${rest ? ` ${rest}` : ''}`,
+  );
 }
 
 function errorText(error: unknown): string {
@@ -47,32 +57,108 @@ function ulid(): string {
 // ------------------------------------------------------------------------------------ objstore
 
 const OBJSTORE_FIELDS: Record<string, ReadonlySet<string>> = {
-  S3: new Set(['bucket', 'endpoint', 'region', 'access_key', 'secret_key', 'session_token', 'aws_sdk_auth', 'insecure', 'signature_version2', 'put_user_metadata', 'http_config', 'trace', 'part_size', 'sse_config', 'sts_endpoint', 'list_objects_version', 'bucket_lookup_type', 'max_retries', 'disable_dualstack']),
-  GCS: new Set(['bucket', 'service_account', 'use_grpc', 'grpc_conn_pool_size', 'http_config', 'chunk_size_bytes', 'max_retries']),
-  AZURE: new Set(['storage_account', 'storage_account_key', 'container', 'endpoint', 'max_retries', 'storage_connection_string', 'user_assigned_id', 'msi_resource', 'pipeline_config', 'reader_config', 'http_config', 'az_tenant_id', 'client_id', 'client_secret', 'storage_create_container']),
+  S3: new Set([
+    'bucket',
+    'endpoint',
+    'region',
+    'access_key',
+    'secret_key',
+    'session_token',
+    'aws_sdk_auth',
+    'insecure',
+    'signature_version2',
+    'put_user_metadata',
+    'http_config',
+    'trace',
+    'part_size',
+    'sse_config',
+    'sts_endpoint',
+    'list_objects_version',
+    'bucket_lookup_type',
+    'max_retries',
+    'disable_dualstack',
+  ]),
+  GCS: new Set([
+    'bucket',
+    'service_account',
+    'use_grpc',
+    'grpc_conn_pool_size',
+    'http_config',
+    'chunk_size_bytes',
+    'max_retries',
+  ]),
+  AZURE: new Set([
+    'storage_account',
+    'storage_account_key',
+    'container',
+    'endpoint',
+    'max_retries',
+    'storage_connection_string',
+    'user_assigned_id',
+    'msi_resource',
+    'pipeline_config',
+    'reader_config',
+    'http_config',
+    'az_tenant_id',
+    'client_id',
+    'client_secret',
+    'storage_create_container',
+  ]),
 };
 
 /** Parses an objstore config as Thanos does: yaml.UnmarshalStrict, so unknown fields are errors. */
 export function parseObjstore(text: string): ObjectStoreAccess {
   const doc = parseDocument(text, { uniqueKeys: true, strict: true });
-  if (doc.errors.length > 0) throw new Error(`parsing config YAML file: ${doc.errors[0]?.message.split('\n')[0] ?? 'invalid YAML'}`);
+  if (doc.errors.length > 0)
+    throw new Error(`parsing config YAML file: ${doc.errors[0]?.message.split('\n')[0] ?? 'invalid YAML'}`);
   const root = doc.toJS() as Record<string, unknown> | null;
   if (!root || typeof root !== 'object') throw new Error('parsing config YAML file: empty document');
-  for (const key of Object.keys(root)) if (!['type', 'config', 'prefix'].includes(key)) throw new Error(`parsing config YAML file: yaml: unmarshal errors:\n  field ${key} not found in type client.BucketConfig`);
+  for (const key of Object.keys(root))
+    if (!['type', 'config', 'prefix'].includes(key))
+      throw new Error(
+        `parsing config YAML file: yaml: unmarshal errors:\n  field ${key} not found in type client.BucketConfig`,
+      );
   const type = String(root.type ?? '').toUpperCase();
   const fields = OBJSTORE_FIELDS[type];
   if (!fields) throw new Error(`parsing config YAML file: unsupported bucket provider ${String(root.type ?? '')}`);
   const config = (root.config ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(config)) if (!fields.has(key)) throw new Error(`parsing config YAML file: yaml: unmarshal errors:\n  field ${key} not found in type ${type.toLowerCase()}.Config`);
+  for (const key of Object.keys(config))
+    if (!fields.has(key))
+      throw new Error(
+        `parsing config YAML file: yaml: unmarshal errors:\n  field ${key} not found in type ${type.toLowerCase()}.Config`,
+      );
   const prefix = typeof root.prefix === 'string' ? root.prefix : undefined;
   const s = (k: string) => (config[k] === undefined || config[k] === null ? '' : String(config[k]));
   if (type === 'S3') {
     if (!s('endpoint')) throw new Error('create S3 client: no s3 endpoint in config file');
-    return { type, access: { bucket: s('bucket'), endpoint: s('endpoint'), region: s('region'), accessKeyId: s('access_key'), secretAccessKey: s('secret_key'), ...(prefix ? { prefix } : {}) } };
+    return {
+      type,
+      access: {
+        bucket: s('bucket'),
+        endpoint: s('endpoint'),
+        region: s('region'),
+        accessKeyId: s('access_key'),
+        secretAccessKey: s('secret_key'),
+        ...(prefix ? { prefix } : {}),
+      },
+    };
   }
-  if (type === 'GCS') return { type, access: { bucket: s('bucket'), serviceAccountJson: s('service_account'), ...(prefix ? { prefix } : {}) } };
-  if (!s('storage_account')) throw new Error('create AZURE client: storage_account_name is required but not configured');
-  return { type: 'AZURE', access: { account: s('storage_account'), accountKey: s('storage_account_key'), container: s('container'), ...(prefix ? { prefix } : {}) } };
+  if (type === 'GCS')
+    return {
+      type,
+      access: { bucket: s('bucket'), serviceAccountJson: s('service_account'), ...(prefix ? { prefix } : {}) },
+    };
+  if (!s('storage_account'))
+    throw new Error('create AZURE client: storage_account_name is required but not configured');
+  return {
+    type: 'AZURE',
+    access: {
+      account: s('storage_account'),
+      accountKey: s('storage_account_key'),
+      container: s('container'),
+      ...(prefix ? { prefix } : {}),
+    },
+  };
 }
 
 function bucketName(store: ObjectStoreAccess): string {
@@ -105,7 +191,8 @@ function sanitize(authorizer: Json): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(authorizer)) {
     if (k === 'authorizer') out[k] = sanitize(obj(v));
-    else if (['secret', 'accessKey', 'accessKeySecret', 'key', 'clientSecret', 'storageConnectionString'].includes(k)) out[k] = 'REDACTED';
+    else if (['secret', 'accessKey', 'accessKeySecret', 'key', 'clientSecret', 'storageConnectionString'].includes(k))
+      out[k] = 'REDACTED';
     else out[k] = v;
   }
   return out;
@@ -121,59 +208,155 @@ export function parseCloudIntegration(text: string): Integration[] {
       const a = obj(e.authorizer);
       const key = awsKey(a);
       out.push({
-        key: `${str(e.account)}/${str(e.bucket)}`, provider: 'AWS', config: { ...e, authorizer: sanitize(a) },
-        run: (b) => (key ? b.athenaQuery({ region: str(e.region), workgroup: str(e.workgroup), database: str(e.database), outputLocation: str(e.bucket), accessKeyId: key.id, secretAccessKey: key.secret }) : Promise.resolve()),
+        key: `${str(e.account)}/${str(e.bucket)}`,
+        provider: 'AWS',
+        config: { ...e, authorizer: sanitize(a) },
+        run: (b) =>
+          key
+            ? b.athenaQuery({
+                region: str(e.region),
+                workgroup: str(e.workgroup),
+                database: str(e.database),
+                outputLocation: str(e.bucket),
+                accessKeyId: key.id,
+                secretAccessKey: key.secret,
+              })
+            : Promise.resolve(),
       });
     }
     for (const e of list(obj(doc.aws).s3)) {
       const a = obj(e.authorizer);
       const key = awsKey(a);
       out.push({
-        key: `${str(e.account)}/${str(e.bucket)}`, provider: 'AWS', config: { ...e, authorizer: sanitize(a) },
-        run: (b) => (key ? b.readObject({ type: 'S3', access: { bucket: str(e.bucket), endpoint: 's3.amazonaws.com', region: str(e.region), accessKeyId: key.id, secretAccessKey: key.secret } }, 'cur/manifest.json') : Promise.resolve()),
+        key: `${str(e.account)}/${str(e.bucket)}`,
+        provider: 'AWS',
+        config: { ...e, authorizer: sanitize(a) },
+        run: (b) =>
+          key
+            ? b.readObject(
+                {
+                  type: 'S3',
+                  access: {
+                    bucket: str(e.bucket),
+                    endpoint: 's3.amazonaws.com',
+                    region: str(e.region),
+                    accessKeyId: key.id,
+                    secretAccessKey: key.secret,
+                  },
+                },
+                'cur/manifest.json',
+              )
+            : Promise.resolve(),
       });
     }
     for (const e of list(obj(doc.gcp).bigQuery)) {
       const a = obj(e.authorizer);
       out.push({
-        key: `${str(e.projectID)}/${str(e.dataset)}.${str(e.table)}`, provider: 'GCP', config: { ...e, authorizer: sanitize(a) },
-        run: (b) => (a.authorizerType === 'GCPServiceAccountKey' ? b.bigQuery({ projectId: str(e.projectID), dataset: str(e.dataset), table: str(e.table), keyJson: JSON.stringify(a.key) }) : Promise.resolve()),
+        key: `${str(e.projectID)}/${str(e.dataset)}.${str(e.table)}`,
+        provider: 'GCP',
+        config: { ...e, authorizer: sanitize(a) },
+        run: (b) =>
+          a.authorizerType === 'GCPServiceAccountKey'
+            ? b.bigQuery({
+                projectId: str(e.projectID),
+                dataset: str(e.dataset),
+                table: str(e.table),
+                keyJson: JSON.stringify(a.key),
+              })
+            : Promise.resolve(),
       });
     }
     for (const e of list(obj(doc.azure).storage)) {
       const a = obj(e.authorizer);
       out.push({
-        key: `${str(e.subscriptionID)}/${str(e.container)}${str(e.path) ? `/${str(e.path)}` : ''}`, provider: 'Azure', config: { ...e, authorizer: sanitize(a) },
-        run: (b) => b.azureBillingList({ account: str(a.account || e.account), accountKey: str(a.accessKey), container: str(e.container) }),
+        key: `${str(e.subscriptionID)}/${str(e.container)}${str(e.path) ? `/${str(e.path)}` : ''}`,
+        provider: 'Azure',
+        config: { ...e, authorizer: sanitize(a) },
+        run: (b) =>
+          b.azureBillingList({
+            account: str(a.account || e.account),
+            accountKey: str(a.accessKey),
+            container: str(e.container),
+          }),
       });
     }
     for (const e of list(obj(doc.alibaba).boa)) {
       const a = obj(e.authorizer);
-      out.push({ key: `${str(e.account)}/${str(e.region)}`, provider: 'Alibaba', config: { ...e, authorizer: sanitize(a) }, run: (b) => b.alibabaBill({ accessKeyId: str(a.accessKeyID), accessKeySecret: str(a.accessKeySecret), region: str(e.region) }) });
+      out.push({
+        key: `${str(e.account)}/${str(e.region)}`,
+        provider: 'Alibaba',
+        config: { ...e, authorizer: sanitize(a) },
+        run: (b) =>
+          b.alibabaBill({
+            accessKeyId: str(a.accessKeyID),
+            accessKeySecret: str(a.accessKeySecret),
+            region: str(e.region),
+          }),
+      });
     }
     return out;
   }
   for (const e of list(doc.aws)) {
     const id = str(e.serviceKeyName);
     const secret = str(e.serviceKeySecret);
-    const config = { ...e, serviceKeySecret: 'REDACTED', authorizer: { authorizerType: 'AWSAccessKey', id, secret: 'REDACTED' } };
+    const config = {
+      ...e,
+      serviceKeySecret: 'REDACTED',
+      authorizer: { authorizerType: 'AWSAccessKey', id, secret: 'REDACTED' },
+    };
     out.push({
-      key: `${str(e.projectID)}/${str(e.athenaBucketName)}`, provider: 'AWS', config,
-      run: (b) => b.athenaQuery({ region: str(e.athenaRegion), workgroup: str(e.athenaWorkgroup), database: str(e.athenaDatabase), outputLocation: str(e.athenaBucketName), accessKeyId: id, secretAccessKey: secret }),
+      key: `${str(e.projectID)}/${str(e.athenaBucketName)}`,
+      provider: 'AWS',
+      config,
+      run: (b) =>
+        b.athenaQuery({
+          region: str(e.athenaRegion),
+          workgroup: str(e.athenaWorkgroup),
+          database: str(e.athenaDatabase),
+          outputLocation: str(e.athenaBucketName),
+          accessKeyId: id,
+          secretAccessKey: secret,
+        }),
     });
   }
   for (const e of list(doc.gcp)) {
     const [dataset = '', table = ''] = str(e.billingDataDataset).split('.');
-    out.push({ key: `${str(e.projectID)}/${dataset}.${table}`, provider: 'GCP', config: { ...e, key: 'REDACTED' }, run: (b) => b.bigQuery({ projectId: str(e.projectID), dataset, table, keyJson: JSON.stringify(e.key) }) });
+    out.push({
+      key: `${str(e.projectID)}/${dataset}.${table}`,
+      provider: 'GCP',
+      config: { ...e, key: 'REDACTED' },
+      run: (b) => b.bigQuery({ projectId: str(e.projectID), dataset, table, keyJson: JSON.stringify(e.key) }),
+    });
   }
   for (const e of list(doc.azure)) {
     out.push({
-      key: `${str(e.azureSubscriptionID)}/${str(e.azureStorageContainer)}`, provider: 'Azure', config: { ...e, azureStorageAccessKey: 'REDACTED', authorizer: { authorizerType: 'AzureAccessKey', account: str(e.azureStorageAccount), accessKey: 'REDACTED' } },
-      run: (b) => b.azureBillingList({ account: str(e.azureStorageAccount), accountKey: str(e.azureStorageAccessKey), container: str(e.azureStorageContainer) }),
+      key: `${str(e.azureSubscriptionID)}/${str(e.azureStorageContainer)}`,
+      provider: 'Azure',
+      config: {
+        ...e,
+        azureStorageAccessKey: 'REDACTED',
+        authorizer: { authorizerType: 'AzureAccessKey', account: str(e.azureStorageAccount), accessKey: 'REDACTED' },
+      },
+      run: (b) =>
+        b.azureBillingList({
+          account: str(e.azureStorageAccount),
+          accountKey: str(e.azureStorageAccessKey),
+          container: str(e.azureStorageContainer),
+        }),
     });
   }
   for (const e of list(doc.alibaba)) {
-    out.push({ key: `${str(e.accountID)}/${str(e.clusterRegion ?? e.ClusterRegion)}`, provider: 'Alibaba', config: { ...e, serviceKeySecret: 'REDACTED' }, run: (b) => b.alibabaBill({ accessKeyId: str(e.serviceKeyName), accessKeySecret: str(e.serviceKeySecret), region: str(e.clusterRegion) }) });
+    out.push({
+      key: `${str(e.accountID)}/${str(e.clusterRegion ?? e.ClusterRegion)}`,
+      provider: 'Alibaba',
+      config: { ...e, serviceKeySecret: 'REDACTED' },
+      run: (b) =>
+        b.alibabaBill({
+          accessKeyId: str(e.serviceKeyName),
+          accessKeySecret: str(e.serviceKeySecret),
+          region: str(e.clusterRegion),
+        }),
+    });
   }
   return out;
 }
@@ -189,7 +372,13 @@ interface IntegrationStatus {
 }
 
 /** The ingestion of cloud-integration.json, shared by cost-model (1.x) and cloud-cost (2.x+). */
-function runIngestion(ctx: ContainerContext, backend: CloudBackend, path: string, options: Required<ProgramOptions>, statuses: Map<string, IntegrationStatus>): void {
+function runIngestion(
+  ctx: ContainerContext,
+  backend: CloudBackend,
+  path: string,
+  options: Required<ProgramOptions>,
+  statuses: Map<string, IntegrationStatus>,
+): void {
   let text = ctx.readFile(path)?.toString('utf8');
   let integrations: Integration[] = [];
   const load = (initial: boolean) => {
@@ -200,15 +389,29 @@ function runIngestion(ctx: ContainerContext, backend: CloudBackend, path: string
     }
     try {
       const next = parseCloudIntegration(text);
-      if (!initial) for (const i of integrations) kubecostLog(ctx, 'INF', `CloudCost: IngestionManager: deleting integration with key: ${i.key}`);
+      if (!initial)
+        for (const i of integrations)
+          kubecostLog(ctx, 'INF', `CloudCost: IngestionManager: deleting integration with key: ${i.key}`);
       integrations = next;
       statuses.clear();
       for (const i of integrations) {
         kubecostLog(ctx, 'INF', `CloudCost: IngestionManager: creating integration with key: ${i.key}`);
-        statuses.set(i.key, { key: i.key, provider: i.provider, connectionStatus: 'No Connection', config: i.config, lastRun: '0001-01-01T00:00:00Z', runs: 0, created: ctx.now().toISOString() });
+        statuses.set(i.key, {
+          key: i.key,
+          provider: i.provider,
+          connectionStatus: 'No Connection',
+          config: i.config,
+          lastRun: '0001-01-01T00:00:00Z',
+          runs: 0,
+          created: ctx.now().toISOString(),
+        });
       }
     } catch (error: unknown) {
-      kubecostLog(ctx, 'ERR', `MultiCloudWatcher: Error getting file '${path}': ${error instanceof Error ? error.message : String(error)}`);
+      kubecostLog(
+        ctx,
+        'ERR',
+        `MultiCloudWatcher: Error getting file '${path}': ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   };
   const ingest = async () => {
@@ -218,14 +421,35 @@ function runIngestion(ctx: ContainerContext, backend: CloudBackend, path: string
       const start = new Date(end.getTime() - 24 * 3600 * 1000);
       try {
         await i.run(backend);
-        if (status) Object.assign(status, { connectionStatus: 'Connection Successful', lastRun: end.toISOString(), runs: status.runs + 1 });
-        kubecostLog(ctx, 'INF', `CloudCost[${i.key}]: ingestor: completed run for window [${start.toISOString()}, ${end.toISOString()})`);
+        if (status)
+          Object.assign(status, {
+            connectionStatus: 'Connection Successful',
+            lastRun: end.toISOString(),
+            runs: status.runs + 1,
+          });
+        kubecostLog(
+          ctx,
+          'INF',
+          `CloudCost[${i.key}]: ingestor: completed run for window [${start.toISOString()}, ${end.toISOString()})`,
+        );
       } catch (error: unknown) {
-        if (status) Object.assign(status, { connectionStatus: 'Failed Connection', lastRun: end.toISOString(), runs: status.runs + 1 });
-        const detail = i.provider === 'AWS' && (error instanceof CloudCallError) && ['UnrecognizedClientException', 'InvalidSignatureException'].includes(error.code)
-          ? `GetCloudCost: error getting Athena columns: QueryAthenaPaginated: start query error: operation error Athena: StartQueryExecution, https response error StatusCode: ${error.status ?? 400}, RequestID: ${randomBytes(16).toString('hex')}, api error ${error.code}: ${error.message}`
-          : errorText(error);
-        kubecostLog(ctx, 'ERR', `CloudCost[${i.key}]: ingestor: build failed for window [${start.toISOString()}, ${end.toISOString()}): ${detail}`);
+        if (status)
+          Object.assign(status, {
+            connectionStatus: 'Failed Connection',
+            lastRun: end.toISOString(),
+            runs: status.runs + 1,
+          });
+        const detail =
+          i.provider === 'AWS' &&
+          error instanceof CloudCallError &&
+          ['UnrecognizedClientException', 'InvalidSignatureException'].includes(error.code)
+            ? `GetCloudCost: error getting Athena columns: QueryAthenaPaginated: start query error: operation error Athena: StartQueryExecution, https response error StatusCode: ${error.status ?? 400}, RequestID: ${randomBytes(16).toString('hex')}, api error ${error.code}: ${error.message}`
+            : errorText(error);
+        kubecostLog(
+          ctx,
+          'ERR',
+          `CloudCost[${i.key}]: ingestor: build failed for window [${start.toISOString()}, ${end.toISOString()}): ${detail}`,
+        );
       }
     }
   };
@@ -245,8 +469,19 @@ function statusDocument(statuses: Map<string, IntegrationStatus>): unknown {
   return {
     code: 200,
     data: [...statuses.values()].map((s) => ({
-      key: s.key, source: 'multicloud', provider: s.provider, active: true, valid: true, lastRun: s.lastRun, nextRun: '', RefreshRate: '6h0m0s',
-      created: s.created, runs: s.runs, coverage: {}, connectionStatus: s.connectionStatus, config: s.config,
+      key: s.key,
+      source: 'multicloud',
+      provider: s.provider,
+      active: true,
+      valid: true,
+      lastRun: s.lastRun,
+      nextRun: '',
+      RefreshRate: '6h0m0s',
+      created: s.created,
+      runs: s.runs,
+      coverage: {},
+      connectionStatus: s.connectionStatus,
+      config: s.config,
     })),
   };
 }
@@ -254,7 +489,14 @@ function statusDocument(statuses: Map<string, IntegrationStatus>): unknown {
 // ------------------------------------------------------------------------------------ components
 
 /** Uses an object store from a config file read once at start, as writer or reader. */
-function runObjectStore(ctx: ContainerContext, backend: CloudBackend, path: string, mode: 'write' | 'read', style: 'thanos-sidecar' | 'thanos-store' | 'kubecost', options: Required<ProgramOptions>): void {
+function runObjectStore(
+  ctx: ContainerContext,
+  backend: CloudBackend,
+  path: string,
+  mode: 'write' | 'read',
+  style: 'thanos-sidecar' | 'thanos-store' | 'kubecost',
+  options: Required<ProgramOptions>,
+): void {
   const bytes = ctx.readFile(path);
   if (!bytes) throw new Error(`parsing config YAML file: open ${path}: no such file or directory`);
   const store = parseObjstore(bytes.toString('utf8'));
@@ -266,13 +508,35 @@ function runObjectStore(ctx: ContainerContext, backend: CloudBackend, path: stri
       if (mode === 'write') await backend.writeObject(store, key, '{}');
       else await backend.readObject(store, key);
       if (style === 'thanos-sidecar') thanosLog(ctx, 'info', 'shipper.go:334', 'upload new block', { id: ulid() });
-      else if (style === 'thanos-store') thanosLog(ctx, 'info', 'fetcher.go:478', 'successfully synchronized block metadata', { duration: '12ms', cached: '3', returned: '3' });
-      else kubecostLog(ctx, 'INF', `${mode === 'write' ? 'ETL: uploaded' : 'ETL: read'} ${store.type.toLowerCase()} object ${bucketName(store)}/${key}`);
+      else if (style === 'thanos-store')
+        thanosLog(ctx, 'info', 'fetcher.go:478', 'successfully synchronized block metadata', {
+          duration: '12ms',
+          cached: '3',
+          returned: '3',
+        });
+      else
+        kubecostLog(
+          ctx,
+          'INF',
+          `${mode === 'write' ? 'ETL: uploaded' : 'ETL: read'} ${store.type.toLowerCase()} object ${bucketName(store)}/${key}`,
+        );
     } catch (error: unknown) {
       const text = errorText(error);
-      if (style === 'thanos-sidecar') thanosLog(ctx, 'error', 'shipper.go:343', 'shipping failed', { block: ulid(), err: `upload chunks: upload file ${key}: ${text}` });
-      else if (style === 'thanos-store') thanosLog(ctx, 'error', 'bucket.go:641', 'bucket store initial sync', { err: `${text}\nBaseFetcher: iter bucket` });
-      else kubecostLog(ctx, 'ERR', `${mode === 'write' ? `upload ${store.type.toLowerCase()} object` : `Read from ${store.type} failed`}: ${text}`);
+      if (style === 'thanos-sidecar')
+        thanosLog(ctx, 'error', 'shipper.go:343', 'shipping failed', {
+          block: ulid(),
+          err: `upload chunks: upload file ${key}: ${text}`,
+        });
+      else if (style === 'thanos-store')
+        thanosLog(ctx, 'error', 'bucket.go:641', 'bucket store initial sync', {
+          err: `${text}\nBaseFetcher: iter bucket`,
+        });
+      else
+        kubecostLog(
+          ctx,
+          'ERR',
+          `${mode === 'write' ? `upload ${store.type.toLowerCase()} object` : `Read from ${store.type} failed`}: ${text}`,
+        );
     }
   };
   void use();
@@ -280,7 +544,12 @@ function runObjectStore(ctx: ContainerContext, backend: CloudBackend, path: stri
 }
 
 /** The programs of every Kubecost container kind, chosen by container name. */
-function programFor(cluster: SimCluster, backend: CloudBackend, options: Required<ProgramOptions>, registry: Map<string, Map<string, IntegrationStatus>>): ContainerProgram {
+function programFor(
+  cluster: SimCluster,
+  backend: CloudBackend,
+  options: Required<ProgramOptions>,
+  registry: Map<string, Map<string, IntegrationStatus>>,
+): ContainerProgram {
   /** ETL files go to the federated store, else to the ETL backup bucket, if either is configured. */
   const writeEtl = (ctx: ContainerContext) => {
     const config = ctx.env.FEDERATED_STORE_CONFIG ?? ctx.env.ETL_BUCKET_CONFIG;
@@ -321,17 +590,21 @@ function programFor(cluster: SimCluster, backend: CloudBackend, options: Require
         ctx.serve(9090, (req) => {
           if (req.path === '/model/cloudCost/status') {
             const statuses = registry.get(registryKey);
-            return statuses ? { status: 200, body: statusDocument(statuses) } : { status: 502, body: '502 Bad Gateway\n' };
+            return statuses
+              ? { status: 200, body: statusDocument(statuses) }
+              : { status: 502, body: '502 Bad Gateway\n' };
           }
           return { status: 200, body: '<html>Kubecost</html>' };
         });
         return;
       case 'aggregator':
         kubecostLog(ctx, 'INF', 'Starting aggregator');
-        if (ctx.env.FEDERATED_STORE_CONFIG) runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost', options);
+        if (ctx.env.FEDERATED_STORE_CONFIG)
+          runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost', options);
         return;
       case 'diagnostics':
-        if (ctx.env.FEDERATED_STORE_CONFIG) runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost', options);
+        if (ctx.env.FEDERATED_STORE_CONFIG)
+          runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost', options);
         return;
       case 'thanos-sidecar':
         runObjectStore(ctx, backend, '/etc/config/object-store.yaml', 'write', 'thanos-sidecar', options);
@@ -350,7 +623,10 @@ function programFor(cluster: SimCluster, backend: CloudBackend, options: Require
 
 /** Binds the simulated Kubecost components to every Kubecost container of a cluster. */
 export function bindKubecostPrograms(cluster: SimCluster, backend: CloudBackend, options: ProgramOptions = {}): void {
-  const full: Required<ProgramOptions> = { intervalMs: options.intervalMs ?? 1000, configReloadMs: options.configReloadMs ?? 10_000 };
+  const full: Required<ProgramOptions> = {
+    intervalMs: options.intervalMs ?? 1000,
+    configReloadMs: options.configReloadMs ?? 10_000,
+  };
   const registry = new Map<string, Map<string, IntegrationStatus>>();
   cluster.kubelet.bind({ program: programFor(cluster, backend, full, registry) });
 }

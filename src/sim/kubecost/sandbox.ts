@@ -45,7 +45,8 @@ export async function startSandbox(fleet: Fleet, layoutName: LayoutName, kubecon
     if (c.provider === 'alibaba') backend.alibabaKeys.set(c.accessKeyId, c.accessKeySecret);
     else trustCredential(cloud, c);
   };
-  for (const cluster of fleet.clusters) bindKubecostPrograms(cluster, backend, { intervalMs: 2000, configReloadMs: 10_000 });
+  for (const cluster of fleet.clusters)
+    bindKubecostPrograms(cluster, backend, { intervalMs: 2000, configReloadMs: 10_000 });
   const layout = installLayout(fleet, layoutName);
   prepareCloudForLayout(cloud, layout, backend.alibabaKeys);
   const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
@@ -65,12 +66,17 @@ export async function startSandbox(fleet: Fleet, layoutName: LayoutName, kubecon
       if (req.method !== 'POST' || req.url !== '/keys') return reply(404, { error: 'not found' });
       let selector = '';
       try {
-        selector = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { credential?: unknown }).credential ?? '');
+        selector = String(
+          (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { credential?: unknown }).credential ?? '',
+        );
       } catch {
         return reply(400, { error: 'the body must be JSON {"credential": ID}' });
       }
       const old = [...layout.credentials.values(), ...issued].find((c) => matchesCredential(c, selector));
-      if (!old) return reply(404, { error: `no credential "${selector}" in this sandbox; run kubecost-rotate discover to list them` });
+      if (!old)
+        return reply(404, {
+          error: `no credential "${selector}" in this sandbox; run kubecost-rotate discover to list them`,
+        });
       const { next, keyFile } = successorOf(old);
       allow(next);
       issued.push(next);
@@ -79,7 +85,10 @@ export async function startSandbox(fleet: Fleet, layoutName: LayoutName, kubecon
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  const state: SandboxState = { admin: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, token };
+  const state: SandboxState = {
+    admin: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    token,
+  };
   await writeFile(sandboxStatePath(kubeconfigPath), JSON.stringify(state), { mode: 0o600 });
   return {
     layout,
