@@ -14,4 +14,5 @@ export type {
 export type { DenyRule, FaultRule, ActiveFault, RequestFacts } from './access.js';
 export type { RecordedRequest } from './server.js';
 export type { KubeObject } from './types.js';
+export type { ClusterTarget, FleetTarget } from './target.js';
 export { R as SIM_RESOURCES } from './objects.js';

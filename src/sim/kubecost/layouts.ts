@@ -5,8 +5,7 @@
  * and returns what it installed (so tests can check discovery against it and scan output for
  * every secret value).
  */
-import type { Fleet } from '../kube/fleet.js';
-import type { SimCluster } from '../kube/cluster.js';
+import type { ClusterTarget, FleetTarget } from '../kube/target.js';
 import type { KubeObject } from '../kube/types.js';
 import {
   aggregatorService,
@@ -96,18 +95,18 @@ const athena = (account: string): AthenaTarget => ({
   workgroup: 'primary',
 });
 
-function applyAll(cluster: SimCluster, objects: readonly KubeObject[]): void {
+function applyAll(cluster: ClusterTarget, objects: readonly KubeObject[]): void {
   for (const o of objects) cluster.apply(o);
 }
 
-function need(fleet: Fleet, layout: LayoutName): SimCluster[] {
+function need(fleet: FleetTarget, layout: LayoutName): ClusterTarget[] {
   const min = LAYOUT_CLUSTERS[layout];
   if (fleet.clusters.length < min)
     throw new Error(`layout ${layout} needs at least ${min} clusters (the fleet has ${fleet.clusters.length})`);
   return [...fleet.clusters];
 }
 
-function v1Thanos(fleet: Fleet): InstalledLayout {
+function v1Thanos(fleet: FleetTarget): InstalledLayout {
   const clusters = need(fleet, 'v1-thanos');
   const thanosKey = awsAccessKey('kubecost-thanos');
   const billingKey = awsAccessKey('kubecost-billing');
@@ -192,8 +191,8 @@ function v1Thanos(fleet: Fleet): InstalledLayout {
   };
 }
 
-function v2Single(fleet: Fleet): InstalledLayout {
-  const [cluster] = need(fleet, 'v2-single') as [SimCluster];
+function v2Single(fleet: FleetTarget): InstalledLayout {
+  const [cluster] = need(fleet, 'v2-single') as [ClusterTarget];
   const r: Release = { namespace: 'kubecost', release: 'kubecost', chart: '2.4.2' };
   const billingKey = awsAccessKey('kubecost-billing');
   const azureBilling = azureStorageKey('acmecostexports', 'key2');
@@ -246,7 +245,7 @@ function v2Single(fleet: Fleet): InstalledLayout {
 
 /** A 2.x federated primary (aggregator StatefulSet, cloud-cost and diagnostics Deployments). */
 function v2Primary(
-  cluster: SimCluster,
+  cluster: ClusterTarget,
   r: Release,
   federatedSecret: string,
   federatedYaml: string,
@@ -274,7 +273,7 @@ function v2Primary(
 
 /** A 2.x agentOnly secondary: cost-model only, writing to federated storage. */
 function v2Secondary(
-  cluster: SimCluster,
+  cluster: ClusterTarget,
   r: Release,
   federatedSecret: string,
   federatedYaml: string,
@@ -294,7 +293,7 @@ function v2Secondary(
   ]);
 }
 
-function v2Federated(fleet: Fleet): InstalledLayout {
+function v2Federated(fleet: FleetTarget): InstalledLayout {
   const clusters = need(fleet, 'v2-federated');
   const federatedKey = gcpServiceAccountKey('kubecost-federated', 'acme-platform');
   const gcpBilling = gcpServiceAccountKey('kubecost-billing', 'acme-billing');
@@ -357,7 +356,7 @@ function v2Federated(fleet: Fleet): InstalledLayout {
   };
 }
 
-function v3Federated(fleet: Fleet): InstalledLayout {
+function v3Federated(fleet: FleetTarget): InstalledLayout {
   const clusters = need(fleet, 'v3-federated');
   const federatedKey = azureStorageKey('acmekubecostfed', 'key1');
   const billingKey = awsAccessKey('kubecost-billing');
@@ -426,8 +425,8 @@ function v3Federated(fleet: Fleet): InstalledLayout {
   };
 }
 
-function mixed(fleet: Fleet): InstalledLayout {
-  const [c1, c2, c3] = need(fleet, 'mixed') as [SimCluster, SimCluster, SimCluster];
+function mixed(fleet: FleetTarget): InstalledLayout {
+  const [c1, c2, c3] = need(fleet, 'mixed') as [ClusterTarget, ClusterTarget, ClusterTarget];
   const shared = awsAccessKey('kubecost-shared');
   const gcpBilling = gcpServiceAccountKey('kubecost-billing', 'acme-billing');
   const alibaba = alibabaAccessKey();
@@ -560,7 +559,7 @@ function mixed(fleet: Fleet): InstalledLayout {
 }
 
 /** Installs a layout into the fleet's clusters (in order: the first cluster is the primary). */
-export function installLayout(fleet: Fleet, name: LayoutName): InstalledLayout {
+export function installLayout(fleet: FleetTarget, name: LayoutName): InstalledLayout {
   switch (name) {
     case 'v1-thanos':
       return v1Thanos(fleet);

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseDocument } from 'yaml';
-import type { SimCluster } from '../kube/cluster.js';
+import type { ClusterTarget } from '../kube/target.js';
 import type { ContainerContext, ContainerProgram } from '../kube/program.js';
 import { CloudCallError, type CloudBackend, type ObjectStoreAccess } from './backend.js';
 
@@ -545,7 +545,7 @@ function runObjectStore(
 
 /** The programs of every Kubecost container kind, chosen by container name. */
 function programFor(
-  cluster: SimCluster,
+  cluster: ClusterTarget,
   backend: CloudBackend,
   options: Required<ProgramOptions>,
   registry: Map<string, Map<string, IntegrationStatus>>,
@@ -622,7 +622,11 @@ function programFor(
 }
 
 /** Binds the simulated Kubecost components to every Kubecost container of a cluster. */
-export function bindKubecostPrograms(cluster: SimCluster, backend: CloudBackend, options: ProgramOptions = {}): void {
+export function bindKubecostPrograms(
+  cluster: ClusterTarget,
+  backend: CloudBackend,
+  options: ProgramOptions = {},
+): void {
   const full: Required<ProgramOptions> = {
     intervalMs: options.intervalMs ?? 1000,
     configReloadMs: options.configReloadMs ?? 10_000,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { Fleet } from '../kube/fleet.js';
+import type { FleetTarget } from '../kube/target.js';
 import { cloudSimBackend, prepareCloudForLayout, startCloudSim, trustCredential } from '../cloud/index.js';
 import { matchesCredential, successorOf, type FakeCredential } from './credentials.js';
 import { installLayout, type InstalledLayout, type LayoutName } from './layouts.js';
@@ -36,7 +36,11 @@ export function sandboxEndpointsPath(kubeconfigPath: string): string {
   return `${kubeconfigPath}.endpoints.json`;
 }
 
-export async function startSandbox(fleet: Fleet, layoutName: LayoutName, kubeconfigPath: string): Promise<Sandbox> {
+export async function startSandbox(
+  fleet: FleetTarget,
+  layoutName: LayoutName,
+  kubeconfigPath: string,
+): Promise<Sandbox> {
   // The components use their keys through the official SDKs against emulated S3, Athena, GCS,
   // BigQuery and Azure Blob (Alibaba has no emulator: its keys are checked in memory).
   const cloud = await startCloudSim();
