@@ -4,6 +4,7 @@
  * snapshots of cluster objects and returns plain, printable data (no secret value in it).
  */
 import type { V1Deployment, V1Secret, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
+import type { WorkloadKind } from '../kube/client.js';
 import { chartVersionOf, releaseOf, roleOf, type ComponentRole } from './components.js';
 import { readsKey, secretReferences, type MountKind, type SecretReference } from './consumers.js';
 import {
@@ -45,7 +46,8 @@ export interface Installation {
   readonly components: readonly { readonly role: ComponentRole; readonly kind: WorkloadKind; readonly name: string }[];
 }
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet';
+/** One definition of the workload kinds, in the cluster layer. */
+export type { WorkloadKind };
 
 export interface Consumer {
   readonly kind: WorkloadKind;
