@@ -10,7 +10,9 @@ import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
-import { ConfigError } from '../shared/errors.js';
+import { isAbort, type Clock } from '../shared/clock.js';
+import { ANNOTATION_CREDENTIAL, LABEL_MANAGED_BY, MANAGED_BY } from '../shared/labels.js';
+import { LeaseHeldError } from './errors.js';
 
 export const DEFAULT_LEASE_SECONDS = 30;
 
@@ -18,40 +20,50 @@ export function leaseName(credentialId: string): string {
   return `kubecost-rotate-lock-${createHash('sha256').update(credentialId).digest('hex').slice(0, 16)}`;
 }
 
+export interface LeaseRequest {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly credentialId: string;
+  /** What the holder does (shown to a waiter): "rotate <id>". */
+  readonly purpose: string;
+  readonly clock: Clock;
+  /** Default {@link DEFAULT_LEASE_SECONDS}. */
+  readonly durationSeconds?: number;
+  /** Told what the acquisition waits for, and until when (ms since epoch). */
+  readonly onWait?: (message: string, until: number) => void;
+}
+
 export class RotationLease {
-  private timer: NodeJS.Timeout | undefined;
   private released = false;
+  private readonly stopRenewing = new AbortController();
   private renewing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly client: KubeClient,
     private lease: V1Lease,
     private readonly durationSeconds: number,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * Takes the Lease of a credential, waiting (up to twice its duration) for a holder that stopped
    * renewing it. Refuses when another holder keeps renewing it.
    */
-  static async acquire(
-    client: KubeClient,
-    namespace: string,
-    credentialId: string,
-    purpose: string,
-    durationSeconds = DEFAULT_LEASE_SECONDS,
-    onWait?: (message: string) => void,
-  ): Promise<RotationLease> {
+  static async acquire(request: LeaseRequest): Promise<RotationLease> {
+    const { client, namespace, credentialId, clock } = request;
+    const durationSeconds = request.durationSeconds ?? DEFAULT_LEASE_SECONDS;
     const name = leaseName(credentialId);
-    const holder = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')} ${purpose}`;
-    const now = () => new Date();
+    const holder = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')} ${request.purpose}`;
     const spec = () => ({
       holderIdentity: holder,
       leaseDurationSeconds: durationSeconds,
-      acquireTime: now(),
-      renewTime: now(),
+      acquireTime: clock.now(),
+      renewTime: clock.now(),
     });
+    const now = () => clock.now().getTime();
     let seen: { key: string; since: number } | undefined;
-    const deadline = Date.now() + 2 * durationSeconds * 1000 + 1000;
+    const deadline = now() + 2 * durationSeconds * 1000 + 1000;
+    const take = (lease: V1Lease) => new RotationLease(client, lease, durationSeconds, clock).start();
     for (;;) {
       const current = await client.readLease(namespace, name);
       try {
@@ -60,46 +72,51 @@ export class RotationLease {
             metadata: {
               name,
               namespace,
-              labels: { 'app.kubernetes.io/managed-by': 'kubecost-rotate' },
-              annotations: { 'kubecost-rotate.io/credential': credentialId },
+              labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
+              annotations: { [ANNOTATION_CREDENTIAL]: credentialId },
             },
             spec: spec(),
           });
-          return new RotationLease(client, created, durationSeconds).start();
+          return take(created);
         }
         const held = current.spec?.holderIdentity;
         const key = `${held ?? ''}|${String(current.spec?.renewTime ?? '')}|${current.metadata?.resourceVersion ?? ''}`;
-        if (!seen || seen.key !== key) seen = { key, since: Date.now() };
-        const stale = Date.now() - seen.since > (current.spec?.leaseDurationSeconds ?? durationSeconds) * 1000;
-        if (!held || stale) {
-          const taken = await client.replaceLease({ ...current, spec: spec() });
-          return new RotationLease(client, taken, durationSeconds).start();
-        }
-        if (Date.now() > deadline) {
-          throw new ConfigError(
+        if (!seen || seen.key !== key) seen = { key, since: now() };
+        const stale = now() - seen.since > (current.spec?.leaseDurationSeconds ?? durationSeconds) * 1000;
+        if (!held || stale) return take(await client.replaceLease({ ...current, spec: spec() }));
+        if (now() > deadline) {
+          throw new LeaseHeldError(
             `another kubecost-rotate is working on credential ${credentialId}: ${held} holds its Lease ${namespace}/${name} and keeps renewing it.`,
             'Wait for it to finish (kubecost-rotate history shows its phase), or stop it first.',
           );
         }
-        onWait?.(
+        request.onWait?.(
           `waiting for ${held} to release the Lease ${namespace}/${name} (or for it to expire, if that process died)`,
+          deadline,
         );
       } catch (error: unknown) {
         // Someone else created or took it between our read and write: look again.
         if (!(error instanceof KubeError && (error.failure === 'Conflict' || error.failure === 'Other'))) throw error;
       }
-      await new Promise((r) => setTimeout(r, Math.min(1000, (durationSeconds * 1000) / 3)));
+      await clock.sleep(Math.min(1000, (durationSeconds * 1000) / 3));
     }
   }
 
   private start(): this {
-    this.timer = setInterval(
-      () => {
+    const period = (this.durationSeconds * 1000) / 3;
+    const loop = async () => {
+      while (!this.released) {
+        try {
+          await this.clock.sleep(period, this.stopRenewing.signal);
+        } catch (error: unknown) {
+          if (isAbort(error)) return;
+          throw error;
+        }
         this.renewing = this.renew();
-      },
-      (this.durationSeconds * 1000) / 3,
-    );
-    this.timer.unref();
+        await this.renewing;
+      }
+    };
+    void loop();
     return this;
   }
 
@@ -108,7 +125,7 @@ export class RotationLease {
     try {
       this.lease = await this.client.replaceLease({
         ...this.lease,
-        spec: { ...this.lease.spec, renewTime: new Date() },
+        spec: { ...this.lease.spec, renewTime: this.clock.now() },
       });
     } catch {
       // A missed renewal is retried at the next tick; the journal's resourceVersion still guards every save.
@@ -118,7 +135,7 @@ export class RotationLease {
   /** Gives the Lease up (only if it is still ours). */
   async release(): Promise<void> {
     this.released = true;
-    clearInterval(this.timer);
+    this.stopRenewing.abort();
     await this.renewing;
     try {
       await this.client.deleteLease(

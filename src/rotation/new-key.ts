@@ -119,3 +119,26 @@ export function checkReplacement(current: CurrentKey, next: Credential, source: 
     );
   }
 }
+
+/**
+ * The key file of a credential, as {@link parseNewKey} reads it back: how the journal stores the
+ * new key. Key material: only the journal codec calls it.
+ */
+export function keyFileOf(credential: Credential): string {
+  switch (credential.provider) {
+    case 'aws':
+      return JSON.stringify({
+        accessKeyId: credential.accessKeyId,
+        secretAccessKey: credential.secretAccessKey.reveal(),
+      });
+    case 'gcp':
+      return credential.keyJson.reveal();
+    case 'azure':
+      return JSON.stringify({ accountName: credential.accountName, accountKey: credential.accountKey.reveal() });
+    case 'alibaba':
+      return JSON.stringify({
+        accessKeyId: credential.accessKeyId,
+        accessKeySecret: credential.accessKeySecret.reveal(),
+      });
+  }
+}

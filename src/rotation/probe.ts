@@ -8,8 +8,16 @@ import { resourceTargetOf, type ResourceTarget } from '../kubecost/probe-targets
 import type { Credential } from '../kubecost/secret-formats/index.js';
 import { probe, type ProbeTarget, type ProviderCredential } from '../providers/index.js';
 import { ConfigError } from '../shared/errors.js';
-import type { Verdict } from './journal.js';
-import type { SiteProbe } from './runner.js';
+import type { Verdict } from '../verify/verdict.js';
+import type { RotationPlan } from './plan.js';
+
+/** Verifies one planned site with the new key directly at its provider (wired by the caller). */
+export type SiteProbe = (
+  site: RotationPlan['sites'][number],
+  documentText: string,
+  newKey: Credential,
+  signal: AbortSignal,
+) => Promise<Verdict>;
 
 /** Provider endpoints to use instead of the public ones. */
 export interface ProviderEndpoints {
@@ -97,26 +105,28 @@ function describe(target: ResourceTarget): string {
 
 /** A SiteProbe for the runner: probes every site with the new key, each bounded in time. */
 export function siteProbe(endpoints: ProviderEndpoints, timeoutMs = 60_000): SiteProbe {
-  return async (site, text, credential, signal): Promise<Verdict> => {
-    const base = { check: 'probe', target: site.id };
+  return async (site, text, newKey, signal): Promise<Verdict> => {
+    const base = { check: 'probe', target: site.id } as const;
     const target = resourceTargetOf(site.format, site.path, text);
-    const providerKey = providerCredential(credential);
+    const providerKey = providerCredential(newKey);
     if (!target || !providerKey) {
       return {
         ...base,
-        ok: true,
-        evidence: `no direct probe for a ${credential.provider} ${site.format} site (it names no resource); verified through its consumers`,
+        status: 'passed',
+        reason: 'NoDirectProbe',
+        evidence: `no direct probe for a ${newKey.provider} ${site.format} site (it names no resource); verified through its consumers`,
       };
     }
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const result = await probe(providerKey, withEndpoints(target, endpoints), bounded);
     const where = `${site.id} → ${describe(target)}`;
     return result.ok
-      ? { ...base, target: where, ok: true, evidence: result.evidence }
+      ? { ...base, target: where, status: 'passed', reason: 'ProbePassed', evidence: result.evidence }
       : {
           ...base,
           target: where,
-          ok: false,
+          status: 'failed',
+          reason: 'ProbeFailed',
           evidence: `${result.kind}${result.code ? ` ${result.code}` : ''}: ${result.message} (${result.evidence})`,
         };
   };

@@ -15,7 +15,7 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** Real time. Its timers never keep the process alive by themselves. */
+/** Real time. A pending sleep keeps the process alive, as an awaited timer must. */
 export const systemClock: Clock = {
   now: () => new Date(),
   sleep(ms, signal) {

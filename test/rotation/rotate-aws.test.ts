@@ -344,17 +344,19 @@ describe('one kubecost-rotate at a time per credential', () => {
     const { RotationLease, leaseName } = await import('../../src/rotation/lease.js');
     const { KubeClient } = await import('../../src/kube/client.js');
     const { selectClusters } = await import('../../src/kube/kubeconfig.js');
+    const { systemClock } = await import('../../src/shared/clock.js');
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const [target] = selectClusters({ kubeconfig: world.kubeconfig, contexts: ['cluster-1'] });
     const client = new KubeClient(target as NonNullable<typeof target>);
     // Another operator's run, alive: it renews its Lease.
-    const other = await RotationLease.acquire(
+    const other = await RotationLease.acquire({
       client,
-      'kubecost',
-      `aws:${current.accessKeyId}`,
-      'rotate by someone else',
-      2,
-    );
+      namespace: 'kubecost',
+      credentialId: `aws:${current.accessKeyId}`,
+      purpose: 'rotate by someone else',
+      clock: systemClock,
+      durationSeconds: 2,
+    });
     const before = allSecretData();
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     world.allow(next);

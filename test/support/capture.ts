@@ -1,5 +1,7 @@
-/** Runs the CLI in this process and captures every byte it writes to stdout and stderr. */
+/** Runs the CLI in this process with its own streams, and captures every byte it writes to them. */
+import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
 
 export interface CliRun {
   readonly code: number;
@@ -10,24 +12,15 @@ export interface CliRun {
 export async function runCliInProcess(argv: readonly string[]): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
-  const originalOut = process.stdout.write.bind(process.stdout);
-  const originalErr = process.stderr.write.bind(process.stderr);
-  const collect = (sink: string[]) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      callback?.();
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = collect(out);
-  process.stderr.write = collect(err);
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-  }
+  const io: CliIo = {
+    stdout: { write: (text: string) => out.push(text) },
+    stderr: { write: (text: string) => err.push(text) },
+    stdin: Object.assign(Readable.from([]), { isTTY: false }),
+    env: process.env,
+    onSignal: () => () => undefined,
+  };
+  const code = await main(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
 /** The secret values found in `text` (an empty list is the only good answer). */

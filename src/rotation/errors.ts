@@ -1,0 +1,33 @@
+/**
+ * The errors the rotation layer throws for the CLI (or a server) to report. None prints anything;
+ * each message says what happened, where, and what to do next.
+ */
+
+/** Another kubecost-rotate changed the journal since this one read it. */
+export class JournalConflictError extends Error {
+  override readonly name = 'JournalConflictError';
+  constructor(
+    readonly rotation: string,
+    readonly journal: string,
+  ) {
+    super(
+      `the journal ${journal} changed under us: another kubecost-rotate is working on rotation ${rotation}. Stopping here; run "kubecost-rotate history" to see its state.`,
+    );
+  }
+}
+
+/** Another kubecost-rotate holds the credential's Lease and keeps renewing it. */
+export class LeaseHeldError extends Error {
+  override readonly name = 'LeaseHeldError';
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A phase change the transition table does not allow: a bug. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+}

@@ -1,0 +1,134 @@
+/**
+ * Rollback: put the exact previous data back into every Secret this rotation may have written, and
+ * restart their readers again. It never throws for a cluster that fails: it restores what it can on
+ * every cluster, then ends RolledBack, or NeedsHuman with what is left to do.
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import { ANNOTATION_FINGERPRINT, ANNOTATION_ROTATION } from '../../shared/labels.js';
+import type { PlannedWrite } from '../plan.js';
+import {
+  afterEffect,
+  clientOf,
+  describeError,
+  emitStep,
+  sameData,
+  secretWith,
+  StepCounter,
+  withRetries,
+  type StepContext,
+} from './context.js';
+import { restartWaves } from './restart.js';
+
+type RestoreOutcome = 'restored' | 'already' | 'changed';
+
+/** Restores one Secret; returns what it found, or pushes what is left to do onto `leftOver`. */
+async function restoreOne(
+  ctx: StepContext,
+  write: PlannedWrite,
+  counter: StepCounter,
+  leftOver: string[],
+): Promise<RestoreOutcome | undefined> {
+  const { plan, journal } = ctx;
+  const key = `${write.cluster}/${write.namespace}/${write.secret}`;
+  const step = `restore:${key}`;
+  if (journal.record(step, 'rollback').state === 'done') return 'already';
+  const backup = journal.backupOf(write);
+  if (!backup) {
+    leftOver.push(`the journal has no backup of Secret ${key}`);
+    return undefined;
+  }
+  const kube = clientOf(ctx, write.cluster);
+  let outcome = 'already' as RestoreOutcome;
+  await journal.begin(step, `restoring the data read at resourceVersion ${backup.resourceVersion}`, {}, 'rollback');
+  // Read inside each attempt: a restore that timed out but landed must not be sent again with a stale resourceVersion.
+  const restored: V1Secret = await withRetries(ctx, `restoring Secret ${key}`, async () => {
+    const current = await kube.readSecret(write.namespace, write.secret);
+    if (sameData(current.data, backup.data)) return current;
+    if (!sameData(current.data, backup.newData)) {
+      outcome = 'changed';
+      return current;
+    }
+    const annotations = { ...(current.metadata?.annotations ?? {}) };
+    delete annotations[ANNOTATION_ROTATION];
+    delete annotations[ANNOTATION_FINGERPRINT];
+    for (const k of [ANNOTATION_ROTATION, ANNOTATION_FINGERPRINT])
+      if (backup.annotations[k] !== undefined) annotations[k] = backup.annotations[k];
+    outcome = 'restored';
+    return kube.replaceSecret(secretWith(current, backup.data, annotations));
+  });
+  if (outcome === 'changed') {
+    leftOver.push(
+      `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation read it; it was left as it is (its data before the rotation is in the journal)`,
+    );
+    await journal.fail(step, 'changed by someone else; left untouched', 'rollback');
+    return outcome;
+  }
+  afterEffect(ctx);
+  await journal.finish(
+    step,
+    outcome === 'restored'
+      ? `restored at resourceVersion ${restored.metadata?.resourceVersion ?? ''}`
+      : 'already held the previous data',
+    {},
+    'rollback',
+  );
+  emitStep(ctx, {
+    kind: 'restore',
+    step,
+    object: { cluster: write.cluster, namespace: write.namespace, kind: 'Secret', name: write.secret },
+    state: 'done',
+    detail: `previous data restored (key ${plan.credential.fingerprint})`,
+    counts: counter.tick(),
+    applied: outcome === 'restored',
+    purpose: 'rollback',
+  });
+  return outcome;
+}
+
+/** Rolls back; ends the journal RolledBack, or NeedsHuman with what is left to do. */
+export async function rollback(ctx: StepContext, reason: string): Promise<void> {
+  const { plan, journal, deps } = ctx;
+  if (journal.phase !== 'RollingBack') {
+    await journal.advance('RollingBack', reason);
+    deps.emit({ type: 'phase', rotation: plan.id, phase: 'RollingBack', message: reason });
+  }
+  const touched = plan.writes.filter((w) => ['done', 'started'].includes(journal.record(w.step).state));
+  const leftOver: string[] = [];
+  const counter = new StepCounter(touched.length);
+  await Promise.all(
+    touched.map(async (write) => {
+      try {
+        await restoreOne(ctx, write, counter, leftOver);
+      } catch (error: unknown) {
+        leftOver.push(
+          `Secret ${write.namespace}/${write.secret} on ${write.cluster} could not be restored: ${describeError(error)}`,
+        );
+      }
+    }),
+  );
+  const restoredSecrets = new Set(touched.map((w) => `${w.cluster}/${w.namespace}/${w.secret}`));
+  const restarts = plan.restarts.filter((r) =>
+    plan.sites.some(
+      (s) =>
+        restoredSecrets.has(`${s.cluster}/${s.namespace}/${s.secret}`) &&
+        s.cluster === r.cluster &&
+        s.namespace === r.namespace &&
+        s.consumers.some((c) => c.kind === r.kind && c.name === r.name),
+    ),
+  );
+  try {
+    await restartWaves(ctx, { restarts, book: 'rollback', token: `${plan.id}-rollback`, purpose: 'rollback' });
+  } catch (error: unknown) {
+    leftOver.push(
+      `the previous data is back, but a restart did not complete: ${describeError(error)}; restart it by hand (kubectl rollout restart), then run "kubecost-rotate rollback ${plan.id}" again`,
+    );
+  }
+  if (leftOver.length > 0) {
+    const message = leftOver.join('; ');
+    await journal.end('NeedsHuman', message);
+    deps.emit({ type: 'phase', rotation: plan.id, phase: 'NeedsHuman', message });
+    return;
+  }
+  await journal.end('RolledBack', reason);
+  deps.emit({ type: 'phase', rotation: plan.id, phase: 'RolledBack', message: reason });
+}
