@@ -148,3 +148,13 @@ export class RotationLease {
     }
   }
 }
+
+/** Runs `fn` holding the credential's Lease, and gives it up however `fn` ends. */
+export async function holdingLease<T>(request: LeaseRequest, fn: () => Promise<T>): Promise<T> {
+  const lease = await RotationLease.acquire(request);
+  try {
+    return await fn();
+  } finally {
+    await lease.release();
+  }
+}

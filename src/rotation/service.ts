@@ -4,22 +4,22 @@
  * Lease, creating the journal, and what resume does with each phase. It prints nothing: it reports
  * on the progress stream and throws typed errors.
  */
-import { randomBytes } from 'node:crypto';
 import { KubeClient } from '../kube/client.js';
 import { selectClusters, type ContextSelection } from '../kube/kubeconfig.js';
-import { discover } from '../kubecost/discover.js';
-import type { Inventory } from '../kubecost/inventory.js';
-import { credentialFingerprint, credentialIdentity, type Credential } from '../kubecost/secret-formats/index.js';
 import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import type { RetryPolicy } from '../shared/retry.js';
-import type { JournalDocument } from './journal/document.js';
 import type { JournalHooks } from './journal/hooks.js';
+import { listRotations, openJournal, type Fleet, type JournalListing } from './journal/find.js';
 import { Journal, listJournals } from './journal/journal.js';
-import { DEFAULT_LEASE_SECONDS, RotationLease } from './lease.js';
+
+export type { Fleet, JournalListing };
+import { DEFAULT_LEASE_SECONDS, holdingLease } from './lease.js';
 import { isEnded, type Phase } from './machine.js';
-import { checkReplacement, parseNewKey } from './new-key.js';
-import { findCredential, planRotation, rotationId, type RotationOptions, type RotationPlan } from './plan.js';
+import type { RotationOptions, RotationPlan } from './plan.js';
+import { prepareRotation, type PlanRequest, type PreparedRotation } from './prepare.js';
+
+export type { PlanRequest, PreparedRotation };
 import type { SiteProbe } from './probe.js';
 import type { ProgressStream } from './progress.js';
 import { recordKubernetesEvents } from './recorder.js';
@@ -40,28 +40,6 @@ export interface ServiceConfig {
   readonly stop?: AbortSignal;
 }
 
-/** The clusters a command works on, by context name. */
-export interface Fleet {
-  readonly clients: ReadonlyMap<string, KubeClient>;
-}
-
-export interface PlanRequest {
-  readonly selection: ContextSelection;
-  readonly namespace?: string;
-  readonly credential: string;
-  /** The new key file's text and where it came from (for messages), if one was given. */
-  readonly newKey?: { readonly text: string; readonly source: string };
-  readonly options?: Partial<RotationOptions>;
-}
-
-export interface PreparedRotation {
-  readonly fleet: Fleet;
-  readonly inventory: Inventory;
-  readonly plan: RotationPlan;
-  /** The new key's material, when one was given. */
-  readonly newKey?: Credential;
-}
-
 /** How a command left a rotation. */
 export interface RotationOutcome {
   readonly rotation: string;
@@ -74,12 +52,6 @@ export type ProgressOutput = ProgressStream | ((plan: RotationPlan) => ProgressS
 
 const streamFor = (output: ProgressOutput, plan: RotationPlan) =>
   typeof output === 'function' ? output(plan) : output;
-
-export interface JournalListing {
-  readonly rotations: readonly (JournalDocument & { readonly cluster: string })[];
-  /** Clusters whose journals could not be read, with why. */
-  readonly problems: readonly string[];
-}
 
 export class RotationService {
   constructor(private readonly config: ServiceConfig) {}
@@ -94,32 +66,8 @@ export class RotationService {
   }
 
   /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
-  async prepare(request: PlanRequest): Promise<PreparedRotation> {
-    const targets = selectClusters(request.selection);
-    const fleet = this.connect(request.selection);
-    const inventory = await discover(targets, {
-      clock: this.config.clock,
-      ...(request.namespace ? { namespace: request.namespace } : {}),
-    });
-    const record = findCredential(inventory, request.credential);
-    let newKey: Credential | undefined;
-    if (request.newKey) {
-      newKey = parseNewKey(request.newKey.text, request.newKey.source);
-      checkReplacement(record, newKey, request.newKey.source);
-    }
-    const now = this.config.clock.now();
-    const keyId = newKey ? credentialIdentity(newKey).keyId : undefined;
-    const plan = planRotation({
-      inventory,
-      credential: record,
-      newKey: newKey
-        ? { fingerprint: credentialFingerprint(newKey), ...(keyId ? { keyId } : {}) }
-        : { fingerprint: '<new key>' },
-      id: rotationId(now, randomBytes(2).toString('hex')),
-      now,
-      ...(request.options ? { options: request.options } : {}),
-    });
-    return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
+  prepare(request: PlanRequest): Promise<PreparedRotation> {
+    return prepareRotation(request, this.connect(request.selection), this.config.clock);
   }
 
   /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */
@@ -162,7 +110,8 @@ export class RotationService {
     overrides: Partial<RotationOptions>,
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
-    const { fleet, journal } = await this.open(id, selection);
+    const fleet = this.connect(selection);
+    const journal = await openJournal(fleet, id, this.journalDeps());
     const stream = streamFor(output, journal.plan);
     return this.withLease(journal.client, journal.namespace, journal.plan, `resume ${journal.id}`, stream, async () => {
       await journal.reload();
@@ -197,7 +146,8 @@ export class RotationService {
     options: { readonly force?: boolean },
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
-    const { fleet, journal } = await this.open(id, selection);
+    const fleet = this.connect(selection);
+    const journal = await openJournal(fleet, id, this.journalDeps());
     const stream = streamFor(output, journal.plan);
     return this.withLease(
       journal.client,
@@ -232,21 +182,8 @@ export class RotationService {
   }
 
   /** The journals on the selected clusters, newest first. */
-  async history(selection: ContextSelection): Promise<JournalListing> {
-    const fleet = this.connect(selection);
-    const rotations: (JournalDocument & { cluster: string })[] = [];
-    const problems: string[] = [];
-    await Promise.all(
-      [...fleet.clients].map(async ([cluster, client]) => {
-        try {
-          for (const doc of await listJournals(client)) rotations.push({ ...doc, cluster });
-        } catch (error: unknown) {
-          problems.push(`${cluster}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }),
-    );
-    rotations.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return { rotations, problems };
+  history(selection: ContextSelection): Promise<JournalListing> {
+    return listRotations(this.connect(selection));
   }
 
   private journalDeps() {
@@ -295,7 +232,7 @@ export class RotationService {
   }
 
   /** Takes the credential's Lease around `fn`, reporting what it waits for. */
-  private async withLease<T>(
+  private withLease<T>(
     client: KubeClient,
     namespace: string,
     plan: RotationPlan,
@@ -303,65 +240,15 @@ export class RotationService {
     stream: ProgressStream,
     fn: () => Promise<T>,
   ): Promise<T> {
-    const lease = await RotationLease.acquire({
-      client,
-      namespace,
-      credentialId: plan.credential.id,
-      purpose,
-      clock: this.config.clock,
-      durationSeconds: this.config.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
-      onWait: (message, until) =>
-        stream.emit({ type: 'wait', rotation: plan.id, for: 'lease', message, until: new Date(until).toISOString() }),
-    });
-    try {
-      return await fn();
-    } finally {
-      await lease.release();
-    }
-  }
-
-  /** Finds a rotation's journal on the kubeconfig's clusters; every cluster it spans must be selected. */
-  private async open(id: string, selection: ContextSelection): Promise<{ fleet: Fleet; journal: Journal }> {
-    const fleet = this.connect(selection);
-    const found = await findJournal(fleet, id);
-    const home = fleet.clients.get(found.cluster) as KubeClient;
-    const journal = await Journal.load(home, found.namespace, found.doc.id, this.journalDeps());
-    const missing = [...new Set(journal.plan.sites.map((s) => s.cluster))].filter((c) => !fleet.clients.has(c));
-    if (missing.length > 0)
-      throw new ConfigError(
-        `rotation ${journal.id} spans clusters not in the selection: ${missing.join(', ')}.`,
-        'Run it with --all-contexts, or name every cluster with --context.',
-      );
-    return { fleet, journal };
-  }
-}
-
-/** Finds a rotation's journal on the selected clusters, by id or unique prefix. */
-export async function findJournal(
-  fleet: Fleet,
-  id: string,
-): Promise<{ cluster: string; namespace: string; doc: JournalDocument }> {
-  const found: { cluster: string; namespace: string; doc: JournalDocument }[] = [];
-  const failures: string[] = [];
-  await Promise.all(
-    [...fleet.clients].map(async ([cluster, client]) => {
-      try {
-        for (const doc of await listJournals(client))
-          if (doc.id === id || doc.id.startsWith(id))
-            found.push({ cluster, namespace: doc.plan.journal.namespace, doc });
-      } catch (error: unknown) {
-        failures.push(`${cluster}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }),
-  );
-  if (found.length === 1 && found[0]) return found[0];
-  if (found.length > 1)
-    throw new ConfigError(
-      `"${id}" matches ${found.length} rotations: ${found.map((f) => f.doc.id).join(', ')}.`,
-      'Give the full rotation id.',
+    const lease = { client, namespace, credentialId: plan.credential.id, purpose, clock: this.config.clock };
+    return holdingLease(
+      {
+        ...lease,
+        durationSeconds: this.config.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
+        onWait: (message, until) =>
+          stream.emit({ type: 'wait', rotation: plan.id, for: 'lease', message, until: new Date(until).toISOString() }),
+      },
+      fn,
     );
-  throw new ConfigError(
-    `no rotation "${id}" on the selected clusters${failures.length ? ` (could not read: ${failures.join('; ')})` : ''}.`,
-    'Run kubecost-rotate history --all-contexts to list rotations; the journal lives on the primary cluster.',
-  );
+  }
 }
