@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { KubeError } from '../kube/errors.js';
 import { JournalUnreadableError } from '../rotation/journal/document.js';
-import { JournalConflictError, LeaseHeldError } from '../rotation/errors.js';
+import { JournalConflictError, LeaseError, LeaseHeldError } from '../rotation/errors.js';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
 import type { CommandContext } from './context.js';
@@ -162,6 +162,10 @@ function report(error: unknown, io: CliIo): number {
   if (error instanceof KubeError || error instanceof JournalUnreadableError) {
     // A cluster call failed outside a rotation's own handling (before a journal existed, or reading one).
     io.stderr.write(`error: ${error.message}\n`);
+    return ExitCode.Failed;
+  }
+  if (error instanceof LeaseError) {
+    io.stderr.write(`error: ${error.message}\nhint: ${error.hint}\n`);
     return ExitCode.Failed;
   }
   if (error instanceof ConfigError || error instanceof LeaseHeldError) {

@@ -27,6 +27,18 @@ export class LeaseHeldError extends Error {
   }
 }
 
+/** A call to the Lease API was refused, or got no answer: nothing was changed. */
+export class LeaseError extends Error {
+  override readonly name = 'LeaseError';
+  constructor(
+    message: string,
+    readonly hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A phase change the transition table does not allow: a bug. */
 export class IllegalTransitionError extends Error {
   override readonly name = 'IllegalTransitionError';

@@ -10,9 +10,10 @@ import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
+import { microTime } from '../kube/time.js';
 import { isAbort, type Clock } from '../shared/clock.js';
 import { ANNOTATION_CREDENTIAL, LABEL_MANAGED_BY, MANAGED_BY } from '../shared/labels.js';
-import { LeaseHeldError } from './errors.js';
+import { LeaseError, LeaseHeldError } from './errors.js';
 
 export const DEFAULT_LEASE_SECONDS = 30;
 
@@ -31,6 +32,23 @@ export interface LeaseRequest {
   readonly durationSeconds?: number;
   /** Told what the acquisition waits for, and until when (ms since epoch). */
   readonly onWait?: (message: string, until: number) => void;
+  /** Told when a renewal was refused (the journal's resourceVersion still guards every save). */
+  readonly onRenewalRefused?: (message: string) => void;
+}
+
+/** The error for a Lease call the server refused (anything but a 409 race): what, where, and what to do. */
+function refused(error: KubeError, namespace: string, name: string, cluster: string): LeaseError {
+  const hint =
+    error.failure === 'Forbidden' || error.failure === 'Unauthorized'
+      ? 'kubecost-rotate needs get, create, update and delete on leases (coordination.k8s.io) in that namespace.'
+      : error.failure === 'Unreachable' || error.failure === 'Timeout'
+        ? 'Check the context, the network and the API server, then run the command again.'
+        : 'Nothing was changed; run the command again once the cause is fixed.';
+  return new LeaseError(
+    `cannot take the Lease ${namespace}/${name} on ${cluster}: ${error.detail}${error.code ? ` (HTTP ${error.code})` : ''}.`,
+    hint,
+    { cause: error },
+  );
 }
 
 export class RotationLease {
@@ -43,6 +61,7 @@ export class RotationLease {
     private lease: V1Lease,
     private readonly durationSeconds: number,
     private readonly clock: Clock,
+    private readonly onRenewalRefused?: (message: string) => void,
   ) {}
 
   /**
@@ -57,16 +76,17 @@ export class RotationLease {
     const spec = () => ({
       holderIdentity: holder,
       leaseDurationSeconds: durationSeconds,
-      acquireTime: clock.now(),
-      renewTime: clock.now(),
+      acquireTime: microTime(clock.now()),
+      renewTime: microTime(clock.now()),
     });
     const now = () => clock.now().getTime();
     let seen: { key: string; since: number } | undefined;
     const deadline = now() + 2 * durationSeconds * 1000 + 1000;
-    const take = (lease: V1Lease) => new RotationLease(client, lease, durationSeconds, clock).start();
+    const take = (lease: V1Lease) =>
+      new RotationLease(client, lease, durationSeconds, clock, request.onRenewalRefused).start();
     for (;;) {
-      const current = await client.readLease(namespace, name);
       try {
+        const current = await client.readLease(namespace, name);
         if (!current) {
           const created = await client.createLease({
             metadata: {
@@ -95,8 +115,9 @@ export class RotationLease {
           deadline,
         );
       } catch (error: unknown) {
-        // Someone else created or took it between our read and write: look again.
-        if (!(error instanceof KubeError && (error.failure === 'Conflict' || error.failure === 'Other'))) throw error;
+        if (!(error instanceof KubeError)) throw error;
+        // Someone else created or took it between our read and write: look again. Anything else is an answer to report.
+        if (error.failure !== 'Conflict') throw refused(error, namespace, name, client.cluster);
       }
       await clock.sleep(Math.min(1000, (durationSeconds * 1000) / 3));
     }
@@ -125,10 +146,14 @@ export class RotationLease {
     try {
       this.lease = await this.client.replaceLease({
         ...this.lease,
-        spec: { ...this.lease.spec, renewTime: this.clock.now() },
+        spec: { ...this.lease.spec, renewTime: microTime(this.clock.now()) },
       });
-    } catch {
-      // A missed renewal is retried at the next tick; the journal's resourceVersion still guards every save.
+    } catch (error: unknown) {
+      // A missed renewal is tried again at the next tick, and said; the journal's resourceVersion still guards every save.
+      const name = this.lease.metadata?.name ?? '';
+      this.onRenewalRefused?.(
+        `renewing the Lease ${this.lease.metadata?.namespace ?? ''}/${name} failed (${error instanceof Error ? error.message : String(error)}); trying again in ${Math.round((this.durationSeconds * 1000) / 3) / 1000} s`,
+      );
     }
   }
 

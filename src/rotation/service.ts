@@ -247,6 +247,7 @@ export class RotationService {
         durationSeconds: this.config.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
         onWait: (message, until) =>
           stream.emit({ type: 'wait', rotation: plan.id, for: 'lease', message, until: new Date(until).toISOString() }),
+        onRenewalRefused: (message) => stream.emit({ type: 'warning', rotation: plan.id, message }),
       },
       fn,
     );

@@ -108,9 +108,25 @@ export class ManualClock implements Clock {
     await settle();
   }
 
-  /** Advances in steps until `done()` holds (or `limitMs` of clock time has passed). */
-  async advanceUntil(done: () => boolean, stepMs = 100, limitMs = 3_600_000): Promise<void> {
-    for (let spent = 0; !done() && spent < limitMs; spent += stepMs) await this.advance(stepMs);
+  /**
+   * Lets the code under test run (real I/O included) until it waits on this clock, then moves time
+   * to the next sleep or timeout that falls due; again and again until `done()` holds. Fails when
+   * more than `limitMs` of clock time would pass, or when nothing waits on the clock for `idleMs`
+   * of real time.
+   */
+  async runUntil(done: () => boolean, limitMs = 3_600_000, idleMs = 10_000): Promise<void> {
+    const end = this.ms + limitMs;
+    for (;;) {
+      const started = Date.now();
+      while (!done() && this.sleepers.length === 0) {
+        if (Date.now() - started > idleMs) throw new Error(`nothing waited on the clock for ${idleMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      if (done()) return;
+      const next = Math.min(...this.sleepers.map((s) => s.at));
+      if (next > end) throw new Error(`still not done after ${limitMs} ms of clock time`);
+      await this.advance(Math.max(0, next - this.ms));
+    }
   }
 }
 

@@ -257,7 +257,12 @@ describe('machine-readable output and confirmation', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; rotation: string; phase?: string; time: string });
-    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['phase', 'step', 'verdict', 'result']));
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['phase', 'step', 'wait', 'verdict', 'result']));
+    // Every wait says what it waits for and until when.
+    for (const wait of events.filter((e) => e.type === 'wait') as unknown as { message: string; until: string }[]) {
+      expect(wait.message).toMatch(/^(waiting for|watching) /);
+      expect(Number.isNaN(Date.parse(wait.until))).toBe(false);
+    }
     expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'result', phase: 'Verified', rotation: events[0]?.rotation });
     expect(leakedSecrets(run.stdout, [next.secretAccessKey, current.secretAccessKey])).toEqual([]);
@@ -367,6 +372,9 @@ describe('one kubecost-rotate at a time per credential', () => {
     try {
       const refused = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
       expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(
+        /waiting for \S+ rotate by someone else to release the Lease .* \(until \d\d:\d\d:\d\d\)/,
+      );
       expect(refused.stderr).toContain(`another kubecost-rotate is working on credential aws:${current.accessKeyId}`);
       expect(allSecretData()).toEqual(before);
     } finally {
@@ -380,9 +388,16 @@ describe('one kubecost-rotate at a time per credential', () => {
       spec: { holderIdentity: 'laptop/4242/dead rotate', leaseDurationSeconds: 2, renewTime: new Date().toISOString() },
     });
     const started = Date.now();
-    const run = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
+    const run = await runCliInProcess([...rotateArgs(current.accessKeyId, keyFile), '-o', 'json']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('waiting for laptop/4242/dead rotate to release the Lease');
+    // The wait is in the NDJSON stream: what it waits for, and until when.
+    const waits = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; for?: string; message?: string; until?: string })
+      .filter((e) => e.type === 'wait' && e.for === 'lease');
+    expect(waits[0]?.message).toContain('waiting for laptop/4242/dead rotate to release the Lease');
+    expect(Date.parse(waits[0]?.until ?? '')).toBeGreaterThan(started);
     expect(Date.now() - started).toBeGreaterThan(2000);
     world.layout.credentials.set('billing-aws', next);
     // Released at the end.

@@ -32,9 +32,10 @@ export function lineWriter(out: OutputStream, err: OutputStream, clock: Clock): 
         );
         return;
       case 'wait':
+        // Said once; waiting for someone else's Lease is worth stderr, the rotation's own waits are progress.
         if (waitsSaid.has(event.message)) return;
         waitsSaid.add(event.message);
-        err.write(`${time} ${event.message} (until ${event.until.slice(11, 19)})\n`);
+        (event.for === 'lease' ? err : out).write(`${time} ${event.message} (until ${event.until.slice(11, 19)})\n`);
         return;
       case 'warning':
         err.write(`${time} warning: ${event.message}\n`);

@@ -113,6 +113,13 @@ async function waitRollouts(
 ): Promise<void> {
   const { plan, deps } = ctx;
   const deadline = deps.clock.now().getTime() + plan.options.rolloutTimeoutMs;
+  deps.emit({
+    type: 'wait',
+    rotation: plan.id,
+    for: 'rollout',
+    message: `waiting for ${restarts.length} rollout(s) to finish: ${restarts.map((r) => `${r.cluster} ${r.kind}/${r.name}`).join(', ')}`,
+    until: new Date(deadline).toISOString(),
+  });
   let failed = false;
   await Promise.all(
     restarts.map(async (r) => {

@@ -33,6 +33,13 @@ export async function verify(ctx: StepContext): Promise<Verdict[]> {
       ),
     ),
   );
+  deps.emit({
+    type: 'wait',
+    rotation: plan.id,
+    for: 'verify-window',
+    message: `watching ${plan.restarts.length} restarted workload(s) for auth failures for ${plan.options.verifyWindowMs / 1000} s`,
+    until: new Date(deps.clock.now().getTime() + plan.options.verifyWindowMs).toISOString(),
+  });
   await deps.clock.sleep(plan.options.verifyWindowMs);
   const verdicts: Verdict[] = [...(await statusVerdicts)];
   // Something else (Argo CD self-heal, an ExternalSecret, helm upgrade) may have put the old data back.
