@@ -71,6 +71,8 @@ export interface SiteRecord {
   /** The id of the credential this site holds. */
   readonly credential: string;
   readonly consumers: readonly Consumer[];
+  /** The Secret is immutable: its data cannot be changed, only the Secret replaced. */
+  readonly immutable?: true;
 }
 
 export interface CredentialRecord {
@@ -420,6 +422,7 @@ export function buildInventory(
             provider: site.provider,
             credential: identity.id,
             consumers,
+            ...(secret.immutable === true ? { immutable: true as const } : {}),
           });
 
           const existing = credentials.get(identity.id);

@@ -137,6 +137,13 @@ export function planRotation(input: PlanInput): RotationPlan {
       consumers: s.consumers,
     }));
   if (sites.length === 0) throw new ConfigError(`credential ${credential.id} has no site in the selected clusters.`);
+  // The API server refuses any change to an immutable Secret's data: say so now, not after other writes.
+  const immutable = inventory.sites.find((s) => s.credential === credential.id && s.immutable);
+  if (immutable)
+    throw new ConfigError(
+      `Secret ${immutable.namespace}/${immutable.secret} on ${immutable.cluster} is immutable: Kubernetes refuses any change to its data, so credential ${credential.id} cannot be rotated there.`,
+      'An immutable Secret can only be replaced: recreate it without immutable: true (kubectl get secret -o yaml, edit, kubectl replace --force), then plan again.',
+    );
 
   const writes = new Map<string, PlannedWrite>();
   for (const s of sites) {

@@ -395,6 +395,86 @@ describe('a cluster that becomes unreachable after some Secrets were written', (
   });
 });
 
+describe('defect 4: a write the API server refused', () => {
+  let run: CliRun;
+  let before: SecretSnapshot;
+  let journal: ReturnType<typeof newJournal>;
+
+  beforeAll(async () => {
+    await startCase();
+    const { keyFile } = await freshKey('refused-write');
+    before = snapshotSecrets(world);
+    const known = journalIds();
+    // cluster-2 refuses the update of its Thanos Secret (an answer: 403), after cluster-1's was written.
+    const lift = cluster2().access.deny({ verb: 'update', resource: 'secrets', namespace: 'kubecost', name: THANOS });
+    try {
+      run = await rotate(keyFile, ['--max-parallel-clusters', '1']);
+    } finally {
+      lift();
+    }
+    journal = newJournal(known);
+  });
+
+  it('is reported as not written, naming the refusal, never as "may or may not have been applied"', () => {
+    const output = run.stdout + run.stderr;
+    expect(run.code, output).toBe(1);
+    expect(output).not.toContain('may or may not');
+    expect(output).toMatch(
+      /Secret kubecost\/kubecost-thanos on cluster-2 was not written: the API server refused it \(HTTP 403/,
+    );
+    expect(journal.doc.steps['write:cluster-2/kubecost/kubecost-thanos']?.state).toBe('failed');
+    expect(journal.doc.phase).toBe('RolledBack');
+  });
+
+  it('rolls back the Secret it did write, and restarts only the readers of that Secret', () => {
+    expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    expect(recorder.secretWrites.get('cluster-1/kubecost/kubecost-thanos')).toHaveLength(2);
+    expect(recorder.secretWrites.get('cluster-2/kubecost/kubecost-thanos')).toBeUndefined();
+    const restarted = [...recorder.restarts.keys()];
+    expect(restarted.length).toBeGreaterThan(0);
+    expect(restarted.filter((w) => !w.startsWith('cluster-1/'))).toEqual([]);
+  });
+});
+
+describe('defect 4: an immutable Secret', () => {
+  it('is refused by plan and rotate before anything is written, naming it and what to do', async () => {
+    await startCase();
+    const original = cluster2().api.get(SIM_RESOURCES.secrets, 'kubecost', THANOS);
+    cluster2().apply({ ...original, immutable: true });
+    try {
+      const { keyFile } = await freshKey('immutable');
+      const before = snapshotSecrets(world);
+      const known = journalIds();
+      for (const command of ['plan', 'rotate']) {
+        const run = await cli([
+          command,
+          '--kubeconfig',
+          world.kubeconfig,
+          '--all-contexts',
+          '--credential',
+          currentKey().accessKeyId,
+          '--new-key-file',
+          keyFile,
+          ...(command === 'rotate' ? ['--yes'] : []),
+        ]);
+        expect(run.code, run.stdout + run.stderr).toBe(2);
+        expect(run.stderr).toContain('Secret kubecost/kubecost-thanos on cluster-2 is immutable');
+        expect(run.stderr).toMatch(/hint: .*immutable/);
+      }
+      expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+      expect(journals(world).filter((j) => !known.has(j.doc.id))).toEqual([]);
+    } finally {
+      // An immutable Secret can only be replaced: put the installed one back.
+      cluster2().api.delete(SIM_RESOURCES.secrets, 'kubecost', THANOS);
+      cluster2().apply({
+        ...original,
+        immutable: false,
+        metadata: { ...original.metadata, resourceVersion: undefined },
+      });
+    }
+  });
+});
+
 describe('the secret canary', () => {
   const secrets = () => [...layoutSecretValues(world.layout), ...newKeys.map((k) => k.secretAccessKey)];
 

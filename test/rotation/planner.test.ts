@@ -199,6 +199,10 @@ describe('planRotation', () => {
         }),
       message: /discovery is incomplete on cluster-2/,
     },
+    'refuses an immutable Secret, whose data Kubernetes will not change': {
+      inventory: () => inventory({ sites: [site('cluster-1'), site('cluster-2', { immutable: true })] }),
+      message: /Secret kubecost\/kubecost-thanos on cluster-2 is immutable/,
+    },
     'refuses a credential without a site in the selected clusters': {
       inventory: () => inventory({ sites: [], credentials: [credential([])] }),
       message: /has no site in the selected clusters/,

@@ -20,6 +20,8 @@ export interface StepRecord {
   resourceVersionAfter?: string;
   /** The pod-template token of a restart, to recognise it after a crash. */
   token?: string;
+  /** A restore that wrote the previous data back (not one that found it there already). */
+  changed?: boolean;
 }
 
 export interface JournalEntry {

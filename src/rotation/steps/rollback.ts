@@ -69,7 +69,7 @@ async function restoreOne(
     outcome === 'restored'
       ? `restored at resourceVersion ${restored.metadata?.resourceVersion ?? ''}`
       : 'already held the previous data',
-    {},
+    { changed: outcome === 'restored' },
     'rollback',
   );
   emitStep(ctx, {
@@ -106,15 +106,27 @@ export async function rollback(ctx: StepContext, reason: string): Promise<void> 
       }
     }),
   );
-  const restoredSecrets = new Set(touched.map((w) => `${w.cluster}/${w.namespace}/${w.secret}`));
-  const restarts = plan.restarts.filter((r) =>
-    plan.sites.some(
-      (s) =>
-        restoredSecrets.has(`${s.cluster}/${s.namespace}/${s.secret}`) &&
-        s.cluster === r.cluster &&
-        s.namespace === r.namespace &&
-        s.consumers.some((c) => c.kind === r.kind && c.name === r.name),
-    ),
+  // Restart the readers of the Secrets really changed back, and every workload the rotation restarted
+  // (it may run with the new key); not the readers of a Secret that never held the new key.
+  const changedBack = new Set(
+    touched
+      .filter((w) => {
+        const record = journal.record(`restore:${w.cluster}/${w.namespace}/${w.secret}`, 'rollback');
+        // Journals of schema 1 did not record `changed`; their detail says it.
+        return record.changed ?? record.detail?.startsWith('restored at') === true;
+      })
+      .map((w) => `${w.cluster}/${w.namespace}/${w.secret}`),
+  );
+  const restarts = plan.restarts.filter(
+    (r) =>
+      journal.record(r.step).state !== 'pending' ||
+      plan.sites.some(
+        (s) =>
+          changedBack.has(`${s.cluster}/${s.namespace}/${s.secret}`) &&
+          s.cluster === r.cluster &&
+          s.namespace === r.namespace &&
+          s.consumers.some((c) => c.kind === r.kind && c.name === r.name),
+      ),
   );
   try {
     await restartWaves(ctx, { restarts, book: 'rollback', token: `${plan.id}-rollback`, purpose: 'rollback' });

@@ -21,6 +21,17 @@ import {
   type StepContext,
 } from './context.js';
 
+/** Why a write that was answered (or never sent) did not happen, for its journal record. */
+function notWrittenBecause(error: unknown): string {
+  if (error instanceof KubeError)
+    return error.failure === 'Conflict'
+      ? 'modified by someone else'
+      : error.code !== undefined
+        ? `refused by the API server (HTTP ${error.code} ${error.failure})`
+        : `never sent (${error.failure})`;
+  return error instanceof StopRotation ? 'modified by someone else since it was read' : describeError(error);
+}
+
 /** Writes every planned Secret; on failure, says what must happen next (StopRotation). */
 export async function writeAll(ctx: StepContext): Promise<void> {
   const { plan, journal } = ctx;
@@ -102,6 +113,8 @@ async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCoun
   });
   let result: V1Secret;
   let sent = false;
+  // An attempt that got no answer, or a server error after it was sent: it may still land.
+  let unsure = false;
   try {
     result = await withRetries(ctx, `writing Secret ${key}`, async () => {
       const current = await kube.readSecret(write.namespace, write.secret);
@@ -118,34 +131,40 @@ async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCoun
         [ANNOTATION_FINGERPRINT]: plan.newKey.fingerprint,
       };
       sent = true;
-      return kube.replaceSecret(secretWith(current, backup.newData, annotations));
+      try {
+        return await kube.replaceSecret(secretWith(current, backup.newData, annotations));
+      } catch (error: unknown) {
+        if (!(error instanceof KubeError) || error.mayHaveApplied) unsure = true;
+        throw error;
+      }
     });
   } catch (error: unknown) {
-    if (sent) {
+    if (unsure) {
       const current = await kube.readSecret(write.namespace, write.secret).catch(() => undefined);
       if (current && sameData(current.data, backup.newData)) {
         afterEffect(ctx);
         return written(current, 'written (the answer came late)', true);
       }
-      // Left 'started': rollback and resume look at the Secret before doing anything to it.
+      // Left 'started': rollback and resume look at the Secret (and fence it) before doing anything to it.
       throw error instanceof StopRotation
         ? error
         : new StopRotation(
             'roll-back',
-            `${describeError(error)} while writing Secret ${key}: the write may or may not have been applied`,
+            `${describeError(error)} while writing Secret ${key}: no answer came, so the write may or may not have been applied`,
           );
     }
-    if (error instanceof KubeError && error.failure === 'Conflict') {
-      await journal.fail(write.step, 'not written: modified by someone else');
+    // Every attempt was answered, or none was sent: nothing of this rotation is in the Secret.
+    await journal.fail(write.step, `not written: ${notWrittenBecause(error)}`).catch(() => undefined);
+    if (error instanceof KubeError && error.failure === 'Conflict')
       throw new StopRotation(
         'roll-back',
         `Secret ${write.namespace}/${write.secret} on ${write.cluster} was modified by someone else between read and write (resourceVersion conflict). Nothing was written to it.`,
       );
-    }
-    if (error instanceof StopRotation && error.outcome === 'roll-back') {
-      // The write was refused before it was sent: the journal must not count it as a possible write.
-      await journal.fail(write.step, 'not written: modified by someone else since it was read');
-    }
+    if (error instanceof KubeError && sent)
+      throw new StopRotation(
+        'roll-back',
+        `Secret ${write.namespace}/${write.secret} on ${write.cluster} was not written: the API server refused it (HTTP ${error.code ?? '?'} ${error.failure}: ${error.detail}). Nothing was written to it.`,
+      );
     throw error;
   }
   afterEffect(ctx);
