@@ -9,7 +9,7 @@ import { ProgressStream } from '../rotation/progress.js';
 import { RotationService } from '../rotation/service.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { crashPointsFrom } from './crash-points.js';
-import type { RotationFlags } from './flags.js';
+import { parseDuration, type RotationFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { liveView } from './render/live.js';
 import { lineWriter, ndjsonWriter } from './render/progress.js';
@@ -31,7 +31,12 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
   const leaseSeconds = Number(env.KUBECOST_ROTATE_LEASE_SECONDS ?? 0);
   const endpointsFile = flags.providerEndpoints ?? env.KUBECOST_ROTATE_PROVIDER_ENDPOINTS;
   const probeOff = flags.probe === false || (env.KUBECOST_ROTATE_PROBE === 'off' && !flags.providerEndpoints);
-  const probe = probeOff ? undefined : siteProbe(endpointsFile ? loadProviderEndpoints(endpointsFile) : {});
+  const probe = probeOff
+    ? undefined
+    : siteProbe(endpointsFile ? loadProviderEndpoints(endpointsFile) : {}, {
+        clock: ctx.clock,
+        ...(flags.probeTimeout ? { timeoutMs: parseDuration(flags.probeTimeout, '--probe-timeout') } : {}),
+      });
   return new RotationService({
     clock: ctx.clock,
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },

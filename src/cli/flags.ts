@@ -16,6 +16,7 @@ export interface RotationFlags extends GlobalOptions {
   rolloutTimeout?: string;
   providerEndpoints?: string;
   probe?: boolean;
+  probeTimeout?: string;
   force?: boolean;
 }
 

@@ -32,6 +32,7 @@ function rotationOptions(command: Command): Command {
       '--provider-endpoints <file>',
       'JSON file of provider endpoints for the direct probe: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"} (default: $KUBECOST_ROTATE_PROVIDER_ENDPOINTS, else the public endpoints)',
     )
+    .option('--probe-timeout <duration>', 'how long the direct probe of one site may take (default 60s)')
     .option(
       '--no-probe',
       'skip the direct probe of each site at its provider (when the provider cannot be reached from here)',

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resourceTargetOf, type ResourceTarget } from '../kubecost/probe-targets.js';
 import type { Credential } from '../kubecost/secret-formats/index.js';
 import { probe, type ProbeTarget, type ProviderCredential } from '../providers/index.js';
+import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Verdict } from '../verify/verdict.js';
 import type { RotationPlan } from './plan.js';
@@ -104,7 +105,11 @@ function describe(target: ResourceTarget): string {
 }
 
 /** A SiteProbe for the runner: probes every site with the new key, each bounded in time. */
-export function siteProbe(endpoints: ProviderEndpoints, timeoutMs = 60_000): SiteProbe {
+export function siteProbe(
+  endpoints: ProviderEndpoints,
+  options: { readonly clock: Clock; readonly timeoutMs?: number },
+): SiteProbe {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   return async (site, text, newKey, signal): Promise<Verdict> => {
     const base = { check: 'probe', target: site.id } as const;
     const target = resourceTargetOf(site.format, site.path, text);
@@ -117,9 +122,29 @@ export function siteProbe(endpoints: ProviderEndpoints, timeoutMs = 60_000): Sit
         evidence: `no direct probe for a ${newKey.provider} ${site.format} site (it names no resource); verified through its consumers`,
       };
     }
-    const bounded = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
-    const result = await probe(providerKey, withEndpoints(target, endpoints), bounded);
     const where = `${site.id} → ${describe(target)}`;
+    const timeout = options.clock.timeout(timeoutMs);
+    const bounded = AbortSignal.any([signal, timeout]);
+    let result: Awaited<ReturnType<typeof probe>>;
+    try {
+      // Raced against the time-out as well: an SDK call that ignores the signal must not hold the rotation.
+      result = await Promise.race([
+        probe(providerKey, withEndpoints(target, endpoints), bounded),
+        new Promise<never>((_, reject) =>
+          bounded.addEventListener('abort', () => reject(bounded.reason as Error), { once: true }),
+        ),
+      ]);
+    } catch (error: unknown) {
+      if (!timeout.aborted || signal.aborted) throw error;
+      // No answer is no evidence either way: the check could not run.
+      return {
+        ...base,
+        target: where,
+        status: 'unavailable',
+        reason: 'ProbeTimedOut',
+        evidence: `no answer from the provider within ${timeoutMs / 1000} s`,
+      };
+    }
     return result.ok
       ? { ...base, target: where, status: 'passed', reason: 'ProbePassed', evidence: result.evidence }
       : {

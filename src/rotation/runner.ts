@@ -4,6 +4,7 @@
  * before it acts, so re-running one after a crash adopts what was done instead of doing it twice.
  */
 import { KubeError } from '../kube/errors.js';
+import { JournalConflictError } from './errors.js';
 import { judge } from '../verify/verdict.js';
 import { FORWARD, isEnded, type ForwardStepName } from './machine.js';
 import { describeError, StopRotation, type StepContext } from './steps/context.js';
@@ -115,10 +116,13 @@ export async function runForward(ctx: StepContext): Promise<void> {
           return;
       }
     }
-    if (error instanceof KubeError)
-      return stopForHuman(
-        `${error.message}. The journal ${plan.journal.secret} on ${plan.journal.cluster} records how far the rotation got: run "kubecost-rotate resume ${plan.id}" or "kubecost-rotate rollback ${plan.id}".`,
-      );
-    throw error;
+    // Another kubecost-rotate changed the journal: it is theirs now; do not save over it.
+    if (error instanceof JournalConflictError) throw error;
+    const what =
+      error instanceof KubeError ? error.message : `unexpected error while ${journal.phase}: ${String(error)}`;
+    // Whatever went wrong, the journal says how far the rotation got, and the next command is named.
+    return stopForHuman(
+      `${what}. The journal ${plan.journal.secret} on ${plan.journal.cluster} records how far the rotation got: run "kubecost-rotate resume ${plan.id}" or "kubecost-rotate rollback ${plan.id}".`,
+    );
   }
 }

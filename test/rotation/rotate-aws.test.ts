@@ -344,6 +344,46 @@ describe('rolling back a verified rotation', () => {
   });
 });
 
+describe('defect 3: a provider endpoint that never answers', () => {
+  it('is an unavailable probe verdict after the probe time-out: the rotation rolls back (exit 1) instead of crashing', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const blackHole = createServer((socket) => void sockets.push(socket)); // accepts, never answers
+    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+    const port = (blackHole.address() as import('node:net').AddressInfo).port;
+    const endpoints = await world.keyFile('black-hole-endpoints.json', {
+      ...world.cloud?.endpoints,
+      s3: `http://127.0.0.1:${port}`,
+      athena: `http://127.0.0.1:${port}`,
+    });
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
+    const before = allSecretData();
+    try {
+      const args = rotateArgs(
+        current.accessKeyId,
+        await world.keyFile('black-hole.json', {
+          accessKeyId: next.accessKeyId,
+          secretAccessKey: next.secretAccessKey,
+        }),
+      ).filter((a) => !world.probeFlags.includes(a));
+      const run = await runCliInProcess([...args, '--provider-endpoints', endpoints, '--probe-timeout', '2s']);
+      expect(run.stderr).not.toContain('internal error');
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/n\/a\s+probe .*: no answer from the provider within 2 s/);
+      expect(run.stdout).toMatch(/rotation \S+: RolledBack\. verification failed/);
+      expect(allSecretData()).toEqual(before);
+      const id = /rotation (\S+): RolledBack/.exec(run.stdout)?.[1] ?? '';
+      const journal = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', `kubecost-rotate-${id}`);
+      expect(Object.keys((journal.data as Record<string, string>) ?? {})).toEqual(['journal.json']);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      blackHole.close();
+    }
+  });
+});
+
 describe('one kubecost-rotate at a time per credential', () => {
   it("refuses to rotate while another holder keeps renewing the credential's Lease, and takes over one that stopped", async () => {
     const { RotationLease, leaseName } = await import('../../src/rotation/lease.js');
