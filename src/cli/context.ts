@@ -39,6 +39,7 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
       });
   return new RotationService({
     clock: ctx.clock,
+    ...(flags.requestTimeout ? { requestTimeoutMs: parseDuration(flags.requestTimeout, '--request-timeout') } : {}),
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),

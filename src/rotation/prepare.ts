@@ -30,10 +30,16 @@ export interface PreparedRotation {
 }
 
 /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
-export async function prepareRotation(request: PlanRequest, fleet: Fleet, clock: Clock): Promise<PreparedRotation> {
+export async function prepareRotation(
+  request: PlanRequest,
+  fleet: Fleet,
+  clock: Clock,
+  requestTimeoutMs?: number,
+): Promise<PreparedRotation> {
   const targets = [...fleet.clients.values()].map((c) => c.target);
   const inventory = await discover(targets, {
     clock,
+    ...(requestTimeoutMs ? { timeoutMs: requestTimeoutMs } : {}),
     ...(request.namespace ? { namespace: request.namespace } : {}),
   });
   const record = findCredential(inventory, request.credential);

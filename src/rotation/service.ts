@@ -67,7 +67,7 @@ export class RotationService {
 
   /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
   prepare(request: PlanRequest): Promise<PreparedRotation> {
-    return prepareRotation(request, this.connect(request.selection), this.config.clock);
+    return prepareRotation(request, this.connect(request.selection), this.config.clock, this.config.requestTimeoutMs);
   }
 
   /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */

@@ -10,6 +10,7 @@ import { SIM_RESOURCES, type ActiveFault } from '../../src/sim/kube/index.js';
 import { fakeAwsKey, layoutSecretValues, type FakeCredential } from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
+import { waitFor } from '../support/kube.js';
 import {
   decode,
   deleteUnfinishedJournals,
@@ -24,6 +25,7 @@ import {
   settle,
   snapshotDiff,
   snapshotSecrets,
+  startCliChild,
   templateAnnotations,
   type SecretSnapshot,
   type SecretState,
@@ -473,6 +475,110 @@ describe('defect 4: an immutable Secret', () => {
       });
     }
   });
+});
+
+describe('defect 1: a write that lands after its time-out', () => {
+  /** How long cluster-2 holds each write attempt of its Thanos Secret before applying it (the client gives up after 1 s). */
+  const LATENCY_MS = 12_000;
+  let run: CliRun;
+  let before: SecretSnapshot;
+  let journal: ReturnType<typeof newJournal>;
+
+  beforeAll(async () => {
+    await startCase();
+    const { keyFile } = await freshKey('late-write');
+    before = snapshotSecrets(world);
+    const known = journalIds();
+    const fault = cluster2().faults.add({
+      verb: 'update',
+      resource: 'secrets',
+      namespace: 'kubecost',
+      name: THANOS,
+      latencyMs: LATENCY_MS,
+      // The four attempts of the rotation's write; the rollback's own writes are answered at once.
+      count: 4,
+    });
+    const started = Date.now();
+    try {
+      run = await rotate(keyFile, ['--max-parallel-clusters', '1', '--request-timeout', '1s']);
+      // Every delayed update was sent before rotate returned: let each one reach the API server.
+      await new Promise((r) => setTimeout(r, Math.max(0, started + LATENCY_MS + 5_000 - Date.now()) + 1_000));
+    } finally {
+      cluster2().faults.remove(fault);
+    }
+    journal = newJournal(known);
+  }, 90_000);
+
+  it('gave up on the write, rolled back and ended RolledBack before the delayed writes arrived', () => {
+    const output = run.stdout + run.stderr;
+    expect(run.code, output).toBe(1);
+    expect(output).toContain('no answer from the API server within 1 s');
+    expect(journalById(world, journal.doc.id)?.doc.phase).toBe('RolledBack');
+  });
+
+  it('fenced the Secret whose write was left unsure, so that the writes landing later were refused: every Secret is as before', () => {
+    const doc = journalById(world, journal.doc.id)?.doc as unknown as { rollback: Record<string, { state: string }> };
+    expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    expect(recorder.secretWrites.get('cluster-2/kubecost/kubecost-thanos')).toBeUndefined();
+    expect(doc.rollback['fence:cluster-2/kubecost/kubecost-thanos']?.state).toBe('done');
+  });
+});
+
+describe('defect 1: a write that was sent but not applied when the process died', () => {
+  const LATENCY_MS = 8_000;
+
+  it('is fenced by rollback before RolledBack, so that it cannot land afterwards: every Secret is as before', async () => {
+    await startCase();
+    const { keyFile } = await freshKey('died-mid-write');
+    const before = snapshotSecrets(world);
+    const known = journalIds();
+    const fault = cluster2().faults.add({
+      verb: 'update',
+      resource: 'secrets',
+      namespace: 'kubecost',
+      name: THANOS,
+      latencyMs: LATENCY_MS,
+      count: 1,
+    });
+    try {
+      const { child, done } = startCliChild(
+        [
+          'rotate',
+          '--kubeconfig',
+          world.kubeconfig,
+          '--all-contexts',
+          '--credential',
+          currentKey().accessKeyId,
+          '--new-key-file',
+          keyFile,
+          '--yes',
+          '--max-parallel-clusters',
+          '1',
+          '--verify-window',
+          '300ms',
+        ],
+        { KUBECOST_ROTATE_RETRY_BASE_MS: '50' },
+      );
+      // Killed as soon as its write of cluster-2's Secret reached the API server, which holds it.
+      await waitFor('the write of cluster-2 to be sent', () => fault.hits === 1, 30_000);
+      const sentAt = Date.now();
+      child.kill('SIGKILL');
+      const killed = await done;
+      printed.push(killed.stdout, killed.stderr);
+      expect(killed.signal).toBe('SIGKILL');
+      const journal = newJournal(known);
+      expect(journal.doc.steps['write:cluster-2/kubecost/kubecost-thanos']?.state).toBe('started');
+      const rollback = await cli(['rollback', journal.doc.id, '--kubeconfig', world.kubeconfig]);
+      expect(rollback.code, rollback.stdout + rollback.stderr).toBe(0);
+      expect(Date.now() - sentAt, 'the rollback ended before the held write was applied').toBeLessThan(LATENCY_MS);
+      // Let the held write reach the store (or be refused).
+      await new Promise((r) => setTimeout(r, Math.max(0, sentAt + LATENCY_MS + 1_000 - Date.now())));
+      expect(journalById(world, journal.doc.id)?.doc.phase).toBe('RolledBack');
+      expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    } finally {
+      cluster2().faults.remove(fault);
+    }
+  }, 90_000);
 });
 
 describe('the secret canary', () => {

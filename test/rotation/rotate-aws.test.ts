@@ -2,6 +2,7 @@
  * A rotation end to end on a v2-federated fleet: the AWS key of the cloud integration, with the
  * simulated cloud-cost really using it. Then a bad key, which verification catches and rolls back.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
@@ -346,11 +347,10 @@ describe('rolling back a verified rotation', () => {
 
 describe('defect 3: a provider endpoint that never answers', () => {
   it('is an unavailable probe verdict after the probe time-out: the rotation rolls back (exit 1) instead of crashing', async () => {
-    const { createServer } = await import('node:net');
-    const sockets: import('node:net').Socket[] = [];
+    const sockets: Socket[] = [];
     const blackHole = createServer((socket) => void sockets.push(socket)); // accepts, never answers
     await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
-    const port = (blackHole.address() as import('node:net').AddressInfo).port;
+    const port = (blackHole.address() as AddressInfo).port;
     const endpoints = await world.keyFile('black-hole-endpoints.json', {
       ...world.cloud?.endpoints,
       s3: `http://127.0.0.1:${port}`,

@@ -7,6 +7,7 @@ import type { Inventory } from '../../kubecost/inventory.js';
 import { selectClusters } from '../../kube/kubeconfig.js';
 import { ExitCode } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
+import { parseDuration } from '../flags.js';
 import type { GlobalOptions } from '../options.js';
 import { parseOutputFormat, renderDocument, renderTable } from '../render/table.js';
 
@@ -19,6 +20,7 @@ export async function discoverCommand(ctx: CommandContext, options: GlobalOption
   });
   const inventory = await discover(targets, {
     clock: ctx.clock,
+    ...(options.requestTimeout ? { timeoutMs: parseDuration(options.requestTimeout, '--request-timeout') } : {}),
     ...(options.namespace ? { namespace: options.namespace } : {}),
   });
   ctx.io.stdout.write(

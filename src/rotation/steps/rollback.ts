@@ -4,7 +4,8 @@
  * every cluster, then ends RolledBack, or NeedsHuman with what is left to do.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import { ANNOTATION_FINGERPRINT, ANNOTATION_ROTATION } from '../../shared/labels.js';
+import { KubeError } from '../../kube/errors.js';
+import { ANNOTATION_FENCE, ANNOTATION_FINGERPRINT, ANNOTATION_ROTATION } from '../../shared/labels.js';
 import type { PlannedWrite } from '../plan.js';
 import {
   afterEffect,
@@ -20,6 +21,49 @@ import {
 import { restartWaves } from './restart.js';
 
 type RestoreOutcome = 'restored' | 'already' | 'changed';
+
+const refusedAsStale = (error: unknown) => error instanceof KubeError && error.failure === 'Conflict';
+
+/**
+ * Bumps the resourceVersion of a Secret that holds its previous data while a write of this rotation
+ * may still land (it was sent and never answered): an annotation is set, then removed, so the data
+ * and annotations end as they were, and a late write, which carries the old resourceVersion, fails
+ * with 409. Returns false when the Secret changed meanwhile (look at it again).
+ */
+async function fence(ctx: StepContext, write: PlannedWrite, current: V1Secret): Promise<boolean> {
+  const { plan, journal } = ctx;
+  const kube = clientOf(ctx, write.cluster);
+  const key = `${write.cluster}/${write.namespace}/${write.secret}`;
+  const step = `fence:${key}`;
+  await journal.begin(
+    step,
+    `fencing a write that may still land (resourceVersion ${current.metadata?.resourceVersion ?? ''})`,
+    {},
+    'rollback',
+  );
+  const annotations = { ...(current.metadata?.annotations ?? {}) };
+  try {
+    const marked = await kube.replaceSecret(
+      secretWith(current, current.data ?? {}, { ...annotations, [ANNOTATION_FENCE]: plan.id }),
+    );
+    afterEffect(ctx);
+    const unmarked = await kube.replaceSecret(secretWith(marked, current.data ?? {}, annotations));
+    afterEffect(ctx);
+    await journal.finish(step, `fenced at resourceVersion ${unmarked.metadata?.resourceVersion ?? ''}`, {}, 'rollback');
+    emitStep(ctx, {
+      kind: 'fence',
+      step,
+      object: { cluster: write.cluster, namespace: write.namespace, kind: 'Secret', name: write.secret },
+      state: 'done',
+      detail: `a late write of the new key can no longer land (resourceVersion ${unmarked.metadata?.resourceVersion ?? ''})`,
+      counts: { done: 1, total: 1 },
+    });
+    return true;
+  } catch (error: unknown) {
+    if (refusedAsStale(error)) return false;
+    throw error;
+  }
+}
 
 /** Restores one Secret; returns what it found, or pushes what is left to do onto `leftOver`. */
 async function restoreOne(
@@ -38,24 +82,40 @@ async function restoreOne(
     return undefined;
   }
   const kube = clientOf(ctx, write.cluster);
+  // A write that was sent and never answered may still land: until the Secret is fenced, it is not safe.
+  const mayLand = () =>
+    journal.record(write.step).state === 'started' && journal.record(`fence:${key}`, 'rollback').state !== 'done';
   let outcome = 'already' as RestoreOutcome;
+  let restored: V1Secret | undefined;
   await journal.begin(step, `restoring the data read at resourceVersion ${backup.resourceVersion}`, {}, 'rollback');
-  // Read inside each attempt: a restore that timed out but landed must not be sent again with a stale resourceVersion.
-  const restored: V1Secret = await withRetries(ctx, `restoring Secret ${key}`, async () => {
-    const current = await kube.readSecret(write.namespace, write.secret);
-    if (sameData(current.data, backup.data)) return current;
-    if (!sameData(current.data, backup.newData)) {
-      outcome = 'changed';
-      return current;
+  // A late write can land between a read and the next write: a 409 means look again.
+  for (let look = 1; !restored; look++) {
+    // Read inside each attempt: a restore that timed out but landed must not be sent again with a stale resourceVersion.
+    const current = await withRetries(ctx, `reading Secret ${key}`, () =>
+      kube.readSecret(write.namespace, write.secret),
+    );
+    try {
+      if (sameData(current.data, backup.data)) {
+        if (mayLand() && !(await fence(ctx, write, current))) continue;
+        restored = current;
+      } else if (!sameData(current.data, backup.newData)) {
+        outcome = 'changed';
+        restored = current;
+      } else {
+        const annotations = { ...(current.metadata?.annotations ?? {}) };
+        delete annotations[ANNOTATION_ROTATION];
+        delete annotations[ANNOTATION_FINGERPRINT];
+        for (const k of [ANNOTATION_ROTATION, ANNOTATION_FINGERPRINT])
+          if (backup.annotations[k] !== undefined) annotations[k] = backup.annotations[k];
+        restored = await withRetries(ctx, `restoring Secret ${key}`, () =>
+          kube.replaceSecret(secretWith(current, backup.data, annotations)),
+        );
+        outcome = 'restored';
+      }
+    } catch (error: unknown) {
+      if (!refusedAsStale(error) || look >= 5) throw error;
     }
-    const annotations = { ...(current.metadata?.annotations ?? {}) };
-    delete annotations[ANNOTATION_ROTATION];
-    delete annotations[ANNOTATION_FINGERPRINT];
-    for (const k of [ANNOTATION_ROTATION, ANNOTATION_FINGERPRINT])
-      if (backup.annotations[k] !== undefined) annotations[k] = backup.annotations[k];
-    outcome = 'restored';
-    return kube.replaceSecret(secretWith(current, backup.data, annotations));
-  });
+  }
   if (outcome === 'changed') {
     leftOver.push(
       `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation read it; it was left as it is (its data before the rotation is in the journal)`,
@@ -63,7 +123,7 @@ async function restoreOne(
     await journal.fail(step, 'changed by someone else; left untouched', 'rollback');
     return outcome;
   }
-  afterEffect(ctx);
+  if (outcome === 'restored') afterEffect(ctx);
   await journal.finish(
     step,
     outcome === 'restored'
