@@ -75,19 +75,9 @@ import {
   type AthenaTarget,
 } from './documents.js';
 
-export const LAYOUTS = [
-  'v1-thanos',
-  'v1-federated',
-  'v2-single',
-  'v2-federated',
-  'v2-singlepod',
-  'v2-hamode',
-  'v2.9',
-  'v3',
-  'v3.0',
-  'mixed',
-] as const;
-export type LayoutName = (typeof LAYOUTS)[number];
+import { LAYOUTS, type LayoutName } from './layout-names.js';
+
+export { LAYOUTS, type LayoutName };
 
 /** How many clusters each layout uses at least (federated layouts take any extra clusters as secondaries). */
 export const LAYOUT_CLUSTERS: Readonly<Record<LayoutName, number>> = {
