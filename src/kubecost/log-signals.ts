@@ -49,10 +49,11 @@ export const AUTH_FAILURE_PATTERNS: readonly LogPattern[] = [
 
 /** Lines that show a component took (and uses) a new configuration. */
 export const POSITIVE_SIGNALS: readonly LogPattern[] = [
-  // opencost/opencost#2697: cloud-cost reloads a changed cloud-integration.json without a restart.
+  // opencost/opencost#2697: cloud-cost reloads a changed cloud-integration.json without a restart;
+  // the reload deletes the old integration first (a fresh start only creates).
   {
-    name: 'cloud-cost reloaded the integration',
-    pattern: /CloudCost: IngestionManager: (deleting|creating) integration with key/,
+    name: 'cloud-cost reloaded an integration',
+    pattern: /CloudCost: IngestionManager: deleting integration with key/,
   },
   { name: 'Thanos shipped a block', pattern: /msg="(uploaded file|upload new block)"/ },
 ];

@@ -175,6 +175,10 @@ describe('log signals', () => {
       { pattern: 'cloud-cost reloaded the integration', count: 3, firstAt: at },
     ]);
     expect(scanLogForAuthFailures(text)).toEqual([]);
+    // A fresh start only creates its integrations: that is no reload.
+    expect(
+      scanLogForPositiveSignals(`${at} INF CloudCost: IngestionManager: creating integration with key: a/b`),
+    ).toEqual([]);
   });
 });
 
