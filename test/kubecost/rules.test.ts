@@ -172,7 +172,7 @@ describe('log signals', () => {
     ].join('\n');
     expect(reloadedIntegrations(text)).toEqual(['123/s3://b']);
     expect(scanLogForPositiveSignals(text)).toEqual([
-      { pattern: 'cloud-cost reloaded the integration', count: 3, firstAt: at },
+      { pattern: 'cloud-cost reloaded an integration', count: 1, firstAt: at },
     ]);
     expect(scanLogForAuthFailures(text)).toEqual([]);
     // A fresh start only creates its integrations: that is no reload.
