@@ -15,6 +15,10 @@ export interface CloudSimOptions {
   readonly directory?: string;
   /** The AWS account id that owns every allowed access key. Default `123456789012`. */
   readonly awsAccountId?: string;
+  /** How long a new AWS access key is refused everywhere after CreateAccessKey (IAM's eventual consistency). Default 0. */
+  readonly awsConsistencyDelayMs?: number;
+  /** The control planes' clock (ms): key creation and last-use times, the consistency delay. Default Date.now. */
+  readonly clock?: () => number;
 }
 
 export interface CloudSimEndpoints {
@@ -22,6 +26,10 @@ export interface CloudSimEndpoints {
   readonly s3: string;
   /** Athena (AWS JSON 1.1). */
   readonly athena: string;
+  /** AWS IAM (Query protocol): CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed... */
+  readonly iam: string;
+  /** AWS STS (GetCallerIdentity); the same server as IAM. */
+  readonly sts: string;
   /** Azure Blob service root; accounts are in the path: `${azureBlob}/<account>`. */
   readonly azureBlob: string;
   /** Google's OAuth 2.0 token endpoint (JWT-bearer grant). */
@@ -47,7 +55,11 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'kubecost-rotate-cloud-')));
   const started: { stop(): Promise<void> }[] = [];
   try {
-    const aws = await AwsSim.start(join(directory, 's3'), options.awsAccountId ?? '123456789012');
+    const aws = await AwsSim.start(join(directory, 's3'), {
+      accountId: options.awsAccountId ?? '123456789012',
+      ...(options.awsConsistencyDelayMs !== undefined ? { consistencyDelayMs: options.awsConsistencyDelayMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     started.push(aws);
     const azure = await AzureSim.start(join(directory, 'azure'));
     started.push(azure);
@@ -56,6 +68,8 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
     const endpoints: CloudSimEndpoints = {
       s3: aws.s3Endpoint,
       athena: aws.athenaEndpoint,
+      iam: aws.iamEndpoint,
+      sts: aws.iamEndpoint,
       azureBlob: azure.blobEndpoint,
       gcpToken: gcp.tokenUrl,
       gcs: gcp.url,
