@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsSim } from './aws.js';
 import { AzureSim } from './azure.js';
+import { AzureControlPlane } from './azure-arm.js';
 import { GcpSim } from './gcp.js';
 
 export interface CloudSimOptions {
@@ -32,6 +33,10 @@ export interface CloudSimEndpoints {
   readonly sts: string;
   /** Azure Blob service root; accounts are in the path: `${azureBlob}/<account>`. */
   readonly azureBlob: string;
+  /** Azure Resource Manager (https; trust `azureArmCa`): storage accounts, listKeys, regenerateKey. */
+  readonly azureArm: string;
+  /** The Entra ID-like authority host (https, same server as ARM), for ClientSecretCredential's `authorityHost`. */
+  readonly azureAuthority: string;
   /** Google's OAuth 2.0 token endpoint (JWT-bearer grant). */
   readonly gcpToken: string;
   /** Cloud Storage root (the stand-in for https://storage.googleapis.com; JSON API under /storage/v1). */
@@ -44,6 +49,8 @@ export interface CloudSim {
   readonly endpoints: CloudSimEndpoints;
   readonly aws: AwsSim;
   readonly azure: AzureSim;
+  /** Azure's control plane: service principals, resource groups, deny rules; its CA is `azureControl.caPem`. */
+  readonly azureControl: AzureControlPlane;
   readonly gcp: GcpSim;
   /** Stops every endpoint (open connections are cut) and removes the temporary folder. */
   stop(): Promise<void>;
@@ -63,6 +70,8 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
     started.push(aws);
     const azure = await AzureSim.start(join(directory, 'azure'));
     started.push(azure);
+    const azureControl = await AzureControlPlane.start(azure);
+    started.push(azureControl);
     const gcp = await GcpSim.start();
     started.push(gcp);
     const endpoints: CloudSimEndpoints = {
@@ -71,6 +80,8 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       iam: aws.iamEndpoint,
       sts: aws.iamEndpoint,
       azureBlob: azure.blobEndpoint,
+      azureArm: azureControl.url,
+      azureAuthority: azureControl.url,
       gcpToken: gcp.tokenUrl,
       gcs: gcp.url,
       bigquery: gcp.url,
@@ -80,11 +91,12 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       endpoints,
       aws,
       azure,
+      azureControl,
       gcp,
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        await Promise.all([aws.stop(), azure.stop(), gcp.stop()]);
+        await Promise.all([aws.stop(), azure.stop(), azureControl.stop(), gcp.stop()]);
         if (temporary) await rm(directory, { recursive: true, force: true });
       },
     };
