@@ -15,6 +15,7 @@ import { failure, rethrowIfAborted } from './probe-support.js';
 import { describeProviderError, secretsOfDocument } from './sanitize.js';
 import type {
   Principal,
+  ProbeFailure,
   ProbeResult,
   ProbeTarget,
   Proof,
@@ -74,12 +75,12 @@ const mismatch = (code: string, message: string, evidence: string): Verdict => (
   evidence,
 });
 
-async function awsIdentity(
-  principal: Principal,
+/** Whose AWS key this is: STS GetCallerIdentity with it (no permission needed), or why it failed. */
+export async function awsCallerIdentity(
   credential: Extract<ProviderCredential, { provider: 'aws' }>,
   endpoints: IdentityEndpoints,
   signal: AbortSignal,
-): Promise<Verdict> {
+): Promise<{ readonly ok: true; readonly arn: string } | { readonly ok: false; readonly verdict: ProbeFailure }> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const secret = credential.secretAccessKey.reveal();
   const client = new STSClient({
@@ -88,23 +89,33 @@ async function awsIdentity(
     credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: secret },
     maxAttempts: 1,
   });
-  const evidence = `sts:GetCallerIdentity as ${credential.accessKeyId}`;
   try {
     const identity = await client.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
-    if (identity.Arn !== principal.id)
-      return mismatch(
-        'PrincipalMismatch',
-        `the key belongs to ${identity.Arn ?? 'an unknown identity'}, not to ${principal.id}`,
-        evidence,
-      );
-    return { ok: true, evidence: `${evidence} -> ${identity.Arn}` };
+    return { ok: true, arn: identity.Arn ?? '' };
   } catch (error: unknown) {
     rethrowIfAborted(signal);
     const described = describeProviderError(error, [secret]);
-    return failure(classifyAwsError(described), described, evidence);
+    return {
+      ok: false,
+      verdict: failure(classifyAwsError(described), described, `sts:GetCallerIdentity as ${credential.accessKeyId}`) as ProbeFailure,
+    };
   } finally {
     client.destroy();
   }
+}
+
+async function awsIdentity(
+  principal: Principal,
+  credential: Extract<ProviderCredential, { provider: 'aws' }>,
+  endpoints: IdentityEndpoints,
+  signal: AbortSignal,
+): Promise<Verdict> {
+  const evidence = `sts:GetCallerIdentity as ${credential.accessKeyId}`;
+  const identity = await awsCallerIdentity(credential, endpoints, signal);
+  if (!identity.ok) return identity.verdict;
+  if (identity.arn !== principal.id)
+    return mismatch('PrincipalMismatch', `the key belongs to ${identity.arn || 'an unknown identity'}, not to ${principal.id}`, evidence);
+  return { ok: true, evidence: `${evidence} -> ${identity.arn}` };
 }
 
 async function gcpIdentity(

@@ -7,7 +7,7 @@
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { ProviderError, providerErrorFrom, kindFromStatus, type ErrorClassifier } from '../errors.js';
-import { proveKey, realClock } from '../prove.js';
+import { awsCallerIdentity, proveKey, realClock } from '../prove.js';
 import type { SanitizedError } from '../sanitize.js';
 import { SecretValue } from '../../shared/secret-value.js';
 import type {
@@ -138,9 +138,10 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
 
   const userOf = (ref: KeyRef | Principal) => ('principal' in ref ? ref.principal.name : ref.name);
 
-  async function callerArn(signal: AbortSignal, credentials?: AwsCredential): Promise<string> {
+  /** The managing identity's ARN (for the policy simulation). */
+  async function callerArn(signal: AbortSignal): Promise<string> {
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const creds = credentials ?? config.credentials;
+    const creds = config.credentials;
     const sts = new STSClient({
       region,
       ...(config.stsEndpoint ? { endpoint: config.stsEndpoint } : {}),
@@ -196,12 +197,23 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
 
     async identify(credential: ProviderCredential, signal: AbortSignal): Promise<Principal> {
       if (credential.provider !== 'aws') throw new TypeError(`the aws provider cannot identify a ${credential.provider} key`);
-      let arn: string;
-      try {
-        arn = await callerArn(signal, credential);
-      } catch (error: unknown) {
-        throw fail(error, 'GetCallerIdentity', credential.accessKeyId, [credential.secretAccessKey.reveal()]);
-      }
+      const identity = await awsCallerIdentity(
+        credential,
+        { region, ...(config.stsEndpoint ? { sts: config.stsEndpoint } : {}) },
+        signal,
+      );
+      if (!identity.ok)
+        throw new ProviderError(
+          {
+            provider: 'aws',
+            operation: 'identify',
+            kind: identity.verdict.kind === 'auth' ? 'invalid_key' : identity.verdict.kind === 'transient' ? 'network' : identity.verdict.kind === 'throttled' ? 'throttled' : 'unknown',
+            ...(identity.verdict.code ? { code: identity.verdict.code } : {}),
+            hint: 'The key the sites hold must be a valid key of an IAM user: check it with aws sts get-caller-identity.',
+          },
+          `aws GetCallerIdentity with ${credential.accessKeyId} failed: ${identity.verdict.message}`,
+        );
+      const arn = identity.arn;
       const user = parseUserArn(arn);
       if (!user)
         throw new ProviderError(
