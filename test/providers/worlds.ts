@@ -89,8 +89,8 @@ async function azureTargets(sim: CloudSim, account: string): Promise<ProbeTarget
 }
 
 /** The AWS provider, managing keys as an admin user, with new keys refused for 3 s (the fake clock's). */
-export async function awsWorld(sim: CloudSim, clock: ProviderClock): Promise<ConformanceWorld> {
-  const old = awsAccessKey('kubecost');
+export async function awsWorld(sim: CloudSim, clock: ProviderClock, user = 'kubecost'): Promise<ConformanceWorld> {
+  const old = awsAccessKey(user);
   trustCredential(sim, old);
   const admin = sim.aws.createAdmin();
   return {
