@@ -51,7 +51,15 @@ export {
   type AzureClientSecret,
   type AzureProviderConfig,
 } from './azure/provider.js';
-export { createManualProvider, manualCapabilities, keyIdOf, type ManualProviderConfig } from './manual/provider.js';
+export {
+  createManualProvider,
+  manualCapabilities,
+  keyIdOf,
+  proveReplacement,
+  type ManualProviderConfig,
+  type ReplacementProof,
+  type ReplacementProofRequest,
+} from './manual/provider.js';
 export {
   createProviderRegistry,
   providers,

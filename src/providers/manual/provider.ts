@@ -10,6 +10,9 @@ import { parseServiceAccountKey } from '../gcp/auth.js';
 import { parseUserArn } from '../aws/provider.js';
 import type {
   CloudId,
+  ProbeTarget,
+  Proof,
+  RetryPolicy,
   HeldValue,
   Inspection,
   KeyInfo,
@@ -151,4 +154,85 @@ export function createManualProvider(config: ManualProviderConfig): KeyProvider 
       });
     },
   };
+}
+
+export interface ReplacementProofRequest {
+  /** The key the sites hold now. */
+  readonly old: ProviderCredential;
+  /** The key about to be written. */
+  readonly next: ProviderCredential;
+  /** The exact resources every site needs. */
+  readonly targets: readonly ProbeTarget[];
+  readonly endpoints?: IdentityEndpoints;
+  readonly retry?: RetryPolicy;
+  readonly clock?: ProviderClock;
+}
+
+export interface ReplacementProof extends Proof {
+  /** The principal of the old key, when it could be found. */
+  readonly principal?: Principal;
+  /** One sentence: what was proven, or the first thing that failed. */
+  readonly summary: string;
+}
+
+const describeTarget = (target: ProbeTarget): string => {
+  switch (target.kind) {
+    case 's3':
+      return `s3://${target.bucket}`;
+    case 'athena':
+      return `athena ${target.workgroup} (output ${target.outputLocation})`;
+    case 'gcs':
+      return `gs://${target.bucket}`;
+    case 'bigquery':
+      return `bigquery ${target.projectId}.${target.dataset}.${target.table}`;
+    case 'azure-blob':
+      return `azure ${target.account}/${target.container}`;
+  }
+};
+
+/**
+ * The proof before staging (DESIGN §4 invariant 6, issue 8 defect 2), for a key the user brings
+ * or the provider just minted: the new key authenticates as the principal of the old key (AWS:
+ * STS GetCallerIdentity of both; GCP: the same service account, by token exchange; Azure: the
+ * same storage account, by a shared-key request), and reaches every target. Needs no permission
+ * beyond the keys' own. Never throws for a verdict; rejects only when `signal` aborts.
+ */
+export async function proveReplacement(request: ReplacementProofRequest, signal: AbortSignal): Promise<ReplacementProof> {
+  const fail = (code: string, message: string): ReplacementProof => ({
+    ok: false,
+    identity: { ok: false, kind: 'auth', code, message, evidence: 'identify the key the sites hold' },
+    targets: [],
+    attempts: 0,
+    summary: message,
+  });
+  if (request.old.provider !== request.next.provider)
+    return fail('ProviderMismatch', `the new key is a ${request.next.provider} key; the sites hold a ${request.old.provider} key`);
+  const provider = createManualProvider({
+    cloud: request.old.provider,
+    ...(request.endpoints ? { endpoints: request.endpoints } : {}),
+    ...(request.clock ? { clock: request.clock } : {}),
+  });
+  let principal: Principal;
+  try {
+    principal = await provider.identify(request.old, signal);
+  } catch (error: unknown) {
+    signal.throwIfAborted();
+    const reason = error instanceof ProviderError ? error.message : 'it could not be identified';
+    return fail(
+      'PrincipalUnknown',
+      `the key the sites hold no longer authenticates (${reason}), so the new key cannot be shown to belong to the same principal; prove it by hand and pass --no-probe`,
+    );
+  }
+  const proof = await provider.prove(
+    { principal, credential: request.next, targets: request.targets, ...(request.retry ? { retry: request.retry } : {}) },
+    signal,
+  );
+  const failed = proof.targets.find((t) => !t.result.ok);
+  const newId = keyIdOf(request.next) ?? 'the new key';
+  const summary = !proof.identity.ok
+    ? `${newId} does not authenticate as ${principal.id}: ${proof.identity.message}`
+    : failed && !failed.result.ok
+      ? `${newId} authenticates as ${principal.id} but cannot use ${describeTarget(failed.target)}: ${failed.result.kind}${failed.result.code ? ` ${failed.result.code}` : ''}: ${failed.result.message}`
+      : `${newId} authenticates as ${principal.id} and reached ${proof.targets.length} resource${proof.targets.length === 1 ? '' : 's'}${proof.attempts > 1 ? ` (after ${proof.attempts} rounds)` : ''}`;
+  return { ...proof, principal, summary };
 }
