@@ -65,7 +65,7 @@ export class ConformanceRecord {
   readonly secrets: string[] = [];
 
   output(value: unknown): void {
-    this.outputs.push(value instanceof Error ? inspect(value, { depth: 6 }) : JSON.stringify(value) ?? String(value));
+    this.outputs.push(value instanceof Error ? inspect(value, { depth: 6 }) : (JSON.stringify(value) ?? String(value)));
   }
 
   secret(credential: ProviderCredential): void {
@@ -250,8 +250,14 @@ export const conformanceCases: readonly ConformanceCase[] = [
         signal,
       );
       const ids = inspection.holders.map((h) => h.keyId);
-      check(ids[0] !== undefined && ids[1] !== undefined && ids[0] !== ids[1], `old and new keys not told apart: ${ids.join(',')}`);
-      check(fresh.ref?.keyId === ids[1], `issue's reference ${fresh.ref?.keyId ?? ''} is not the key inspect finds (${ids[1] ?? ''})`);
+      check(
+        ids[0] !== undefined && ids[1] !== undefined && ids[0] !== ids[1],
+        `old and new keys not told apart: ${ids.join(',')}`,
+      );
+      check(
+        fresh.ref?.keyId === ids[1],
+        `issue's reference ${fresh.ref?.keyId ?? ''} is not the key inspect finds (${ids[1] ?? ''})`,
+      );
       check(
         inspection.keys.filter((k) => k.status === 'active').length >= 2,
         'the old key and the new key should both be active',
@@ -282,7 +288,10 @@ export const conformanceCases: readonly ConformanceCase[] = [
       const proof = await proveWith(context, fresh.credential);
       check(proof.identity.ok, `identity not proven: ${JSON.stringify(proof.identity)}`);
       check(proof.ok, `proof failed: ${JSON.stringify(proof.targets.filter((t) => !t.result.ok))}`);
-      check(proof.targets.length === new Set(context.world.targets.map((t) => JSON.stringify(t))).size, 'not every target was probed');
+      check(
+        proof.targets.length === new Set(context.world.targets.map((t) => JSON.stringify(t))).size,
+        'not every target was probed',
+      );
       if (context.world.eventuallyConsistent)
         check(proof.attempts > 1, `the emulator refuses new keys for a while, yet the proof passed at once`);
     },
@@ -293,7 +302,10 @@ export const conformanceCases: readonly ConformanceCase[] = [
     async run(context) {
       const proof = await proveWith(context, context.world.otherPrincipalKey);
       check(!proof.ok && !proof.identity.ok, 'a key of another principal was proven');
-      check(proof.identity.code === 'PrincipalMismatch', `expected PrincipalMismatch, got ${JSON.stringify(proof.identity)}`);
+      check(
+        proof.identity.code === 'PrincipalMismatch',
+        `expected PrincipalMismatch, got ${JSON.stringify(proof.identity)}`,
+      );
     },
   },
   {
@@ -317,7 +329,10 @@ export const conformanceCases: readonly ConformanceCase[] = [
         signal,
       );
       if (world.deviations?.inactiveKeyStillAuthenticates)
-        check(proof.identity.ok, `deviation "${world.deviations.inactiveKeyStillAuthenticates}" no longer holds: remove it`);
+        check(
+          proof.identity.ok,
+          `deviation "${world.deviations.inactiveKeyStillAuthenticates}" no longer holds: remove it`,
+        );
       else {
         check(!proof.ok && !proof.identity.ok, 'a deactivated key was proven');
         check(proof.identity.kind === 'auth', `expected an invalid key (auth), got ${proof.identity.kind}`);
@@ -346,12 +361,20 @@ export const conformanceCases: readonly ConformanceCase[] = [
       await context.deleteKey(fresh);
       const principal = await context.provider.identify(context.world.oldKey, context.signal);
       const proof = await context.provider.prove(
-        { principal, credential: fresh.credential, targets: context.world.targets, retry: { ...context.world.retry, attempts: 1 } },
+        {
+          principal,
+          credential: fresh.credential,
+          targets: context.world.targets,
+          retry: { ...context.world.retry, attempts: 1 },
+        },
         context.signal,
       );
       check(!proof.ok && !proof.identity.ok, 'a deleted key was proven');
       check(proof.identity.kind === 'auth', `expected an invalid key (auth), got ${proof.identity.kind}`);
-      check((await proveWith(context, context.world.oldKey)).ok, 'the old key stopped working when the new one was deleted');
+      check(
+        (await proveWith(context, context.world.oldKey)).ok,
+        'the old key stopped working when the new one was deleted',
+      );
     },
   },
   {
@@ -363,7 +386,11 @@ export const conformanceCases: readonly ConformanceCase[] = [
       await context.provider.delete(fresh.ref, context.signal);
       await context.provider.delete(fresh.ref, context.signal);
       const principal = await context.provider.identify(context.world.oldKey, context.signal);
-      const listed = await context.provider.inspect(principal, [{ site: 'new', credential: fresh.credential }], context.signal);
+      const listed = await context.provider.inspect(
+        principal,
+        [{ site: 'new', credential: fresh.credential }],
+        context.signal,
+      );
       check(listed.holders[0]?.keyId === undefined, 'the deleted key is still listed');
     },
   },
@@ -385,26 +412,39 @@ export const conformanceCases: readonly ConformanceCase[] = [
       if (provider.capabilities.overlap === 'key-slots') {
         // Both slots held by sites: regenerating either would cut some off.
         const fresh = await context.newKey();
-        const inspection = await provider.inspect(principal, [...held, { site: 'new', credential: fresh.credential }], signal);
+        const inspection = await provider.inspect(
+          principal,
+          [...held, { site: 'new', credential: fresh.credential }],
+          signal,
+        );
         const plan = preflight(provider.capabilities, inspection, {
           issue: true,
           retire: 'delete',
           deleteInactive: false,
           replacing: inspection.holders[0]?.keyId ?? '',
         });
-        check(!plan.ok && plan.refusals.some((r) => r.kind === 'limit_reached'), 'preflight let a rotation regenerate a held slot');
+        check(
+          !plan.ok && plan.refusals.some((r) => r.kind === 'limit_reached'),
+          'preflight let a rotation regenerate a held slot',
+        );
         return;
       }
       for (let i = 1; i < provider.capabilities.maxKeysPerPrincipal; i++) await context.newKey();
       const inspection = await provider.inspect(principal, held, signal);
-      check(inspection.keys.length === provider.capabilities.maxKeysPerPrincipal, `expected ${provider.capabilities.maxKeysPerPrincipal} keys`);
+      check(
+        inspection.keys.length === provider.capabilities.maxKeysPerPrincipal,
+        `expected ${provider.capabilities.maxKeysPerPrincipal} keys`,
+      );
       const replacing = inspection.keys.find((k) => k.ref.keyId === inspection.holders[0]?.keyId)?.ref;
       check(replacing, 'old key not found');
       const error = await provider.issue({ principal, replacing }, signal).then(
         () => undefined,
         (e: unknown) => e,
       );
-      check(error instanceof ProviderError && error.kind === 'limit_reached', `expected limit_reached, got ${String(error)}`);
+      check(
+        error instanceof ProviderError && error.kind === 'limit_reached',
+        `expected limit_reached, got ${String(error)}`,
+      );
       check(error.hint?.includes('--delete-inactive'), 'the limit error should say what to do');
       const plan = preflight(provider.capabilities, inspection, {
         issue: true,
@@ -412,7 +452,11 @@ export const conformanceCases: readonly ConformanceCase[] = [
         deleteInactive: true,
         replacing: replacing.keyId,
       });
-      check(!plan.ok && plan.refusals.some((r) => r.kind === 'limit_reached' && /never deletes an active key/.test(r.message)), 'preflight should refuse: every key is active');
+      check(
+        !plan.ok &&
+          plan.refusals.some((r) => r.kind === 'limit_reached' && /never deletes an active key/.test(r.message)),
+        'preflight should refuse: every key is active',
+      );
     },
   },
   {
@@ -426,13 +470,24 @@ export const conformanceCases: readonly ConformanceCase[] = [
       check(last, 'no key issued');
       await provider.deactivate(last, signal);
       const inspection = await provider.inspect(principal, [{ site: 'old', credential: world.oldKey }], signal);
-      const request = { issue: true, retire: 'deactivate', deleteInactive: false, replacing: inspection.holders[0]?.keyId ?? '' } as const;
+      const request = {
+        issue: true,
+        retire: 'deactivate',
+        deleteInactive: false,
+        replacing: inspection.holders[0]?.keyId ?? '',
+      } as const;
       const refused = preflight(provider.capabilities, inspection, request);
       check(!refused.ok, 'preflight accepted a rotation with no free key slot');
       const refusal = refused.refusals.find((r) => r.kind === 'limit_reached');
-      check(refusal?.remedy.includes('--delete-inactive') && refusal.keyIds?.includes(last.keyId), 'the refusal should offer --delete-inactive for the inactive key');
+      check(
+        refusal?.remedy.includes('--delete-inactive') && refusal.keyIds?.includes(last.keyId),
+        'the refusal should offer --delete-inactive for the inactive key',
+      );
       const accepted = preflight(provider.capabilities, inspection, { ...request, deleteInactive: true });
-      check(accepted.ok && accepted.steps.some((s) => s.kind === 'delete-inactive' && s.ref.keyId === last?.keyId), 'with --delete-inactive the plan should delete the inactive key first');
+      check(
+        accepted.ok && accepted.steps.some((s) => s.kind === 'delete-inactive' && s.ref.keyId === last?.keyId),
+        'with --delete-inactive the plan should delete the inactive key first',
+      );
     },
   },
   {
@@ -451,13 +506,25 @@ export const conformanceCases: readonly ConformanceCase[] = [
           () => undefined,
           (e: unknown) => e,
         );
-        check(error instanceof ProviderError && error.kind === 'permission_missing', `expected permission_missing, got ${String(error)}`);
-        check(error.permission === denial.permission, `the error names ${error.permission ?? 'nothing'}, not ${denial.permission}`);
+        check(
+          error instanceof ProviderError && error.kind === 'permission_missing',
+          `expected permission_missing, got ${String(error)}`,
+        );
+        check(
+          error.permission === denial.permission,
+          `the error names ${error.permission ?? 'nothing'}, not ${denial.permission}`,
+        );
         check(error.message.includes(denial.permission), 'the message should name the permission');
         if (!inspection.permissions.unchecked.includes(denial.permission)) {
-          const plan = preflight(provider.capabilities, inspection, { issue: true, retire: 'deactivate', deleteInactive: false, replacing: replacing.keyId });
+          const plan = preflight(provider.capabilities, inspection, {
+            issue: true,
+            retire: 'deactivate',
+            deleteInactive: false,
+            replacing: replacing.keyId,
+          });
           check(
-            !plan.ok && plan.refusals.some((r) => r.kind === 'permission_missing' && r.permission === denial.permission),
+            !plan.ok &&
+              plan.refusals.some((r) => r.kind === 'permission_missing' && r.permission === denial.permission),
             `preflight should refuse naming ${denial.permission}`,
           );
         }
@@ -479,9 +546,15 @@ export const conformanceCases: readonly ConformanceCase[] = [
       check((await proveWith(context, world.oldKey)).ok, 'the old key did not prove');
       const used = await provider.evidence(ref, before, signal);
       check(used.window.from === before.toISOString(), 'the evidence does not say where its window starts');
-      check(used.summary.length > 0 && used.checked.length + used.notChecked.length > 0, 'the evidence does not say what it checked');
+      check(
+        used.summary.length > 0 && used.checked.length + used.notChecked.length > 0,
+        'the evidence does not say what it checked',
+      );
       if (provider.capabilities.evidence.kind === 'last-used') {
-        check(used.usedSince === 'yes' && used.lastUsedAt !== undefined, `a key used just now is reported ${used.usedSince}`);
+        check(
+          used.usedSince === 'yes' && used.lastUsedAt !== undefined,
+          `a key used just now is reported ${used.usedSince}`,
+        );
         await world.clock.sleep(2000, signal);
         const after = new Date(world.clock.now().getTime() - 500);
         const idle = await provider.evidence(ref, after, signal);
@@ -490,7 +563,10 @@ export const conformanceCases: readonly ConformanceCase[] = [
           `a key unused since ${after.toISOString()} is reported ${idle.usedSince} (${idle.summary})`,
         );
       } else {
-        check(used.usedSince !== 'yes' && used.notChecked.length > 0, 'a provider without usage data must say what it did not check');
+        check(
+          used.usedSince !== 'yes' && used.notChecked.length > 0,
+          'a provider without usage data must say what it did not check',
+        );
       }
     },
   },
@@ -503,7 +579,10 @@ export const conformanceCases: readonly ConformanceCase[] = [
       for (const secret of secrets)
         for (const form of secretForms(secret))
           for (const output of record.outputs)
-            check(!output.includes(form), `a secret (fp=${new SecretValue(secret).fingerprint}) appeared in: ${output.slice(0, 120)}…`);
+            check(
+              !output.includes(form),
+              `a secret (fp=${new SecretValue(secret).fingerprint}) appeared in: ${output.slice(0, 120)}…`,
+            );
       return Promise.resolve();
     },
   },
@@ -513,16 +592,26 @@ export const conformanceCases: readonly ConformanceCase[] = [
 function strangerOf(key: ProviderCredential, other: ProviderCredential): ProviderCredential {
   switch (key.provider) {
     case 'aws':
-      return { provider: 'aws', accessKeyId: 'AKIASTRANGERSTRANGER', secretAccessKey: new SecretValue('not-a-key-not-a-key-not-a-key-not-a-key') };
+      return {
+        provider: 'aws',
+        accessKeyId: 'AKIASTRANGERSTRANGER',
+        secretAccessKey: new SecretValue('not-a-key-not-a-key-not-a-key-not-a-key'),
+      };
     case 'gcp': {
       const doc = JSON.parse(key.keyJson.reveal()) as Record<string, unknown>;
       const foreign = other.provider === 'gcp' ? (JSON.parse(other.keyJson.reveal()) as Record<string, unknown>) : {};
       return {
         provider: 'gcp',
-        keyJson: new SecretValue(JSON.stringify({ ...doc, private_key_id: 'f'.repeat(40), private_key: foreign.private_key })),
+        keyJson: new SecretValue(
+          JSON.stringify({ ...doc, private_key_id: 'f'.repeat(40), private_key: foreign.private_key }),
+        ),
       };
     }
     case 'azure':
-      return { provider: 'azure', accountName: key.accountName, accountKey: new SecretValue(Buffer.alloc(64, 7).toString('base64')) };
+      return {
+        provider: 'azure',
+        accountName: key.accountName,
+        accountKey: new SecretValue(Buffer.alloc(64, 7).toString('base64')),
+      };
   }
 }

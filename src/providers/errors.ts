@@ -101,8 +101,10 @@ export function kindFromStatus(error: SanitizedError): ProviderErrorKind {
 }
 
 const DEFAULT_HINTS: Readonly<Record<ProviderErrorKind, string>> = {
-  permission_missing: 'Grant the permission named to the identity kubecost-rotate uses at the provider, then run again.',
-  limit_reached: 'Delete an unused key of the principal (or pass --delete-inactive for an inactive one), then run again.',
+  permission_missing:
+    'Grant the permission named to the identity kubecost-rotate uses at the provider, then run again.',
+  limit_reached:
+    'Delete an unused key of the principal (or pass --delete-inactive for an inactive one), then run again.',
   not_found: 'Check the principal and the key id (and the provider endpoint), then run again.',
   throttled: 'The provider asked to slow down: run again in a minute.',
   network: 'The provider could not be reached or failed: check the endpoint and the network, then run again.',

@@ -106,7 +106,9 @@ function checkKeySlots(
   const free = capabilities.maxKeysPerPrincipal - counted.length;
   if (free >= 1) return { refusals, steps, notes };
   // Full. Inactive keys no site holds may go with --delete-inactive; active ones never automatically.
-  const removable = counted.filter((k) => k.status === 'inactive' && !held.has(k.ref.keyId) && k.ref.keyId !== request.replacing);
+  const removable = counted.filter(
+    (k) => k.status === 'inactive' && !held.has(k.ref.keyId) && k.ref.keyId !== request.replacing,
+  );
   const limit = `${capabilities.maxKeysPerPrincipal} keys per ${inspection.principal.provider === 'aws' ? 'IAM user' : 'service account'}`;
   const listed = counted.map(describeKey).join(', ');
   if (removable.length >= 1 - free && request.deleteInactive) {

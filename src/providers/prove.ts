@@ -97,7 +97,11 @@ export async function awsCallerIdentity(
     const described = describeProviderError(error, [secret]);
     return {
       ok: false,
-      verdict: failure(classifyAwsError(described), described, `sts:GetCallerIdentity as ${credential.accessKeyId}`) as ProbeFailure,
+      verdict: failure(
+        classifyAwsError(described),
+        described,
+        `sts:GetCallerIdentity as ${credential.accessKeyId}`,
+      ) as ProbeFailure,
     };
   } finally {
     client.destroy();
@@ -114,7 +118,11 @@ async function awsIdentity(
   const identity = await awsCallerIdentity(credential, endpoints, signal);
   if (!identity.ok) return identity.verdict;
   if (identity.arn !== principal.id)
-    return mismatch('PrincipalMismatch', `the key belongs to ${identity.arn || 'an unknown identity'}, not to ${principal.id}`, evidence);
+    return mismatch(
+      'PrincipalMismatch',
+      `the key belongs to ${identity.arn || 'an unknown identity'}, not to ${principal.id}`,
+      evidence,
+    );
   return { ok: true, evidence: `${evidence} -> ${identity.arn}` };
 }
 
@@ -136,7 +144,11 @@ async function gcpIdentity(
   if (key.clientEmail !== principal.name)
     return mismatch('PrincipalMismatch', `the key is for ${key.clientEmail}, not for ${principal.name}`, evidence);
   try {
-    const client = await serviceAccountClient(key, ['https://www.googleapis.com/auth/cloud-platform'], endpoints.gcpToken);
+    const client = await serviceAccountClient(
+      key,
+      ['https://www.googleapis.com/auth/cloud-platform'],
+      endpoints.gcpToken,
+    );
     await client.authorize();
     rethrowIfAborted(signal);
     return { ok: true, evidence };
@@ -155,7 +167,11 @@ async function azureIdentity(
 ): Promise<Verdict> {
   const evidence = `shared-key GetServiceProperties on account ${credential.accountName} with key fp=${credential.accountKey.fingerprint}`;
   if (credential.accountName !== principal.name)
-    return mismatch('PrincipalMismatch', `the key is for account ${credential.accountName}, not ${principal.name}`, evidence);
+    return mismatch(
+      'PrincipalMismatch',
+      `the key is for account ${credential.accountName}, not ${principal.name}`,
+      evidence,
+    );
   const { BlobServiceClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
   const key = credential.accountKey.reveal();
   try {
@@ -182,7 +198,11 @@ export function checkIdentity(
 ): Promise<Verdict> {
   if (credential.provider !== principal.provider)
     return Promise.resolve(
-      mismatch('ProviderMismatch', `a ${credential.provider} key cannot prove a ${principal.provider} principal`, 'none'),
+      mismatch(
+        'ProviderMismatch',
+        `a ${credential.provider} key cannot prove a ${principal.provider} principal`,
+        'none',
+      ),
     );
   switch (credential.provider) {
     case 'aws':
@@ -196,7 +216,8 @@ export function checkIdentity(
 
 /** Failures a later round may not meet: a key not yet known everywhere, a busy or unreachable provider. */
 const mayPass = (result: ProbeResult) =>
-  !result.ok && (result.kind === 'auth' || result.kind === 'transient' || result.kind === 'throttled') &&
+  !result.ok &&
+  (result.kind === 'auth' || result.kind === 'transient' || result.kind === 'throttled') &&
   result.code !== 'PrincipalMismatch' &&
   result.code !== 'InvalidKeyFile';
 

@@ -45,7 +45,13 @@ const iamAs = (key: { accessKeyId: string; secretAccessKey: string }) =>
 const stsAs = (key: { accessKeyId: string; secretAccessKey: string }) =>
   new STSClient({ region: 'us-east-1', endpoint: sim.endpoints.sts, credentials: key, maxAttempts: 1 });
 const s3As = (key: { accessKeyId: string; secretAccessKey: string }) =>
-  new S3Client({ region: 'us-east-1', endpoint: sim.endpoints.s3, forcePathStyle: true, credentials: key, maxAttempts: 1 });
+  new S3Client({
+    region: 'us-east-1',
+    endpoint: sim.endpoints.s3,
+    forcePathStyle: true,
+    credentials: key,
+    maxAttempts: 1,
+  });
 const athenaAs = (key: { accessKeyId: string; secretAccessKey: string }) =>
   new AthenaClient({ region: 'us-east-1', endpoint: sim.endpoints.athena, credentials: key, maxAttempts: 1 });
 
@@ -59,7 +65,9 @@ describe('cloud-sim AWS IAM and STS', () => {
     sim.aws.iam.ensureUser('limits');
     const first = await newKey('limits');
     await newKey('limits');
-    await iamAs(admin).send(new UpdateAccessKeyCommand({ UserName: 'limits', AccessKeyId: first.accessKeyId, Status: 'Inactive' }));
+    await iamAs(admin).send(
+      new UpdateAccessKeyCommand({ UserName: 'limits', AccessKeyId: first.accessKeyId, Status: 'Inactive' }),
+    );
     await expect(iamAs(admin).send(new CreateAccessKeyCommand({ UserName: 'limits' }))).rejects.toMatchObject({
       name: 'LimitExceededException', // the SDK's modeled class for the LimitExceeded code
       message: 'Cannot exceed quota for AccessKeysPerUser: 2',
@@ -77,7 +85,9 @@ describe('cloud-sim AWS IAM and STS', () => {
   it('refuses a new key everywhere until it propagates, then accepts it as its user', async () => {
     sim.aws.iam.ensureUser('fresh');
     const key = await newKey('fresh');
-    await expect(stsAs(key).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: 'InvalidClientTokenId' });
+    await expect(stsAs(key).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+      name: 'InvalidClientTokenId',
+    });
     await expect(
       s3As(key).send(new PutObjectCommand({ Bucket: 'acme-kubecost', Key: 'x', Body: 'x' })),
     ).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
@@ -93,17 +103,28 @@ describe('cloud-sim AWS IAM and STS', () => {
     const key = await newKey('inactive');
     now += 4000;
     await s3As(key).send(new PutObjectCommand({ Bucket: 'acme-kubecost', Key: 'probe', Body: 'x' }));
-    await iamAs(admin).send(new UpdateAccessKeyCommand({ UserName: 'inactive', AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
-    await expect(s3As(key).send(new GetObjectCommand({ Bucket: 'acme-kubecost', Key: 'probe' }))).rejects.toMatchObject({
-      name: 'InvalidAccessKeyId',
-    });
+    await iamAs(admin).send(
+      new UpdateAccessKeyCommand({ UserName: 'inactive', AccessKeyId: key.accessKeyId, Status: 'Inactive' }),
+    );
+    await expect(s3As(key).send(new GetObjectCommand({ Bucket: 'acme-kubecost', Key: 'probe' }))).rejects.toMatchObject(
+      {
+        name: 'InvalidAccessKeyId',
+      },
+    );
     await expect(
       athenaAs(key).send(
-        new StartQueryExecutionCommand({ QueryString: 'SELECT 1', ResultConfiguration: { OutputLocation: 's3://acme-kubecost/q/' } }),
+        new StartQueryExecutionCommand({
+          QueryString: 'SELECT 1',
+          ResultConfiguration: { OutputLocation: 's3://acme-kubecost/q/' },
+        }),
       ),
     ).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
-    await expect(stsAs(key).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: 'InvalidClientTokenId' });
-    await iamAs(admin).send(new UpdateAccessKeyCommand({ UserName: 'inactive', AccessKeyId: key.accessKeyId, Status: 'Active' }));
+    await expect(stsAs(key).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+      name: 'InvalidClientTokenId',
+    });
+    await iamAs(admin).send(
+      new UpdateAccessKeyCommand({ UserName: 'inactive', AccessKeyId: key.accessKeyId, Status: 'Active' }),
+    );
     const read = await s3As(key).send(new GetObjectCommand({ Bucket: 'acme-kubecost', Key: 'probe' }));
     expect(await read.Body?.transformToString()).toBe('x');
   });
@@ -116,17 +137,26 @@ describe('cloud-sim AWS IAM and STS', () => {
     expect(never).toMatchObject({ UserName: 'used', AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
     expect(never.AccessKeyLastUsed?.LastUsedDate).toBeUndefined();
     await athenaAs(key).send(
-      new StartQueryExecutionCommand({ QueryString: 'SELECT 1', ResultConfiguration: { OutputLocation: 's3://acme-kubecost/q/' } }),
+      new StartQueryExecutionCommand({
+        QueryString: 'SELECT 1',
+        ResultConfiguration: { OutputLocation: 's3://acme-kubecost/q/' },
+      }),
     );
     const used = await iamAs(admin).send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.accessKeyId }));
-    expect(used.AccessKeyLastUsed).toMatchObject({ ServiceName: 'athena', Region: 'us-east-1', LastUsedDate: new Date(Math.floor(now / 1000) * 1000) });
+    expect(used.AccessKeyLastUsed).toMatchObject({
+      ServiceName: 'athena',
+      Region: 'us-east-1',
+      LastUsedDate: new Date(Math.floor(now / 1000) * 1000),
+    });
   });
 
   it('answers a denied action with AccessDenied naming the action and the caller', async () => {
     sim.aws.iam.deny('iam:UpdateAccessKey');
     try {
       await expect(
-        iamAs(admin).send(new UpdateAccessKeyCommand({ UserName: 'used', AccessKeyId: 'AKIAANYANYANYANYANY1', Status: 'Inactive' })),
+        iamAs(admin).send(
+          new UpdateAccessKeyCommand({ UserName: 'used', AccessKeyId: 'AKIAANYANYANYANYANY1', Status: 'Inactive' }),
+        ),
       ).rejects.toMatchObject({
         name: 'AccessDenied',
         message: expect.stringMatching(
@@ -136,7 +166,9 @@ describe('cloud-sim AWS IAM and STS', () => {
       });
       // GetCallerIdentity needs no permission, as at AWS.
       sim.aws.iam.deny('iam:GetCallerIdentity');
-      await expect(stsAs(admin).send(new GetCallerIdentityCommand({}))).resolves.toMatchObject({ Account: '123456789012' });
+      await expect(stsAs(admin).send(new GetCallerIdentityCommand({}))).resolves.toMatchObject({
+        Account: '123456789012',
+      });
     } finally {
       sim.aws.iam.allow();
     }
@@ -148,7 +180,11 @@ describe('cloud-sim GCP IAM', () => {
   const email = `limits@${project}.iam.gserviceaccount.com`;
   const client = () => {
     const adminKey = sim.gcp.createAdmin(project, `admin-${Math.random().toString(36).slice(2, 8)}`);
-    const parsed = JSON.parse(adminKey.keyJson) as { client_email: string; private_key: string; private_key_id: string };
+    const parsed = JSON.parse(adminKey.keyJson) as {
+      client_email: string;
+      private_key: string;
+      private_key_id: string;
+    };
     const auth = googleClient(sim.endpoints.gcpToken, {
       clientEmail: parsed.client_email,
       privateKey: parsed.private_key,
@@ -160,18 +196,34 @@ describe('cloud-sim GCP IAM', () => {
   it('mints a key file whose RSA key the token endpoint accepts, and refuses an eleventh key', async () => {
     const api = client();
     sim.gcp.serviceAccount(email);
-    const created = await api.projects.serviceAccounts.keys.create({ name: `projects/${project}/serviceAccounts/${email}`, requestBody: {} });
-    const keyFile = JSON.parse(Buffer.from(created.data.privateKeyData ?? '', 'base64').toString('utf8')) as Record<string, string>;
-    expect(keyFile).toMatchObject({ type: 'service_account', client_email: email, private_key_id: created.data.name?.split('/').pop() });
+    const created = await api.projects.serviceAccounts.keys.create({
+      name: `projects/${project}/serviceAccounts/${email}`,
+      requestBody: {},
+    });
+    const keyFile = JSON.parse(Buffer.from(created.data.privateKeyData ?? '', 'base64').toString('utf8')) as Record<
+      string,
+      string
+    >;
+    expect(keyFile).toMatchObject({
+      type: 'service_account',
+      client_email: email,
+      private_key_id: created.data.name?.split('/').pop(),
+    });
     await googleClient(sim.endpoints.gcpToken, {
       clientEmail: email,
       privateKey: keyFile.private_key ?? '',
       privateKeyId: keyFile.private_key_id ?? '',
     }).authorize();
     for (let i = 1; i < 10; i++)
-      await api.projects.serviceAccounts.keys.create({ name: `projects/${project}/serviceAccounts/${email}`, requestBody: {} });
+      await api.projects.serviceAccounts.keys.create({
+        name: `projects/${project}/serviceAccounts/${email}`,
+        requestBody: {},
+      });
     await expect(
-      api.projects.serviceAccounts.keys.create({ name: `projects/${project}/serviceAccounts/${email}`, requestBody: {} }),
+      api.projects.serviceAccounts.keys.create({
+        name: `projects/${project}/serviceAccounts/${email}`,
+        requestBody: {},
+      }),
     ).rejects.toMatchObject({ status: 400, message: 'Precondition check failed.' });
   });
 
@@ -181,7 +233,11 @@ describe('cloud-sim GCP IAM', () => {
     const jwt = googleClient(sim.endpoints.gcpToken, key);
     const token = (await jwt.getAccessToken()).token ?? '';
     const bucket = async () =>
-      (await fetch(`${sim.endpoints.gcs}/storage/v1/b/acme-bucket-x/o`, { headers: { Authorization: `Bearer ${token}` } })).status;
+      (
+        await fetch(`${sim.endpoints.gcs}/storage/v1/b/acme-bucket-x/o`, {
+          headers: { Authorization: `Bearer ${token}` },
+        })
+      ).status;
     sim.gcp.ensureBucket('acme-bucket-x');
     expect(await bucket()).toBe(200);
     await client().projects.serviceAccounts.keys.disable({
@@ -192,7 +248,13 @@ describe('cloud-sim GCP IAM', () => {
     const now = Math.floor(Date.now() / 1000);
     const assertion = signJwt(
       key.privateKey,
-      { iss: key.clientEmail, scope: 'https://www.googleapis.com/auth/cloud-platform', aud: 'https://oauth2.googleapis.com/token', iat: now, exp: now + 600 },
+      {
+        iss: key.clientEmail,
+        scope: 'https://www.googleapis.com/auth/cloud-platform',
+        aud: 'https://oauth2.googleapis.com/token',
+        iat: now,
+        exp: now + 600,
+      },
       { kid: key.privateKeyId },
     );
     expect(await exchange(sim.endpoints.gcpToken, assertion)).toEqual({
@@ -201,7 +263,7 @@ describe('cloud-sim GCP IAM', () => {
     });
   });
 
-  it("answers a denied permission with PERMISSION_DENIED naming it, and leaves it out of testIamPermissions", async () => {
+  it('answers a denied permission with PERMISSION_DENIED naming it, and leaves it out of testIamPermissions', async () => {
     const api = client();
     sim.gcp.deny('iam.serviceAccountKeys.delete');
     try {
@@ -225,12 +287,20 @@ describe('cloud-sim Azure ARM and Entra ID', () => {
   const tls = () => ({ tlsOptions: { ca: sim.azureControl.caPem } });
   const arm = (secret?: string) => {
     const principal = sim.azureControl.createServicePrincipal();
-    const credential = new ClientSecretCredential(principal.tenantId, principal.clientId, secret ?? principal.clientSecret, {
-      authorityHost: sim.endpoints.azureAuthority,
-      disableInstanceDiscovery: true,
+    const credential = new ClientSecretCredential(
+      principal.tenantId,
+      principal.clientId,
+      secret ?? principal.clientSecret,
+      {
+        authorityHost: sim.endpoints.azureAuthority,
+        disableInstanceDiscovery: true,
+        ...tls(),
+      },
+    );
+    return new StorageManagementClient(credential, sim.azureControl.subscriptionId, {
+      endpoint: sim.endpoints.azureArm,
       ...tls(),
     });
-    return new StorageManagementClient(credential, sim.azureControl.subscriptionId, { endpoint: sim.endpoints.azureArm, ...tls() });
   };
 
   it('lists the keys azurite holds, and regenerateKey cuts the old key off at once', async () => {
@@ -244,7 +314,9 @@ describe('cloud-sim Azure ARM and Entra ID', () => {
       ['key2', false],
     ]);
     const blob = (value: string) =>
-      new BlobServiceClient(sim.azure.blobUrl('acmearm'), new StorageSharedKeyCredential('acmearm', value), { retryOptions: { maxTries: 1 } });
+      new BlobServiceClient(sim.azure.blobUrl('acmearm'), new StorageSharedKeyCredential('acmearm', value), {
+        retryOptions: { maxTries: 1 },
+      });
     await blob(key.accountKey).getProperties();
     const regenerated = await client.storageAccounts.regenerateKey('kubecost', 'acmearm', { keyName: 'key1' });
     const fresh = regenerated.keys?.find((k) => k.keyName === 'key1')?.value ?? '';
@@ -264,6 +336,8 @@ describe('cloud-sim Azure ARM and Entra ID', () => {
     } finally {
       sim.azureControl.allow();
     }
-    await expect(arm('not-the-secret').storageAccounts.listKeys('kubecost', 'acmearm')).rejects.toThrow(/AADSTS7000215/);
+    await expect(arm('not-the-secret').storageAccounts.listKeys('kubecost', 'acmearm')).rejects.toThrow(
+      /AADSTS7000215/,
+    );
   });
 });

@@ -19,7 +19,11 @@ let principal: Principal;
 let oldRef: KeyRef;
 const old = awsAccessKey('kubecost');
 const signal = () => AbortSignal.timeout(30_000);
-const oldCredential = { provider: 'aws' as const, accessKeyId: old.accessKeyId, secretAccessKey: new SecretValue(old.secretAccessKey) };
+const oldCredential = {
+  provider: 'aws' as const,
+  accessKeyId: old.accessKeyId,
+  secretAccessKey: new SecretValue(old.secretAccessKey),
+};
 
 beforeAll(async () => {
   sim = await startCloudSim({ awsConsistencyDelayMs: 5000, clock: () => clock.ms });
@@ -29,7 +33,11 @@ beforeAll(async () => {
   provider = createAwsProvider({
     iamEndpoint: sim.endpoints.iam,
     stsEndpoint: sim.endpoints.sts,
-    credentials: { provider: 'aws', accessKeyId: admin.accessKeyId, secretAccessKey: new SecretValue(admin.secretAccessKey) },
+    credentials: {
+      provider: 'aws',
+      accessKeyId: admin.accessKeyId,
+      secretAccessKey: new SecretValue(admin.secretAccessKey),
+    },
     clock,
   });
   principal = await provider.identify(oldCredential, signal());
@@ -53,7 +61,10 @@ describe('the AWS provider', () => {
   it('reports a use after the moment asked about, saying when and by which service', async () => {
     const since = new Date(clock.ms - 60_000);
     // The consumer reads the federated bucket with the old key.
-    const proof = await provider.prove({ principal, credential: oldCredential, targets: (await awsTargets(sim)).slice(0, 1) }, signal());
+    const proof = await provider.prove(
+      { principal, credential: oldCredential, targets: (await awsTargets(sim)).slice(0, 1) },
+      signal(),
+    );
     expect(proof.ok).toBe(true);
     const evidence = await provider.evidence(oldRef, since, signal());
     expect(evidence).toMatchObject({
@@ -72,7 +83,9 @@ describe('the AWS provider', () => {
     const early = await provider.evidence(oldRef, since, signal());
     expect(early.usedSince).toBe('unknown');
     expect(early.window).toEqual({ from: since.toISOString(), to: since.toISOString() });
-    expect(early.summary).toMatch(new RegExp(`too early .* up to 240 min .* ask again after ${new Date(since.getTime() + 4 * HOUR).toISOString()}`));
+    expect(early.summary).toMatch(
+      new RegExp(`too early .* up to 240 min .* ask again after ${new Date(since.getTime() + 4 * HOUR).toISOString()}`),
+    );
     expect(early.notChecked).toContain('uses in the last 240 min (AWS may record them that late)');
     clock.ms += 3 * HOUR + 1000;
     const late = await provider.evidence(oldRef, since, signal());
@@ -87,12 +100,24 @@ describe('the AWS provider', () => {
     try {
       expect(inspection.keys.map((k) => k.ref.keyId)).toEqual([old.accessKeyId]);
       const once = await provider.prove(
-        { principal, credential: issued.credential, targets: [], retry: { attempts: 1, firstDelayMs: 1, maxDelayMs: 1 } },
+        {
+          principal,
+          credential: issued.credential,
+          targets: [],
+          retry: { attempts: 1, firstDelayMs: 1, maxDelayMs: 1 },
+        },
         signal(),
       );
-      expect(once).toMatchObject({ ok: false, attempts: 1, identity: { ok: false, kind: 'auth', code: 'InvalidClientTokenId' } });
+      expect(once).toMatchObject({
+        ok: false,
+        attempts: 1,
+        identity: { ok: false, kind: 'auth', code: 'InvalidClientTokenId' },
+      });
       const start = clock.ms;
-      const retried = await provider.prove({ principal, credential: issued.credential, targets: await awsTargets(sim) }, signal());
+      const retried = await provider.prove(
+        { principal, credential: issued.credential, targets: await awsTargets(sim) },
+        signal(),
+      );
       expect(retried).toMatchObject({ ok: true, identity: { ok: true } });
       expect(retried.attempts).toBeGreaterThan(1);
       // It slept (on the injected clock) just past the 5 s delay, no more than the back-off's next step.

@@ -46,7 +46,11 @@ describeConformance('manual azure on cloud-sim', manualCapabilities, () => manua
 describe('the conformance suite', () => {
   it('has no case that applies to no provider', () => {
     const all = [awsCapabilities(0), gcpCapabilities, azureCapabilities, manualCapabilities];
-    for (const c of conformanceCases) expect(all.some((caps) => c.applies(caps)), c.name).toBe(true);
+    for (const c of conformanceCases)
+      expect(
+        all.some((caps) => c.applies(caps)),
+        c.name,
+      ).toBe(true);
   });
 });
 
@@ -66,7 +70,9 @@ describe('the conformance suite fails a provider that breaks the contract', () =
   it('catches a delete that leaves the key working', async () => {
     const world = await mutant(() => ({ delete: () => Promise.resolve() }));
     await expect(
-      caseNamed('a deleted key fails the proof').run(caseContext(world, new ConformanceRecord(), AbortSignal.timeout(30_000))),
+      caseNamed('a deleted key fails the proof').run(
+        caseContext(world, new ConformanceRecord(), AbortSignal.timeout(30_000)),
+      ),
     ).rejects.toThrow(/a deleted key was proven/);
   });
 
@@ -98,8 +104,8 @@ describe('the conformance suite fails a provider that breaks the contract', () =
     }));
     const record = new ConformanceRecord();
     await caseNamed('inspect lists the old key').run(caseContext(world, record, AbortSignal.timeout(30_000)));
-    await expect(caseNamed('no result or error').run(caseContext(world, record, AbortSignal.timeout(30_000)))).rejects.toThrow(
-      /a secret \(fp=/,
-    );
+    await expect(
+      caseNamed('no result or error').run(caseContext(world, record, AbortSignal.timeout(30_000))),
+    ).rejects.toThrow(/a secret \(fp=/);
   });
 });

@@ -7,7 +7,14 @@ import { inspect } from 'node:util';
 import { IAMServiceException } from '@aws-sdk/client-iam';
 import { RestError } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
-import { awsErrors, azureErrors, gcpErrors, ProviderError, providerErrorFrom, type ErrorClassifier } from '../../src/providers/index.js';
+import {
+  awsErrors,
+  azureErrors,
+  gcpErrors,
+  ProviderError,
+  providerErrorFrom,
+  type ErrorClassifier,
+} from '../../src/providers/index.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const SIGNATURE = 'fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024';
@@ -28,7 +35,10 @@ function gaxiosError(status: number, body: object): Error {
   return Object.assign(new Error(JSON.stringify(body)), {
     name: 'GaxiosError',
     status,
-    config: { url: 'https://iam.googleapis.com/v1/projects/acme/serviceAccounts/x/keys', headers: { Authorization: `Bearer ya29.${'a'.repeat(40)}` } },
+    config: {
+      url: 'https://iam.googleapis.com/v1/projects/acme/serviceAccounts/x/keys',
+      headers: { Authorization: `Bearer ya29.${'a'.repeat(40)}` },
+    },
     response: { status, data: body, headers: {} },
   });
 }
@@ -46,7 +56,14 @@ function restError(code: string, status: number, message: string): RestError {
 
 const cases: Record<
   string,
-  { error: unknown; classifier: ErrorClassifier; provider: 'aws' | 'gcp' | 'azure'; kind: ProviderError['kind']; permission?: string; secrets?: string[] }
+  {
+    error: unknown;
+    classifier: ErrorClassifier;
+    provider: 'aws' | 'gcp' | 'azure';
+    kind: ProviderError['kind'];
+    permission?: string;
+    secrets?: string[];
+  }
 > = {
   'an IAM AccessDenied is permission_missing naming the action': {
     error: awsException(
@@ -94,13 +111,19 @@ const cases: Record<
     provider: 'aws',
     kind: 'network',
   },
-  "a GCP PERMISSION_DENIED names the IAM permission": {
+  'a GCP PERMISSION_DENIED names the IAM permission': {
     error: gaxiosError(403, {
       error: {
         code: 403,
         message: "Permission 'iam.serviceAccountKeys.create' denied on resource (or it may not exist).",
         status: 'PERMISSION_DENIED',
-        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'iam.googleapis.com' }],
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'IAM_PERMISSION_DENIED',
+            domain: 'iam.googleapis.com',
+          },
+        ],
       },
     }),
     classifier: gcpErrors,
@@ -109,7 +132,9 @@ const cases: Record<
     permission: 'iam.serviceAccountKeys.create',
   },
   "GCP's answer to an eleventh key is limit_reached": {
-    error: gaxiosError(400, { error: { code: 400, message: 'Precondition check failed.', status: 'FAILED_PRECONDITION' } }),
+    error: gaxiosError(400, {
+      error: { code: 400, message: 'Precondition check failed.', status: 'FAILED_PRECONDITION' },
+    }),
     classifier: gcpErrors,
     provider: 'gcp',
     kind: 'limit_reached',
@@ -133,12 +158,16 @@ const cases: Record<
     secrets: [BEARER],
   },
   'an ARM ResourceNotFound is not_found': {
-    error: restError('ResourceNotFound', 404, "The Resource 'Microsoft.Storage/storageAccounts/acme' under resource group 'rg' was not found."),
+    error: restError(
+      'ResourceNotFound',
+      404,
+      "The Resource 'Microsoft.Storage/storageAccounts/acme' under resource group 'rg' was not found.",
+    ),
     classifier: azureErrors,
     provider: 'azure',
     kind: 'not_found',
   },
-  "an Entra ID refusal of the client secret is invalid_key, with an echoed secret cut out": {
+  'an Entra ID refusal of the client secret is invalid_key, with an echoed secret cut out': {
     error: Object.assign(
       new Error(
         `ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided (client_secret=${CLIENT_SECRET}). Trace ID: 0b1c2d3e`,
@@ -155,7 +184,12 @@ const cases: Record<
 describe('providerErrorFrom', () => {
   for (const [name, c] of Object.entries(cases))
     it(name, () => {
-      const error = providerErrorFrom(c.error, { provider: c.provider, operation: 'op', subject: 'the principal' }, c.classifier, c.secrets ?? []);
+      const error = providerErrorFrom(
+        c.error,
+        { provider: c.provider, operation: 'op', subject: 'the principal' },
+        c.classifier,
+        c.secrets ?? [],
+      );
       expect(error).toBeInstanceOf(ProviderError);
       expect(error.kind).toBe(c.kind);
       expect(error.permission).toBe(c.permission);
@@ -170,8 +204,13 @@ describe('providerErrorFrom', () => {
     });
 
   it('says retryable only for throttled and network errors', () => {
-    const kind = (k: ProviderError['kind']) => new ProviderError({ provider: 'aws', operation: 'op', kind: k }, 'x').retryable;
+    const kind = (k: ProviderError['kind']) =>
+      new ProviderError({ provider: 'aws', operation: 'op', kind: k }, 'x').retryable;
     expect(['throttled', 'network'].every((k) => kind(k as ProviderError['kind']))).toBe(true);
-    expect(['permission_missing', 'limit_reached', 'not_found', 'invalid_key', 'unknown'].some((k) => kind(k as ProviderError['kind']))).toBe(false);
+    expect(
+      ['permission_missing', 'limit_reached', 'not_found', 'invalid_key', 'unknown'].some((k) =>
+        kind(k as ProviderError['kind']),
+      ),
+    ).toBe(false);
   });
 });

@@ -4,11 +4,23 @@
  * difference from AWS is declared as a deviation, and the case asserts it, so it is noticed when
  * moto changes.
  */
-import { CreateAccessKeyCommand, CreateUserCommand, DeleteUserPolicyCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  DeleteUserPolicyCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { awsCapabilities, createAwsProvider, type AwsCredential, type ConformanceWorld, type ProviderClock } from '../../src/providers/index.js';
+import {
+  awsCapabilities,
+  createAwsProvider,
+  type AwsCredential,
+  type ConformanceWorld,
+  type ProviderClock,
+} from '../../src/providers/index.js';
 import { SecretValue } from '../../src/shared/secret-value.js';
 import { describeConformance } from './conformance-cases.js';
 import { motoServerPath, startMoto, type Moto } from './moto.js';
@@ -38,10 +50,16 @@ async function motoWorld(): Promise<ConformanceWorld> {
   moto = await startMoto();
   const endpoint = moto.endpoint;
   // Before auth is on, any key may set the account up.
-  const setup = new IAMClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'AKIASETUPSETUPSETUP1', secretAccessKey: 'setup' } });
+  const setup = new IAMClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'AKIASETUPSETUPSETUP1', secretAccessKey: 'setup' },
+  });
   const user = async (name: string, actions: string[]) => {
     await setup.send(new CreateUserCommand({ UserName: name }));
-    await setup.send(new PutUserPolicyCommand({ UserName: name, PolicyName: 'access', PolicyDocument: policy('Allow', actions) }));
+    await setup.send(
+      new PutUserPolicyCommand({ UserName: name, PolicyName: 'access', PolicyDocument: policy('Allow', actions) }),
+    );
     const key = (await setup.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey;
     if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error('moto made no key');
     return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
@@ -75,7 +93,14 @@ async function motoWorld(): Promise<ConformanceWorld> {
     oldKey: credential(old),
     otherPrincipalKey: credential(other),
     targets: [
-      { kind: 's3', bucket: 'acme-kubecost-federated', region: 'us-east-1', endpoint, forcePathStyle: true, prefix: 'federated' },
+      {
+        kind: 's3',
+        bucket: 'acme-kubecost-federated',
+        region: 'us-east-1',
+        endpoint,
+        forcePathStyle: true,
+        prefix: 'federated',
+      },
     ],
     retry: { attempts: 2, firstDelayMs: 100, maxDelayMs: 100 },
     deviations: {
@@ -93,14 +118,15 @@ async function motoWorld(): Promise<ConformanceWorld> {
       return {
         permission: 'iam:CreateAccessKey',
         restore: async () => {
-          await adminIam.send(new DeleteUserPolicyCommand({ UserName: 'kubecost-rotate-admin', PolicyName: 'deny-create' }));
+          await adminIam.send(
+            new DeleteUserPolicyCommand({ UserName: 'kubecost-rotate-admin', PolicyName: 'deny-create' }),
+          );
         },
       };
     },
     secrets: () => [admin.secretAccessKey, old.secretAccessKey, other.secretAccessKey],
   };
 }
-
 
 // Fails, never skips, on a machine without moto: .ci/run installs it with scripts/moto/ensure.sh.
 it('has moto 5.2.5 installed (scripts/moto/ensure.sh installs it)', () => {

@@ -50,7 +50,10 @@ export async function startMoto(): Promise<Moto> {
   });
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`moto_server printed no "Running on" line within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => done(new Error(`moto_server printed no "Running on" line within 60 s:\n${output}`)),
+      60_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       if (output.includes(`Running on http://127.0.0.1:${port}`)) done();

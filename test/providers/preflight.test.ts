@@ -19,9 +19,23 @@ import {
   type ProviderCapabilities,
 } from '../../src/providers/index.js';
 
-const awsUser: Principal = { provider: 'aws', id: 'arn:aws:iam::123456789012:user/kubecost', name: 'kubecost', account: '123456789012' };
-const serviceAccount: Principal = { provider: 'gcp', id: 'kubecost@acme.iam.gserviceaccount.com', name: 'kubecost@acme.iam.gserviceaccount.com', account: 'acme' };
-const storageAccount: Principal = { provider: 'azure', id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acme', name: 'acme' };
+const awsUser: Principal = {
+  provider: 'aws',
+  id: 'arn:aws:iam::123456789012:user/kubecost',
+  name: 'kubecost',
+  account: '123456789012',
+};
+const serviceAccount: Principal = {
+  provider: 'gcp',
+  id: 'kubecost@acme.iam.gserviceaccount.com',
+  name: 'kubecost@acme.iam.gserviceaccount.com',
+  account: 'acme',
+};
+const storageAccount: Principal = {
+  provider: 'azure',
+  id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acme',
+  name: 'acme',
+};
 
 const key = (principal: Principal, keyId: string, status: KeyInfo['status'] = 'active'): KeyInfo => ({
   ref: { principal, keyId },
@@ -29,7 +43,13 @@ const key = (principal: Principal, keyId: string, status: KeyInfo['status'] = 'a
   createdAt: '2026-01-15T10:00:00.000Z',
 });
 
-function inspection(principal: Principal, keys: KeyInfo[], held: string[], missing: string[] = [], unchecked: string[] = []): Inspection {
+function inspection(
+  principal: Principal,
+  keys: KeyInfo[],
+  held: string[],
+  missing: string[] = [],
+  unchecked: string[] = [],
+): Inspection {
   return {
     principal,
     keys,
@@ -49,7 +69,15 @@ const rotate = (replacing: string, tweak: Partial<PreflightRequest> = {}): Prefl
 
 const refusalsOf = (plan: Preflight) => (plan.ok ? [] : plan.refusals);
 
-const cases: Record<string, { capabilities: ProviderCapabilities; inspection: Inspection; request: PreflightRequest; expect(plan: Preflight): void }> = {
+const cases: Record<
+  string,
+  {
+    capabilities: ProviderCapabilities;
+    inspection: Inspection;
+    request: PreflightRequest;
+    expect(plan: Preflight): void;
+  }
+> = {
   'accepts an AWS user with one key: the new key takes the second slot': {
     capabilities: awsCapabilities(),
     inspection: inspection(awsUser, [key(awsUser, 'AKIAOLD')], ['AKIAOLD']),
@@ -63,7 +91,9 @@ const cases: Record<string, { capabilities: ProviderCapabilities; inspection: In
     expect: (plan) => {
       const [refusal] = refusalsOf(plan);
       expect(refusal).toMatchObject({ kind: 'limit_reached', keyIds: ['AKIAOLD', 'AKIAOTHER'] });
-      expect(refusal?.message).toMatch(/kubecost already has 2 active keys .*AKIAOLD \(active, created 2026-01-15\).*the limit of 2 keys per IAM user/);
+      expect(refusal?.message).toMatch(
+        /kubecost already has 2 active keys .*AKIAOLD \(active, created 2026-01-15\).*the limit of 2 keys per IAM user/,
+      );
       expect(refusal?.remedy).toMatch(/the sites hold AKIAOLD/);
       expect(refusal?.remedy).not.toMatch(/--delete-inactive/);
     },
@@ -88,7 +118,11 @@ const cases: Record<string, { capabilities: ProviderCapabilities; inspection: In
   },
   'never plans away an inactive key that a site still holds': {
     capabilities: awsCapabilities(),
-    inspection: inspection(awsUser, [key(awsUser, 'AKIAOLD'), key(awsUser, 'AKIASTALE', 'inactive')], ['AKIAOLD', 'AKIASTALE']),
+    inspection: inspection(
+      awsUser,
+      [key(awsUser, 'AKIAOLD'), key(awsUser, 'AKIASTALE', 'inactive')],
+      ['AKIAOLD', 'AKIASTALE'],
+    ),
     request: rotate('AKIAOLD', { deleteInactive: true }),
     expect: (plan) => expect(refusalsOf(plan)[0]).toMatchObject({ kind: 'limit_reached' }),
   },
@@ -108,7 +142,11 @@ const cases: Record<string, { capabilities: ProviderCapabilities; inspection: In
   },
   'accepts a GCP service account at nine keys': {
     capabilities: gcpCapabilities,
-    inspection: inspection(serviceAccount, Array.from({ length: 9 }, (_, i) => key(serviceAccount, `k${i}`)), ['k0']),
+    inspection: inspection(
+      serviceAccount,
+      Array.from({ length: 9 }, (_, i) => key(serviceAccount, `k${i}`)),
+      ['k0'],
+    ),
     request: rotate('k0'),
     expect: (plan) => expect(plan.ok).toBe(true),
   },
@@ -125,7 +163,12 @@ const cases: Record<string, { capabilities: ProviderCapabilities; inspection: In
   },
   'ignores a missing permission the rotation does not need (no delete with --retire deactivate and no --issue)': {
     capabilities: awsCapabilities(),
-    inspection: inspection(awsUser, [key(awsUser, 'AKIAOLD')], ['AKIAOLD'], ['iam:DeleteAccessKey', 'iam:CreateAccessKey']),
+    inspection: inspection(
+      awsUser,
+      [key(awsUser, 'AKIAOLD')],
+      ['AKIAOLD'],
+      ['iam:DeleteAccessKey', 'iam:CreateAccessKey'],
+    ),
     request: rotate('AKIAOLD', { issue: false }),
     expect: (plan) => expect(plan.ok).toBe(true),
   },
@@ -141,13 +184,19 @@ const cases: Record<string, { capabilities: ProviderCapabilities; inspection: In
     request: rotate('key1', { retire: 'delete' }),
     expect: (plan) => {
       expect(plan.ok).toBe(true);
-      expect(plan.notes.join('\n')).toMatch(/not checked in advance: Microsoft.Storage\/storageAccounts\/regenerateKey\/action/);
+      expect(plan.notes.join('\n')).toMatch(
+        /not checked in advance: Microsoft.Storage\/storageAccounts\/regenerateKey\/action/,
+      );
       expect(plan.notes.join('\n')).toMatch(/the new key goes into the other slot/);
     },
   },
   'refuses an Azure account whose sites use both slots': {
     capabilities: azureCapabilities,
-    inspection: inspection(storageAccount, [key(storageAccount, 'key1'), key(storageAccount, 'key2')], ['key1', 'key2']),
+    inspection: inspection(
+      storageAccount,
+      [key(storageAccount, 'key1'), key(storageAccount, 'key2')],
+      ['key1', 'key2'],
+    ),
     request: rotate('key1'),
     expect: (plan) => {
       const [refusal] = refusalsOf(plan);
@@ -159,7 +208,11 @@ const cases: Record<string, { capabilities: ProviderCapabilities; inspection: In
     capabilities: manualCapabilities,
     inspection: inspection(awsUser, [key(awsUser, 'AKIAOLD')], ['AKIAOLD']),
     request: rotate('AKIAOLD'),
-    expect: (plan) => expect(refusalsOf(plan)[0]).toMatchObject({ kind: 'unsupported', remedy: expect.stringMatching(/--new-key-file/) }),
+    expect: (plan) =>
+      expect(refusalsOf(plan)[0]).toMatchObject({
+        kind: 'unsupported',
+        remedy: expect.stringMatching(/--new-key-file/),
+      }),
   },
   'refuses when the sites hold no key of the principal': {
     capabilities: awsCapabilities(),
@@ -181,12 +234,21 @@ describe('preflight', () => {
 
 describe('operationsFor', () => {
   it('needs delete for an issued key (rollback deletes it) and reactivate after a deactivation', () => {
-    expect(operationsFor(rotate('AKIAOLD'), awsCapabilities()).sort()).toEqual(['deactivate', 'delete', 'inspect', 'issue', 'reactivate']);
+    expect(operationsFor(rotate('AKIAOLD'), awsCapabilities()).sort()).toEqual([
+      'deactivate',
+      'delete',
+      'inspect',
+      'issue',
+      'reactivate',
+    ]);
   });
   it('needs no control-plane write for a bring-your-own rotation that retires nothing', () => {
     expect(operationsFor(rotate('AKIAOLD', { issue: false, retire: 'none' }), awsCapabilities())).toEqual(['inspect']);
   });
   it('retires an Azure key by regenerating its slot', () => {
-    expect(operationsFor(rotate('key1', { issue: false, retire: 'delete' }), azureCapabilities).sort()).toEqual(['delete', 'inspect']);
+    expect(operationsFor(rotate('key1', { issue: false, retire: 'delete' }), azureCapabilities).sort()).toEqual([
+      'delete',
+      'inspect',
+    ]);
   });
 });

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proveReplacement, type ProviderCredential } from '../../src/providers/index.js';
 import { SecretValue } from '../../src/shared/secret-value.js';
 import { startCloudSim, trustCredential, type CloudSim } from '../../src/sim/cloud/index.js';
-import { awsAccessKey, azureStorageKey, gcpServiceAccountKey, successorOf } from '../../src/sim/kubecost/credentials.js';
+import {
+  awsAccessKey,
+  azureStorageKey,
+  gcpServiceAccountKey,
+  successorOf,
+} from '../../src/sim/kubecost/credentials.js';
 import { awsTargets } from './worlds.js';
 
 let sim: CloudSim;
@@ -40,17 +45,31 @@ describe('proveReplacement', () => {
       signal(),
     );
     expect(proof).toMatchObject({ ok: true, principal: { id: 'arn:aws:iam::123456789012:user/kubecost' } });
-    expect(proof.summary).toBe(`${next.accessKeyId} authenticates as arn:aws:iam::123456789012:user/kubecost and reached 2 resources`);
+    expect(proof.summary).toBe(
+      `${next.accessKeyId} authenticates as arn:aws:iam::123456789012:user/kubecost and reached 2 resources`,
+    );
   });
 
   it('fails a well-formed AWS key the provider does not know, at the identity check', async () => {
     const unknown = awsAccessKey('kubecost');
     const proof = await proveReplacement(
-      { old: aws(old), next: aws(unknown), targets: await awsTargets(sim), endpoints: { sts: sim.endpoints.sts }, retry: once },
+      {
+        old: aws(old),
+        next: aws(unknown),
+        targets: await awsTargets(sim),
+        endpoints: { sts: sim.endpoints.sts },
+        retry: once,
+      },
       signal(),
     );
-    expect(proof).toMatchObject({ ok: false, targets: [], identity: { ok: false, kind: 'auth', code: 'InvalidClientTokenId' } });
-    expect(proof.summary).toMatch(new RegExp(`^${unknown.accessKeyId} does not authenticate as arn:aws:iam::123456789012:user/kubecost`));
+    expect(proof).toMatchObject({
+      ok: false,
+      targets: [],
+      identity: { ok: false, kind: 'auth', code: 'InvalidClientTokenId' },
+    });
+    expect(proof.summary).toMatch(
+      new RegExp(`^${unknown.accessKeyId} does not authenticate as arn:aws:iam::123456789012:user/kubecost`),
+    );
   });
 
   it('fails a valid key of another IAM user', async () => {
@@ -61,7 +80,9 @@ describe('proveReplacement', () => {
       signal(),
     );
     expect(proof.identity).toMatchObject({ ok: false, code: 'PrincipalMismatch' });
-    expect(proof.summary).toMatch(/belongs to arn:aws:iam::123456789012:user\/someone-else, not to arn:aws:iam::123456789012:user\/kubecost/);
+    expect(proof.summary).toMatch(
+      /belongs to arn:aws:iam::123456789012:user\/someone-else, not to arn:aws:iam::123456789012:user\/kubecost/,
+    );
   });
 
   it('fails a key that authenticates but cannot reach a site’s bucket, naming the bucket', async () => {
@@ -71,7 +92,15 @@ describe('proveReplacement', () => {
       {
         old: aws(old),
         next: aws(next),
-        targets: [{ kind: 's3', bucket: 'no-such-bucket-here', region: 'us-east-1', endpoint: sim.endpoints.s3, forcePathStyle: true }],
+        targets: [
+          {
+            kind: 's3',
+            bucket: 'no-such-bucket-here',
+            region: 'us-east-1',
+            endpoint: sim.endpoints.s3,
+            forcePathStyle: true,
+          },
+        ],
         endpoints: { sts: sim.endpoints.sts },
         retry: once,
       },
@@ -79,7 +108,9 @@ describe('proveReplacement', () => {
     );
     expect(proof.ok).toBe(false);
     expect(proof.identity.ok).toBe(true);
-    expect(proof.summary).toMatch(/authenticates as .* but cannot use s3:\/\/no-such-bucket-here: not_found NoSuchBucket/);
+    expect(proof.summary).toMatch(
+      /authenticates as .* but cannot use s3:\/\/no-such-bucket-here: not_found NoSuchBucket/,
+    );
   });
 
   it('fails a GCP key of another service account, and an Azure key of another slot value', async () => {

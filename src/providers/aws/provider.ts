@@ -129,12 +129,10 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
     ));
 
   const fail = (error: unknown, operation: string, subject?: string, secrets: readonly string[] = []) =>
-    providerErrorFrom(
-      error,
-      { provider: 'aws', operation, ...(subject ? { subject } : {}) },
-      awsErrors,
-      [...adminSecrets, ...secrets],
-    );
+    providerErrorFrom(error, { provider: 'aws', operation, ...(subject ? { subject } : {}) }, awsErrors, [
+      ...adminSecrets,
+      ...secrets,
+    ]);
 
   const userOf = (ref: KeyRef | Principal) => ('principal' in ref ? ref.principal.name : ref.name);
 
@@ -196,7 +194,8 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
     capabilities,
 
     async identify(credential: ProviderCredential, signal: AbortSignal): Promise<Principal> {
-      if (credential.provider !== 'aws') throw new TypeError(`the aws provider cannot identify a ${credential.provider} key`);
+      if (credential.provider !== 'aws')
+        throw new TypeError(`the aws provider cannot identify a ${credential.provider} key`);
       const identity = await awsCallerIdentity(
         credential,
         { region, ...(config.stsEndpoint ? { sts: config.stsEndpoint } : {}) },
@@ -207,7 +206,14 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
           {
             provider: 'aws',
             operation: 'identify',
-            kind: identity.verdict.kind === 'auth' ? 'invalid_key' : identity.verdict.kind === 'transient' ? 'network' : identity.verdict.kind === 'throttled' ? 'throttled' : 'unknown',
+            kind:
+              identity.verdict.kind === 'auth'
+                ? 'invalid_key'
+                : identity.verdict.kind === 'transient'
+                  ? 'network'
+                  : identity.verdict.kind === 'throttled'
+                    ? 'throttled'
+                    : 'unknown',
             ...(identity.verdict.code ? { code: identity.verdict.code } : {}),
             hint: 'The key the sites hold must be a valid key of an IAM user: check it with aws sts get-caller-identity.',
           },
@@ -268,7 +274,8 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
         keys,
         holders: held.map((h) => ({
           site: h.site,
-          keyId: h.credential.provider === 'aws' && ids.has(h.credential.accessKeyId) ? h.credential.accessKeyId : undefined,
+          keyId:
+            h.credential.provider === 'aws' && ids.has(h.credential.accessKeyId) ? h.credential.accessKeyId : undefined,
         })),
         permissions: await permissions(principal, signal),
         inspectedAt: clock.now().toISOString(),
@@ -293,18 +300,17 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
         );
       return {
         ref: { principal: request.principal, keyId: key.AccessKeyId },
-        credential: { provider: 'aws', accessKeyId: key.AccessKeyId, secretAccessKey: new SecretValue(key.SecretAccessKey) },
+        credential: {
+          provider: 'aws',
+          accessKeyId: key.AccessKeyId,
+          secretAccessKey: new SecretValue(key.SecretAccessKey),
+        },
         createdAt: (key.CreateDate ?? clock.now()).toISOString(),
       };
     },
 
     prove(request, signal) {
-      return proveKey(
-        request,
-        { region, ...(config.stsEndpoint ? { sts: config.stsEndpoint } : {}) },
-        clock,
-        signal,
-      );
+      return proveKey(request, { region, ...(config.stsEndpoint ? { sts: config.stsEndpoint } : {}) }, clock, signal);
     },
 
     async deactivate(ref: KeyRef, signal: AbortSignal): Promise<void> {
@@ -374,7 +380,9 @@ export function createAwsProvider(config: AwsProviderConfig = {}): KeyProvider {
           ...(delay > 0 ? [`uses in the last ${Math.round(delay / 60_000)} min (AWS may record them that late)`] : []),
         ],
       };
-      const lastText = last ? `last used ${iso(last)}${base.lastUsedService ? ` by ${base.lastUsedService}` : ''}` : 'never used';
+      const lastText = last
+        ? `last used ${iso(last)}${base.lastUsedService ? ` by ${base.lastUsedService}` : ''}`
+        : 'never used';
       if (last && last >= since)
         return { ...base, usedSince: 'yes', summary: `${ref.keyId} was used after ${window.from}: ${lastText}` };
       if (surelyRecorded >= since)

@@ -91,8 +91,7 @@ export const azureErrors: ErrorClassifier = {
   permission: (error: SanitizedError) => /perform action '([^']+)'/.exec(error.message)?.[1],
 };
 
-const SLOTS = ['key1', 'key2'] as const;
-type Slot = (typeof SLOTS)[number];
+type Slot = 'key1' | 'key2';
 const isSlot = (value: string): value is Slot => value === 'key1' || value === 'key2';
 
 export function createAzureProvider(config: AzureProviderConfig): KeyProvider {
@@ -132,19 +131,22 @@ export function createAzureProvider(config: AzureProviderConfig): KeyProvider {
     })());
 
   const fail = (error: unknown, operation: string, subject?: string, secrets: readonly string[] = []) =>
-    providerErrorFrom(
-      error,
-      { provider: 'azure', operation, ...(subject ? { subject } : {}) },
-      azureErrors,
-      [...adminSecrets, ...secrets],
-    );
+    providerErrorFrom(error, { provider: 'azure', operation, ...(subject ? { subject } : {}) }, azureErrors, [
+      ...adminSecrets,
+      ...secrets,
+    ]);
 
   const groupOf = (p: Principal) => p.resourceGroup ?? config.resourceGroup ?? '';
 
-  async function listKeys(principal: Principal, signal: AbortSignal): Promise<Map<Slot, { value: string; createdAt?: string }>> {
+  async function listKeys(
+    principal: Principal,
+    signal: AbortSignal,
+  ): Promise<Map<Slot, { value: string; createdAt?: string }>> {
     let answer;
     try {
-      answer = await (await arm()).storageAccounts.listKeys(groupOf(principal), principal.name, { abortSignal: signal });
+      answer = await (
+        await arm()
+      ).storageAccounts.listKeys(groupOf(principal), principal.name, { abortSignal: signal });
     } catch (error: unknown) {
       throw fail(error, 'listKeys', `storage account ${principal.name}`);
     }
@@ -152,7 +154,10 @@ export function createAzureProvider(config: AzureProviderConfig): KeyProvider {
     for (const key of answer.keys ?? []) {
       const slot = (key.keyName ?? '').toLowerCase();
       if (isSlot(slot) && key.value)
-        keys.set(slot, { value: key.value, ...(key.creationTime ? { createdAt: new Date(key.creationTime).toISOString() } : {}) });
+        keys.set(slot, {
+          value: key.value,
+          ...(key.creationTime ? { createdAt: new Date(key.creationTime).toISOString() } : {}),
+        });
     }
     return keys;
   }
@@ -160,9 +165,16 @@ export function createAzureProvider(config: AzureProviderConfig): KeyProvider {
   async function regenerate(principal: Principal, slot: Slot, signal: AbortSignal): Promise<string> {
     let answer;
     try {
-      answer = await (await arm()).storageAccounts.regenerateKey(groupOf(principal), principal.name, { keyName: slot }, {
-        abortSignal: signal,
-      });
+      answer = await (
+        await arm()
+      ).storageAccounts.regenerateKey(
+        groupOf(principal),
+        principal.name,
+        { keyName: slot },
+        {
+          abortSignal: signal,
+        },
+      );
     } catch (error: unknown) {
       throw fail(error, 'regenerateKey', `${principal.name} ${slot}`);
     }
@@ -239,7 +251,10 @@ export function createAzureProvider(config: AzureProviderConfig): KeyProvider {
         principal,
         keys,
         holders: held.map((h) => {
-          const value = h.credential.provider === 'azure' && h.credential.accountName === principal.name ? h.credential.accountKey : undefined;
+          const value =
+            h.credential.provider === 'azure' && h.credential.accountName === principal.name
+              ? h.credential.accountKey
+              : undefined;
           const slot = value ? [...slots].find(([, key]) => value.equals(new SecretValue(key.value)))?.[0] : undefined;
           return { site: h.site, keyId: slot };
         }),
@@ -293,7 +308,9 @@ export function createAzureProvider(config: AzureProviderConfig): KeyProvider {
       const slots = await listKeys(ref.principal, signal);
       const present = isSlot(ref.keyId) && fingerprint(slots.get(ref.keyId)?.value ?? '') === ref.fingerprint;
       const window = { from: since.toISOString(), to: clock.now().toISOString() };
-      const checked = [`listKeys: ${ref.keyId} ${present ? 'still holds' : 'no longer holds'} key fp=${ref.fingerprint ?? '?'}`];
+      const checked = [
+        `listKeys: ${ref.keyId} ${present ? 'still holds' : 'no longer holds'} key fp=${ref.fingerprint ?? '?'}`,
+      ];
       const notChecked = ['storage account logs (Azure Monitor resource logs of the blob service): not queried'];
       return present
         ? {
@@ -304,7 +321,14 @@ export function createAzureProvider(config: AzureProviderConfig): KeyProvider {
             notChecked,
             summary: `Azure gives no per-key usage data: only the sites' own evidence says ${ref.keyId} is unused`,
           }
-        : { ref, usedSince: 'no', window, checked, notChecked, summary: `${ref.keyId} was regenerated: the old key works nowhere` };
+        : {
+            ref,
+            usedSince: 'no',
+            window,
+            checked,
+            notChecked,
+            summary: `${ref.keyId} was regenerated: the old key works nowhere`,
+          };
     },
   };
 }

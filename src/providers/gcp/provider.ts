@@ -146,7 +146,8 @@ export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
     capabilities: gcpCapabilities,
 
     identify(credential: ProviderCredential): Promise<Principal> {
-      if (credential.provider !== 'gcp') throw new TypeError(`the gcp provider cannot identify a ${credential.provider} key`);
+      if (credential.provider !== 'gcp')
+        throw new TypeError(`the gcp provider cannot identify a ${credential.provider} key`);
       const key = parseServiceAccountKey(credential.keyJson.reveal());
       if (!key)
         return Promise.reject(
@@ -182,10 +183,12 @@ export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
         principal,
         keys,
         holders: held.map((h) => {
-          const key = h.credential.provider === 'gcp' ? parseServiceAccountKey(h.credential.keyJson.reveal()) : undefined;
+          const key =
+            h.credential.provider === 'gcp' ? parseServiceAccountKey(h.credential.keyJson.reveal()) : undefined;
           return {
             site: h.site,
-            keyId: key && key.clientEmail === principal.name && ids.has(key.privateKeyId) ? key.privateKeyId : undefined,
+            keyId:
+              key && key.clientEmail === principal.name && ids.has(key.privateKeyId) ? key.privateKeyId : undefined,
           };
         }),
         permissions: await permissions(principal, signal),
@@ -258,7 +261,9 @@ export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
       let disabled = false;
       let exists = true;
       try {
-        disabled = Boolean((await (await iam()).projects.serviceAccounts.keys.get({ name: keyName(ref) }, { signal })).data.disabled);
+        disabled = Boolean(
+          (await (await iam()).projects.serviceAccounts.keys.get({ name: keyName(ref) }, { signal })).data.disabled,
+        );
       } catch (error: unknown) {
         const e = fail(error, 'keys.get', ref.keyId);
         if (e.kind !== 'not_found') throw e;

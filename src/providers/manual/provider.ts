@@ -73,7 +73,10 @@ export function createManualProvider(config: ManualProviderConfig): KeyProvider 
       ),
     );
   const retireByHand = (operation: string) =>
-    refuse(operation, `Retire the old key at ${config.cloud} yourself once the rotation is Verified, or rotate with --issue.`);
+    refuse(
+      operation,
+      `Retire the old key at ${config.cloud} yourself once the rotation is Verified, or rotate with --issue.`,
+    );
 
   return {
     id: 'manual',
@@ -102,7 +105,12 @@ export function createManualProvider(config: ManualProviderConfig): KeyProvider 
               { provider: 'manual', operation: 'identify', kind: 'invalid_key' },
               'the key is not a service-account key file (client_email, private_key, private_key_id)',
             );
-          return { provider: 'gcp', id: key.clientEmail, name: key.clientEmail, ...(key.projectId ? { account: key.projectId } : {}) };
+          return {
+            provider: 'gcp',
+            id: key.clientEmail,
+            name: key.clientEmail,
+            ...(key.projectId ? { account: key.projectId } : {}),
+          };
         }
         case 'azure':
           return { provider: 'azure', id: credential.accountName, name: credential.accountName };
@@ -197,7 +205,10 @@ const describeTarget = (target: ProbeTarget): string => {
  * same storage account, by a shared-key request), and reaches every target. Needs no permission
  * beyond the keys' own. Never throws for a verdict; rejects only when `signal` aborts.
  */
-export async function proveReplacement(request: ReplacementProofRequest, signal: AbortSignal): Promise<ReplacementProof> {
+export async function proveReplacement(
+  request: ReplacementProofRequest,
+  signal: AbortSignal,
+): Promise<ReplacementProof> {
   const fail = (code: string, message: string): ReplacementProof => ({
     ok: false,
     identity: { ok: false, kind: 'auth', code, message, evidence: 'identify the key the sites hold' },
@@ -206,7 +217,10 @@ export async function proveReplacement(request: ReplacementProofRequest, signal:
     summary: message,
   });
   if (request.old.provider !== request.next.provider)
-    return fail('ProviderMismatch', `the new key is a ${request.next.provider} key; the sites hold a ${request.old.provider} key`);
+    return fail(
+      'ProviderMismatch',
+      `the new key is a ${request.next.provider} key; the sites hold a ${request.old.provider} key`,
+    );
   const provider = createManualProvider({
     cloud: request.old.provider,
     ...(request.endpoints ? { endpoints: request.endpoints } : {}),
@@ -224,7 +238,12 @@ export async function proveReplacement(request: ReplacementProofRequest, signal:
     );
   }
   const proof = await provider.prove(
-    { principal, credential: request.next, targets: request.targets, ...(request.retry ? { retry: request.retry } : {}) },
+    {
+      principal,
+      credential: request.next,
+      targets: request.targets,
+      ...(request.retry ? { retry: request.retry } : {}),
+    },
     signal,
   );
   const failed = proof.targets.find((t) => !t.result.ok);

@@ -272,7 +272,11 @@ export class IamEmulator {
   }
 
   private noSuchUser(res: ServerResponse, name: string): void {
-    this.error(res, IAM_NS, { status: 404, code: 'NoSuchEntity', message: `The user with name ${name} cannot be found.` });
+    this.error(res, IAM_NS, {
+      status: 404,
+      code: 'NoSuchEntity',
+      message: `The user with name ${name} cannot be found.`,
+    });
   }
 
   private noSuchKey(res: ServerResponse, id: string): void {
@@ -379,7 +383,12 @@ export class IamEmulator {
     const used = key.lastUsed
       ? `<LastUsedDate>${isoSeconds(key.lastUsed)}</LastUsedDate><ServiceName>${key.lastUsedService ?? 'N/A'}</ServiceName><Region>${key.lastUsedRegion ?? 'N/A'}</Region>`
       : '<ServiceName>N/A</ServiceName><Region>N/A</Region>';
-    this.ok(res, IAM_NS, 'GetAccessKeyLastUsed', `<UserName>${key.user}</UserName><AccessKeyLastUsed>${used}</AccessKeyLastUsed>`);
+    this.ok(
+      res,
+      IAM_NS,
+      'GetAccessKeyLastUsed',
+      `<UserName>${key.user}</UserName><AccessKeyLastUsed>${used}</AccessKeyLastUsed>`,
+    );
   }
 
   /** The deny rules as IAM's policy simulator would report them for one user. */
@@ -393,14 +402,20 @@ export class IamEmulator {
         message: `The user with name ${source.split('/').pop() ?? source} cannot be found.`,
       });
     const actions: string[] = [];
-    for (let i = 1; params.has(`ActionNames.member.${i}`); i++) actions.push(params.get(`ActionNames.member.${i}`) ?? '');
+    for (let i = 1; params.has(`ActionNames.member.${i}`); i++)
+      actions.push(params.get(`ActionNames.member.${i}`) ?? '');
     const members = actions
       .map((action) => {
         const denied = this.store.isDenied(action, user.name);
         return `<member><EvalActionName>${xmlEscape(action)}</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>${denied ? 'implicitDeny' : 'allowed'}</EvalDecision><MatchedStatements/><MissingContextValues/></member>`;
       })
       .join('');
-    this.ok(res, IAM_NS, 'SimulatePrincipalPolicy', `<EvaluationResults>${members}</EvaluationResults><IsTruncated>false</IsTruncated>`);
+    this.ok(
+      res,
+      IAM_NS,
+      'SimulatePrincipalPolicy',
+      `<EvaluationResults>${members}</EvaluationResults><IsTruncated>false</IsTruncated>`,
+    );
   }
 }
 

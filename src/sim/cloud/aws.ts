@@ -213,7 +213,12 @@ export class AwsSim {
    * An IAM user that may call IAM (every action unless denied), with one access key: the
    * identity kubecost-rotate's AWS provider manages keys as, in tests and the sandbox.
    */
-  createAdmin(name = 'kubecost-rotate-admin'): { user: string; arn: string; accessKeyId: string; secretAccessKey: string } {
+  createAdmin(name = 'kubecost-rotate-admin'): {
+    user: string;
+    arn: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+  } {
     const user = this.iam.ensureUser(name);
     const key = this.iam.createKey(name);
     // An admin key is usable at once, whatever the consistency delay.

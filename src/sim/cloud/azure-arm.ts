@@ -54,16 +54,17 @@ export class AzureControlPlane {
 
   static async start(storage: AzureSim, subscriptionId = randomUUID()): Promise<AzureControlPlane> {
     const certificates = await createClusterCertificates('azure-control-plane');
-    let plane: AzureControlPlane | undefined;
+    // The handler needs the plane, the plane needs the started server.
+    const ready: { plane?: AzureControlPlane } = {};
     const server = await LoopbackServer.start(
       asyncHandler(async (req, res) => {
-        if (!plane) throw new Error('not ready');
-        await plane.handle(req, res);
+        if (!ready.plane) throw new Error('not ready');
+        await ready.plane.handle(req, res);
       }),
       { cert: certificates.certPem, key: certificates.keyPem },
     );
-    plane = new AzureControlPlane(storage, server, certificates.caPem, subscriptionId);
-    return plane;
+    ready.plane = new AzureControlPlane(storage, server, certificates.caPem, subscriptionId);
+    return ready.plane;
   }
 
   /** https://127.0.0.1:PORT: both the authority host and the ARM endpoint. */
@@ -204,7 +205,12 @@ export class AzureControlPlane {
   }
 
   private armError(res: ServerResponse, status: number, code: string, message: string): void {
-    sendJson(res, status, { error: { code, message } }, { 'x-ms-request-id': randomUUID(), 'x-ms-failure-cause': 'gateway' });
+    sendJson(
+      res,
+      status,
+      { error: { code, message } },
+      { 'x-ms-request-id': randomUUID(), 'x-ms-failure-cause': 'gateway' },
+    );
   }
 
   private accountResource(name: string): Record<string, unknown> {
@@ -257,9 +263,19 @@ export class AzureControlPlane {
     if (!m) return this.armError(res, 404, 'InvalidResourceType', `The resource type could not be found for ${path}.`);
     const [, subscription, resourceGroup, account, verb] = m;
     if (subscription !== this.subscriptionId)
-      return this.armError(res, 404, 'SubscriptionNotFound', `The subscription '${subscription ?? ''}' could not be found.`);
+      return this.armError(
+        res,
+        404,
+        'SubscriptionNotFound',
+        `The subscription '${subscription ?? ''}' could not be found.`,
+      );
     const scope = path.replace(/\/(listKeys|regenerateKey)$/i, '');
-    const action = verb === undefined ? ARM_ACTIONS.read : verb.toLowerCase() === 'listkeys' ? ARM_ACTIONS.listKeys : ARM_ACTIONS.regenerateKey;
+    const action =
+      verb === undefined
+        ? ARM_ACTIONS.read
+        : verb.toLowerCase() === 'listkeys'
+          ? ARM_ACTIONS.listKeys
+          : ARM_ACTIONS.regenerateKey;
     if (this.isDenied(action, principal.clientId))
       return this.armError(
         res,
@@ -273,7 +289,10 @@ export class AzureControlPlane {
         .filter((name) => resourceGroup === undefined || this.resourceGroupOf(name) === resourceGroup);
       return sendJson(res, 200, { value: names.map((name) => this.accountResource(name)) });
     }
-    if (!this.storage.keysOf(account) || (resourceGroup !== undefined && this.resourceGroupOf(account) !== resourceGroup))
+    if (
+      !this.storage.keysOf(account) ||
+      (resourceGroup !== undefined && this.resourceGroupOf(account) !== resourceGroup)
+    )
       return this.armError(
         res,
         404,
