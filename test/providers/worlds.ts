@@ -128,6 +128,7 @@ export async function gcpWorld(sim: CloudSim, clock: ProviderClock): Promise<Con
     provider: createGcpProvider({
       iamEndpoint: sim.endpoints.gcs,
       tokenUrl: sim.endpoints.gcpToken,
+      policyAnalyzerEndpoint: sim.endpoints.gcs,
       credentials: { provider: 'gcp', keyJson: new SecretValue(admin.keyJson) },
       clock,
     }),

@@ -2,8 +2,10 @@
  * The GCP provider: service-account keys through IAM v1 (`@googleapis/iam`, loaded on first
  * use): create (the new key file is the material), disable, enable, delete; at most ten
  * user-managed keys per service account, disabled ones included. The principal is the key file's
- * `client_email`. Evidence of use: the key's status only — Google's key-usage signals (Policy
- * Analyzer's serviceAccountKeyLastAuthentication activity) are not queried, and the evidence says so.
+ * `client_email`. Evidence of use: Policy Analyzer's `serviceAccountKeyLastAuthentication`
+ * activity (the key's last authentication, observed up to the end of its observation period), and
+ * the key's status; when the activity cannot be read (API not enabled, no permission), the
+ * evidence says so and rests on the status alone.
  */
 import type { iam_v1 } from '@googleapis/iam';
 import { kindFromStatus, ProviderError, providerErrorFrom, type ErrorClassifier } from '../errors.js';
@@ -33,6 +35,8 @@ export interface GcpProviderConfig {
   readonly iamEndpoint?: string;
   /** OAuth 2.0 token URL. Default Google's. */
   readonly tokenUrl?: string;
+  /** Policy Analyzer API root. Default `https://policyanalyzer.googleapis.com`. */
+  readonly policyAnalyzerEndpoint?: string;
   /** The key file of the identity that manages keys. Default: Application Default Credentials. */
   readonly credentials?: GcpCredential;
   readonly clock?: ProviderClock;
@@ -46,8 +50,11 @@ const PERMISSIONS = {
   deactivate: ['iam.serviceAccountKeys.disable'],
   reactivate: ['iam.serviceAccountKeys.enable'],
   delete: ['iam.serviceAccountKeys.delete'],
-  evidence: ['iam.serviceAccountKeys.get'],
+  evidence: ['iam.serviceAccountKeys.get', 'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query'],
 } as const;
+
+/** Permissions testIamPermissions on a service account can check (the Policy Analyzer one is the project's). */
+const SERVICE_ACCOUNT_PERMISSIONS = [...new Set(Object.values(PERMISSIONS).flat())].filter((p) => p.startsWith('iam.'));
 
 export const gcpCapabilities: ProviderCapabilities = {
   maxKeysPerPrincipal: 10,
@@ -56,7 +63,12 @@ export const gcpCapabilities: ProviderCapabilities = {
   canIssue: true,
   retireSteps: ['deactivate', 'delete'],
   canReactivate: true,
-  evidence: { kind: 'none', source: 'the key status at IAM (no usage data is queried)', reportingDelayMs: 0 },
+  evidence: {
+    kind: 'last-used',
+    source: 'Policy Analyzer serviceAccountKeyLastAuthentication activity (up to the end of its observation period)',
+    // The window ends where Google's observation period does, which the answer says.
+    reportingDelayMs: 0,
+  },
   permissions: PERMISSIONS,
 };
 
@@ -84,16 +96,27 @@ export const gcpErrors: ErrorClassifier = {
   permission: (error: SanitizedError) => /Permission '([\w.]+)' denied/.exec(error.message)?.[1],
 };
 
+/** What google-auth-library's clients share: an authorized request. */
+interface AuthorizedRequester {
+  request<T>(options: { url: string; signal?: AbortSignal }): Promise<{ data: T }>;
+}
+
+interface ActivityAnswer {
+  activities?: {
+    fullResourceName?: string;
+    observationPeriod?: { startTime?: string; endTime?: string };
+    activity?: { lastAuthenticatedTime?: string };
+  }[];
+}
+
 const keyIdOf = (name: string | null | undefined) => (name ?? '').split('/').pop() ?? '';
 
 export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
   const clock = config.clock ?? realClock;
   const adminSecrets = config.credentials ? secretsOfDocument(config.credentials.keyJson.reveal()) : [];
-  let client: Promise<iam_v1.Iam> | undefined;
-  const iam = () =>
-    (client ??= (async () => {
-      const { iam: makeIam } = await import('@googleapis/iam');
-      let auth: unknown;
+  let authClient: Promise<AuthorizedRequester> | undefined;
+  const auth = () =>
+    (authClient ??= (async (): Promise<AuthorizedRequester> => {
       if (config.credentials) {
         const key = parseServiceAccountKey(config.credentials.keyJson.reveal());
         if (!key)
@@ -101,15 +124,20 @@ export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
             { provider: 'gcp', operation: 'inspect', kind: 'invalid_key' },
             'the GCP credentials given to manage keys are not a service-account key file',
           );
-        auth = await serviceAccountClient(key, [CLOUD_PLATFORM], config.tokenUrl);
-      } else {
-        const { GoogleAuth } = await import('google-auth-library');
-        auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM] });
+        return serviceAccountClient(key, [CLOUD_PLATFORM], config.tokenUrl);
       }
+      const { GoogleAuth } = await import('google-auth-library');
+      return new GoogleAuth({ scopes: [CLOUD_PLATFORM] });
+    })());
+  let client: Promise<iam_v1.Iam> | undefined;
+  const iam = () =>
+    (client ??= (async () => {
+      const { iam: makeIam } = await import('@googleapis/iam');
+      const authorized = await auth();
       return makeIam({
         version: 'v1',
         // google-auth-library's client; @googleapis/iam bundles its own copy of the types.
-        auth: auth as iam_v1.Options['auth'],
+        auth: authorized as iam_v1.Options['auth'],
         ...(config.iamEndpoint ? { rootUrl: config.iamEndpoint.replace(/\/*$/, '/') } : {}),
         retry: false,
       });
@@ -118,11 +146,38 @@ export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
   const fail = (error: unknown, operation: string, subject?: string) =>
     providerErrorFrom(error, { provider: 'gcp', operation, ...(subject ? { subject } : {}) }, gcpErrors, adminSecrets);
 
+  /** The key's last authentication, as Policy Analyzer reports it, or why it could not be read. */
+  async function lastAuthentication(
+    ref: KeyRef,
+    signal: AbortSignal,
+  ): Promise<{ ok: true; last?: Date; observedTo?: Date } | { ok: false; reason: string }> {
+    const project = ref.principal.account ?? '-';
+    const resource = `//iam.googleapis.com/projects/${project}/serviceAccounts/${ref.principal.name}/keys/${ref.keyId}`;
+    const base = (config.policyAnalyzerEndpoint ?? 'https://policyanalyzer.googleapis.com').replace(/\/+$/, '');
+    const url = `${base}/v1/projects/${encodeURIComponent(project)}/locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query?filter=${encodeURIComponent(`activities.full_resource_name="${resource}"`)}`;
+    try {
+      const answer = await (await auth()).request<ActivityAnswer>({ url, signal });
+      const activity = (answer.data.activities ?? []).find((a) => a.fullResourceName === resource);
+      const last = activity?.activity?.lastAuthenticatedTime;
+      const observedTo = activity?.observationPeriod?.endTime;
+      return {
+        ok: true,
+        ...(last ? { last: new Date(last) } : {}),
+        ...(observedTo ? { observedTo: new Date(observedTo) } : {}),
+      };
+    } catch (error: unknown) {
+      signal.throwIfAborted();
+      const e = fail(error, 'activities.query', ref.keyId);
+      return { ok: false, reason: e.permission ? `missing ${e.permission}` : `${e.code ?? e.kind}` };
+    }
+  }
+
   const accountName = (p: Principal) => `projects/${p.account ?? '-'}/serviceAccounts/${p.name}`;
   const keyName = (ref: KeyRef) => `${accountName(ref.principal)}/keys/${ref.keyId}`;
 
   async function permissions(principal: Principal, signal: AbortSignal): Promise<PermissionReport> {
-    const wanted = [...new Set(Object.values(PERMISSIONS).flat())];
+    const wanted = SERVICE_ACCOUNT_PERMISSIONS;
+    const elsewhere = [...new Set(Object.values(PERMISSIONS).flat())].filter((p) => !wanted.includes(p));
     const how = 'iam testIamPermissions on the service account';
     try {
       const answer = await (
@@ -132,11 +187,16 @@ export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
         { signal },
       );
       const granted = answer.data.permissions ?? [];
-      return { how, granted, missing: wanted.filter((p) => !granted.includes(p)), unchecked: [] };
+      return { how, granted, missing: wanted.filter((p) => !granted.includes(p)), unchecked: elsewhere };
     } catch (error: unknown) {
       signal.throwIfAborted();
       const reason = fail(error, 'testIamPermissions');
-      return { how: `${how} failed (${reason.code ?? reason.kind})`, granted: [], missing: [], unchecked: wanted };
+      return {
+        how: `${how} failed (${reason.code ?? reason.kind})`,
+        granted: [],
+        missing: [],
+        unchecked: [...wanted, ...elsewhere],
+      };
     }
   }
 
@@ -269,29 +329,56 @@ export function createGcpProvider(config: GcpProviderConfig = {}): KeyProvider {
         if (e.kind !== 'not_found') throw e;
         exists = false;
       }
-      const now = clock.now().toISOString();
-      const window = { from: since.toISOString(), to: now };
-      const checked = [`iam keys.get for ${ref.keyId}: ${exists ? (disabled ? 'disabled' : 'enabled') : 'deleted'}`];
-      const notChecked = [
-        "the key's last authentication (Policy Analyzer activity serviceAccountKeyLastAuthentication: not queried by kubecost-rotate)",
-        'Cloud Audit Logs of the service account',
-      ];
+      const now = clock.now();
+      const status = exists ? (disabled ? 'disabled' : 'enabled') : 'deleted';
+      const checked = [`iam keys.get for ${ref.keyId}: ${status}`];
+      const notChecked = ['Cloud Audit Logs of the service account'];
       if (!exists || disabled)
         return {
           ref,
           usedSince: 'no',
-          window,
+          window: { from: since.toISOString(), to: now.toISOString() },
           checked,
           notChecked,
-          summary: `${ref.keyId} is ${exists ? 'disabled' : 'deleted'}: nothing can authenticate with it`,
+          summary: `${ref.keyId} is ${status}: nothing can authenticate with it`,
         };
-      return {
+      const activity = await lastAuthentication(ref, signal);
+      if (!activity.ok) {
+        notChecked.unshift(`the key's last authentication (Policy Analyzer: ${activity.reason})`);
+        return {
+          ref,
+          usedSince: 'unknown',
+          window: { from: since.toISOString(), to: since.toISOString() },
+          checked,
+          notChecked,
+          summary: `${ref.keyId} is enabled and its use could not be read (${activity.reason}): only the sites' own evidence says it is unused`,
+        };
+      }
+      checked.push(`Policy Analyzer serviceAccountKeyLastAuthentication for ${ref.keyId}`);
+      const observedTo = activity.observedTo ?? now;
+      const window = { from: since.toISOString(), to: (observedTo > since ? observedTo : since).toISOString() };
+      const lastText = activity.last
+        ? `last authenticated ${activity.last.toISOString()}`
+        : 'no authentication recorded';
+      const base = {
         ref,
-        usedSince: 'unknown',
         window,
         checked,
         notChecked,
-        summary: `${ref.keyId} is enabled and GCP usage data was not checked: only the sites' own evidence (restarts, logs, probes) says it is unused`,
+        ...(activity.last ? { lastUsedAt: activity.last.toISOString() } : {}),
+      };
+      if (activity.last && activity.last >= since)
+        return { ...base, usedSince: 'yes', summary: `${ref.keyId} was used after ${window.from}: ${lastText}` };
+      if (observedTo >= since)
+        return {
+          ...base,
+          usedSince: 'no',
+          summary: `${ref.keyId} was not used from ${window.from} to ${window.to} (${lastText})`,
+        };
+      return {
+        ...base,
+        usedSince: 'unknown',
+        summary: `too early to tell whether ${ref.keyId} is still used: Google has observed its use only up to ${observedTo.toISOString()} (${lastText})`,
       };
     },
   };

@@ -72,7 +72,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
     started.push(azure);
     const azureControl = await AzureControlPlane.start(azure);
     started.push(azureControl);
-    const gcp = await GcpSim.start();
+    const gcp = await GcpSim.start(options.clock ? { clock: options.clock } : {});
     started.push(gcp);
     const endpoints: CloudSimEndpoints = {
       s3: aws.s3Endpoint,

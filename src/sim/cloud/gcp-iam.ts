@@ -62,6 +62,9 @@ function keyResource(project: string, key: KeyEntry): Record<string, unknown> {
 
 const projectOf = (email: string) => /@([^.]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1] ?? '-';
 
+/** Policy Analyzer's permission for key activity. */
+export const KEY_ACTIVITY_PERMISSION = 'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query';
+
 export class IamV1Emulator {
   constructor(
     private readonly sim: GcpSim,
@@ -79,6 +82,45 @@ export class IamV1Emulator {
 
   private notFound(res: ServerResponse, what: string): void {
     sendGoogleError(res, { status: 404, message: `${what} does not exist.`, reason: 'notFound' });
+  }
+
+  /**
+   * Policy Analyzer's activities:query for `serviceAccountKeyLastAuthentication`, filtered by a
+   * key's full resource name: its last authentication, observed up to now.
+   */
+  async activities(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    await readBody(req);
+    const auth = this.authenticate(req, 'iam');
+    if (!auth.ok) return sendGoogleError(res, auth.error);
+    const m = /^\/v1\/projects\/([^/]+)\/locations\/global\/activityTypes\/([^/]+)\/activities:query$/.exec(url.pathname);
+    if (!m || m[2] !== 'serviceAccountKeyLastAuthentication')
+      return sendGoogleError(res, {
+        status: 400,
+        message: `Unsupported activity type in ${url.pathname}.`,
+        reason: 'badRequest',
+      });
+    if (this.sim.isDenied(KEY_ACTIVITY_PERMISSION, auth.principal))
+      return this.denied(res, KEY_ACTIVITY_PERMISSION, m[1] ?? '');
+    const filter = url.searchParams.get('filter') ?? '';
+    const name = /activities\.full_resource_name\s*=\s*"([^"]+)"/.exec(filter)?.[1];
+    const key = /^\/\/iam\.googleapis\.com\/projects\/[^/]+\/serviceAccounts\/([^/]+)\/keys\/([^/]+)$/.exec(name ?? '');
+    const entry = key ? this.sim.serviceAccount(key[1] ?? '').get(key[2] ?? '') : undefined;
+    if (!name || !entry?.lastUsed) return sendJson(res, 200, {});
+    const now = new Date(this.sim.clock());
+    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    sendJson(res, 200, {
+      activities: [
+        {
+          fullResourceName: name,
+          activityType: 'serviceAccountKeyLastAuthentication',
+          observationPeriod: { startTime: dayStart.toISOString(), endTime: now.toISOString() },
+          activity: {
+            lastAuthenticatedTime: entry.lastUsed.toISOString(),
+            serviceAccountKey: { fullResourceName: name, serviceAccountId: `1${key?.[2]?.slice(0, 20) ?? ''}` },
+          },
+        },
+      ],
+    });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

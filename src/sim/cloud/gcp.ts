@@ -75,10 +75,13 @@ export class GcpSim {
   private readonly denies: { readonly permission: string; readonly caller?: string }[] = [];
   private server: LoopbackServer | undefined;
 
-  private constructor() {}
+  private constructor(
+    /** Clock (ms) of last-use times and of the activity data's observation period. */
+    readonly clock: () => number,
+  ) {}
 
-  static async start(): Promise<GcpSim> {
-    const sim = new GcpSim();
+  static async start(options: { clock?: () => number } = {}): Promise<GcpSim> {
+    const sim = new GcpSim(options.clock ?? Date.now);
     const authenticate: Authenticate = (req, service) => sim.authenticate(req, service);
     const gcs = new GcsEmulator(sim.buckets, authenticate, () => sim.url);
     const bigquery = new BigQueryEmulator(sim.tables, authenticate);
@@ -89,6 +92,8 @@ export class GcpSim {
         if (url.pathname === '/token') return sim.token(req, res);
         if (/^\/(upload\/|download\/)?storage\/v1\//.test(url.pathname)) return gcs.handle(req, res, url);
         if (url.pathname.startsWith('/bigquery/v2/')) return bigquery.handle(req, res, url);
+        if (/^\/v1\/projects\/[^/]+\/locations\/[^/]+\/activityTypes\//.test(url.pathname))
+          return iamApi.activities(req, res, url);
         if (url.pathname.startsWith('/v1/projects/')) return iamApi.handle(req, res, url);
         await readBody(req);
         sendJson(res, 404, { error: { code: 404, message: `Not Found: ${url.pathname}`, status: 'NOT_FOUND' } });
@@ -260,7 +265,7 @@ export class GcpSim {
       return grantError('invalid_grant', SHORT_LIVED);
     const scope = stringClaim(jwt, 'scope');
     if (!scope) return grantError('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
-    key.lastUsed = new Date();
+    key.lastUsed = new Date(this.clock());
     const accessToken = `ya29.sim.${randomBytes(48).toString('base64url')}`;
     this.tokens.set(accessToken, {
       clientEmail: iss,
@@ -359,7 +364,7 @@ export class GcpSim {
       const key = this.keyFor(jwt, iss);
       const exp = numericClaim(jwt, 'exp');
       if (key && exp !== undefined && exp > Date.now() / 1000) {
-        key.lastUsed = new Date();
+        key.lastUsed = new Date(this.clock());
         return { ok: true, principal: iss };
       }
     }
