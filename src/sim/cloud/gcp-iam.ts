@@ -92,7 +92,9 @@ export class IamV1Emulator {
     await readBody(req);
     const auth = this.authenticate(req, 'iam');
     if (!auth.ok) return sendGoogleError(res, auth.error);
-    const m = /^\/v1\/projects\/([^/]+)\/locations\/global\/activityTypes\/([^/]+)\/activities:query$/.exec(url.pathname);
+    const m = /^\/v1\/projects\/([^/]+)\/locations\/global\/activityTypes\/([^/]+)\/activities:query$/.exec(
+      url.pathname,
+    );
     if (!m || m[2] !== 'serviceAccountKeyLastAuthentication')
       return sendGoogleError(res, {
         status: 400,
