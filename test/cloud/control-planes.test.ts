@@ -150,6 +150,19 @@ describe('cloud-sim AWS IAM and STS', () => {
     });
   });
 
+  it('mints keys for the sandbox without the API, with the same limit and propagation delay', async () => {
+    const first = sim.aws.createAccessKey('sandbox-user');
+    sim.aws.createAccessKey('sandbox-user');
+    expect(() => sim.aws.createAccessKey('sandbox-user')).toThrow(
+      /LimitExceeded: Cannot exceed quota for AccessKeysPerUser: 2/,
+    );
+    expect(sim.aws.isAllowed(first.accessKeyId)).toBe(false);
+    now += 4000;
+    expect(await stsAs(first).send(new GetCallerIdentityCommand({}))).toMatchObject({
+      Arn: 'arn:aws:iam::123456789012:user/sandbox-user',
+    });
+  });
+
   it('answers a denied action with AccessDenied naming the action and the caller', async () => {
     sim.aws.iam.deny('iam:UpdateAccessKey');
     try {
@@ -225,6 +238,18 @@ describe('cloud-sim GCP IAM', () => {
         requestBody: {},
       }),
     ).rejects.toMatchObject({ status: 400, message: 'Precondition check failed.' });
+  });
+
+  it('mints a key file for the sandbox without the API, accepted at the token endpoint', async () => {
+    const made = sim.gcp.createServiceAccountKey(`sandbox@${project}.iam.gserviceaccount.com`, project);
+    const parsed = JSON.parse(made.keyJson) as { client_email: string; private_key: string; private_key_id: string };
+    expect(parsed.private_key_id).toBe(made.privateKeyId);
+    const token = await googleClient(sim.endpoints.gcpToken, {
+      clientEmail: parsed.client_email,
+      privateKey: parsed.private_key,
+      privateKeyId: parsed.private_key_id,
+    }).getAccessToken();
+    expect(token.token).toMatch(/^ya29\./);
   });
 
   it('refuses a disabled key at the token endpoint and ends the tokens it already had', async () => {

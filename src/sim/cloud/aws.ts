@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { AthenaEmulator } from './athena.js';
-import { IamEmulator, IamStore } from './aws-iam.js';
+import { ACCESS_KEYS_PER_USER, IamEmulator, IamStore } from './aws-iam.js';
 import { LoopbackServer } from './http.js';
 
 const require = createRequire(import.meta.url);
@@ -207,6 +207,20 @@ export class AwsSim {
         createDate,
         ...(lastUsed ? { lastUsed, lastUsedService, lastUsedRegion } : {}),
       }));
+  }
+
+  /**
+   * CreateAccessKey without the API (what `sandbox new-key` needs): a new key of `user`, refused
+   * as IAM refuses a third key; accepted everywhere once the consistency delay has passed.
+   */
+  createAccessKey(user: string): { accessKeyId: string; secretAccessKey: string } {
+    this.iam.ensureUser(user);
+    if (this.iam.keysOf(user).length >= ACCESS_KEYS_PER_USER)
+      throw new Error(
+        `cloud-sim: LimitExceeded: Cannot exceed quota for AccessKeysPerUser: ${ACCESS_KEYS_PER_USER} (user ${user})`,
+      );
+    const key = this.iam.createKey(user);
+    return { accessKeyId: key.accessKeyId, secretAccessKey: key.secret };
   }
 
   /**

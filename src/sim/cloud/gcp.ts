@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BigQueryEmulator, type BigQueryTables } from './bigquery.js';
 import { numericClaim, parseJwt, stringClaim, verifyRs256, type ParsedJwt } from './gcp-jwt.js';
 import { GcsEmulator, type Authenticate, type GcsBuckets } from './gcs.js';
-import { IamV1Emulator, mintServiceAccountKey } from './gcp-iam.js';
+import { IamV1Emulator, KEYS_PER_SERVICE_ACCOUNT, mintServiceAccountKey } from './gcp-iam.js';
 import type { GoogleApiError } from './google-errors.js';
 import { asyncHandler, LoopbackServer, readBody, sendJson } from './http.js';
 
@@ -166,6 +166,20 @@ export class GcpSim {
 
   isDenied(permission: string, caller: string): boolean {
     return this.denies.some((d) => d.permission === permission && (d.caller === undefined || d.caller === caller));
+  }
+
+  /**
+   * IAM keys.create without the API (what `sandbox new-key` needs): a new key file for the
+   * service account, refused past ten keys as Google refuses it.
+   */
+  createServiceAccountKey(clientEmail: string, projectId: string): { privateKeyId: string; keyJson: string } {
+    if (this.serviceAccount(clientEmail).size >= KEYS_PER_SERVICE_ACCOUNT)
+      throw new Error(
+        `cloud-sim: FAILED_PRECONDITION: Precondition check failed. (${clientEmail} has ${KEYS_PER_SERVICE_ACCOUNT} keys)`,
+      );
+    const made = mintServiceAccountKey(clientEmail, projectId);
+    this.allowKey(clientEmail, made.privateKeyId, made.privateKey);
+    return { privateKeyId: made.privateKeyId, keyJson: made.json };
   }
 
   /**
