@@ -6,8 +6,10 @@ import type { WorkloadKind } from '../kube/client.js';
 import type { ComponentRole } from '../kubecost/components.js';
 import type { Consumer, CredentialRecord, SiteRecord } from '../kubecost/inventory.js';
 
-/** What a site is for, which decides its restart and verification rules (DESIGN §3). */
-export type SiteKind = 'cloud-integration' | 'federated-etl' | 'thanos' | 'etl-backup' | 'legacy-key';
+import type { SiteKind, Wave } from '../kubecost/restart-rules.js';
+
+/** What a site is for, which decides its restart and verification rules (DESIGN §3; the table lives in kubecost/). */
+export type { SiteKind, Wave };
 
 export interface PlannedSite {
   readonly id: string;
@@ -29,12 +31,6 @@ export interface PlannedWrite {
   readonly secret: string;
   readonly sites: readonly string[];
 }
-
-/**
- * Restart waves (DESIGN §3 fleet order): writers on every cluster first, then the readers on the
- * primary, then workloads that are not Kubecost components.
- */
-export type Wave = 1 | 2 | 3;
 
 export interface PlannedRestart {
   readonly step: string;

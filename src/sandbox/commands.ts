@@ -7,9 +7,8 @@
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../shared/errors.js';
 import type { CliIo } from '../cli/io.js';
-
-/** Layout names, listed here so --help does not load the simulator. */
-const SANDBOX_LAYOUTS = ['v1-thanos', 'v2-single', 'v2-federated', 'v3-federated', 'mixed'] as const;
+// Layout names from a module with no imports, so --help does not load the simulator.
+import { LAYOUTS as SANDBOX_LAYOUTS } from '../sim/kubecost/layout-names.js';
 
 export interface SandboxHost {
   readonly io: CliIo;

@@ -3,7 +3,7 @@
  * was gathered and returns a verdict with a reason constant; a chain stops at its first verdict that
  * did not pass, since what comes after it rests on it. The IO that gathers the input is in gather.ts.
  */
-import { parseCloudCostStatus, scanLogForAuthFailures } from './checks.js';
+import { parseCloudCostStatus, scanLogForAuthFailures, scanLogForPositiveSignals } from './checks.js';
 import type { Verdict } from './verdict.js';
 
 /** One pod of a restarted workload, as gathered. */
@@ -69,13 +69,17 @@ export function logsFreeOfAuthFailures(input: ConsumerEvidence): Verdict[] {
         };
       const findings = scanLogForAuthFailures(log.text);
       const lines = log.text.split('\n').filter(Boolean).length;
+      // Positive evidence (cloud-cost's live reload, a shipped block) is reported, never required.
+      const positive = scanLogForPositiveSignals(log.text)
+        .map((p) => `; ${p.count}× ${p.pattern}`)
+        .join('');
       return findings.length === 0
         ? {
             check: 'logs',
             target,
             status: 'passed',
             reason: 'NoAuthFailure',
-            evidence: `${lines} log line(s) since ${log.since}, no auth failure`,
+            evidence: `${lines} log line(s) since ${log.since}, no auth failure${positive}`,
           }
         : {
             check: 'logs',

@@ -3,6 +3,7 @@
  * (ESO's makeValid...Custom), so a table case says only what makes it different.
  */
 import type { ComponentRole } from '../../src/kubecost/components.js';
+import { siteKindOf } from '../../src/kubecost/restart-rules.js';
 import type {
   Consumer,
   CredentialRecord,
@@ -34,6 +35,7 @@ export function installation(cluster: string, tweaks: Partial<Installation> = {}
     release: 'kubecost',
     layout: 'v1-thanos',
     role: 'secondary',
+    roleBasis: 'test',
     components: [],
     ...tweaks,
   };
@@ -44,7 +46,7 @@ export function site(cluster: string, tweaks: Partial<SiteRecord> = {}): SiteRec
   const secret = tweaks.secret ?? 'kubecost-thanos';
   const dataKey = tweaks.dataKey ?? 'object-store.yaml';
   const path = tweaks.path ?? 'config';
-  return {
+  const base: Omit<SiteRecord, 'kind'> = {
     id: `${cluster}/kubecost/${secret}/${dataKey}#${path}`,
     cluster,
     namespace: 'kubecost',
@@ -60,6 +62,8 @@ export function site(cluster: string, tweaks: Partial<SiteRecord> = {}): SiteRec
     ],
     ...tweaks,
   };
+  // The kind discovery would give it, unless a case says otherwise.
+  return { ...base, kind: tweaks.kind ?? siteKindOf(base) };
 }
 
 export function credential(sites: readonly SiteRecord[], tweaks: Partial<CredentialRecord> = {}): CredentialRecord {
@@ -93,6 +97,7 @@ export function inventory(parts: {
       ids.map((id) =>
         credential(parts.sites, { id, provider: parts.sites.find((s) => s.credential === id)?.provider ?? 'aws' }),
       ),
+    keylessSites: [],
     warnings: parts.warnings ?? [],
     problems: parts.problems ?? [],
   };
