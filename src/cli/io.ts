@@ -15,7 +15,10 @@ export interface CliIo {
   readonly stderr: OutputStream;
   readonly stdin: AsyncIterable<Buffer | string> & { readonly isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Calls `handler` on SIGINT and SIGTERM until the returned function is called. */
+  /**
+   * Calls `handler` on the first SIGINT or SIGTERM until the returned function is called; a second
+   * signal ends the process at once (exit 130), as a second Ctrl-C does in kubectl.
+   */
   readonly onSignal: (handler: (signal: 'SIGINT' | 'SIGTERM') => void) => () => void;
 }
 
@@ -27,8 +30,15 @@ export function processIo(): CliIo {
     stdin: process.stdin,
     env: process.env,
     onSignal: (handler) => {
-      const onInt = () => handler('SIGINT');
-      const onTerm = () => handler('SIGTERM');
+      let seen = 0;
+      const on = (signal: 'SIGINT' | 'SIGTERM') => () => {
+        seen += 1;
+        if (seen === 1) return handler(signal);
+        process.stderr.write(`${signal} again: quitting at once; the journal is left as its last save recorded it.\n`);
+        process.exit(130);
+      };
+      const onInt = on('SIGINT');
+      const onTerm = on('SIGTERM');
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
       return () => {

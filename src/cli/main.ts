@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { KubeError } from '../kube/errors.js';
 import { JournalUnreadableError } from '../rotation/journal/document.js';
-import { JournalConflictError, LeaseError, LeaseHeldError } from '../rotation/errors.js';
+import { JournalConflictError, LeaseError, LeaseHeldError, StoppedError } from '../rotation/errors.js';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
 import type { CommandContext } from './context.js';
@@ -37,6 +37,26 @@ function rotationOptions(command: Command): Command {
       '--no-probe',
       'skip the direct probe of each site at its provider (when the provider cannot be reached from here)',
     );
+}
+
+/**
+ * Runs a command that changes clusters with Ctrl-C (SIGINT) and SIGTERM turned into a request to stop
+ * at its next safe point: the journal then says NeedsHuman, the Lease is given up, and the result
+ * names the commands that resume or roll back.
+ */
+async function stoppable(ctx: CommandContext, fn: (stop: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const unsubscribe = ctx.io.onSignal((signal) => {
+    ctx.io.stderr.write(
+      `\n${signal}: stopping at the next safe point (the journal records how far the rotation got); send it again to quit at once.\n`,
+    );
+    stop.abort(signal);
+  });
+  try {
+    return await fn(stop.signal);
+  } finally {
+    unsubscribe();
+  }
 }
 
 async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
@@ -87,7 +107,7 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .option('--yes', 'do not ask for confirmation')
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
-      run.exitCode = await rotateCommand(ctx, command.opts<RotationFlags>());
+      run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));
     });
 
   rotationOptions(
@@ -97,7 +117,7 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       .argument('<id>', 'rotation id'),
   ).action(async (id: string, _opts: unknown, command: Command) => {
     const { resumeCommand } = await import('./commands/resume.js');
-    run.exitCode = await resumeCommand(ctx, id, command.opts<RotationFlags>());
+    run.exitCode = await stoppable(ctx, (stop) => resumeCommand(ctx, id, command.opts<RotationFlags>(), stop));
   });
 
   withClusterOptions(
@@ -109,7 +129,7 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .option('--force', 'roll back a rotation that was already verified (only while the old key is still active)')
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { rollbackCommand } = await import('./commands/rollback.js');
-      run.exitCode = await rollbackCommand(ctx, id, command.opts<RotationFlags>());
+      run.exitCode = await stoppable(ctx, (stop) => rollbackCommand(ctx, id, command.opts<RotationFlags>(), stop));
     });
 
   withClusterOptions(
@@ -172,6 +192,10 @@ function report(error: unknown, io: CliIo): number {
   if (error instanceof ConfigError || error instanceof LeaseHeldError) {
     io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
     return ExitCode.Usage;
+  }
+  if (error instanceof StoppedError) {
+    io.stderr.write(`${error.message}\n`);
+    return ExitCode.Interrupted;
   }
   if (error instanceof JournalConflictError) {
     io.stderr.write(`error: ${error.message}\n`);

@@ -39,6 +39,14 @@ export class LeaseError extends Error {
   }
 }
 
+/** Stopped by a signal (Ctrl-C) before anything was written: there is no journal to act on. */
+export class StoppedError extends Error {
+  override readonly name = 'StoppedError';
+  constructor(signal: unknown, what: string) {
+    super(`stopped by ${String(signal)} ${what}; nothing was changed.`);
+  }
+}
+
 /** A phase change the transition table does not allow: a bug. */
 export class IllegalTransitionError extends Error {
   override readonly name = 'IllegalTransitionError';

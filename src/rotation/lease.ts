@@ -13,7 +13,7 @@ import { KubeError } from '../kube/errors.js';
 import { microTime } from '../kube/time.js';
 import { isAbort, type Clock } from '../shared/clock.js';
 import { ANNOTATION_CREDENTIAL, LABEL_MANAGED_BY, MANAGED_BY } from '../shared/labels.js';
-import { LeaseError, LeaseHeldError } from './errors.js';
+import { LeaseError, LeaseHeldError, StoppedError } from './errors.js';
 
 export const DEFAULT_LEASE_SECONDS = 30;
 
@@ -32,6 +32,8 @@ export interface LeaseRequest {
   readonly durationSeconds?: number;
   /** Told what the acquisition waits for, and until when (ms since epoch). */
   readonly onWait?: (message: string, until: number) => void;
+  /** Stops waiting for another holder (Ctrl-C): the acquisition then fails with a StoppedError. */
+  readonly signal?: AbortSignal;
   /** Told when a renewal was refused (the journal's resourceVersion still guards every save). */
   readonly onRenewalRefused?: (message: string) => void;
 }
@@ -119,7 +121,13 @@ export class RotationLease {
         // Someone else created or took it between our read and write: look again. Anything else is an answer to report.
         if (error.failure !== 'Conflict') throw refused(error, namespace, name, client.cluster);
       }
-      await clock.sleep(Math.min(1000, (durationSeconds * 1000) / 3));
+      try {
+        await clock.sleep(Math.min(1000, (durationSeconds * 1000) / 3), request.signal);
+      } catch (error: unknown) {
+        if (request.signal?.aborted)
+          throw new StoppedError(request.signal.reason, `while waiting for the Lease ${namespace}/${name}`);
+        throw error;
+      }
     }
   }
 

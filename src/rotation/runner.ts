@@ -7,7 +7,7 @@ import { KubeError } from '../kube/errors.js';
 import { JournalConflictError } from './errors.js';
 import { judge } from '../verify/verdict.js';
 import { FORWARD, isEnded, type ForwardStepName } from './machine.js';
-import { describeError, StopRotation, type StepContext } from './steps/context.js';
+import { checkStop, describeError, stopRequested, StopRotation, type StepContext } from './steps/context.js';
 import { restartWaves } from './steps/restart.js';
 import { rollback } from './steps/rollback.js';
 import { stage } from './steps/stage.js';
@@ -82,13 +82,22 @@ export async function runForward(ctx: StepContext): Promise<void> {
       row;
       row = FORWARD.find((r) => r.from === journal.phase)
     ) {
+      checkStop(ctx);
       const message = await STEPS[row.step](ctx);
       if (row.to === 'Verified') await journal.end('Verified', message);
       else await journal.advance(row.to, message);
       phaseEvent(PHASE_EVENT[row.step](ctx));
       if (isEnded(journal.phase)) return;
     }
-  } catch (error: unknown) {
+  } catch (caught: unknown) {
+    // A wait or a probe cut short by a stop request fails with the stop's reason: it is the stop.
+    let error = caught;
+    if (!(error instanceof StopRotation) && stopRequested(ctx))
+      try {
+        checkStop(ctx);
+      } catch (stop: unknown) {
+        error = stop;
+      }
     if (error instanceof StopRotation) {
       switch (error.outcome) {
         case 'end-unchanged': {

@@ -14,6 +14,7 @@ import { listRotations, openJournal, type Fleet, type JournalListing } from './j
 import { Journal, listJournals } from './journal/journal.js';
 
 export type { Fleet, JournalListing };
+import { StoppedError } from './errors.js';
 import { DEFAULT_LEASE_SECONDS, holdingLease } from './lease.js';
 import { isEnded, type Phase } from './machine.js';
 import type { RotationOptions, RotationPlan } from './plan.js';
@@ -241,9 +242,12 @@ export class RotationService {
     fn: () => Promise<T>,
   ): Promise<T> {
     const lease = { client, namespace, credentialId: plan.credential.id, purpose, clock: this.config.clock };
+    const { stop } = this.config;
+    if (stop?.aborted) throw new StoppedError(stop.reason, 'before the Lease was taken');
     return holdingLease(
       {
         ...lease,
+        ...(stop ? { signal: stop } : {}),
         durationSeconds: this.config.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
         onWait: (message, until) =>
           stream.emit({ type: 'wait', rotation: plan.id, for: 'lease', message, until: new Date(until).toISOString() }),

@@ -11,6 +11,7 @@ import { fakeAwsKey, layoutSecretValues, type FakeCredential } from '../../src/s
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
 import { waitFor } from '../support/kube.js';
+import { leaseName } from '../../src/rotation/lease.js';
 import {
   decode,
   deleteUnfinishedJournals,
@@ -579,6 +580,70 @@ describe('defect 1: a write that was sent but not applied when the process died'
       cluster2().faults.remove(fault);
     }
   }, 90_000);
+});
+
+describe('defect 10: Ctrl-C (SIGINT) and SIGTERM', () => {
+  const cases = [
+    { signal: 'SIGINT', phase: 'Restarted', while: 'during the verification window' },
+    { signal: 'SIGTERM', phase: 'Written', while: 'while the restarts roll out' },
+  ] as const;
+
+  for (const c of cases)
+    it(`${c.signal} ${c.while} stops at the next safe point: NeedsHuman, the Lease released, the commands to resume or roll back printed, and resume then finishes`, async () => {
+      await startCase();
+      const { keyFile } = await freshKey(`signal-${c.signal}`);
+      const old = currentKey();
+      const known = journalIds();
+      const { child, done } = startCliChild(
+        [
+          'rotate',
+          '--kubeconfig',
+          world.kubeconfig,
+          '--all-contexts',
+          '--credential',
+          old.accessKeyId,
+          '--new-key-file',
+          keyFile,
+          '--yes',
+          '--verify-window',
+          '60s',
+        ],
+        { KUBECOST_ROTATE_RETRY_BASE_MS: '50' },
+      );
+      let sentAt = 0;
+      const stop = onJournalPhase(c.phase, () => {
+        sentAt = Date.now();
+        child.kill(c.signal);
+      });
+      const run = await done;
+      const endedAt = Date.now();
+      stop();
+      printed.push(run.stdout, run.stderr);
+      expect(sentAt, `the journal reached ${c.phase}`).toBeGreaterThan(0);
+      expect(run.signal, run.stderr).toBeNull();
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(endedAt - sentAt, 'it stopped without waiting out the window or the rollouts').toBeLessThan(30_000);
+      const journal = newJournal(known);
+      expect(journal.doc.phase).toBe('NeedsHuman');
+      expect(journal.doc.reason).toContain(`stopped by ${c.signal}`);
+      expect(run.stdout).toContain(`kubecost-rotate resume ${journal.doc.id}`);
+      expect(run.stdout).toContain(`kubecost-rotate rollback ${journal.doc.id}`);
+      expect(
+        cluster1()
+          .api.select(SIM_RESOURCES.leases, 'kubecost')
+          .map((l) => l.metadata.name),
+      ).not.toContain(leaseName(`aws:${old.accessKeyId}`));
+      const resumed = await cli([
+        'resume',
+        journal.doc.id,
+        '--kubeconfig',
+        world.kubeconfig,
+        '--verify-window',
+        '300ms',
+      ]);
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      expect(journalById(world, journal.doc.id)?.doc.phase).toBe('Verified');
+    }, 90_000);
 });
 
 describe('the secret canary', () => {

@@ -143,6 +143,30 @@ export function emitStep(
   ctx.deps.emit({ type: 'step', rotation: ctx.plan.id, cluster: event.object.cluster, ...event });
 }
 
+/** Whether a stop was asked for (Ctrl-C): steps check it at each safe point. */
+export function stopRequested(ctx: StepContext): boolean {
+  return ctx.deps.stop?.aborted === true;
+}
+
+/** At a safe point: stops the rotation (NeedsHuman) if a stop was asked for. */
+export function checkStop(ctx: StepContext): void {
+  if (stopRequested(ctx))
+    throw new StopRotation(
+      'needs-human',
+      `stopped by ${String(ctx.deps.stop?.reason)} while ${ctx.journal.phase}; the old key still works everywhere`,
+    );
+}
+
+/** Waits `ms` on the clock, or until a stop is asked for (then stops the rotation). */
+export async function pause(ctx: StepContext, ms: number): Promise<void> {
+  try {
+    await ctx.deps.clock.sleep(ms, ctx.deps.stop);
+  } catch (error: unknown) {
+    checkStop(ctx);
+    throw error;
+  }
+}
+
 export function afterEffect(ctx: StepContext): void {
   ctx.deps.hooks?.afterEffect();
 }

@@ -10,8 +10,10 @@ import type { StepBook } from '../journal/journal.js';
 import type { PlannedRestart } from '../plan.js';
 import {
   afterEffect,
+  checkStop,
   clientOf,
   emitStep,
+  pause,
   StepCounter,
   StopRotation,
   withRetries,
@@ -53,6 +55,7 @@ export async function restartWaves(ctx: StepContext, pass: RestartPass): Promise
 /** Restarts one workload (or adopts a restart that already happened). */
 async function restartOne(ctx: StepContext, pass: RestartPass, r: PlannedRestart, counter: StepCounter): Promise<void> {
   const { journal } = ctx;
+  checkStop(ctx);
   const record = journal.record(r.step, pass.book);
   if (record.state === 'done') return void counter.tick();
   const kube = clientOf(ctx, r.cluster);
@@ -148,7 +151,7 @@ async function waitRollouts(
               : `${r.kind} ${r.namespace}/${r.name} on ${r.cluster} did not finish rolling out within ${plan.options.rolloutTimeoutMs / 1000} s: ${status.message}`,
           );
         }
-        await deps.clock.sleep(250);
+        await pause(ctx, 250);
       }
     }),
   );

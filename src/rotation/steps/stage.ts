@@ -14,7 +14,15 @@ import {
 import { forEachGrouped } from '../../shared/pool.js';
 import type { SecretBackup } from '../journal/document.js';
 import type { PlannedWrite } from '../plan.js';
-import { clientOf, describeError, emitStep, StepCounter, StopRotation, type StepContext } from './context.js';
+import {
+  checkStop,
+  clientOf,
+  describeError,
+  emitStep,
+  StepCounter,
+  StopRotation,
+  type StepContext,
+} from './context.js';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
@@ -58,6 +66,7 @@ export async function stage(ctx: StepContext): Promise<void> {
     (w) => w.cluster,
     plan.options.maxParallelClusters,
     async (write) => {
+      checkStop(ctx);
       const key = `${write.cluster}/${write.namespace}/${write.secret}`;
       let secret: V1Secret;
       try {

@@ -7,7 +7,7 @@
 import { CONSUMER_CHAIN, runChain, secretHoldsNewKey } from '../../verify/chains.js';
 import { gatherConsumer, pollCloudCostStatus } from '../../verify/gather.js';
 import type { Verdict } from '../../verify/verdict.js';
-import { clientOf, sameData, type StepContext } from './context.js';
+import { checkStop, clientOf, pause, sameData, type StepContext } from './context.js';
 
 /** Gathers and judges every check; records and reports the verdicts. */
 export async function verify(ctx: StepContext): Promise<Verdict[]> {
@@ -29,7 +29,7 @@ export async function verify(ctx: StepContext): Promise<Verdict[]> {
           ...(aws && plan.newKey.keyId ? { newKeyId: plan.newKey.keyId } : {}),
           since: restartedAt,
         },
-        { clock: deps.clock, deadline: windowEnds },
+        { clock: deps.clock, deadline: windowEnds, ...(deps.stop ? { signal: deps.stop } : {}) },
       ),
     ),
   );
@@ -40,7 +40,9 @@ export async function verify(ctx: StepContext): Promise<Verdict[]> {
     message: `watching ${plan.restarts.length} restarted workload(s) for auth failures for ${plan.options.verifyWindowMs / 1000} s`,
     until: new Date(deps.clock.now().getTime() + plan.options.verifyWindowMs).toISOString(),
   });
-  await deps.clock.sleep(plan.options.verifyWindowMs);
+  // On a stop the status polls end too; their rejections are the stop's, handled by pause().
+  statusVerdicts.catch(() => undefined);
+  await pause(ctx, plan.options.verifyWindowMs);
   const verdicts: Verdict[] = [...(await statusVerdicts)];
   // Something else (Argo CD self-heal, an ExternalSecret, helm upgrade) may have put the old data back.
   for (const w of plan.writes) {
@@ -61,7 +63,8 @@ export async function verify(ctx: StepContext): Promise<Verdict[]> {
     for (const site of plan.sites) {
       const backup = journal.backupOf(site);
       const text = Buffer.from(backup?.newData[site.dataKey] ?? '', 'base64').toString('utf8');
-      verdicts.push(await deps.probe(site, text, newKey, new AbortController().signal));
+      checkStop(ctx);
+      verdicts.push(await deps.probe(site, text, newKey, deps.stop ?? new AbortController().signal));
     }
   }
   for (const verdict of verdicts) deps.emit({ type: 'verdict', rotation: plan.id, verdict });

@@ -10,12 +10,14 @@ import { ANNOTATION_FINGERPRINT, ANNOTATION_ROTATION } from '../../shared/labels
 import type { PlannedWrite } from '../plan.js';
 import {
   afterEffect,
+  checkStop,
   clientOf,
   describeError,
   emitStep,
   sameData,
   secretWith,
   StepCounter,
+  stopRequested,
   StopRotation,
   withRetries,
   type StepContext,
@@ -53,7 +55,7 @@ export async function writeAll(ctx: StepContext): Promise<void> {
     if (error instanceof KubeError || needsHuman) {
       throw new StopRotation(
         'needs-human',
-        `${describeError(error)}. ${written} of ${plan.writes.length} Secret(s) hold the new key${unsure > 0 ? ` and ${unsure} may or may not (the write was sent but not confirmed)` : ''}; the old key still works everywhere. Fix the cause, then run "kubecost-rotate resume ${plan.id}" to finish or "kubecost-rotate rollback ${plan.id}" to undo.`,
+        `${describeError(error)}. ${written} of ${plan.writes.length} Secret(s) hold the new key${unsure > 0 ? ` and ${unsure} may or may not (the write was sent but not confirmed)` : ''}; the old key still works everywhere. ${stopRequested(ctx) ? 'Run' : 'Fix the cause, then run'} "kubecost-rotate resume ${plan.id}" to finish or "kubecost-rotate rollback ${plan.id}" to undo.`,
       );
     }
     throw new StopRotation('roll-back', describeError(error));
@@ -63,6 +65,7 @@ export async function writeAll(ctx: StepContext): Promise<void> {
 /** Writes one Secret (or adopts a write that already happened), recording it before and after. */
 async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCounter): Promise<void> {
   const { plan, journal } = ctx;
+  checkStop(ctx);
   const key = `${write.cluster}/${write.namespace}/${write.secret}`;
   const object = { cluster: write.cluster, namespace: write.namespace, kind: 'Secret', name: write.secret } as const;
   if (journal.record(write.step).state === 'done') return;
