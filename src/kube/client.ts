@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { retry } from '../shared/retry.js';
 import type { ClusterTarget } from './kubeconfig.js';
-import { CallAborted, CallTimeout, KubeError, toKubeError, type KubeCall } from './errors.js';
+import { CallAborted, CallTimeout, failureOf, KubeError, toKubeError, type KubeCall } from './errors.js';
 
 export interface KubeClientOptions {
   /** How long one call may take before it counts as unreachable. Default 15 s. */
@@ -224,6 +224,64 @@ export class KubeClient {
     );
   }
 
+  /** The Deployments or StatefulSets of a namespace, with the list's resourceVersion (to watch from). */
+  async listWorkloads(
+    kind: WorkloadKind,
+    namespace: string,
+    signal?: AbortSignal,
+  ): Promise<{ items: (k8s.V1Deployment | k8s.V1StatefulSet)[]; resourceVersion: string }> {
+    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+    const list = await this.call(
+      { verb: 'list', resource, namespace },
+      (o): Promise<k8s.V1DeploymentList | k8s.V1StatefulSetList> =>
+        kind === 'Deployment'
+          ? this.apps.listNamespacedDeployment({ namespace }, o)
+          : this.apps.listNamespacedStatefulSet({ namespace }, o),
+      this.readAttempts,
+      signal,
+    );
+    return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  /**
+   * Watches the Deployments or StatefulSets of a namespace from `resourceVersion`, calling `onEvent`
+   * for each change. Resolves when the watch ends: the server closed it, or `signal` aborted;
+   * rejects with a KubeError when it could not be opened or broke.
+   */
+  async watchWorkloads(
+    kind: WorkloadKind,
+    namespace: string,
+    resourceVersion: string,
+    onEvent: (type: string, object: k8s.V1Deployment | k8s.V1StatefulSet) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+    const call: KubeCall = { cluster: this.cluster, verb: 'watch', resource, namespace };
+    if (signal.aborted) return;
+    const watch = new k8s.Watch(this.target.config);
+    await new Promise<void>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      const onAbort = () => controller?.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!error || signal.aborted || (error instanceof Error && error.name === 'AbortError')) resolve();
+        else reject(watchError(call, error));
+      };
+      watch
+        .watch(
+          `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`,
+          { resourceVersion, allowWatchBookmarks: true },
+          (type: string, object: k8s.V1Deployment | k8s.V1StatefulSet) => onEvent(type, object),
+          done,
+        )
+        .then((c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+        }, done);
+    });
+  }
+
   /** Strategic-merge-patches a workload's pod template annotations (what `kubectl rollout restart` does). */
   async annotatePodTemplate(
     kind: WorkloadKind,
@@ -344,6 +402,16 @@ export class KubeClient {
       this.core.createNamespacedEvent({ namespace, body: event }, o),
     );
   }
+}
+
+/** What a failed watch means: the HTTP status it got, or no answer. */
+function watchError(call: KubeCall, error: unknown): KubeError {
+  const code = (error as { statusCode?: unknown }).statusCode;
+  if (typeof code === 'number')
+    return new KubeError(call, failureOf(code), code, `HTTP ${code}: ${error instanceof Error ? error.message : ''}`, {
+      cause: error,
+    });
+  return toKubeError(call, error);
 }
 
 /** A middleware that sets the request's Content-Type (client-node's setHeaderOptions, as a middleware). */

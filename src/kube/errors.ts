@@ -81,7 +81,8 @@ export function describeCall(call: KubeCall): string {
   return `cluster ${call.cluster}: ${call.verb} ${target}${call.namespace ? ` in namespace ${call.namespace}` : ''}`;
 }
 
-function failureOf(code: number): KubeFailure {
+/** The failure an HTTP status means. */
+export function failureOf(code: number): KubeFailure {
   if (code === 401) return 'Unauthorized';
   if (code === 403) return 'Forbidden';
   if (code === 404) return 'NotFound';

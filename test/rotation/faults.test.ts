@@ -646,6 +646,57 @@ describe('defect 10: Ctrl-C (SIGINT) and SIGTERM', () => {
     }, 90_000);
 });
 
+describe('defect 15: waiting like a good API client', () => {
+  it('waits for rollouts with watches (a list and a watch per namespace and kind), not by polling each workload', async () => {
+    await startCase();
+    const { keyFile } = await freshKey('watched-rollouts');
+    const known = journalIds();
+    const from = world.fleet.clusters.map((c) => c.requests.length);
+    const run = await rotate(keyFile);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const plan = newJournal(known).doc.plan;
+    const workloadRequests = world.fleet.clusters.flatMap((c, i) =>
+      c.requests.slice(from[i]).filter((r) => ['deployments', 'statefulsets'].includes(r.facts?.resource ?? '')),
+    );
+    const verbs = (verb: string) => workloadRequests.filter((r) => r.facts?.verb === verb).length;
+    expect(verbs('watch'), 'rollouts are watched').toBeGreaterThan(0);
+    // One read per restarted workload, for its verification; none while waiting for rollouts.
+    expect(verbs('get')).toBeLessThanOrEqual(plan.restarts.length);
+    expect(verbs('list')).toBeLessThanOrEqual(
+      2 *
+        new Set(
+          (plan.restarts as { cluster: string; namespace: string; kind: string; wave?: number }[]).map(
+            (r) => `${r.cluster}/${r.namespace}/${r.kind}/${r.wave ?? 0}`,
+          ),
+        ).size,
+    );
+  });
+
+  it("honours a 429's Retry-After on a write, then finishes", async () => {
+    await startCase();
+    const { keyFile } = await freshKey('throttled-write');
+    // kube-sim answers a 429 with retryAfterSeconds: 1, as the API server's priority and fairness does.
+    const fault = cluster2().faults.add({
+      verb: 'update',
+      resource: 'secrets',
+      namespace: 'kubecost',
+      name: THANOS,
+      status: 429,
+      count: 1,
+    });
+    try {
+      const run = await rotate(keyFile);
+      expect(fault.hits).toBe(1);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toMatch(
+        /writing Secret cluster-2\/kubecost\/kubecost-thanos failed .*retrying in 1 s \(attempt 2 of 4\)/,
+      );
+    } finally {
+      cluster2().faults.remove(fault);
+    }
+  });
+});
+
 describe('the secret canary', () => {
   const secrets = () => [...layoutSecretValues(world.layout), ...newKeys.map((k) => k.secretAccessKey)];
 

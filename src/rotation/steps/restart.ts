@@ -5,20 +5,10 @@
  */
 import { forEachGrouped } from '../../shared/pool.js';
 import { ANNOTATION_KUBECTL_RESTARTED_AT, ANNOTATION_RESTART } from '../../shared/labels.js';
-import { deploymentRollout, statefulSetRollout, type RolloutStatus } from '../../verify/checks.js';
 import type { StepBook } from '../journal/journal.js';
 import type { PlannedRestart } from '../plan.js';
-import {
-  afterEffect,
-  checkStop,
-  clientOf,
-  emitStep,
-  pause,
-  StepCounter,
-  StopRotation,
-  withRetries,
-  type StepContext,
-} from './context.js';
+import { awaitRollouts } from './rollouts.js';
+import { afterEffect, checkStop, clientOf, emitStep, StepCounter, withRetries, type StepContext } from './context.js';
 
 export interface RestartPass {
   readonly restarts: readonly PlannedRestart[];
@@ -27,10 +17,6 @@ export interface RestartPass {
   /** The pod-template token: the rotation id, or `<id>-rollback`. */
   readonly token: string;
   readonly purpose: 'rotate' | 'rollback';
-}
-
-function rolloutOf(kind: PlannedRestart['kind'], workload: unknown): RolloutStatus {
-  return kind === 'Deployment' ? deploymentRollout(workload as never) : statefulSetRollout(workload as never);
 }
 
 const objectOf = (r: PlannedRestart) => ({ cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name });
@@ -48,7 +34,7 @@ export async function restartWaves(ctx: StepContext, pass: RestartPass): Promise
       ctx.plan.options.maxParallelClusters,
       (r) => restartOne(ctx, pass, r, restarted),
     );
-    await waitRollouts(ctx, inWave, rolledOut);
+    await awaitRollouts(ctx, inWave, rolledOut);
   }
 }
 
@@ -106,53 +92,4 @@ async function restartOne(ctx: StepContext, pass: RestartPass, r: PlannedRestart
     applied: true,
     purpose: pass.purpose,
   });
-}
-
-/** Waits until every workload has rolled out, by kubectl's rules, within the rollout timeout. */
-async function waitRollouts(
-  ctx: StepContext,
-  restarts: readonly PlannedRestart[],
-  counter: StepCounter,
-): Promise<void> {
-  const { plan, deps } = ctx;
-  const deadline = deps.clock.now().getTime() + plan.options.rolloutTimeoutMs;
-  deps.emit({
-    type: 'wait',
-    rotation: plan.id,
-    for: 'rollout',
-    message: `waiting for ${restarts.length} rollout(s) to finish: ${restarts.map((r) => `${r.cluster} ${r.kind}/${r.name}`).join(', ')}`,
-    until: new Date(deadline).toISOString(),
-  });
-  let failed = false;
-  await Promise.all(
-    restarts.map(async (r) => {
-      while (!failed) {
-        const workload = await withRetries(ctx, `reading ${r.kind} ${r.name}`, () =>
-          clientOf(ctx, r.cluster).readWorkload(r.kind, r.namespace, r.name),
-        );
-        const status = rolloutOf(r.kind, workload);
-        if (status.done) {
-          emitStep(ctx, {
-            kind: 'rollout',
-            step: r.step,
-            object: objectOf(r),
-            state: 'done',
-            detail: status.message,
-            counts: counter.tick(),
-          });
-          return;
-        }
-        if (status.failed || deps.clock.now().getTime() > deadline) {
-          failed = true;
-          throw new StopRotation(
-            'roll-back',
-            status.failed
-              ? `${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: ${status.message}`
-              : `${r.kind} ${r.namespace}/${r.name} on ${r.cluster} did not finish rolling out within ${plan.options.rolloutTimeoutMs / 1000} s: ${status.message}`,
-          );
-        }
-        await pause(ctx, 250);
-      }
-    }),
-  );
 }
