@@ -29,9 +29,10 @@ export function parseDuration(value: string, flag: string): number {
 }
 
 /** The clusters the flags select; `defaultAll` when no context is named (resume, rollback, history). */
-export function selectionOf(flags: GlobalOptions, defaultAll = false): ContextSelection {
+export function selectionOf(io: CliIo, flags: GlobalOptions, defaultAll = false): ContextSelection {
   const contexts = flags.context ?? [];
   return {
+    env: io.env,
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     contexts,
     allContexts: flags.allContexts === true || (defaultAll && contexts.length === 0),

@@ -12,6 +12,8 @@ import { ConfigError } from '../shared/errors.js';
 
 export interface ContextSelection {
   readonly kubeconfig?: string;
+  /** Where $KUBECONFIG is read from (default: this process's environment). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly contexts?: readonly string[];
   readonly allContexts?: boolean;
 }
@@ -24,15 +26,18 @@ export interface ClusterTarget {
   readonly namespace?: string;
 }
 
-function kubeconfigPaths(explicit: string | undefined): string[] {
+function kubeconfigPaths(explicit: string | undefined, env: Readonly<Record<string, string | undefined>>): string[] {
   if (explicit) return [explicit];
-  const fromEnv = process.env.KUBECONFIG;
+  const fromEnv = env.KUBECONFIG;
   if (fromEnv) return fromEnv.split(delimiter).filter(Boolean);
   return [join(homedir(), '.kube', 'config')];
 }
 
-export function loadKubeConfig(explicit?: string): KubeConfig {
-  const paths = kubeconfigPaths(explicit);
+export function loadKubeConfig(
+  explicit?: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): KubeConfig {
+  const paths = kubeconfigPaths(explicit, env);
   const existing = paths.filter((p) => existsSync(p));
   if (existing.length === 0) {
     throw new ConfigError(
@@ -84,7 +89,7 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
 
 /** The clusters selected by the flags: named contexts, all of them, or the current one. */
 export function selectClusters(selection: ContextSelection): ClusterTarget[] {
-  const kc = loadKubeConfig(selection.kubeconfig);
+  const kc = loadKubeConfig(selection.kubeconfig, selection.env);
   const available = kc.getContexts().map((c) => c.name);
   let names: string[];
   if (selection.allContexts) names = available;

@@ -31,6 +31,12 @@ function str(obj: Record<string, unknown>, ...names: string[]): string | undefin
 }
 
 /**
+ * A key's secret material, as read from a key file (or kept in the journal): every secret in it is a
+ * SecretValue. The plan and the journal document refer to keys by {@link KeyRef} instead.
+ */
+export type KeyMaterial = Credential;
+
+/**
  * Reads a key file. Accepted shapes:
  * - AWS: `{"accessKeyId","secretAccessKey"}`, or `aws iam create-access-key` output `{"AccessKey":{"AccessKeyId","SecretAccessKey",...}}`;
  * - GCP: the service-account JSON key file;
@@ -38,7 +44,7 @@ function str(obj: Record<string, unknown>, ...names: string[]): string | undefin
  * - Alibaba: `{"accessKeyId","accessKeySecret"}`;
  * - GCP API key: the bare `AIza…` key, or `{"keyString"}` / `{"apiKey"}`.
  */
-export function parseNewKey(text: string, source: string): Credential {
+export function parseNewKey(text: string, source: string): KeyMaterial {
   const apiKey = parseGcpApiKeyFile(text, source);
   if (apiKey) return apiKey;
   let doc: unknown;
@@ -105,7 +111,7 @@ export interface CurrentKey {
 }
 
 /** Checks that `next` can replace `current`: same provider and principal, a different key. */
-export function checkReplacement(current: CurrentKey, next: Credential, source: string): void {
+export function checkReplacement(current: CurrentKey, next: KeyMaterial, source: string): void {
   const label = (p: Provider) => ({ aws: 'AWS', gcp: 'GCP', azure: 'Azure', alibaba: 'Alibaba' })[p];
   if (current.provider !== next.provider)
     throw new ConfigError(
@@ -130,24 +136,24 @@ export function checkReplacement(current: CurrentKey, next: Credential, source: 
 }
 
 /**
- * The key file of a credential, as {@link parseNewKey} reads it back: how the journal stores the
+ * The key file of a key's material, as {@link parseNewKey} reads it back: how the journal stores the
  * new key. Key material: only the journal codec calls it.
  */
-export function keyFileOf(credential: Credential): string {
-  switch (credential.provider) {
+export function keyFileOf(key: KeyMaterial): string {
+  switch (key.provider) {
     case 'aws':
       return JSON.stringify({
-        accessKeyId: credential.accessKeyId,
-        secretAccessKey: credential.secretAccessKey.reveal(),
+        accessKeyId: key.accessKeyId,
+        secretAccessKey: key.secretAccessKey.reveal(),
       });
     case 'gcp':
-      return credential.kind === 'api-key' ? credential.apiKey.reveal() : credential.keyJson.reveal();
+      return key.kind === 'api-key' ? key.apiKey.reveal() : key.keyJson.reveal();
     case 'azure':
-      return JSON.stringify({ accountName: credential.accountName, accountKey: credential.accountKey.reveal() });
+      return JSON.stringify({ accountName: key.accountName, accountKey: key.accountKey.reveal() });
     case 'alibaba':
       return JSON.stringify({
-        accessKeyId: credential.accessKeyId,
-        accessKeySecret: credential.accessKeySecret.reveal(),
+        accessKeyId: key.accessKeyId,
+        accessKeySecret: key.accessKeySecret.reveal(),
       });
   }
 }

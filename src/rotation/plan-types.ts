@@ -11,6 +11,26 @@ import type { SiteKind, Wave } from '../kubecost/restart-rules.js';
 /** What a site is for, which decides its restart and verification rules (DESIGN §3; the table lives in kubecost/). */
 export type { SiteKind, Wave };
 
+/**
+ * A key by reference: who it is and how to recognise it, never its secret (safe to print and to
+ * journal). Its material, where this process has it, is a `KeyMaterial`.
+ */
+export interface KeyRef {
+  /** The credential id from discovery (provider, principal, key id). */
+  readonly id: string;
+  readonly provider: CredentialRecord['provider'];
+  /** The AWS key id, or a sha256 prefix of the secret. */
+  readonly fingerprint: string;
+  readonly principal?: string;
+  readonly keyId?: string;
+}
+
+/** The new key by reference (its id is known once it is read). */
+export interface NewKeyRef {
+  readonly fingerprint: string;
+  readonly keyId?: string;
+}
+
 export interface PlannedSite {
   readonly id: string;
   readonly kind: SiteKind;
@@ -59,14 +79,10 @@ export interface RotationPlan {
   readonly schemaVersion: 1;
   readonly id: string;
   readonly createdAt: string;
-  readonly credential: {
-    readonly id: string;
-    readonly provider: CredentialRecord['provider'];
-    readonly fingerprint: string;
-    readonly principal?: string;
-    readonly keyId?: string;
-  };
-  readonly newKey: { readonly fingerprint: string; readonly keyId?: string };
+  /** The credential being rotated: the old key, by reference. */
+  readonly credential: KeyRef;
+  /** The key that replaces it, by reference. */
+  readonly newKey: NewKeyRef;
   /** Where the journal lives: the primary (or only) installation of the credential. */
   readonly journal: { readonly cluster: string; readonly namespace: string; readonly secret: string };
   readonly sites: readonly PlannedSite[];

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import type { ContextSelection } from '../kube/kubeconfig.js';
 import { discover } from '../kubecost/discover.js';
 import type { Inventory } from '../kubecost/inventory.js';
-import { credentialFingerprint, credentialIdentity, type Credential } from '../kubecost/secret-formats/index.js';
+import { credentialFingerprint, credentialIdentity } from '../kubecost/secret-formats/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Fleet } from './journal/find.js';
-import { checkReplacement, parseNewKey } from './new-key.js';
+import { checkReplacement, parseNewKey, type KeyMaterial } from './new-key.js';
 import { findCredential, planRotation, rotationId, type RotationOptions, type RotationPlan } from './plan.js';
 
 export interface PlanRequest {
@@ -26,7 +26,7 @@ export interface PreparedRotation {
   readonly inventory: Inventory;
   readonly plan: RotationPlan;
   /** The new key's material, when one was given. */
-  readonly newKey?: Credential;
+  readonly newKey?: KeyMaterial;
 }
 
 /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
@@ -43,7 +43,7 @@ export async function prepareRotation(
     ...(request.namespace ? { namespace: request.namespace } : {}),
   });
   const record = findCredential(inventory, request.credential);
-  let newKey: Credential | undefined;
+  let newKey: KeyMaterial | undefined;
   if (request.newKey) {
     newKey = parseNewKey(request.newKey.text, request.newKey.source);
     checkReplacement(record, newKey, request.newKey.source);

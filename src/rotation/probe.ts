@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resourceTargetOf, type ResourceTarget } from '../kubecost/probe-targets.js';
-import type { Credential } from '../kubecost/secret-formats/index.js';
+import type { KeyMaterial } from './new-key.js';
 import { probe, type ProbeTarget, type ProviderCredential } from '../providers/index.js';
 import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
@@ -16,7 +16,7 @@ import type { RotationPlan } from './plan.js';
 export type SiteProbe = (
   site: RotationPlan['sites'][number],
   documentText: string,
-  newKey: Credential,
+  newKey: KeyMaterial,
   signal: AbortSignal,
 ) => Promise<Verdict>;
 
@@ -76,7 +76,7 @@ function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): Pr
   }
 }
 
-function providerCredential(credential: Credential): ProviderCredential | undefined {
+function providerCredential(credential: KeyMaterial): ProviderCredential | undefined {
   switch (credential.provider) {
     case 'aws':
       return { provider: 'aws', accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey };

@@ -14,6 +14,7 @@ import { parseOutputFormat, renderDocument, renderTable } from '../render/table.
 export async function discoverCommand(ctx: CommandContext, options: GlobalOptions): Promise<number> {
   const format = parseOutputFormat(options.output);
   const targets = selectClusters({
+    env: ctx.io.env,
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     contexts: options.context ?? [],
     allContexts: options.allContexts === true,

@@ -7,7 +7,7 @@ import { parseOutputFormat, renderDocument, renderTable } from '../render/table.
 
 export async function historyCommand(ctx: CommandContext, flags: GlobalOptions): Promise<number> {
   const format = parseOutputFormat(flags.output);
-  const { rotations, problems } = await rotationService(ctx, {}).history(selectionOf(flags, true));
+  const { rotations, problems } = await rotationService(ctx, flags).history(selectionOf(ctx.io, flags, true));
   const { stdout, stderr } = ctx.io;
   if (format !== 'table') {
     stdout.write(

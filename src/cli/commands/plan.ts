@@ -11,7 +11,7 @@ export async function planCommand(ctx: CommandContext, flags: RotationFlags): Pr
     throw new ConfigError('--credential is required: the credential id or fingerprint from kubecost-rotate discover.');
   const newKey = await readNewKey(flags, ctx.io);
   const { plan } = await rotationService(ctx, flags).prepare({
-    selection: selectionOf(flags),
+    selection: selectionOf(ctx.io, flags),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     credential: flags.credential,
     ...(newKey ? { newKey } : {}),

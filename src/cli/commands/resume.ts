@@ -11,7 +11,7 @@ export async function resumeCommand(
 ): Promise<number> {
   const outcome = await rotationService(ctx, flags, stop).resume(
     id,
-    selectionOf(flags, true),
+    selectionOf(ctx.io, flags, true),
     rotationOptionsOf(flags),
     (plan) => progressOutput(ctx, flags, plan),
   );

@@ -11,7 +11,7 @@ export async function rollbackCommand(
 ): Promise<number> {
   const outcome = await rotationService(ctx, flags, stop).rollback(
     id,
-    selectionOf(flags, true),
+    selectionOf(ctx.io, flags, true),
     { force: flags.force === true },
     (plan) => progressOutput(ctx, flags, plan),
   );

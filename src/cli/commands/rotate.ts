@@ -28,7 +28,7 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
     );
   const service = rotationService(ctx, flags, stop);
   const prepared = await service.prepare({
-    selection: selectionOf(flags),
+    selection: selectionOf(ctx.io, flags),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     credential: flags.credential,
     newKey,

@@ -7,7 +7,6 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
-import type { Credential } from '../../kubecost/secret-formats/index.js';
 import {
   ANNOTATION_CREDENTIAL,
   ANNOTATION_NEW_KEY_FINGERPRINT,
@@ -16,14 +15,14 @@ import {
   LABEL_ROTATION,
   MANAGED_BY,
 } from '../../shared/labels.js';
-import { keyFileOf, parseNewKey } from '../new-key.js';
+import { keyFileOf, parseNewKey, type KeyMaterial } from '../new-key.js';
 import { JournalUnreadableError, migrate, type JournalDocument, type SecretBackup } from './document.js';
 
 /** Everything a journal Secret holds, decoded. */
 export interface JournalState {
   doc: JournalDocument;
   /** The new key (absent once dropped). */
-  newKey?: Credential;
+  newKey?: KeyMaterial;
   backups: Map<string, SecretBackup>;
   resourceVersion: string;
 }

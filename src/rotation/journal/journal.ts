@@ -6,8 +6,8 @@
  */
 import type { KubeClient } from '../../kube/client.js';
 import { KubeError } from '../../kube/errors.js';
-import type { Credential } from '../../kubecost/secret-formats/index.js';
 import type { Clock } from '../../shared/clock.js';
+import type { KeyMaterial } from '../new-key.js';
 import { MANAGED_BY_SELECTOR } from '../../shared/labels.js';
 import { retry } from '../../shared/retry.js';
 import type { Verdict } from '../../verify/verdict.js';
@@ -43,7 +43,12 @@ export class Journal {
   }
 
   /** Creates the journal of a planned rotation, holding its new key. Touches the journal's cluster. */
-  static async create(client: KubeClient, plan: RotationPlan, newKey: Credential, deps: JournalDeps): Promise<Journal> {
+  static async create(
+    client: KubeClient,
+    plan: RotationPlan,
+    newKey: KeyMaterial,
+    deps: JournalDeps,
+  ): Promise<Journal> {
     const now = deps.clock.now().toISOString();
     const doc: JournalDocument = {
       schemaVersion: SCHEMA_VERSION,
@@ -93,7 +98,7 @@ export class Journal {
   }
 
   /** The new key, until the rotation has ended. */
-  get newKey(): Credential | undefined {
+  get newKey(): KeyMaterial | undefined {
     return this.state.newKey;
   }
 

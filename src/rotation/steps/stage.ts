@@ -9,10 +9,10 @@ import {
   credentialIdentity,
   parseSecretData,
   replaceCredential,
-  type Credential,
 } from '../../kubecost/secret-formats/index.js';
 import { forEachGrouped } from '../../shared/pool.js';
 import type { SecretBackup } from '../journal/document.js';
+import type { KeyMaterial } from '../new-key.js';
 import type { PlannedWrite } from '../plan.js';
 import {
   checkStop,
@@ -27,7 +27,7 @@ import {
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** The new data of one Secret: every planned site of it rewritten with `newKey`. */
-function rewrite(ctx: StepContext, write: PlannedWrite, secret: V1Secret, newKey: Credential): Record<string, string> {
+function rewrite(ctx: StepContext, write: PlannedWrite, secret: V1Secret, newKey: KeyMaterial): Record<string, string> {
   const { plan } = ctx;
   const data = { ...(secret.data ?? {}) };
   const newData = { ...data };
