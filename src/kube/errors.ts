@@ -160,8 +160,14 @@ export function toKubeError(call: KubeCall, error: unknown): KubeError {
       { cause: error },
     );
   }
-  const text = error instanceof Error ? error.message : String(error);
-  // Network failures: keep the reason (ECONNREFUSED, certificate errors, resets), not the stack.
+  // Network failures: keep the reason (ECONNREFUSED, certificate errors, resets), not the stack. A fetch
+  // error ("fetch failed") keeps it in its cause.
+  const cause = (error as { cause?: unknown }).cause;
+  const text =
+    [error, cause]
+      .map((e) => (e instanceof Error ? `${e.message} ${String((e as { code?: unknown }).code ?? '')}` : ''))
+      .join(' ')
+      .trim() || String(error);
   const reason =
     /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|certificate|self-signed|timed? ?out/i.exec(
       text,
