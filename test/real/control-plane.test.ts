@@ -3,8 +3,9 @@
  * v1.34.4 with RBAC and Node authorization, a real controller-manager and scheduler. Runs inside the
  * private network namespace of scripts/real-cluster/in-netns.sh (`npm run test:real`).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { expectApiError, waitFor } from '../support/kube.js';
 import {
+  childrenOf,
   isAlive,
   kcpBinary,
   kubeConfigFor,
@@ -85,6 +87,35 @@ describe('kcp up stops what it started', () => {
     await cp.stop({ signal: 'SIGKILL' });
     // The kernel delivers their parent-death signal as kcp up dies; they may take a moment to exit.
     await eventually('the components to die with kcp up', () => components.filter(isAlive).length === 0);
+  });
+
+  it('stops by itself, components and all, when the process that started it dies', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'kcp-orphan-'));
+    try {
+      // A shell starts kcp up and is then killed, as a test runner killed by a CI timeout would be.
+      const shell = spawn(
+        'sh',
+        [
+          '-c',
+          '"$0" up --clusters=1 --nodes-per-cluster=0 --dir="$1/state" --kubeconfig="$1/kubeconfig" & wait',
+          kcpBinary(),
+          scratch,
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      const lines = createInterface({ input: shell.stdout });
+      await new Promise<void>((ready, failed) => {
+        lines.on('line', (line) => line === 'ready' && ready());
+        shell.once('exit', (code) => failed(new Error(`kcp up ended (${code}) before ready`)));
+      });
+      const [kcpUp] = childrenOf(shell.pid!);
+      const components = childrenOf(kcpUp!);
+      expect(components).toHaveLength(3);
+      shell.kill('SIGKILL');
+      await eventually('kcp up and its components to stop', () => ![kcpUp!, ...components].some(isAlive));
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });
 

@@ -90,6 +90,8 @@ func runUp(o upOptions) error {
 	ctx, fail := context.WithCancelCause(signals)
 	defer fail(nil)
 
+	go stopWhenOrphaned(ctx, fail)
+
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -160,6 +162,25 @@ func runUp(o upOptions) error {
 		return nil
 	}
 	return context.Cause(ctx)
+}
+
+// stopWhenOrphaned fails ctx once the process that started kcp up is gone (kcp up is then
+// re-parented), so a test run that is killed leaves no control plane behind.
+func stopWhenOrphaned(ctx context.Context, fail context.CancelCauseFunc) {
+	parent := os.Getppid()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if os.Getppid() != parent {
+				fail(fmt.Errorf("the process that started kcp up (pid %d) is gone; stopping", parent))
+				return
+			}
+		}
+	}
 }
 
 // controlPlane owns the embedded etcd and every child process; stop ends exactly those.
