@@ -440,7 +440,7 @@ const secrets: ConformanceCase[] = [
   },
   {
     id: 'secret-delete-precondition-mismatch',
-    title: 'a delete whose resourceVersion precondition is stale is a 409 Conflict',
+    title: 'a delete whose resourceVersion precondition is stale is a 409 Conflict naming the Kind',
     area: 'secrets',
     steps: [
       create(core('secrets'), secret('s'), 'created'),
@@ -449,10 +449,14 @@ const secrets: ConformanceCase[] = [
         method: 'DELETE',
         path: core('secrets', 's'),
         body: (c) => ({ preconditions: { resourceVersion: rvOf(c, 'created') } }),
-        expect: failure(409, 'Conflict', re(/^Operation cannot be fulfilled on secrets "s": .*[Pp]recondition/), {
-          name: 's',
-          kind: 'secrets',
-        }),
+        expect: failure(
+          409,
+          'Conflict',
+          re(
+            /^Operation cannot be fulfilled on Secret "s": the ResourceVersion in the precondition \(\d+\) does not match the ResourceVersion in record \(\d+\)\. The object might have been modified$/,
+          ),
+          { name: 's', kind: 'Secret' },
+        ),
       },
     ],
   },
@@ -733,8 +737,9 @@ const decoding: ConformanceCase[] = [
   },
   {
     id: 'unknown-field-strict-patch',
-    title: 'fieldValidation=Strict also refuses an unknown field in a merge patch',
+    title: 'fieldValidation=Strict refuses an unknown field in a merge patch with a 422 on the patched object',
     area: 'decoding',
+    messagesDiffer: 'the message quotes the whole patched object as the server serializes it, managedFields included',
     steps: [
       create(core('secrets'), secret('s')),
       {
@@ -742,7 +747,26 @@ const decoding: ConformanceCase[] = [
         path: core('secrets', 's'),
         query: { fieldValidation: 'Strict' },
         body: { bogus: 1 },
-        expect: failure(400, 'BadRequest', re(/strict decoding error: unknown field "bogus"/)),
+        expect: {
+          status: 422,
+          body: {
+            kind: 'Status',
+            reason: 'Invalid',
+            code: 422,
+            message: re(/^ "" is invalid: patch: Invalid value: ".*": strict decoding error: unknown field "bogus"$/s),
+            details: {
+              name: absent,
+              kind: absent,
+              causes: [
+                {
+                  field: 'patch',
+                  reason: 'FieldValueInvalid',
+                  message: re(/strict decoding error: unknown field "bogus"$/),
+                },
+              ],
+            },
+          },
+        },
       },
     ],
   },
@@ -805,9 +829,23 @@ const decoding: ConformanceCase[] = [
   },
   {
     id: 'body-not-json',
-    title: 'a body that is not JSON is a 400',
+    title: 'a body that is not JSON is a 400 saying the object is unrecognized',
     area: 'decoding',
-    steps: [{ method: 'POST', path: core('secrets'), raw: '{not json', expect: failure(400, 'BadRequest') }],
+    messagesDiffer: "Go's JSON parser words the syntax error differently from JavaScript's",
+    steps: [
+      {
+        method: 'POST',
+        path: core('secrets'),
+        raw: '{not json',
+        expect: failure(
+          400,
+          'BadRequest',
+          re(
+            /^the object provided is unrecognized \(must be of type Secret\): couldn't get version\/kind; json parse error: /,
+          ),
+        ),
+      },
+    ],
   },
   {
     id: 'body-yaml',
@@ -845,14 +883,18 @@ const decoding: ConformanceCase[] = [
   },
   {
     id: 'body-kind-mismatch',
-    title: 'a body of another kind is a 400',
+    title: 'a body of another kind is a 400: there is no conversion between the kinds',
     area: 'decoding',
     steps: [
       {
         method: 'POST',
         path: core('secrets'),
         body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } },
-        expect: failure(400, 'BadRequest'),
+        expect: failure(
+          400,
+          'BadRequest',
+          'ConfigMap in version "v1" cannot be handled as a Secret: converting (v1.ConfigMap) to (core.Secret): unknown conversion',
+        ),
       },
     ],
   },
@@ -871,17 +913,16 @@ const decoding: ConformanceCase[] = [
   },
   {
     id: 'configmap-over-one-mebibyte',
-    title: 'a ConfigMap over 1 MiB in total is refused as too long',
+    title: 'a ConfigMap over 1 MiB in total is refused as too long, about the whole object',
     area: 'configmaps',
     steps: [
       {
         method: 'POST',
         path: core('configmaps'),
         body: { metadata: { name: 'c' }, data: { a: 'x'.repeat(1024 * 1024 + 1) } },
-        expect: {
-          status: 422,
-          body: { reason: 'Invalid', details: { causes: [{ reason: 'FieldValueTooLong', field: re(/^data$|^$/) }] } },
-        },
+        expect: invalid('ConfigMap', '', 'c', [
+          ['[]', 'FieldValueTooLong', 'Too long: may not be more than 1048576 bytes'],
+        ]),
       },
     ],
   },
@@ -1118,7 +1159,7 @@ const events: ConformanceCase[] = [
   },
   {
     id: 'event-event-time-needs-reporting-fields',
-    title: 'an Event with an eventTime must name its reporting controller, instance and action',
+    title: 'an Event with an eventTime must name its reporting component, instance and action',
     area: 'events',
     steps: [
       {
@@ -1131,7 +1172,12 @@ const events: ConformanceCase[] = [
             reason: 'Invalid',
             details: {
               causes: containing(
-                { field: 'reportingController', reason: 'FieldValueRequired' },
+                { field: 'reportingComponent', reason: 'FieldValueRequired' },
+                {
+                  field: 'reportingComponent',
+                  reason: 'FieldValueInvalid',
+                  message: 'Invalid value: "": name part must be non-empty',
+                },
                 { field: 'reportingInstance', reason: 'FieldValueRequired' },
                 { field: 'action', reason: 'FieldValueRequired' },
               ),
@@ -1143,28 +1189,31 @@ const events: ConformanceCase[] = [
   },
   {
     id: 'event-generate-name-trailing-dot',
-    title: 'an Event whose generateName ends with a dot is invalid (only a trailing dash is masked)',
+    title: "an Event's generateName is not checked: one ending in a dot is accepted",
     area: 'events',
     steps: [
       {
         method: 'POST',
         path: core('events'),
         body: (c) => ({ ...event('', c), metadata: { generateName: 'target.kubecost-rotate.' } }),
+        expect: { status: 201, body: { metadata: { name: re(/^target\.kubecost-rotate\.[a-z0-9]{5}$/) } } },
+      },
+    ],
+  },
+  {
+    id: 'secret-generate-name-trailing-dot',
+    title: 'a Secret generateName ending in a dot is invalid (only a trailing dash is masked)',
+    area: 'secrets',
+    steps: [
+      {
+        method: 'POST',
+        path: core('secrets'),
+        body: { metadata: { generateName: 'gen.' }, data: {} },
         expect: {
           status: 422,
           body: {
             reason: 'Invalid',
-            details: {
-              causes: [
-                {
-                  field: 'metadata.generateName',
-                  reason: 'FieldValueInvalid',
-                  message: re(
-                    /^Invalid value: "target\.kubecost-rotate\.": a lowercase RFC 1123 subdomain must consist of/,
-                  ),
-                },
-              ],
-            },
+            details: { causes: containing({ field: 'metadata.generateName', reason: 'FieldValueInvalid' }) },
           },
         },
       },
@@ -1268,7 +1317,7 @@ const namespaces: ConformanceCase[] = [
   },
   {
     id: 'namespace-invalid-name',
-    title: 'a namespace name must be a DNS label',
+    title: 'a namespace name must be a DNS label: no dots',
     area: 'namespaces',
     steps: [
       {
@@ -1276,10 +1325,25 @@ const namespaces: ConformanceCase[] = [
         path: '/api/v1/namespaces',
         body: { metadata: { name: 'a.b' } },
         expect: invalid('Namespace', '', 'a.b', [
+          ['metadata.name', 'FieldValueInvalid', 'Invalid value: "a.b": must not contain dots'],
+        ]),
+      },
+    ],
+  },
+  {
+    id: 'namespace-invalid-name-uppercase',
+    title: 'a namespace name with capitals is not a DNS label',
+    area: 'namespaces',
+    steps: [
+      {
+        method: 'POST',
+        path: '/api/v1/namespaces',
+        body: { metadata: { name: 'Kubecost' } },
+        expect: invalid('Namespace', '', 'Kubecost', [
           [
             'metadata.name',
             'FieldValueInvalid',
-            `Invalid value: "a.b": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+            `Invalid value: "Kubecost": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
           ],
         ]),
       },
@@ -1674,8 +1738,8 @@ const deployments: ConformanceCase[] = [
     ],
   },
   {
-    id: 'deployment-metadata-change-keeps-generation',
-    title: 'changing only labels or annotations of a Deployment keeps its generation',
+    id: 'deployment-annotation-change-bumps-generation',
+    title: "a Deployment's annotations bump its generation (they are copied to its ReplicaSets); its labels do not",
     area: 'deployments',
     steps: [
       create(apps('deployments'), deployment('d')),
@@ -1683,7 +1747,13 @@ const deployments: ConformanceCase[] = [
         method: 'PATCH',
         path: apps('deployments', 'd'),
         body: { metadata: { annotations: { note: 'x' } } },
-        expect: { status: 200, body: { metadata: { generation: 1, annotations: { note: 'x' } } } },
+        expect: { status: 200, body: { metadata: { generation: 2, annotations: { note: 'x' } } } },
+      },
+      {
+        method: 'PATCH',
+        path: apps('deployments', 'd'),
+        body: { metadata: { labels: { tier: 'x' } } },
+        expect: { status: 200, body: { metadata: { generation: 2, labels: { tier: 'x' } } } },
       },
     ],
   },
@@ -1770,7 +1840,7 @@ const deployments: ConformanceCase[] = [
   },
   {
     id: 'patch-unsupported-media-type',
-    title: 'a PATCH with Content-Type application/json is a 415 listing the patch types',
+    title: 'a PATCH with Content-Type application/json is a bare 415',
     area: 'patch',
     steps: [
       create(core('secrets'), secret('s')),
@@ -1779,11 +1849,7 @@ const deployments: ConformanceCase[] = [
         path: core('secrets', 's'),
         contentType: 'application/json',
         body: { data: {} },
-        expect: failure(
-          415,
-          'UnsupportedMediaType',
-          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json',
-        ),
+        expect: failure(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {}),
       },
     ],
   },
@@ -1948,7 +2014,7 @@ const workloads: ConformanceCase[] = [
                   field: 'spec',
                   reason: 'FieldValueForbidden',
                   message: re(
-                    /^Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden$/,
+                    /^Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden$/,
                   ),
                 },
               ],
@@ -2128,7 +2194,7 @@ const workloads: ConformanceCase[] = [
               backoffLimit: 6,
               completionMode: 'NonIndexed',
               suspend: false,
-              manualSelector: absent,
+              manualSelector: false,
               podReplacementPolicy: 'TerminatingOrFailed',
               selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uuid } },
               template: {
@@ -2164,8 +2230,8 @@ const workloads: ConformanceCase[] = [
             details: {
               causes: containing({
                 field: 'spec.template.spec.restartPolicy',
-                reason: 'FieldValueNotSupported',
-                message: 'Unsupported value: "Always": supported values: "OnFailure", "Never"',
+                reason: 'FieldValueRequired',
+                message: 'Required value: valid values: "OnFailure", "Never"',
               }),
             },
           },
@@ -2177,6 +2243,7 @@ const workloads: ConformanceCase[] = [
     id: 'job-template-immutable',
     title: 'the pod template of a Job cannot change',
     area: 'jobs',
+    messagesDiffer: 'the real message prints the whole internal core.PodTemplateSpec as JSON',
     steps: [
       create(batch('jobs'), job('j')),
       {
@@ -2351,6 +2418,7 @@ const pods: ConformanceCase[] = [
   },
   {
     id: 'pod-update-forbidden-field',
+    messagesDiffer: 'the real message appends a diff of the internal pod specs',
     title: 'a Pod update may not change fields other than image and a few more',
     area: 'pods',
     steps: [
@@ -2572,7 +2640,9 @@ const services: ConformanceCase[] = [
       create(core('services'), service('svc', { selector: { app: 'nothing' } })),
       get(
         core('services', 'svc:80', 'proxy/status'),
-        failure(503, 'ServiceUnavailable', 'no endpoints available for service "svc:80"'),
+        failure(503, 'ServiceUnavailable', 'no endpoints available for service "svc"'),
+        // The proxy looks the Service up in the API server's cache: a moment after the create.
+        { eventually: 10_000 },
       ),
     ],
   },
@@ -2676,7 +2746,12 @@ const lists: ConformanceCase[] = [
     id: 'list-bad-continue',
     title: 'a continue token that is not one is a 400',
     area: 'lists',
-    steps: [get(core('secrets'), failure(400, 'BadRequest'), { query: { limit: '1', continue: 'not-a-token' } })],
+    messagesDiffer: "the real message quotes Go's JSON error about the decoded token",
+    steps: [
+      get(core('secrets'), failure(400, 'BadRequest', re(/^invalid continue token: continue key is not valid: /)), {
+        query: { limit: '1', continue: 'not-a-token' },
+      }),
+    ],
   },
   {
     id: 'label-selector-set-based',
@@ -2702,8 +2777,9 @@ const lists: ConformanceCase[] = [
     id: 'label-selector-invalid',
     title: 'a label selector that does not parse is a 400',
     area: 'selectors',
+    messagesDiffer: "kube-sim's selector parser does not reproduce the Go lexer's wording for syntax errors",
     steps: [
-      get(core('configmaps'), failure(400, 'BadRequest', re(/unable to parse requirement|found/)), {
+      get(core('configmaps'), failure(400, 'BadRequest', re(/^unable to parse requirement: /)), {
         query: { labelSelector: 'app in (a' },
       }),
     ],
@@ -2758,30 +2834,16 @@ const lists: ConformanceCase[] = [
     ],
   },
   {
-    id: 'watch-too-old',
-    title: 'a watch from a resourceVersion before the watch window answers 200 then an ERROR event 410 Expired',
+    id: 'watch-from-old-resource-version',
+    title: 'a watch from an old resourceVersion (not compacted yet) replays from there: nothing for a fresh namespace',
     area: 'watch',
     steps: [
       get(
         core('secrets'),
-        {
-          status: 200,
-          body: [
-            {
-              type: 'ERROR',
-              object: {
-                kind: 'Status',
-                status: 'Failure',
-                reason: 'Expired',
-                code: 410,
-                message: re(/^too old resource version: 1 \(\d+\)$/),
-              },
-            },
-          ],
-        },
+        { status: 200, body: [] },
         {
           query: { watch: 'true', resourceVersion: '1' },
-          stream: { events: 1, timeoutMs: 5000 },
+          stream: { events: 1, timeoutMs: 2000 },
         },
       ),
     ],
@@ -2795,7 +2857,7 @@ const lists: ConformanceCase[] = [
       { method: 'PATCH', path: core('secrets', 'a'), body: { metadata: { labels: { x: null } } } },
       get(
         core('secrets'),
-        { status: 200, body: [{ type: 'DELETED', object: { metadata: { name: 'a', labels: absent } } }] },
+        { status: 200, body: [{ type: 'DELETED', object: { metadata: { name: 'a', labels: { x: 'y' } } } }] },
         {
           query: (c) => ({ watch: 'true', labelSelector: 'x=y', resourceVersion: rvOf(c, 'a') }),
           stream: { events: 1, timeoutMs: 5000 },
@@ -3015,7 +3077,7 @@ const tables: ConformanceCase[] = [
       create(core('secrets'), secret('s')),
       get(
         core('secrets'),
-        { status: 200, body: { rows: [{ cells: length(4), object: absent }] } },
+        { status: 200, body: { rows: [{ cells: length(4), object: null }] } },
         { accept: TABLE, query: { includeObject: 'None' } },
       ),
     ],
@@ -3196,7 +3258,7 @@ const tables: ConformanceCase[] = [
           column('Message', 'string'),
           column('First Seen', 'string', 1),
           column('Count', 'string', 1),
-          column('Name', 'string', 1),
+          column('Name', 'string', 1, 'name'),
         ]),
         { accept: TABLE },
       ),
@@ -3263,7 +3325,33 @@ const auth: ConformanceCase[] = [
     title: 'an unknown bearer token is a 401 Unauthorized Status',
     area: 'auth',
     steps: [
-      { method: 'GET', path: core('secrets'), as: 'anonymous', expect: failure(401, 'Unauthorized', 'Unauthorized') },
+      { method: 'GET', path: core('secrets'), as: 'bad-token', expect: failure(401, 'Unauthorized', 'Unauthorized') },
+    ],
+  },
+  {
+    id: 'anonymous-request',
+    title: 'a request without credentials is the anonymous user, forbidden by RBAC',
+    area: 'auth',
+    steps: [
+      {
+        method: 'GET',
+        path: core('secrets'),
+        as: 'anonymous',
+        expect: (c) =>
+          failure(
+            403,
+            'Forbidden',
+            `secrets is forbidden: User "system:anonymous" cannot list resource "secrets" in API group "" in the namespace "${c.ns}"`,
+            { kind: 'secrets' },
+          ),
+      },
+      {
+        method: 'GET',
+        path: '/api',
+        as: 'anonymous',
+        expect: failure(403, 'Forbidden', 'forbidden: User "system:anonymous" cannot get path "/api"', {}),
+      },
+      { method: 'GET', path: '/version', as: 'anonymous', expect: { status: 200, body: { major: '1' } } },
     ],
   },
   {

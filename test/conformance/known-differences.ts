@@ -4,10 +4,7 @@
  * differ only while a sender is being fixed are not here: they are PENDING_PRODUCT_FIXES in
  * src/sim/kube/pending.ts, and the suite holds kube-sim's strict behaviour to the real one.
  */
-export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
-  'service-proxy-no-endpoints':
-    'the message names the Service without its port ("svc" for "svc:80"); the services/proxy handler is being moved into the node agent (issue 7 §3), whose owner takes the wording with it',
-};
+export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {};
 
 /**
  * What kube-sim does not model at all, so no case can compare it. Reported with the table.

@@ -41,7 +41,8 @@ export interface Step {
   readonly raw?: Dynamic<string | Buffer>;
   readonly contentType?: string;
   readonly accept?: string;
-  readonly as?: 'admin' | 'nobody' | 'anonymous';
+  /** Whose request: the admin (default), the ServiceAccount without permissions, no credentials, or a token nobody issued. */
+  readonly as?: 'admin' | 'nobody' | 'anonymous' | 'bad-token';
   readonly stream?: { readonly events: number; readonly timeoutMs: number };
   /** The recorded answer. Without one the step is setup and must answer 2xx. */
   readonly expect?: Dynamic<Expectation>;
@@ -82,4 +83,9 @@ export interface ConformanceCase {
   readonly steps: readonly Step[];
   /** Needs pods that run (a node agent on the real control plane). */
   readonly needsNodeAgent?: boolean;
+  /**
+   * Why the two servers' Status messages are compared only through the recorded pattern (the
+   * differential suite compares them word for word otherwise).
+   */
+  readonly messagesDiffer?: string;
 }

@@ -46,7 +46,14 @@ function toRequest(step: Step, c: CaseContext): RawRequest {
   const contentType =
     step.contentType ??
     (body !== undefined ? (step.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json') : undefined);
-  const token = step.as === 'nobody' ? c.nobody.token : step.as === 'anonymous' ? '' : undefined;
+  const token =
+    step.as === 'nobody'
+      ? c.nobody.token
+      : step.as === 'anonymous'
+        ? ''
+        : step.as === 'bad-token'
+          ? 'conformance-token-nobody-issued'
+          : undefined;
   return {
     method: step.method,
     path: `${path}${search}`,

@@ -19,6 +19,8 @@ import { ApiError, errors } from './status.js';
 import type { ObjectStore } from './store.js';
 import { isRecord, type KubeObject } from './types.js';
 
+const TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
+const rec = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
 const NAMESPACES = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceDef;
 const SERVICE_ACCOUNTS = RESOURCES.find((r) => r.kind === 'ServiceAccount') as ResourceDef;
 
@@ -88,7 +90,7 @@ function decodeContinue(token: string): { rv: number; start: string } {
     const text = Buffer.from(token, 'base64url').toString('utf8');
     parsed = JSON.parse(text) as unknown;
   } catch {
-    throw errors.badRequest(`continue key is not valid: illegal base64 data at input byte 0`);
+    throw errors.badRequest('invalid continue token: continue key is not valid: the token is not base64-encoded JSON');
   }
   if (!isRecord(parsed) || parsed.v !== 'meta.k8s.io/v1')
     throw errors.badRequest(
@@ -99,7 +101,7 @@ function decodeContinue(token: string): { rv: number; start: string } {
       'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
     );
   if (typeof parsed.start !== 'string' || parsed.start.length === 0)
-    throw errors.badRequest('continue key is not valid: encoded start key empty');
+    throw errors.badRequest('invalid continue token: continue key is not valid: encoded start key empty');
   return { rv: parsed.rv, start: parsed.start.endsWith('\u0000') ? parsed.start.slice(0, -1) : parsed.start };
 }
 
@@ -171,7 +173,11 @@ export class ClusterApi {
       apiVersion: apiVersionOf(def),
       kind: `${def.kind}List`,
       metadata,
-      items: page.map((o) => clone(o)),
+      // List items carry no apiVersion and kind: the list says them once.
+      items: page.map((o) => {
+        const { apiVersion: _apiVersion, kind: _kind, ...item } = clone(o);
+        return item as KubeObject;
+      }),
     };
   }
 
@@ -200,9 +206,11 @@ export class ClusterApi {
     metadata.creationTimestamp = this.clock.timestamp();
     if (def.generation) metadata.generation = 1;
     else delete metadata.generation;
+    if (def.kind === 'DaemonSet') metadata.annotations = { ...metadata.annotations, [TEMPLATE_GENERATION]: '1' };
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     this.normalizeSecret(def, obj);
+    if (def.kind === 'Secret' || def.kind === 'ConfigMap') this.dropEmptyData(obj);
     this.dropEmptyMetadata(obj);
     applyDefaults(def.kind, obj);
     if (options.managedFields) obj.metadata.managedFields = options.managedFields;
@@ -277,6 +285,7 @@ export class ClusterApi {
       next.apiVersion = apiVersionOf(def);
       next.kind = def.kind;
       this.normalizeSecret(def, next);
+      if (def.kind === 'Secret' || def.kind === 'ConfigMap') this.dropEmptyData(next);
       this.dropEmptyMetadata(next);
       if (def.kind === 'Service') this.keepAllocations(next, current);
       if (def.kind === 'Pod') this.keepPodAdmission(next, current);
@@ -292,9 +301,22 @@ export class ClusterApi {
         next.spec.selector = clone(current.spec.selector);
       if (def.generation) {
         const generation = current.metadata.generation ?? 1;
-        const specChanged = JSON.stringify(next.spec) !== JSON.stringify(current.spec);
+        // A Deployment's annotations bump it too: they are copied to its ReplicaSets.
+        const specChanged =
+          JSON.stringify(next.spec) !== JSON.stringify(current.spec) ||
+          (def.kind === 'Deployment' &&
+            JSON.stringify(next.metadata.annotations ?? {}) !== JSON.stringify(current.metadata.annotations ?? {}));
         next.metadata.generation = specChanged ? generation + 1 : generation;
       } else delete next.metadata.generation;
+      if (def.kind === 'DaemonSet') {
+        // The template generation counts template changes only (pods are labelled with it).
+        const before = Number(current.metadata.annotations?.[TEMPLATE_GENERATION] ?? 1);
+        const changed = JSON.stringify(rec(next.spec).template) !== JSON.stringify(rec(current.spec).template);
+        next.metadata.annotations = {
+          ...next.metadata.annotations,
+          [TEMPLATE_GENERATION]: String(changed ? before + 1 : before),
+        };
+      }
     }
     if (options.managedFields) next.metadata.managedFields = options.managedFields;
     else if (options.manager)
@@ -313,7 +335,7 @@ export class ClusterApi {
       )
         return clone(this.store.put(def, next));
       const removed = this.store.remove(def, namespace, name);
-      return clone(removed ?? next);
+      return clone({ ...next, metadata: { ...next.metadata, resourceVersion: removed?.metadata.resourceVersion } });
     }
     return clone(this.store.put(def, next));
   }
@@ -349,20 +371,21 @@ export class ClusterApi {
     const current = this.store.peek(def, namespace, name);
     if (!current) throw errors.notFound(def.group, def.plural, name);
     const pre = options.preconditions ?? {};
-    const qualified = def.group ? `${def.plural}.${def.group}` : def.plural;
+    // The registry's precondition check words it with the Kind (not the resource) in message and details.
+    const kindName = def.group ? `${def.kind}.${def.group}` : def.kind;
     if (pre.uid && pre.uid !== current.metadata.uid)
       throw new ApiError(
         409,
         'Conflict',
-        `Operation cannot be fulfilled on ${qualified} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
-        { name, ...(def.group ? { group: def.group } : {}), kind: def.plural },
+        `Operation cannot be fulfilled on ${kindName} "${name}": the UID in the precondition (${pre.uid}) does not match the UID in record (${current.metadata.uid ?? ''}). The object might have been modified`,
+        { name, ...(def.group ? { group: def.group } : {}), kind: def.kind },
       );
     if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion)
       throw new ApiError(
         409,
         'Conflict',
-        `Operation cannot be fulfilled on ${qualified} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
-        { name, ...(def.group ? { group: def.group } : {}), kind: def.plural },
+        `Operation cannot be fulfilled on ${kindName} "${name}": the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata.resourceVersion ?? ''}). The object might have been modified`,
+        { name, ...(def.group ? { group: def.group } : {}), kind: def.kind },
       );
     if (options.dryRun?.includes('All')) return { object: clone(current), removed: false };
 
@@ -382,7 +405,6 @@ export class ClusterApi {
       if (current.metadata.deletionTimestamp) return { object: clone(current), removed: false };
       const next = clone(current);
       next.metadata.deletionTimestamp = this.clock.timestamp();
-      next.metadata.deletionGracePeriodSeconds = 0;
       next.status = { ...(isRecord(next.status) ? next.status : {}), phase: 'Terminating' };
       return { object: clone(this.store.put(def, next)), removed: false };
     }
@@ -504,6 +526,12 @@ export class ClusterApi {
       obj.data = data;
     }
     delete obj.stringData;
+  }
+
+  /** Empty data maps are omitted (omitempty), as the real server stores them. */
+  private dropEmptyData(obj: KubeObject): void {
+    for (const key of ['data', 'binaryData', 'stringData'])
+      if (isRecord(obj[key]) && Object.keys(obj[key]).length === 0) delete obj[key];
   }
 }
 

@@ -106,6 +106,11 @@ function fieldsOf(value: unknown, type: string | undefined, tree: Tree, topLevel
     }
     const childType = type ? fieldTypeOf(type, k) : undefined;
     const child: Tree = {};
+    // LabelSelectors are atomic (x-kubernetes-map-type: atomic): owned as one field.
+    if (childType === 'LabelSelector') {
+      tree[`f:${k}`] = child;
+      continue;
+    }
     if (Array.isArray(v)) listFields(v, k, childType?.startsWith('[]') ? childType.slice(2) : undefined, child);
     else if (isRecord(v) && childType !== 'any') fieldsOf(v, childType, child, false, k);
     tree[`f:${k}`] = child;

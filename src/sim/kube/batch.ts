@@ -13,6 +13,24 @@ import { arr, isPodReady, isTerminating, num, ownedBy, ownerReference, R, rec, r
 import type { KubeObject } from './types.js';
 
 const phaseOf = (p: KubeObject) => String(rec(p.status).phase ?? '');
+const JOB_TRACKING = 'batch.kubernetes.io/job-tracking';
+
+/** The Job controller's finalizer comes off a pod once it has been counted (finished) or is going. */
+function releasePods(kit: ControllerKit, pods: KubeObject[]): void {
+  for (const p of pods) {
+    const finalizers = p.metadata.finalizers ?? [];
+    if (!finalizers.includes(JOB_TRACKING)) continue;
+    if (!isTerminating(p) && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed') continue;
+    const next = clone(p);
+    const rest = finalizers.filter((f) => f !== JOB_TRACKING);
+    if (rest.length > 0) next.metadata.finalizers = rest;
+    else delete next.metadata.finalizers;
+    const scheduled = typeof rec(next.spec).nodeName === 'string' && rec(next.spec).nodeName !== '';
+    if (rest.length === 0 && isTerminating(next) && !scheduled)
+      kit.api.store.remove(R.pods, p.metadata.namespace, p.metadata.name ?? '');
+    else kit.api.commit(R.pods, next);
+  }
+}
 
 function condition(type: string, reason: string, message: string, now: string): Record<string, unknown> {
   return { type, status: 'True', lastProbeTime: now, lastTransitionTime: now, reason, message };
@@ -26,6 +44,7 @@ export function reconcileJob(kit: ControllerKit, namespace: string, name: string
   const previous = rec(job.status);
   const conditions = arr(previous.conditions).map(rec);
   const finished = conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  releasePods(kit, podsOf(api, job));
   const pods = podsOf(api, job);
   const succeeded = pods.filter((p) => phaseOf(p) === 'Succeeded').length + num(previous.succeededRemoved);
   const failed = pods.filter((p) => phaseOf(p) === 'Failed').length;
@@ -70,7 +89,7 @@ export function reconcileJob(kit: ControllerKit, namespace: string, name: string
     } else {
       const wanted = Math.min(parallelism, completions !== undefined ? completions - succeeded : parallelism);
       for (let i = active.length + terminating; i < wanted; i++) {
-        const pod = createPodFor(api, job, rec(spec.template), `${name}-`);
+        const pod = createPodFor(api, job, rec(spec.template), `${name}-`, { finalizers: [JOB_TRACKING] });
         recordEvent(
           api,
           job,

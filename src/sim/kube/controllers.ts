@@ -18,7 +18,7 @@ import { clone } from './api.js';
 import { CronJobs, reconcileJob } from './batch.js';
 import { reconcileDaemonSet } from './daemonsets.js';
 import { reconcileService } from './endpoints.js';
-import type { ControllerKit } from './kit.js';
+import { omitZero, type ControllerKit } from './kit.js';
 import { Lifecycle } from './lifecycle.js';
 import { ensureRevision, pruneRevisions, revisionsOf, templateOf } from './revisions.js';
 import { scaledValue } from './scaled.js';
@@ -82,8 +82,6 @@ export class Controllers {
 
   start(): void {
     this.unsubscribe = this.api.store.subscribe((event) => this.onEvent(event));
-    // The watch cache starts here: resourceVersions from before are too old to watch from.
-    this.api.store.openWatchWindow();
     this.lifecycle.resync();
     for (const [def, kind] of [
       [R.deployments, 'Deployment'],
@@ -289,7 +287,11 @@ export class Controllers {
     if (minReady > 0 && status.readyReplicas > status.availableReplicas)
       this.enqueueAfter('ReplicaSet', namespace, name, minReady * 1000);
     const current = this.api.store.peek(R.replicasets, namespace, name);
-    if (current) this.save(R.replicasets, current, { ...clone(current), status });
+    if (current)
+      this.save(R.replicasets, current, {
+        ...clone(current),
+        status: omitZero(status, ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']),
+      });
   }
 
   private createPodFor(
@@ -307,7 +309,8 @@ export class Controllers {
     };
     this.api.create(R.pods, owner.metadata.namespace, {
       metadata: {
-        ...(extra.name ? { name: extra.name } : { generateName }),
+        ...(extra.name ? { name: extra.name } : {}),
+        generateName,
         labels,
         ...(meta.annotations ? { annotations: clone(meta.annotations) } : {}),
         ownerReferences: [ownerReference(owner)],
@@ -607,7 +610,14 @@ export class Controllers {
       conditions: [available, progressing],
     };
     const next = clone(d);
-    next.status = status;
+    next.status = omitZero(status, [
+      'observedGeneration',
+      'replicas',
+      'updatedReplicas',
+      'readyReplicas',
+      'availableReplicas',
+      'unavailableReplicas',
+    ]);
     if (newRS)
       next.metadata.annotations = {
         ...next.metadata.annotations,
@@ -648,7 +658,7 @@ export class Controllers {
           const revision = i < partition ? currentRevision : updateRevision;
           const podTemplate = rec(revisions.get(revision) ?? template);
           const podName = `${name}-${i}`;
-          this.createPodFor(sts, podTemplate, '', {
+          this.createPodFor(sts, podTemplate, `${name}-`, {
             name: podName,
             labels: {
               'controller-revision-hash': revision,
@@ -727,6 +737,16 @@ export class Controllers {
     // Keep the revisions in use, and history up to revisionHistoryLimit.
     pruneRevisions(this.api, sts, new Set([updateRevision, nextCurrent, ...live.map((p) => revisionOf(p) ?? '')]));
     const current = this.api.store.peek(R.statefulsets, namespace, name);
-    if (current) this.save(R.statefulsets, current, { ...clone(current), status });
+    if (current)
+      this.save(R.statefulsets, current, {
+        ...clone(current),
+        status: omitZero(status, [
+          'readyReplicas',
+          'currentReplicas',
+          'updatedReplicas',
+          'observedGeneration',
+          'collisionCount',
+        ]),
+      });
   }
 }

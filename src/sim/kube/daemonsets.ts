@@ -7,7 +7,7 @@
  */
 import { clone } from './api.js';
 import { scaledValue } from './scaled.js';
-import { createPodFor, podsOf, save, type ControllerKit } from './kit.js';
+import { createPodFor, omitZero, podsOf, save, type ControllerKit } from './kit.js';
 import { isPodAvailable, isPodReady, isTerminating, num, R, rec, recordEvent } from './objects.js';
 import { ensureRevision, pruneRevisions } from './revisions.js';
 import type { KubeObject } from './types.js';
@@ -38,7 +38,8 @@ export function reconcileDaemonSet(kit: ControllerKit, namespace: string, name: 
   if (!ds || isTerminating(ds)) return;
   const spec = rec(ds.spec);
   const template = rec(spec.template);
-  const revision = ensureRevision(api, ds, template, 'controller-revision-hash');
+  // A DaemonSet's revisions carry its annotations (the template generation among them).
+  const revision = ensureRevision(api, ds, template, 'controller-revision-hash', ds.metadata.annotations);
   const hash = revision.metadata.labels?.['controller-revision-hash'] ?? '';
   const nodes = api.store.peekAll(R.nodes).map((n) => n.metadata.name ?? '');
   const targets = nodes.length > 0 ? nodes : [''];
@@ -50,7 +51,7 @@ export function reconcileDaemonSet(kit: ControllerKit, namespace: string, name: 
   const maxSurge = rolling ? scaledValue(rec(strategy.rollingUpdate).maxSurge ?? 0, targets.length, true) : 0;
   const minReady = num(spec.minReadySeconds);
   const now = kit.clock.now();
-  const generation = String(ds.metadata.generation ?? 1);
+  const generation = ds.metadata.annotations?.['deprecated.daemonset.template.generation'] ?? '1';
   const isNew = (p: KubeObject) => p.metadata.labels?.['controller-revision-hash'] === hash;
 
   const pods = podsOf(api, ds);
@@ -158,8 +159,7 @@ export function reconcileDaemonSet(kit: ControllerKit, namespace: string, name: 
     numberAvailable: available,
     ...(desired - available > 0 ? { numberUnavailable: desired - available } : {}),
   };
-  if (status.numberAvailable === 0) delete status.numberAvailable;
-  if (status.updatedNumberScheduled === 0) delete status.updatedNumberScheduled;
+  omitZero(status, ['observedGeneration', 'updatedNumberScheduled', 'numberAvailable', 'numberUnavailable']);
   const keep = new Set(live.map((p) => `${name}-${p.metadata.labels?.['controller-revision-hash'] ?? ''}`));
   keep.add(revision.metadata.name ?? '');
   pruneRevisions(api, ds, keep);

@@ -259,15 +259,34 @@ class Decoder {
  * Decodes a request body for `kind` (a root kind of the schema). Throws a 400 ApiError as the
  * real decoder would; with Strict, unknown fields are a 400 too.
  */
+/** Go package names of the internal API types, as conversion errors name them. */
+const INTERNAL_PACKAGES: Record<string, string> = {
+  '': 'core',
+  apps: 'apps',
+  batch: 'batch',
+  'coordination.k8s.io': 'coordination',
+  'discovery.k8s.io': 'discovery',
+  'rbac.authorization.k8s.io': 'rbac',
+  autoscaling: 'autoscaling',
+  'authentication.k8s.io': 'authentication',
+};
+
 export function decodeBody(
   kind: string,
   version: string,
   body: unknown,
   validation: FieldValidation,
   options: DecodeOptions = {},
+  group = '',
 ): Decoded {
   const type = SCHEMA.kinds[kind];
   const target = { kind, version };
+  if (isRecord(body) && typeof body.kind === 'string' && body.kind !== kind && SCHEMA.kinds[body.kind]) {
+    const bodyVersion = typeof body.apiVersion === 'string' ? (body.apiVersion.split('/').pop() ?? version) : version;
+    throw errors.badRequest(
+      `${body.kind} in version ${JSON.stringify(bodyVersion)} cannot be handled as a ${kind}: converting (${bodyVersion}.${body.kind}) to (${INTERNAL_PACKAGES[group] ?? 'core'}.${kind}): unknown conversion`,
+    );
+  }
   if (!isRecord(body)) {
     throw cannotHandle(
       target,

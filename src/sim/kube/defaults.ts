@@ -85,6 +85,7 @@ export function defaultPodSpec(spec: Record<string, unknown>): void {
 
 function defaultTemplate(template: unknown): void {
   if (!isRecord(template)) return;
+  if (!isRecord(template.metadata)) template.metadata = {};
   if (!isRecord(template.spec)) template.spec = {};
   defaultPodSpec(template.spec as Record<string, unknown>);
 }
@@ -274,6 +275,7 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
       setIfAbsent(next, 'backoffLimit', 6);
       setIfAbsent(next, 'completionMode', 'NonIndexed');
       setIfAbsent(next, 'suspend', false);
+      setIfAbsent(next, 'manualSelector', false);
       if (next.podFailurePolicy === undefined) setIfAbsent(next, 'podReplacementPolicy', 'TerminatingOrFailed');
       // The job registry generates the selector and labels the template with the Job's uid.
       if (next.manualSelector !== true) {
@@ -307,7 +309,9 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
         failedJobsHistoryLimit: 1,
         ...spec,
       };
-      defaultTemplate(rec(rec(rec(obj.spec).jobTemplate).spec).template);
+      const jobTemplate = rec(rec(obj.spec).jobTemplate);
+      if (!isRecord(jobTemplate.metadata)) jobTemplate.metadata = {};
+      defaultTemplate(rec(jobTemplate.spec).template);
       obj.status = {};
       break;
     }
@@ -317,32 +321,6 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
       break;
     case 'EndpointSlice':
       for (const p of arr(obj.ports)) setIfAbsent(p, 'protocol', 'TCP');
-      break;
-    default:
-      break;
-  }
-}
-
-/** The pod-template defaults also apply on update, where the real server defaults the decoded object again. */
-export function applyUpdateDefaults(kind: string, obj: KubeObject): void {
-  const spec = rec(obj.spec);
-  switch (kind) {
-    case 'Deployment':
-    case 'StatefulSet':
-    case 'DaemonSet':
-    case 'ReplicaSet':
-    case 'Job':
-      defaultTemplate(spec.template);
-      if (kind === 'Deployment' && isRecord(obj.spec)) obj.spec.strategy = defaultStrategy(spec.strategy);
-      break;
-    case 'CronJob':
-      defaultTemplate(rec(rec(spec.jobTemplate).spec).template);
-      break;
-    case 'Pod':
-      defaultPodSpec(spec);
-      break;
-    case 'Secret':
-      obj.type ??= 'Opaque';
       break;
     default:
       break;

@@ -73,12 +73,13 @@ export function reconcileService(kit: ControllerKit, namespace: string, name: st
           },
         ]
       : undefined;
-  const labels = { ...(svc.metadata.labels ?? {}) };
+  const labels = { ...(svc.metadata.labels ?? {}), 'endpoints.kubernetes.io/managed-by': 'endpoint-controller' };
+  const trigger = { 'endpoints.kubernetes.io/last-change-trigger-time': kit.clock.timestamp() };
   const current = api.store.peek(R.endpoints, namespace, endpointsName);
   const body: KubeObject = {
     apiVersion: 'v1',
     kind: 'Endpoints',
-    metadata: { name: endpointsName, namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    metadata: { name: endpointsName, namespace, labels, annotations: trigger },
     ...(subsets ? { subsets } : {}),
   };
   if (!current) {
@@ -90,7 +91,7 @@ export function reconcileService(kit: ControllerKit, namespace: string, name: st
   } else {
     const next = {
       ...clone(current),
-      metadata: { ...clone(current.metadata), ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+      metadata: { ...clone(current.metadata), labels },
     } as KubeObject;
     if (subsets) next.subsets = subsets;
     else delete next.subsets;
@@ -104,21 +105,29 @@ export function reconcileService(kit: ControllerKit, namespace: string, name: st
     ...(rec(p.spec).nodeName ? { nodeName: String(rec(p.spec).nodeName) } : {}),
   }));
   const sliceLabels = {
-    ...labels,
+    ...(svc.metadata.labels ?? {}),
     'kubernetes.io/service-name': name,
     'endpointslice.kubernetes.io/managed-by': MANAGED_BY,
   };
   const slice = slices[0];
+  // An empty slice says null for both lists, as the real one (a nil slice).
   const sliceBody = {
     addressType: 'IPv4',
-    endpoints,
+    endpoints: endpoints.length > 0 ? endpoints : null,
     ports:
-      pods.length > 0 ? epPorts(pods[0]).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })) : [],
+      pods.length > 0
+        ? epPorts(pods[0]).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol }))
+        : null,
   };
   if (!slice) {
     try {
       api.create(R.endpointslices, namespace, {
-        metadata: { generateName: `${name}-`, labels: sliceLabels, ownerReferences: [ownerReference(svc)] },
+        metadata: {
+          generateName: `${name}-`,
+          labels: sliceLabels,
+          annotations: trigger,
+          ownerReferences: [ownerReference(svc)],
+        },
         ...sliceBody,
       });
     } catch {

@@ -30,16 +30,23 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueTooMany: 'Too many',
 };
 
-/** Go's %#v of a map[string]string (keys sorted), or %q / %v of simple values. */
+function sortedJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedJson);
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortedJson((value as Record<string, unknown>)[k])]),
+    );
+  return value;
+}
+
+/** How field.Error renders a value: %q for strings, %v for numbers and booleans, JSON for the rest (maps sorted). */
 export function goValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string')) {
-    const entries = Object.entries(value as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `map[string]string{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
-  }
-  return JSON.stringify(value);
+  return JSON.stringify(sortedJson(value));
 }
 
 function make(field: string, reason: FieldErrorType, value: unknown, detail: string, withValue: boolean): FieldError {
@@ -94,12 +101,14 @@ export function isDNS1123Label(value: string): string[] {
   if (value.length > 63) out.push(maxLen(63));
   if (!DNS1123_LABEL.test(value))
     out.push(
-      regexError(
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-        '[a-z0-9]([-a-z0-9]*[a-z0-9])?',
-        'my-name',
-        '123-abc',
-      ),
+      DNS1123_SUBDOMAIN.test(value)
+        ? 'must not contain dots'
+        : regexError(
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+            '[a-z0-9]([-a-z0-9]*[a-z0-9])?',
+            'my-name',
+            '123-abc',
+          ),
     );
   return out;
 }
@@ -142,7 +151,7 @@ export function isQualifiedName(value: string): string[] {
   }
   if (name.length === 0) out.push('name part must be non-empty');
   else if (name.length > 63) out.push(`name part ${maxLen(63)}`);
-  if (name.length > 0 && !QUALIFIED_NAME.test(name))
+  if (!QUALIFIED_NAME.test(name))
     out.push(
       regexError(
         "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",

@@ -13,6 +13,12 @@ export interface ControllerKit {
   enqueueAfter(key: string, ms: number): void;
 }
 
+/** Go's omitempty for integer status fields: zeros are not sent. */
+export function omitZero(status: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  for (const f of fields) if (status[f] === 0) delete status[f];
+  return status;
+}
+
 /** Writes `next` unless it equals what is stored (keeps the loop from spinning). */
 export function save(api: ClusterApi, def: ResourceDef, current: KubeObject, next: KubeObject): KubeObject {
   if (JSON.stringify(current) === JSON.stringify(next)) return current;
@@ -32,6 +38,7 @@ export function createPodFor(
   extra: {
     name?: string;
     labels?: Record<string, string>;
+    finalizers?: string[];
     hostname?: string;
     subdomain?: string;
     spec?: Record<string, unknown>;
@@ -47,7 +54,9 @@ export function createPodFor(
   };
   return api.create(R.pods, owner.metadata.namespace, {
     metadata: {
-      ...(extra.name ? { name: extra.name } : { generateName }),
+      ...(extra.name ? { name: extra.name } : {}),
+      generateName,
+      ...(extra.finalizers ? { finalizers: extra.finalizers } : {}),
       labels,
       ...(meta.annotations ? { annotations: clone(meta.annotations) } : {}),
       ownerReferences: [ownerReference(owner)],

@@ -260,8 +260,7 @@ function canonical(value: unknown): unknown {
 /** Applies a PATCH body of the given content type (not apply, see apply.ts); others are refused with 415. */
 export function applyPatch(contentType: string, target: unknown, body: unknown): unknown {
   const type = contentType.split(';')[0]?.trim() ?? '';
-  if (!(ACCEPTED_PATCH_TYPES as readonly string[]).includes(type))
-    throw errors.unsupportedMediaType(type, ACCEPTED_PATCH_TYPES);
+  if (!(ACCEPTED_PATCH_TYPES as readonly string[]).includes(type)) throw errors.unsupportedPatchType();
   if (type === JSON_PATCH) return jsonPatch(target, body);
   if (!isRecord(body)) throw errors.badRequest('the patch body must be a JSON object');
   return type === MERGE_PATCH ? mergePatch(target, body) : strategicMergePatch(target, body);

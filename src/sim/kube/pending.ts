@@ -18,11 +18,6 @@ export const PENDING_PRODUCT_FIXES = {
     issue: 'issue 7 §5: port names such as tcp-prometheus- from truncating `tcp-${name}` to 15 characters',
     sender: 'src/sim/kubecost/chart.ts (container ports)',
   },
-  'event-generate-name-trailing-dot': {
-    issue:
-      'issue 7 §6 (found by the §5 table): the Events of a rotation are refused by a real server, and the refusal is swallowed',
-    sender: 'src/rotation/runner.ts (recordEvent: generateName `<object>.kubecost-rotate.` ends with a dot)',
-  },
 } as const;
 
 export type PendingFix = keyof typeof PENDING_PRODUCT_FIXES;

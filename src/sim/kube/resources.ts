@@ -283,6 +283,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     singular: 'endpointslice',
     namespaced: true,
     hasSpecAndStatus: false,
+    generation: true,
   },
   ...(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'] as const).map((kind): ResourceDef => ({
     group: 'rbac.authorization.k8s.io',
@@ -346,7 +347,8 @@ export function apiResourceList(group: string, version: string): object | undefi
   }
   return {
     kind: 'APIResourceList',
-    apiVersion: 'v1',
+    // The legacy core group's document has no apiVersion; the named groups' do.
+    ...(group === '' ? {} : { apiVersion: 'v1' }),
     groupVersion: group === '' ? version : `${group}/${version}`,
     resources,
   };

@@ -16,7 +16,13 @@ export function revisionsOf(api: ClusterApi, owner: KubeObject): KubeObject[] {
 }
 
 /** The revision holding `template` (made, or renumbered as the newest when an old template returns). */
-export function ensureRevision(api: ClusterApi, owner: KubeObject, template: unknown, hashLabel: string): KubeObject {
+export function ensureRevision(
+  api: ClusterApi,
+  owner: KubeObject,
+  template: unknown,
+  hashLabel: string,
+  annotations?: Record<string, string>,
+): KubeObject {
   const hash = templateHash(template);
   const name = `${owner.metadata.name ?? ''}-${hash}`;
   const all = revisionsOf(api, owner);
@@ -30,7 +36,7 @@ export function ensureRevision(api: ClusterApi, owner: KubeObject, template: unk
   }
   const labels = { ...(rec(rec(rec(template).metadata).labels) as Record<string, string>), [hashLabel]: hash };
   return api.create(R.controllerrevisions, owner.metadata.namespace, {
-    metadata: { name, labels, ownerReferences: [ownerReference(owner)] },
+    metadata: { name, labels, ...(annotations ? { annotations } : {}), ownerReferences: [ownerReference(owner)] },
     data: { spec: { template: { ...clone(rec(template)), $patch: 'replace' } } },
     revision: newest + 1,
   });

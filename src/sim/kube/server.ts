@@ -32,6 +32,8 @@ import { decodeProtobufObject, PROTOBUF, PROTOBUF_KINDS } from './protobuf.js';
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const KUBERNETES_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.4' };
 const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);
+const ANONYMOUS: Identity = { user: 'system:anonymous', groups: ['system:unauthenticated'], rbac: true };
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
 export interface RecordedRequest {
   readonly at: number;
@@ -107,14 +109,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function parseJson(body: Buffer): unknown {
+function parseJson(body: Buffer, kind?: string): unknown {
   if (body.length === 0) return undefined;
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error: unknown) {
-    throw errors.badRequest(
-      `couldn't get version/kind; json parse error: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    const detail = `couldn't get version/kind; json parse error: ${error instanceof Error ? error.message : String(error)}`;
+    throw errors.badRequest(kind ? `the object provided is unrecognized (must be of type ${kind}): ${detail}` : detail);
   }
 }
 
@@ -260,7 +261,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 
   const auth = req.headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : undefined;
-  const identity = deps.access.identityFor(token);
+  // No credentials: the anonymous user (kube-apiserver's --anonymous-auth default), authorized by RBAC.
+  const identity = auth === undefined ? ANONYMOUS : deps.access.identityFor(token);
   const user = identity?.user;
   const r = route(path);
   const facts: RequestFacts | undefined =
@@ -306,6 +308,17 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   });
 
   if (!identity) return sendError(res, errors.unauthorized());
+  // Non-resource paths: system:public-info-viewer lets anyone read these; the rest needs an authenticated user.
+  if (!facts && identity === ANONYMOUS && !PUBLIC_PATHS.has(path))
+    return sendError(
+      res,
+      new ApiError(
+        403,
+        'Forbidden',
+        `forbidden: User "${identity.user}" cannot ${method.toLowerCase()} path "${path}"`,
+        {},
+      ),
+    );
 
   if (facts && r && r !== 'discovery') {
     if (!authorized(deps, identity, facts, r.def.group)) {
@@ -411,7 +424,7 @@ function readRequestBody(def: ResourceDef, contentType: string, bytes: Buffer, m
   if (YAML_TYPES.has(type)) return { type, value: parseYamlBody(bytes) };
   if (type !== '' && type !== 'application/json' && type !== '*/*')
     throw errors.unsupportedMediaType(type, ['application/json', 'application/yaml', PROTOBUF]);
-  return { type, value: parseJson(bytes) };
+  return { type, value: parseJson(bytes, def.kind) };
 }
 
 async function serveResource(
@@ -444,10 +457,15 @@ async function serveResource(
   const writeOptions = { dryRun, ...(r.subresource === 'status' ? { subresource: 'status' as const } : {}) };
   const validation: FieldValidation = fieldValidationOf(query.get('fieldValidation'));
   const manager = managerOf(query.get('fieldManager'), req.headers['user-agent']);
-  const decode = (value: unknown) =>
-    decodeBody(def.kind, def.version, value, validation, {
-      lenientMicroTime: def.kind === 'Lease' && api.lenient.has('lease-microtime-three-digits'),
-    });
+  const decode = (value: unknown, mode: FieldValidation = validation) =>
+    decodeBody(
+      def.kind,
+      def.version,
+      value,
+      mode,
+      { lenientMicroTime: def.kind === 'Lease' && api.lenient.has('lease-microtime-three-digits') },
+      def.group,
+    );
 
   switch (facts.verb) {
     case 'get': {
@@ -473,7 +491,7 @@ async function serveResource(
       if (wantsTable(req.headers.accept)) {
         const table = toTable(
           def,
-          list.items,
+          list.items.map((o) => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...o })),
           String(list.metadata.resourceVersion ?? ''),
           deps.clock.now(),
           includeObjectOf(query),
@@ -520,7 +538,15 @@ async function serveResource(
       const current = api.store.peek(def, namespace, name);
       if (!current) throw errors.notFound(def.group, def.plural, name);
       const patched = api.patched(def, current, contentType, body.value);
-      const decoded = decode(patched);
+      const decoded = decode(patched, validation === 'Strict' ? 'Warn' : validation);
+      // A strict patch is refused as an invalid patch: a 422 quoting the patched object.
+      if (validation === 'Strict' && decoded.unknownFields.length > 0) {
+        const detail = `strict decoding error: ${decoded.unknownFields.join(', ')}`;
+        const message = `Invalid value: ${JSON.stringify(JSON.stringify(patched))}: ${detail}`;
+        throw new ApiError(422, 'Invalid', ` "" is invalid: patch: ${message}`, {
+          causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }],
+        });
+      }
       const next = {
         ...decoded.object,
         metadata: { ...rec(decoded.object.metadata), resourceVersion: patched.metadata.resourceVersion },
@@ -674,7 +700,12 @@ function serveWatch(
     if (event.type === 'DELETED') {
       if (before || now) write('DELETED', clone(event.object));
     } else if (now) write(before || event.type === 'ADDED' ? event.type : 'ADDED', clone(event.object));
-    else if (before) write('DELETED', clone(event.object));
+    // Leaving the selection: the object as it was, at the new resourceVersion (as the watch cache sends it).
+    else if (before && event.previous)
+      write('DELETED', {
+        ...clone(event.previous),
+        metadata: { ...clone(event.previous.metadata), resourceVersion: event.object.metadata.resourceVersion },
+      });
   };
 
   if (!rv || rv === '0') {

@@ -72,13 +72,15 @@ export const errors = {
       'Invalid',
       `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${text.length === 1 ? text[0] : `[${text.join(', ')}]`}`,
       {
-        name,
+        ...(name ? { name } : {}),
         ...(group ? { group } : {}),
         kind,
         causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
       },
     );
   },
+  /** A PATCH whose content type is no patch type: the generic 415 of the patch handler. */
+  unsupportedPatchType: () => new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {}),
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
   /** As the authorization filter writes it: the message names resource/subresource, details the resource. */
   forbidden: (

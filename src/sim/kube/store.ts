@@ -26,7 +26,6 @@ function keyOf(namespace: string | undefined, name: string): string {
 
 export class ObjectStore {
   private revision = 1;
-  private windowStart = 0;
   private readonly tables = new Map<ResourceDef, Map<string, KubeObject>>();
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
@@ -94,21 +93,14 @@ export class ObjectStore {
   }
 
   /**
-   * Events after `revision`, or 'expired' when the history no longer reaches back that far, or
-   * the revision is from before the watch window opened (the real watch cache starts from a list
-   * when the server starts, so older resourceVersions are "too old").
+   * Events after `revision`, or 'expired' when the history no longer reaches back that far (as
+   * etcd after a compaction: until then a real server replays a watch from any resourceVersion).
    */
   eventsSince(revision: number): StoreEvent[] | 'expired' {
-    if (revision < this.windowStart) return 'expired';
     if (revision >= this.revision) return [];
     const oldest = this.history[0];
     if (!oldest || oldest.revision > revision + 1) return 'expired';
     return this.history.filter((e) => e.revision > revision);
-  }
-
-  /** Opens the watch window at the current revision (the cluster starts serving). */
-  openWatchWindow(): void {
-    this.windowStart = this.revision;
   }
 
   /** The objects of a resource as they were at `revision` (for consistent paginated lists), or 'expired'. */

@@ -394,7 +394,7 @@ const COLUMNS: Record<string, Column[]> = {
       cell: (o, now) => humanDuration(now - Date.parse(String(o.firstTimestamp ?? o.metadata.creationTimestamp ?? ''))),
     },
     { name: 'Count', type: 'string', priority: 1, cell: (o) => num(o.count, 1) },
-    { name: 'Name', type: 'string', priority: 1, cell: (o) => o.metadata.name ?? '' },
+    { name: 'Name', type: 'string', format: 'name', priority: 1, cell: (o) => o.metadata.name ?? '' },
   ],
   Lease: [nameCol, { name: 'Holder', type: 'string', cell: (o) => String(rec(o.spec).holderIdentity ?? '') }, ageCol],
   ControllerRevision: [
@@ -446,14 +446,12 @@ export function toTable(
     })),
     rows: items.map((o) => ({
       cells: columns.map((c) => c.cell(o, now)),
-      ...(include === 'None'
-        ? {}
-        : {
-            object:
-              include === 'Object'
-                ? o
-                : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
-          }),
+      object:
+        include === 'None'
+          ? null
+          : include === 'Object'
+            ? o
+            : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
     })),
   };
 }

@@ -8,7 +8,6 @@
  */
 import {
   fe,
-  goValue,
   isConfigMapKey,
   isDNS1123Label,
   isDNS1123Subdomain,
@@ -76,18 +75,14 @@ function validateAnnotations(annotations: unknown, path: string): FieldError[] {
   return out;
 }
 
-function validateMeta(
-  kind: string,
-  obj: KubeObject,
-  previous: KubeObject | undefined,
-  ctx: ValidationContext,
-): FieldError[] {
+function validateMeta(kind: string, obj: KubeObject, previous: KubeObject | undefined): FieldError[] {
   const out: FieldError[] = [];
   const meta = obj.metadata;
   const name = meta.name ?? '';
   if (!name) out.push(fe.required('metadata.name', 'name or generateName is required'));
   else for (const msg of nameErrors(kind, name)) out.push(fe.invalid('metadata.name', name, msg));
-  if (meta.generateName && !(ctx.lenient.has('event-generate-name-trailing-dot') && kind === 'Event'))
+  // Event names are not checked for a generateName (a real server accepts `x.kubecost-rotate.`).
+  if (meta.generateName && kind !== 'Event')
     // apimachinery's maskTrailingDash, quirk included: it drops two characters and appends one.
     for (const msg of nameErrors(
       kind,
@@ -200,7 +195,7 @@ function validateConfigMap(obj: KubeObject, previous: KubeObject | undefined): F
     for (const msg of isConfigMapKey(key)) out.push(fe.invalid(`binaryData[${key}]`, key, msg));
     if (key in data) out.push(fe.invalid(`binaryData[${key}]`, key, 'duplicate of key present in data'));
   }
-  if (dataSize(data, false) + dataSize(binary, true) > MAX_SECRET_SIZE) out.push(fe.tooLong('', MAX_SECRET_SIZE));
+  if (dataSize(data, false) + dataSize(binary, true) > MAX_SECRET_SIZE) out.push(fe.tooLong('[]', MAX_SECRET_SIZE)); // field.NewPath("") renders as []
   if (previous) out.push(...immutableData(obj, previous));
   return out;
 }
@@ -231,9 +226,10 @@ function validateEvent(obj: KubeObject): FieldError[] {
   } else {
     if (involvedNs === '' && namespace !== 'default' && namespace !== 'kube-system')
       out.push(fe.invalid('involvedObject.namespace', involvedNs, 'does not match event.namespace'));
-    const controller = str(obj.reportingController);
-    if (!controller) out.push(fe.required('reportingController'));
-    for (const msg of isQualifiedName(controller)) out.push(fe.invalid('reportingController', controller, msg));
+    // core/v1 names the field reportingComponent (reportingController in the internal type).
+    const controller = str(obj.reportingComponent);
+    if (!controller) out.push(fe.required('reportingComponent'));
+    for (const msg of isQualifiedName(controller)) out.push(fe.invalid('reportingComponent', controller, msg));
     if (!str(obj.reportingInstance)) out.push(fe.required('reportingInstance'));
     else if (str(obj.reportingInstance).length > 128)
       out.push(fe.invalid('reportingInstance', '', 'can have at most 128 characters'));
@@ -491,7 +487,15 @@ export function validatePodSpec(spec: unknown, path: string, options: PodSpecOpt
   validateContainers(s.initContainers, `${path}.initContainers`, volumes, names, ports, options, out);
   validateContainers(s.containers, `${path}.containers`, volumes, names, ports, options, out);
   const restart = str(s.restartPolicy);
-  if (!options.restartPolicies.includes(restart))
+  if (options.restartPolicies.length === 2 && !options.restartPolicies.includes(restart))
+    // ValidateJobSpec words it as a required value.
+    out.push(
+      fe.required(
+        `${path}.restartPolicy`,
+        `valid values: ${options.restartPolicies.map((p) => JSON.stringify(p)).join(', ')}`,
+      ),
+    );
+  else if (!options.restartPolicies.includes(restart))
     out.push(
       restart === ''
         ? fe.required(`${path}.restartPolicy`)
@@ -525,14 +529,20 @@ function validateTemplate(template: unknown, path: string, options: PodSpecOptio
 
 // ------------------------------------------------------------------ workloads
 
-/** Go's %#v of a *metav1.LabelSelector, as a field-is-immutable error prints it. */
+/** A LabelSelector as field.Error renders it: JSON in struct field order (matchLabels, matchExpressions). */
 function renderSelector(selector: unknown): string {
   const s = rec(selector);
-  const labels = isRecord(s.matchLabels) ? goValue(s.matchLabels) : 'map[string]string(nil)';
-  const expressions = Array.isArray(s.matchExpressions)
-    ? `[]v1.LabelSelectorRequirement{${s.matchExpressions.length} items}`
-    : '[]v1.LabelSelectorRequirement(nil)';
-  return `v1.LabelSelector{MatchLabels:${labels}, MatchExpressions:${expressions}}`;
+  const labels = isRecord(s.matchLabels)
+    ? Object.fromEntries(
+        Object.keys(s.matchLabels)
+          .sort()
+          .map((k) => [k, rec(s.matchLabels)[k]]),
+      )
+    : undefined;
+  return JSON.stringify({
+    ...(labels ? { matchLabels: labels } : {}),
+    ...(Array.isArray(s.matchExpressions) ? { matchExpressions: s.matchExpressions } : {}),
+  });
 }
 
 function selectorIsEmpty(selector: unknown): boolean {
@@ -543,7 +553,9 @@ function selectorIsEmpty(selector: unknown): boolean {
 function validateSelectorMatches(spec: Record<string, unknown>, kindName: string, out: FieldError[]): void {
   const labels = rec(rec(rec(spec.template).metadata).labels) as Record<string, string>;
   if (spec.selector === undefined) {
+    // A missing selector selects nothing, so the template's labels do not match it either.
     out.push(fe.required('spec.selector'));
+    out.push(fe.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
     return;
   }
   if (selectorIsEmpty(spec.selector)) {
@@ -609,6 +621,7 @@ function validateWorkload(
         'ordinals',
         'template',
         'updateStrategy',
+        'revisionHistoryLimit',
         'persistentVolumeClaimRetentionPolicy',
         'minReadySeconds',
       ])
@@ -619,7 +632,7 @@ function validateWorkload(
       out.push(
         fe.forbidden(
           'spec',
-          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
         ),
       );
   }
@@ -783,7 +796,7 @@ export function validateObject(
   previous: KubeObject | undefined,
   ctx: ValidationContext,
 ): FieldError[] {
-  const out = validateMeta(kind, obj, previous, ctx);
+  const out = validateMeta(kind, obj, previous);
   switch (kind) {
     case 'Secret':
       out.push(...validateSecret(obj, previous));
