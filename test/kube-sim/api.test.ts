@@ -192,6 +192,31 @@ describe('secrets and optimistic concurrency', () => {
     expect(error).toMatchObject({ httpCode: 415, kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
   });
 
+  it('refuses a Secret whose data is over 1 MiB in total with 422 FieldValueTooLong, as the real server does, and keeps the old data', async () => {
+    const created = await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: {
+        metadata: { name: 's-big', namespace: 'kubecost' },
+        data: { a: Buffer.alloc(1024 * 1024, 1).toString('base64') },
+      },
+    });
+    const error = await expectApiError(
+      c1.core.replaceNamespacedSecret({
+        name: 's-big',
+        namespace: 'kubecost',
+        body: { ...created, data: { ...created.data, b: Buffer.from('x').toString('base64') } },
+      }),
+    );
+    expect(error).toMatchObject({
+      httpCode: 422,
+      reason: 'Invalid',
+      message: 'Secret "s-big" is invalid: data: Too long: may not be more than 1048576 bytes',
+      details: { causes: [{ reason: 'FieldValueTooLong', field: 'data' }] },
+    });
+    const after = await c1.core.readNamespacedSecret({ name: 's-big', namespace: 'kubecost' });
+    expect(Object.keys(after.data ?? {})).toEqual(['a']);
+  });
+
   it('answers a missing object with a 404 Status naming it', async () => {
     const error = await expectApiError(c1.core.readNamespacedSecret({ name: 'nope', namespace: 'kubecost' }));
     expect(error).toMatchObject({
