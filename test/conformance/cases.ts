@@ -22,6 +22,7 @@ import {
   str,
   uuid,
 } from './match.js';
+import { groupVersions, RESOURCES } from '../../src/sim/kube/resources.js';
 import type { CaseContext, ConformanceCase, Expectation, JsonBody, Step } from './model.js';
 
 // ------------------------------------------------------------------ builders
@@ -3697,7 +3698,47 @@ const gc: ConformanceCase[] = [
   },
 ];
 
+/**
+ * One case per group/version kube-sim serves: the real server must list every resource and
+ * subresource kube-sim claims, with the same kind, scope, verbs, short names and categories.
+ */
+const discoveryClaims: ConformanceCase[] = groupVersions().map(({ group, version }) => {
+  const gv = group === '' ? version : `${group}/${version}`;
+  const claims = RESOURCES.filter((r) => r.group === group && r.version === version).flatMap((r) => [
+    {
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: [
+        ...(r.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']),
+      ].sort(),
+      ...(r.shortNames ? { shortNames: [...r.shortNames] } : { shortNames: absent }),
+      ...(r.categories ? { categories: [...r.categories] } : { categories: absent }),
+    },
+    ...Object.entries(r.subresources ?? {}).map(([sub, d]) => ({
+      name: `${r.plural}/${sub}`,
+      namespaced: r.namespaced,
+      kind: d.kind ?? (sub === 'log' ? 'Pod' : r.kind),
+      verbs: [...d.verbs].sort(),
+      ...(d.group !== undefined ? { group: d.group, version: d.version } : {}),
+    })),
+  ]);
+  return {
+    id: `discovery-claims-${gv.replace(/[./]/g, '-')}`,
+    title: `the real server serves every ${gv} resource and subresource kube-sim serves, with the same kind, scope, verbs and names`,
+    area: 'discovery' as const,
+    steps: [
+      get(group === '' ? '/api/v1' : `/apis/${gv}`, {
+        status: 200,
+        body: { kind: 'APIResourceList', groupVersion: gv, resources: containing(...claims) },
+      }),
+    ],
+  };
+});
+
 export const CASES: readonly ConformanceCase[] = [
+  ...discoveryClaims,
   ...secrets,
   ...decoding,
   ...leases,
