@@ -9,6 +9,7 @@ import type { AccessControl, FaultInjector, RequestFacts } from './access.js';
 import { clone, type ClusterApi, type DeleteOptions } from './api.js';
 import type { SimClock } from './clock.js';
 import type { Kubelet } from './kubelet.js';
+import { formatLogLine, logSource, selectLogText } from '../node/logs.js';
 import { isPodReady, R, rec, arr, num } from './objects.js';
 import type { ProxyResponse } from './program.js';
 import { openApiV2Json, openApiV2Protobuf, openApiV3GroupVersion, openApiV3Root } from './openapi.js';
@@ -478,10 +479,6 @@ function serveWatch(
   res.on('close', close);
 }
 
-function rfc3339Nano(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
-}
-
 function serveLogs(
   deps: ServerDeps,
   req: IncomingMessage,
@@ -499,16 +496,18 @@ function serveLogs(
     );
   if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
   const previous = query.get('previous') === 'true';
-  const entries = deps.kubelet.logs(namespace, name, container, previous);
-  const state = deps.kubelet.containerState(namespace, name, container);
-  if (previous && (!entries || entries.length === 0))
-    throw errors.badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
-  if (!entries || (!previous && state?.kind === 'waiting' && entries.length === 0)) {
-    const reason = state?.kind === 'waiting' ? state.reason : 'ContainerCreating';
-    throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
-  }
+  // What the kubelet answers (the API server hands its 400 on as a BadRequest with the same words).
+  const view = deps.kubelet.container(namespace, name, container);
+  const source = view
+    ? logSource(view, container, name, previous)
+    : {
+        error: previous
+          ? `previous terminated container "${container}" in pod "${name}" not found`
+          : `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
+      };
+  if ('error' in source) throw errors.badRequest(source.error);
   const now = deps.clock.now();
-  let since = -Infinity;
+  let since: number | undefined;
   const sinceTime = query.get('sinceTime');
   if (sinceTime) {
     since = Date.parse(sinceTime);
@@ -516,22 +515,23 @@ function serveLogs(
       throw errors.badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
   }
   const sinceSeconds = query.get('sinceSeconds');
-  if (sinceSeconds) since = Math.max(since, now - Number(sinceSeconds) * 1000);
-  let selected = entries.filter((e) => e.ms >= since);
+  if (sinceSeconds) since = Math.max(since ?? -Infinity, now - Number(sinceSeconds) * 1000);
   const tail = query.get('tailLines');
-  if (tail !== null && Number(tail) >= 0) selected = Number(tail) === 0 ? [] : selected.slice(-Number(tail));
-  const timestamps = query.get('timestamps') === 'true';
-  const format = (e: { ms: number; line: string }) => `${timestamps ? `${rfc3339Nano(e.ms)} ` : ''}${e.line}\n`;
-  let text = selected.map(format).join('');
   const limitBytes = Number(query.get('limitBytes') ?? 0);
-  if (limitBytes > 0) text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
+  const timestamps = query.get('timestamps') === 'true';
+  const text = selectLogText(source.entries, {
+    ...(since !== undefined ? { sinceMs: since } : {}),
+    ...(tail !== null ? { tailLines: Number(tail) } : {}),
+    ...(limitBytes > 0 ? { limitBytes } : {}),
+    timestamps,
+  });
 
-  if (query.get('follow') !== 'true' || previous) return send(res, 200, text, 'text/plain');
+  if (query.get('follow') !== 'true' || !source.live) return send(res, 200, text, 'text/plain');
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
   res.write(text);
   const stop = deps.kubelet.follow(namespace, name, container, (entry) => {
     if (entry === null) res.end();
-    else if (!res.destroyed) res.write(format(entry));
+    else if (!res.destroyed) res.write(formatLogLine(entry, timestamps));
   });
   req.on('close', stop);
   res.on('close', stop);
