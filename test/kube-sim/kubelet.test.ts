@@ -3,6 +3,7 @@
  * logs as pods/log serves them, HTTP through services/proxy, and failures a real kubelet reports.
  */
 import * as k8s from '@kubernetes/client-node';
+import { request } from 'node:https';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type ContainerContext, type Fleet, type SimCluster } from '../../src/sim/kube/index.js';
@@ -226,6 +227,28 @@ describe('what a container sees at start', () => {
   });
 });
 
+/** A GET as the cluster admin, answered with the status and the parsed JSON body. */
+function rawGet(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, cluster.url),
+      { ca: cluster.caPem, headers: { authorization: `Bearer ${cluster.adminToken}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** The context of the running container of a workload that captureStart already bound. */
 function captureStartExisting(app: string): Promise<ContainerContext> {
   return new Promise((resolve, reject) => {
@@ -281,6 +304,36 @@ describe('logs', () => {
     expect(wrong.httpCode).toBe(400);
   });
 
+  it('refuses log options as the real API server does (observed on v1.34.4): 400 for undecodable, 422 for invalid', async () => {
+    const pod = await podOf('logger');
+    const log = (query: string) =>
+      rawGet(`/api/v1/namespaces/kubecost/pods/${pod.metadata?.name ?? ''}/log?container=main&${query}`);
+    expect(await log('tailLines=abc')).toMatchObject({
+      status: 400,
+      body: { reason: 'BadRequest', message: 'strconv.ParseInt: parsing "abc": invalid syntax' },
+    });
+    expect(await log('tailLines=-1')).toMatchObject({
+      status: 422,
+      body: {
+        reason: 'Invalid',
+        message: `PodLogOptions "${pod.metadata?.name ?? ''}" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0`,
+      },
+    });
+    expect(await log('limitBytes=0')).toMatchObject({ status: 422 });
+    expect(await log('sinceSeconds=0')).toMatchObject({ status: 422 });
+    expect(await log('sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z')).toMatchObject({
+      status: 422,
+      body: {
+        message: expect.stringContaining('at most one of `sinceTime` or `sinceSeconds` may be specified') as unknown,
+      },
+    });
+    // Any value but "false" or "0" sets a flag.
+    expect(await log('previous=yes')).toMatchObject({
+      status: 400,
+      body: { message: `previous terminated container "main" in pod "${pod.metadata?.name ?? ''}" not found` },
+    });
+  });
+
   it('serves tailLines and timestamps', async () => {
     const pod = await podOf('logger');
     const all = await api.core.readNamespacedPodLog({
@@ -301,7 +354,7 @@ describe('logs', () => {
     for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z tick \d+$/);
   });
 
-  it('serves only lines at or after sinceTime (through the Log helper) and sinceSeconds', async () => {
+  it('serves only lines at or after sinceTime, to the second as the real API server passes it on, and sinceSeconds', async () => {
     const pod = await podOf('logger');
     const since = new Date();
     await new Promise((r) => setTimeout(r, 250));
@@ -314,9 +367,16 @@ describe('logs', () => {
       timestamps: true,
     });
     await finished;
-    const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(1);
-    for (const line of lines) expect(Date.parse(line.split(' ')[0] ?? '')).toBeGreaterThanOrEqual(since.getTime());
+    const stamps = Buffer.concat(chunks)
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => Date.parse(line.split(' ')[0] ?? ''));
+    expect(stamps.length).toBeGreaterThanOrEqual(1);
+    const second = Math.floor(since.getTime() / 1000) * 1000;
+    expect(Math.min(...stamps)).toBeGreaterThanOrEqual(second);
+    // The pod logged since it started, more than a second before: those earlier lines stay out.
+    expect(Math.min(...stamps)).toBeLessThan(second + 1000);
     // Once the pod is older than a second, sinceSeconds=1 leaves out its first line.
     await new Promise((r) => setTimeout(r, 1100));
     const recent = await api.core.readNamespacedPodLog({
