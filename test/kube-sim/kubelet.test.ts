@@ -3,10 +3,12 @@
  * logs as pods/log serves them, HTTP through services/proxy, and failures a real kubelet reports.
  */
 import * as k8s from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
 import { request } from 'node:https';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type ContainerContext, type Fleet, type SimCluster } from '../../src/sim/kube/index.js';
+import { kubeletRequestHandler } from '../../src/sim/node/index.js';
 import { clientsFor, deployment, expectApiError, mergePatch, secret, waitFor } from '../support/kube.js';
 
 let fleet: Fleet;
@@ -552,5 +554,72 @@ describe('services/proxy', () => {
         )
       ).httpCode,
     ).toBe(503);
+  });
+});
+
+describe('the kubelet API a real API server calls for pods/log', () => {
+  let server: Server;
+  let base = '';
+  let pod = '';
+
+  beforeAll(async () => {
+    cluster.kubelet.bind({
+      workload: 'Deployment/kubelet-api',
+      program: (ctx) => {
+        for (let i = 1; i <= 5; i++) ctx.log(`line ${i}`);
+      },
+    });
+    cluster.apply(deployment({ name: 'kubelet-api', namespace: 'kubecost' }));
+    pod = (await podOf('kubelet-api')).metadata?.name ?? '';
+    // The handler is the one the node agent serves with TLS on a real node; plain HTTP on loopback here.
+    server = createServer(kubeletRequestHandler(cluster.kubelet));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const get = async (path: string) => {
+    const res = await fetch(`${base}${path}`);
+    return { status: res.status, body: await res.text() };
+  };
+
+  it('serves /containerLogs with tailLines, limitBytes and timestamps, and /healthz', async () => {
+    expect(await get('/healthz')).toEqual({ status: 200, body: 'ok' });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?tailLines=2`)).toEqual({
+      status: 200,
+      body: 'line 4\nline 5\n',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?limitBytes=9`)).toEqual({ status: 200, body: 'line 1\nli' });
+    expect((await get(`/containerLogs/kubecost/${pod}/app?tail=1&timestamps=true`)).body).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line 5\n$/,
+    );
+  });
+
+  it("answers unknown pods and containers, bad queries and missing instances in the kubelet's words", async () => {
+    expect(await get('/containerLogs/kubecost/nope/app')).toEqual({ status: 404, body: 'pod "nope" does not exist' });
+    expect(await get(`/containerLogs/kubecost/${pod}/nope`)).toEqual({
+      status: 404,
+      body: `container "nope" not found in pod "${pod}"`,
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}`)).toEqual({
+      status: 400,
+      body: '{"message": "Missing container name."}',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?tailLines=x`)).toEqual({
+      status: 400,
+      body: '{"message": "Unable to decode query."}',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?sinceSeconds=1&sinceTime=2026-01-01T00:00:00Z`)).toEqual({
+      status: 422,
+      body: '{"message": "Invalid request."}',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?previous=true`)).toEqual({
+      status: 400,
+      body: `previous terminated container "app" in pod "${pod}" not found`,
+    });
   });
 });
