@@ -41,8 +41,11 @@ if [ ! -x "$bin" ]; then
   ldflags="-X k8s.io/component-base/version.gitVersion=v1.34.4 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version.gitTreeState=clean"
   (cd "$module" && go build -trimpath -ldflags "$ldflags" -o "$bin.tmp.$$" .)
   mv "$bin.tmp.$$" "$bin"
-  # Binaries of older sources are ~150 MB each: keep only this one.
-  find "$cache" -mindepth 1 -maxdepth 1 -name 'kcp-*' ! -name "kcp-$hash" -exec rm -rf {} +
   echo "build.sh: built in $(($(date +%s) - started))s" >&2
 fi
+# Binaries are ~170 MB each. Keep the 4 used last: other worktrees (other versions of these sources)
+# may be running theirs right now, and removing theirs would only make them rebuild.
+touch "$(dirname "$bin")"
+find "$cache" -mindepth 1 -maxdepth 1 -name 'kcp-*' -printf '%T@ %p\n' | sort -rn | tail -n +5 | cut -d' ' -f2- |
+  while read -r old; do rm -rf "$old"; done
 echo "$bin"

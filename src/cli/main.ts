@@ -7,10 +7,10 @@ import { createRequire } from 'node:module';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
 import { KubeError } from '../kube/errors.js';
 import { withClusterOptions, type GlobalOptions } from './options.js';
+// Layout names from a module with no imports, so --help does not load the simulator.
+import { LAYOUTS as SANDBOX_LAYOUTS } from '../sim/kubecost/layout-names.js';
 
 const require = createRequire(import.meta.url);
-/** Layout names, listed here so --help does not load the simulator. */
-const SANDBOX_LAYOUTS = ['v1-thanos', 'v2-single', 'v2-federated', 'v3-federated', 'mixed'] as const;
 const { version } = require('../../package.json') as { version: string };
 
 /** Set by a command that finishes with something other than success (for example partial discovery). */

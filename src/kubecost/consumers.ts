@@ -17,6 +17,10 @@ export interface SecretReference {
   readonly path: string;
   /** The volume name for mounts. */
   readonly volume?: string;
+  /** The subPath of a subPath mount. */
+  readonly subPath?: string;
+  /** The volume source's `items` (data key → path inside the volume), when it lists some. */
+  readonly items?: readonly { readonly key: string; readonly path: string }[];
   /** The reference is optional: a missing Secret or key does not stop the pod. */
   readonly optional: boolean;
 }
@@ -81,6 +85,8 @@ export function secretReferences(spec: V1PodSpec | undefined): SecretReference[]
           mount: subPath ? 'subPath' : 'volume',
           path: mount.mountPath,
           volume: mount.name,
+          ...(subPath ? { subPath } : {}),
+          ...(source.items ? { items: source.items } : {}),
           optional: source.optional,
         });
       }
@@ -115,4 +121,19 @@ export function secretReferences(spec: V1PodSpec | undefined): SecretReference[]
 /** Whether a reference reads `dataKey`. */
 export function readsKey(reference: SecretReference, dataKey: string): boolean {
   return reference.dataKeys === 'all' || reference.dataKeys.includes(dataKey);
+}
+
+/**
+ * The path at which a container sees `dataKey` through `reference`, or undefined for env
+ * references. A subPath mount of the key is the mount path itself; `items` rename the file.
+ */
+export function fileOf(reference: SecretReference, dataKey: string): string | undefined {
+  if (reference.mount === 'env' || !readsKey(reference, dataKey)) return undefined;
+  const inVolume = reference.items?.find((i) => i.key === dataKey)?.path ?? dataKey;
+  if (reference.subPath !== undefined) {
+    const sub = reference.subPath.replace(/\/+$/, '');
+    if (inVolume === sub) return reference.path;
+    return `${reference.path.replace(/\/+$/, '')}/${inVolume.slice(sub.length + 1)}`;
+  }
+  return `${reference.path.replace(/\/+$/, '')}/${inVolume}`;
 }

@@ -5,7 +5,7 @@
 import { KubeClient, type KubeClientOptions } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
 import type { ClusterTarget } from '../kube/kubeconfig.js';
-import { roleOf } from './components.js';
+import { isInstallationRole, workloadRoleOf } from './components.js';
 import { buildInventory, type ClusterSnapshot, type Inventory, type Problem } from './inventory.js';
 
 export interface DiscoverOptions extends KubeClientOptions {
@@ -58,15 +58,11 @@ export async function snapshotCluster(
     if (!(error instanceof KubeError && error.failure === 'Forbidden' && !namespace))
       return { problems: [problemOf(cluster, error)] };
     // Listing Secrets cluster-wide is often forbidden; the Kubecost namespaces may still be readable.
-    // The same rule as installation detection: template and object labels, app or app.kubernetes.io/name.
+    // The same rule as installation detection: any Kubecost component, by its pod template's labels.
     const namespaces = [
       ...new Set(
         [...deployments, ...statefulSets]
-          .filter(
-            (w) =>
-              roleOf({ ...(w.spec?.template.metadata?.labels ?? {}), ...(w.metadata?.labels ?? {}) }) ===
-              'cost-analyzer',
-          )
+          .filter((w) => isInstallationRole(workloadRoleOf(w.spec?.template.metadata?.labels, w.metadata?.labels)))
           .map((w) => w.metadata?.namespace ?? ''),
       ),
     ];

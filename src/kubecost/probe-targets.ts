@@ -59,6 +59,8 @@ function customS3Endpoint(endpoint: string): string | undefined {
 
 /** The resource a site's consumer reads, or undefined when the document does not name one (legacy service keys). */
 export function resourceTargetOf(format: SiteFormat, path: string, text: string): ResourceTarget | undefined {
+  // A bare API key and a key file name no resource (and an API key is not JSON).
+  if (format === 'gcp-api-key' || format === 'service-key-json' || format === 'objstore-cluster') return undefined;
   if (format.startsWith('objstore')) {
     const doc = obj(parseDocument(text).toJS());
     const config = obj(doc.config);

@@ -11,6 +11,8 @@ import {
   credentialFingerprint,
   credentialIdentity,
   gcpServiceAccountKey,
+  isGcpApiKey,
+  parseGcpApiKeyFile,
   type Credential,
   type Provider,
 } from '../kubecost/secret-formats/index.js';
@@ -33,9 +35,12 @@ function str(obj: Record<string, unknown>, ...names: string[]): string | undefin
  * - AWS: `{"accessKeyId","secretAccessKey"}`, or `aws iam create-access-key` output `{"AccessKey":{"AccessKeyId","SecretAccessKey",...}}`;
  * - GCP: the service-account JSON key file;
  * - Azure: `{"accountName","accountKey"}`;
- * - Alibaba: `{"accessKeyId","accessKeySecret"}`.
+ * - Alibaba: `{"accessKeyId","accessKeySecret"}`;
+ * - GCP API key: the bare `AIza…` key, or `{"keyString"}` / `{"apiKey"}`.
  */
 export function parseNewKey(text: string, source: string): Credential {
+  const apiKey = parseGcpApiKeyFile(text, source);
+  if (apiKey) return apiKey;
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -105,6 +110,10 @@ export function checkReplacement(current: CurrentKey, next: Credential, source: 
   if (current.provider !== next.provider)
     throw new ConfigError(
       `${source} holds a ${label(next.provider)} key, but the credential to rotate is a ${label(current.provider)} key.`,
+    );
+  if (current.provider === 'gcp' && current.id.startsWith('gcp:api-key:') !== isGcpApiKey(next))
+    throw new ConfigError(
+      `${source} holds a GCP ${isGcpApiKey(next) ? 'API key' : 'service-account key'}, but the credential to rotate is a GCP ${isGcpApiKey(next) ? 'service-account key' : 'API key'}.`,
     );
   const b = credentialIdentity(next);
   if (b.id === current.id || credentialFingerprint(next) === current.fingerprint)

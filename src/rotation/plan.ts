@@ -4,6 +4,13 @@
  * and returns a plan (no IO, no clock: the caller passes the time and the id).
  */
 import type { ComponentRole } from '../kubecost/components.js';
+import {
+  restartWaveFor,
+  siteKindOf as kubecostSiteKindOf,
+  type SiteKind,
+  type Wave,
+} from '../kubecost/restart-rules.js';
+import { cloudCostStatusEndpoint } from '../kubecost/status-endpoints.js';
 import type {
   Consumer,
   CredentialRecord,
@@ -14,8 +21,8 @@ import type {
 } from '../kubecost/inventory.js';
 import { ConfigError } from '../shared/errors.js';
 
-/** What a site is for, which decides its restart and verification rules (DESIGN §3). */
-export type SiteKind = 'cloud-integration' | 'federated-etl' | 'thanos' | 'etl-backup' | 'legacy-key';
+/** What a site is for, which decides its restart and verification rules (DESIGN §3; the table lives in kubecost/). */
+export type { SiteKind, Wave };
 
 export interface PlannedSite {
   readonly id: string;
@@ -37,12 +44,6 @@ export interface PlannedWrite {
   readonly secret: string;
   readonly sites: readonly string[];
 }
-
-/**
- * Restart waves (DESIGN §3 fleet order): writers on every cluster first, then the readers on the
- * primary, then workloads that are not Kubecost components.
- */
-export type Wave = 1 | 2 | 3;
 
 export interface PlannedRestart {
   readonly step: string;
@@ -105,34 +106,14 @@ export const DEFAULT_OPTIONS: RotationOptions = {
   rolloutTimeoutMs: 600_000,
 };
 
-const WRITERS: ReadonlySet<ComponentRole> = new Set(['cost-analyzer', 'cloud-cost', 'prometheus-server']);
-const READERS: ReadonlySet<ComponentRole> = new Set([
-  'aggregator',
-  'thanos-store',
-  'thanos-compact',
-  'thanos-bucket',
-  'thanos-query',
-  'thanos-query-frontend',
-  'diagnostics',
-  'etl-utils',
-]);
-
-export function waveOf(role: ComponentRole): Wave {
-  if (WRITERS.has(role)) return 1;
-  if (READERS.has(role)) return 2;
-  return 3;
+/** The restart wave of a workload (DESIGN §3 fleet order), from the kubecost restart rules. */
+export function waveOf(role: ComponentRole, kinds: Iterable<SiteKind> = []): Wave {
+  return restartWaveFor(role, kinds);
 }
 
-/** The kind of a site, from its data key and who reads it. */
-export function siteKindOf(site: Pick<SiteRecord, 'dataKey' | 'format' | 'consumers'>): SiteKind {
-  if (site.format.startsWith('cloud-integration')) return 'cloud-integration';
-  if (site.dataKey === 'federated-store.yaml') return 'federated-etl';
-  if (site.format.startsWith('objstore')) {
-    return site.consumers.some((c) => c.role.startsWith('thanos') || c.role === 'prometheus-server')
-      ? 'thanos'
-      : 'etl-backup';
-  }
-  return 'legacy-key';
+/** The kind of a site: as discovery found it, else from its data key and who reads it. */
+export function siteKindOf(site: Pick<SiteRecord, 'dataKey' | 'format' | 'consumers'> & { kind?: SiteKind }): SiteKind {
+  return site.kind ?? kubecostSiteKindOf(site);
 }
 
 /** Finds a credential by id, AWS key id or fingerprint (prefix of at least 6 characters). */
@@ -164,26 +145,15 @@ function journalHome(installations: readonly Installation[], sites: readonly Pla
 }
 
 function statusCheckFor(installation: Installation): PlannedStatusCheck {
-  const cloudCost = installation.components.find((c) => c.role === 'cloud-cost');
-  const costAnalyzer = installation.components.find((c) => c.role === 'cost-analyzer');
-  if (cloudCost)
-    return {
-      cluster: installation.cluster,
-      namespace: installation.namespace,
-      release: installation.release,
-      service: cloudCost.name,
-      port: 9005,
-      path: '/cloudCost/status',
-    };
-  // Without a cloud-cost Deployment, the frontend (nginx, port 9090 of the cost-analyzer Service)
-  // routes /model/cloudCost/status to whichever container ingests the integration.
+  // The cloud-cost Service (2.x statefulset mode, 3.x), else the frontend's /model/cloudCost/status.
+  const endpoint = cloudCostStatusEndpoint(installation);
   return {
     cluster: installation.cluster,
     namespace: installation.namespace,
     release: installation.release,
-    service: costAnalyzer?.name ?? `${installation.release}-cost-analyzer`,
-    port: 9090,
-    path: '/model/cloudCost/status',
+    service: endpoint.service,
+    port: endpoint.port,
+    path: endpoint.path,
   };
 }
 
@@ -274,7 +244,7 @@ export function planRotation(input: PlanInput): RotationPlan {
       kind: r.kind,
       name: r.name,
       role: r.role,
-      wave: waveOf(r.role),
+      wave: waveOf(r.role, r.because),
       containers: [...r.containers].sort(),
       because: [...r.because].sort(),
     }))

@@ -72,7 +72,8 @@ function providerCredential(credential: Credential): ProviderCredential | undefi
     case 'aws':
       return { provider: 'aws', accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey };
     case 'gcp':
-      return { provider: 'gcp', keyJson: credential.keyJson };
+      // A GCP API key (the finops agent's pricing key) names no resource to probe.
+      return credential.kind === 'api-key' ? undefined : { provider: 'gcp', keyJson: credential.keyJson };
     case 'azure':
       return { provider: 'azure', accountName: credential.accountName, accountKey: credential.accountKey };
     case 'alibaba':

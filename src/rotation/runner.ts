@@ -19,6 +19,7 @@ import {
   deploymentRollout,
   parseCloudCostStatus,
   scanLogForAuthFailures,
+  scanLogForPositiveSignals,
   statefulSetRollout,
   type RolloutStatus,
 } from '../verify/checks.js';
@@ -537,6 +538,10 @@ async function verifyRestart(
         continue;
       }
       const findings = scanLogForAuthFailures(text);
+      // Positive evidence (cloud-cost's live reload, a shipped block) is reported, never required.
+      const positive = scanLogForPositiveSignals(text)
+        .map((p) => `; ${p.count}× ${p.pattern}`)
+        .join('');
       const lines = text.split('\n').filter(Boolean).length;
       verdicts.push({
         check: 'logs',
@@ -544,7 +549,7 @@ async function verifyRestart(
         ok: findings.length === 0,
         evidence:
           findings.length === 0
-            ? `${lines} log line(s) since ${since}, no auth failure`
+            ? `${lines} log line(s) since ${since}, no auth failure${positive}`
             : findings.map((f) => `${f.count}× ${f.pattern}${f.firstAt ? ` (first at ${f.firstAt})` : ''}`).join('; '),
       });
     }

@@ -1,6 +1,7 @@
 /**
  * Pure verification checks (DESIGN §6): kubectl's rollout-status rules, the log lines that mean a
- * cloud refused a key (reference §6), and the cloud-cost status document (reference §5).
+ * cloud refused a key (reference §6; the wordings live in kubecost/log-signals.ts), and the
+ * cloud-cost status document (reference §5).
  */
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 
@@ -74,60 +75,16 @@ export function statefulSetRollout(s: V1StatefulSet): RolloutStatus {
   };
 }
 
-/** A cloud's "this key is not accepted" in a log line, by provider wording (reference §6). */
-export interface AuthFailurePattern {
-  readonly name: string;
-  readonly pattern: RegExp;
-}
-
-export const AUTH_FAILURE_PATTERNS: readonly AuthFailurePattern[] = [
-  {
-    name: 'AWS InvalidAccessKeyId',
-    pattern: /InvalidAccessKeyId|Access Key Id you provided does not exist in our records/,
-  },
-  {
-    name: 'AWS SignatureDoesNotMatch',
-    pattern: /SignatureDoesNotMatch|request signature we calculated does not match/,
-  },
-  {
-    name: 'AWS UnrecognizedClientException',
-    pattern: /UnrecognizedClientException|security token included in the request is invalid/,
-  },
-  { name: 'AWS InvalidSignatureException', pattern: /InvalidSignatureException/ },
-  { name: 'AWS AccessDenied', pattern: /\bAccessDenied\b|Access Denied/ },
-  { name: 'Azure AuthenticationFailed', pattern: /AuthenticationFailed|Server failed to authenticate the request/ },
-  { name: 'Azure AuthorizationFailure', pattern: /AuthorizationFailure/ },
-  { name: 'GCP invalid_grant', pattern: /invalid_grant|Invalid JWT Signature/ },
-  { name: 'GCP 401/403', pattern: /googleapi: Error 40[13]/ },
-];
-
-export interface LogFinding {
-  readonly pattern: string;
-  readonly count: number;
-  /** The timestamp of the first matching line (kubelet timestamps), if any. */
-  readonly firstAt?: string;
-}
-
-/** Scans log text (with kubelet timestamps) for auth failures. Returns one finding per pattern found. */
-export function scanLogForAuthFailures(text: string): LogFinding[] {
-  const findings = new Map<string, { count: number; firstAt?: string }>();
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    for (const p of AUTH_FAILURE_PATTERNS) {
-      if (!p.pattern.test(line)) continue;
-      const found = findings.get(p.name) ?? { count: 0 };
-      found.count += 1;
-      found.firstAt ??= /^(\S+Z)\s/.exec(line)?.[1];
-      findings.set(p.name, found);
-      break;
-    }
-  }
-  return [...findings].map(([pattern, f]) => ({
-    pattern,
-    count: f.count,
-    ...(f.firstAt ? { firstAt: f.firstAt } : {}),
-  }));
-}
+/** A cloud's "this key is not accepted" in a log line, by wording (reference §6, §1.10): the kubecost table. */
+export {
+  AUTH_FAILURE_PATTERNS,
+  POSITIVE_SIGNALS,
+  reloadedIntegrations,
+  scanLogForAuthFailures,
+  scanLogForPositiveSignals,
+  type LogFinding,
+  type LogPattern as AuthFailurePattern,
+} from '../kubecost/log-signals.js';
 
 export interface CloudIntegrationStatus {
   readonly key: string;

@@ -155,7 +155,7 @@ describe('discover table', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe(
-      '3 Kubecost installations on 3 clusters (1 primary, 1 secondary, 1 single); 7 sites holding 5 credentials.',
+      '5 Kubecost installations on 5 clusters (1 primary, 3 secondary, 1 single); 13 sites holding 7 credentials.',
     );
     const header = lines.find((l) => l.startsWith('CREDENTIAL'));
     expect(header?.split(/\s{3,}/)).toEqual([
@@ -173,21 +173,37 @@ describe('discover table', () => {
       'aws',
       '-',
       shared?.provider === 'aws' ? shared.accessKeyId : '',
-      '3',
-      '2',
+      '5',
+      '4',
     ]);
     expect(run.stdout).toMatch(/\d+ warnings: .*MissingSecret ×1.*\(-v lists them\)/);
   });
 
-  it('details every site and consumer with -v', async () => {
-    const run = await runCliInProcess(discoverArgs(world('v3-federated'), '-v'));
+  it('details every installation, site and consumer with -v, 3.x included', async () => {
+    const run = await runCliInProcess(discoverArgs(world('v3'), '-v'));
+    expect(run.stdout.split('\n')[0]).toBe(
+      '3 Kubecost installations on 3 clusters (1 primary, 1 secondary, 1 single); 11 sites holding 6 credentials.',
+    );
+    expect(run.stdout).toMatch(/\ncluster-3 +kubecost +kubecost +v3-single +single +3\.2\.1\n/);
     expect(run.stdout).toContain(
-      '  cluster-1  kubecost/kubecost-federated-storage-config  federated-store.yaml  config  (objstore-azure)\n',
+      '  cluster-1  kubecost/federated-store  federated-store.yaml  config  (objstore-azure)\n',
     );
     expect(run.stdout).toContain(
       '    StatefulSet/kubecost-aggregator  container aggregator  subPath /var/configs/federated-store.yaml  [aggregator]\n',
     );
-    expect(run.stdout).toContain('WARNINGS (4)\n');
+    expect(run.stdout).toContain(
+      '    Deployment/kubecost-finopsagent  container finops-agent  env CLOUD_PROVIDER_API_KEY  [finops-agent]\n',
+    );
+    expect(run.stdout).toContain('WARNINGS (15)\n');
+  });
+
+  it('lists the places with no key in -o json, the 3.x local store among them', async () => {
+    const run = await runCliInProcess(discoverArgs(world('v3'), '-o', 'json'));
+    const doc = JSON.parse(run.stdout) as { keylessSites: { id: string; reason: string }[]; problems: unknown[] };
+    expect(doc.keylessSites.map((k) => [k.id, k.reason])).toEqual([
+      ['cluster-3/kubecost/kubecost-federated-storage-config/federated-store.yaml#config', 'NoCredential'],
+    ]);
+    expect(doc.problems).toEqual([]);
   });
 
   it('refuses an unknown context with exit 2 and names the ones there are', async () => {

@@ -26,7 +26,7 @@ describe('a cluster that cannot be read', () => {
   it('is reported as Unreachable when it drops every connection, and the other clusters are still discovered', async () => {
     world.fleet.cluster('cluster-2').faults.add({ drop: true });
     const inventory = await world.discover();
-    expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-1', 'cluster-3']);
+    expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-1', 'cluster-3', 'cluster-4', 'cluster-5']);
     expect(inventory.problems).toHaveLength(1);
     expect(inventory.problems[0]).toMatchObject({ cluster: 'cluster-2', reason: 'Unreachable' });
     expect(inventory.problems[0]?.message).toMatch(
@@ -40,7 +40,7 @@ describe('a cluster that cannot be read', () => {
     const inventory = await world.discover();
     expect(inventory.problems.map((p) => [p.cluster, p.reason])).toEqual([['cluster-3', 'Timeout']]);
     expect(inventory.problems[0]?.message).toContain('no answer from the API server within 3 s');
-    expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-1', 'cluster-2']);
+    expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-1', 'cluster-2', 'cluster-4', 'cluster-5']);
   });
 
   it('is reported as Forbidden, with the permissions to grant, when reading workloads is denied', async () => {
@@ -55,17 +55,20 @@ describe('a cluster that cannot be read', () => {
         ),
       }),
     ]);
-    expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-2', 'cluster-3']);
+    expect(inventory.installations.map((i) => i.cluster)).toEqual(['cluster-2', 'cluster-3', 'cluster-4', 'cluster-5']);
   });
 
   it('falls back to the Kubecost namespaces when listing Secrets across all namespaces is forbidden', async () => {
     world.fleet.cluster('cluster-1').access.deny({ verb: 'list', resource: 'secrets', namespace: null });
     const inventory = await world.discover();
     expect(inventory.problems).toEqual([]);
+    // The namespace of the 3.x installation (no cost-analyzer in it) is found from its other components.
     expect(inventory.sites.filter((s) => s.cluster === 'cluster-1').map((s) => s.secret)).toEqual([
       'cloud-integration',
       'cloud-integration',
       'cloud-integration',
+      'cluster-controller-service-key',
+      'finops-csp-pricing-api-key-secret',
       'kubecost-object-store',
     ]);
   });
@@ -101,10 +104,38 @@ describe('a Secret that cannot be parsed', () => {
       });
       expect(problem?.message).toContain('kubecost-object-store');
       for (const value of layoutSecretValues(world.layout)) expect(JSON.stringify(problem)).not.toContain(value);
-      expect(inventory.sites.filter((s) => s.cluster === 'cluster-2')).toEqual([]);
-      expect(inventory.sites.filter((s) => s.cluster === 'cluster-1')).toHaveLength(4);
+      expect(inventory.sites.filter((s) => s.cluster === 'cluster-2').map((s) => s.secret)).toEqual([
+        'cluster-controller-service-key',
+        'kubecost-csp-pricing-api-key-secret',
+      ]);
+      expect(inventory.sites.filter((s) => s.cluster === 'cluster-1')).toHaveLength(6);
     } finally {
       cluster.apply({ ...current, data: { 'federated-store.yaml': original } });
+    }
+  });
+
+  it('is a problem when the consumers would refuse it: an AZURE connection string without storage_account', async () => {
+    const cluster = world.fleet.cluster('cluster-4');
+    const key = Buffer.from('fake-azure-key-for-this-test-only-0000000000000000000000000000000').toString('base64');
+    const value = `type: AZURE\nconfig:\n  container: kubecost\n  storage_connection_string: "DefaultEndpointsProtocol=https;AccountName=acmefed;AccountKey=${key};EndpointSuffix=core.windows.net"\n`;
+    cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'kubecost-object-store-azure', namespace: 'kubecost' },
+      type: 'Opaque',
+      stringData: { 'federated-store.yaml': value },
+    });
+    try {
+      const inventory = await world.discover();
+      expect(inventory.problems.map((p) => [p.cluster, p.secret, p.reason])).toEqual([
+        ['cluster-4', 'kubecost-object-store-azure', 'MissingField'],
+      ]);
+      expect(inventory.problems[0]?.message).toContain(
+        'storage_connection_string is set but storage_account is missing or empty',
+      );
+      expect(JSON.stringify(inventory)).not.toContain(key);
+    } finally {
+      cluster.api.delete(SIM_RESOURCES.secrets, 'kubecost', 'kubecost-object-store-azure');
     }
   });
 });

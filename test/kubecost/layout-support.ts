@@ -42,10 +42,33 @@ export async function startLayout(
   };
 }
 
-/** A site as one line: id, format, and its consumers as kind/name:container(mount path)[role]. */
-export function siteLines(inventory: Inventory): string[] {
-  return inventory.sites.map(
-    (s) =>
-      `${s.id} ${s.format} <- ${s.consumers.map((c) => `${c.kind}/${c.name}:${c.container}(${c.mount} ${c.path})[${c.role}]`).join(' ') || 'nobody'}`,
+/** Consumers as kind/name:container(mount path)[role]. */
+function consumerText(consumers: Inventory['sites'][number]['consumers']): string {
+  return (
+    consumers.map((c) => `${c.kind}/${c.name}:${c.container}(${c.mount} ${c.path})[${c.role}]`).join(' ') || 'nobody'
   );
+}
+
+/** A site as one line: id, format, kind, and its consumers as kind/name:container(mount path)[role]. */
+export function siteLines(inventory: Inventory): string[] {
+  return inventory.sites.map((s) => `${s.id} ${s.format} ${s.kind} <- ${consumerText(s.consumers)}`);
+}
+
+/** A place with no key as one line: id, format, why, and its consumers. */
+export function keylessLines(inventory: Inventory): string[] {
+  return inventory.keylessSites.map((k) => `${k.id} ${k.format} ${k.reason} <- ${consumerText(k.consumers)}`);
+}
+
+/** An installation as one line: cluster, namespace/release, layout, role, chart. */
+export function installationLines(inventory: Inventory): string[] {
+  return inventory.installations.map(
+    (i) => `${i.cluster} ${i.namespace}/${i.release} ${i.layout} ${i.role} ${i.chartVersion ?? '-'}`,
+  );
+}
+
+/** Warnings as `code cluster/namespace/secret workload`, sorted. */
+export function warningLines(inventory: Inventory): string[] {
+  return inventory.warnings
+    .map((w) => `${w.code} ${w.cluster}/${w.namespace ?? ''}/${w.secret ?? ''}${w.workload ? ` ${w.workload}` : ''}`)
+    .sort();
 }

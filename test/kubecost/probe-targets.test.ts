@@ -123,4 +123,8 @@ describe('resourceTargetOf', () => {
       resourceTargetOf('service-key-json', '$', '{"aws_access_key_id":"AKIA","aws_secret_access_key":"x"}'),
     ).toBeUndefined();
   });
+
+  it('names no resource for a GCP API key, and does not try to read it as JSON', () => {
+    expect(resourceTargetOf('gcp-api-key', '$', 'AIzaSyFAKEexampleKEYforTESTSonly0000001\n')).toBeUndefined();
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * A rotation of each kind of site completes on the layout that has it: cloud integration (AWS,
- * GCP, Azure, Alibaba; legacy and nested, an AssumeRole-wrapped key), federated ETL on every
- * cluster (GCS block scalar, Azure with a subPath reader, one AWS key in two Secrets), Thanos on
- * every cluster, and ETL backup. Every consumer then uses the new key: once the old key is
+ * GCP, Azure, Alibaba; legacy and nested, an AssumeRole-wrapped key; 3.x by subPath), federated
+ * ETL on every cluster (GCS block scalar, 1.x with a federator, 2.x singlepod, one AWS key in two
+ * Secrets), the 2.9+/3.x global store (every consumer by subPath, a custom fileName), the 3.x
+ * actions store, cluster-controller key and finops agent pricing API key, Thanos on every cluster
+ * (diagnostics too), and ETL backup. Every consumer then uses the new key: once the old key is
  * revoked, nothing fails; and nothing failed while both keys were valid.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,8 @@ import {
   type FakeCredential,
   type LayoutName,
 } from '../../src/sim/kubecost/index.js';
+import { azureStorageAccountKey, credentialIdentity } from '../../src/kubecost/secret-formats/index.js';
+import { fingerprint } from '../../src/shared/fingerprint.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess } from '../support/capture.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
@@ -40,6 +44,7 @@ function expectedText(before: string, old: FakeCredential, next: FakeCredential)
   if (old.provider === 'azure' && next.provider === 'azure') pairs.push([old.accountKey, next.accountKey]);
   if (old.provider === 'alibaba' && next.provider === 'alibaba')
     pairs.push([old.accessKeyId, next.accessKeyId], [old.accessKeySecret, next.accessKeySecret]);
+  if (old.provider === 'gcp-api-key' && next.provider === 'gcp-api-key') pairs.push([old.apiKey, next.apiKey]);
   if (old.provider === 'gcp' && next.provider === 'gcp') {
     const a = JSON.parse(old.json) as Record<string, string>;
     const b = JSON.parse(next.json) as Record<string, string>;
@@ -66,10 +71,27 @@ function secretTexts(world: RotationWorld): Map<string, string> {
   return out;
 }
 
-const idOf = (c: FakeCredential) =>
-  c.provider === 'aws' || c.provider === 'alibaba' ? c.accessKeyId : c.provider === 'gcp' ? c.privateKeyId : undefined;
+/** The credential id discover gives a fake credential. */
+function credentialIdOf(c: FakeCredential): string {
+  switch (c.provider) {
+    case 'aws':
+      return `aws:${c.accessKeyId}`;
+    case 'alibaba':
+      return `alibaba:${c.accessKeyId}`;
+    case 'gcp':
+      return `gcp:${c.clientEmail}:${c.privateKeyId}`;
+    case 'gcp-api-key':
+      return `gcp:api-key:${fingerprint(c.apiKey)}`;
+    case 'azure':
+      return credentialIdentity(azureStorageAccountKey(c.accountName, c.accountKey)).id;
+  }
+}
 
-const cases: { layout: LayoutName; credential: string; what: string; sites: number }[] = [
+/** Sites whose document names no resource: verified through their consumers, not probed. */
+const noProbeTarget = (c: FakeCredential, kind: string) =>
+  c.provider === 'alibaba' || c.provider === 'gcp-api-key' || kind === 'cluster-controller-key';
+
+const cases: { layout: LayoutName; credential: string; what: string; sites: number; kind?: string }[] = [
   {
     layout: 'v1-thanos',
     credential: 'thanos-s3',
@@ -99,18 +121,61 @@ const cases: { layout: LayoutName; credential: string; what: string; sites: numb
   },
   { layout: 'v2-federated', credential: 'billing-gcp', what: 'nested GCP BigQuery key', sites: 1 },
   {
-    layout: 'v3-federated',
-    credential: 'federated-azure',
-    what: 'federated Azure key with a subPath reader',
+    layout: 'v1-federated',
+    credential: 'federated-s3',
+    what: '1.x federated ETL key read by cost-model, the federator and the aggregator',
     sites: 2,
   },
-  { layout: 'v3-federated', credential: 'billing-aws', what: 'AWS key wrapped in AWSAssumeRole', sites: 1 },
   {
-    layout: 'mixed',
-    credential: 'shared-aws',
-    what: 'one AWS key in a cloud integration and in federated storage on two clusters',
-    sites: 3,
+    layout: 'v2-singlepod',
+    credential: 'federated-s3',
+    what: 'federated key of a 2.x singlepod primary (the aggregator container reads it)',
+    sites: 2,
   },
+  { layout: 'v2-hamode', credential: 'billing-azure', what: 'Azure key of a haMode install', sites: 1 },
+  {
+    layout: 'v2.9',
+    credential: 'federated-s3',
+    what: '2.9 global store written by the finops agent and cost-model',
+    sites: 2,
+    kind: 'global-federated-storage',
+  },
+  {
+    layout: 'v3',
+    credential: 'federated-azure',
+    what: '3.x global store, every consumer by subPath',
+    sites: 2,
+    kind: 'global-federated-storage',
+  },
+  {
+    layout: 'v3',
+    credential: 'billing-aws',
+    what: '3.x cloud integration (subPath) with an AWSAssumeRole-wrapped key',
+    sites: 1,
+    kind: 'cloud-integration',
+  },
+  {
+    layout: 'v3',
+    credential: 'pricing-api-key',
+    what: "finops agent's GCP pricing API key (env and file) on every cluster",
+    sites: 3,
+    kind: 'pricing-api-key',
+  },
+  {
+    layout: 'v3',
+    credential: 'cluster-controller-gcp',
+    what: "cluster-controller's GCP key on every cluster",
+    sites: 3,
+    kind: 'cluster-controller-key',
+  },
+  {
+    layout: 'v3.0',
+    credential: 'federated-gcs',
+    what: '3.0 store under a custom fileName, with the finops-agent alias',
+    sites: 2,
+    kind: 'global-federated-storage',
+  },
+  { layout: 'v3.0', credential: 'actions-s3', what: '3.x actions store', sites: 1, kind: 'actions-store' },
   { layout: 'mixed', credential: 'billing-alibaba', what: 'legacy Alibaba key', sites: 1 },
 ];
 
@@ -123,18 +188,13 @@ describe('rotating each kind of site', () => {
       world.allow(next);
       const before = secretTexts(world);
       const logsFrom = world.logs.length;
-      const selector = idOf(old)
-        ? old.provider === 'aws' || old.provider === 'alibaba'
-          ? old.accessKeyId
-          : `gcp:${old.provider === 'gcp' ? old.clientEmail : ''}:${idOf(old) ?? ''}`
-        : undefined;
       const discovered = await world.discover();
-      const record = discovered.credentials.find((r) =>
-        selector
-          ? r.id === selector || r.id === `aws:${selector}` || r.id === `alibaba:${selector}`
-          : r.provider === old.provider && r.principal === (old.provider === 'azure' ? old.accountName : undefined),
-      );
+      const record = discovered.credentials.find((r) => r.id === credentialIdOf(old));
       expect(record?.sites).toHaveLength(c.sites);
+      if (c.kind)
+        expect([...new Set(discovered.sites.filter((s) => s.credential === record?.id).map((s) => s.kind))]).toEqual([
+          c.kind,
+        ]);
       const run = await runCliInProcess([
         'rotate',
         '--kubeconfig',
@@ -158,7 +218,7 @@ describe('rotating each kind of site', () => {
       const probes = run.stdout.split('\n').filter((l) => /\b(ok|FAIL)\s+probe /.test(l));
       expect(probes).toHaveLength(c.sites);
       expect(probes.every((l) => /\bok\s+probe /.test(l))).toBe(true);
-      if (old.provider !== 'alibaba')
+      if (!noProbeTarget(old, c.kind ?? ''))
         expect(probes.every((l) => / → (s3|athena|gs|bigquery|azure)/.test(l))).toBe(true);
 
       // Only the credential fields changed, in exactly the Secrets of the sites.

@@ -17,6 +17,7 @@ import { SIM_RESOURCES, type TappedLog } from '../../src/sim/kube/index.js';
 import {
   bindKubecostPrograms,
   memoryBackend,
+  withGcpPricing,
   type CloudBackend,
   type FakeCredential,
   type LayoutName,
@@ -44,10 +45,12 @@ export async function startRotationWorld(
   options: { backend?: 'cloud' | 'memory' } = {},
 ): Promise<RotationWorld> {
   const useCloud = (options.backend ?? 'cloud') === 'cloud';
-  const keys: MemoryKeys = { aws: new Map(), gcp: new Set(), azure: new Map(), alibaba: new Map() };
+  const gcpApiKeys = new Set<string>();
+  const keys: MemoryKeys = { aws: new Map(), gcp: new Set(), azure: new Map(), alibaba: new Map(), gcpApiKeys };
   const cloud = useCloud ? await startCloudSim() : undefined;
   const simBackend = cloud ? cloudSimBackend(cloud, { alibabaKeys: keys.alibaba }) : undefined;
-  const backend: CloudBackend = simBackend ?? memoryBackend(keys);
+  // GCP API keys have no emulator: the pricing API checks the same set with either backend.
+  const backend: CloudBackend = simBackend ? withGcpPricing(simBackend, gcpApiKeys) : memoryBackend(keys);
   const logs: TappedLog[] = [];
   const world = await startLayout(name, undefined, (fleet) => {
     for (const cluster of fleet.clusters) {
@@ -57,6 +60,7 @@ export async function startRotationWorld(
   });
   const allow = (c: FakeCredential) => {
     if (c.provider === 'alibaba') keys.alibaba.set(c.accessKeyId, c.accessKeySecret);
+    else if (c.provider === 'gcp-api-key') gcpApiKeys.add(c.apiKey);
     else if (cloud) trustCredential(cloud, c);
     else if (c.provider === 'aws') keys.aws.set(c.accessKeyId, c.secretAccessKey);
     else if (c.provider === 'gcp') keys.gcp.add(c.privateKeyId);
@@ -64,6 +68,7 @@ export async function startRotationWorld(
   };
   const revoke = (c: FakeCredential) => {
     if (c.provider === 'alibaba') keys.alibaba.delete(c.accessKeyId);
+    else if (c.provider === 'gcp-api-key') gcpApiKeys.delete(c.apiKey);
     else if (cloud) distrustCredential(cloud, c);
     else if (c.provider === 'aws') keys.aws.delete(c.accessKeyId);
     else if (c.provider === 'gcp') keys.gcp.delete(c.privateKeyId);
@@ -71,7 +76,7 @@ export async function startRotationWorld(
   };
   // In the same tick as the install: no component starts before its keys are valid.
   if (cloud) prepareCloudForLayout(cloud, world.layout, keys.alibaba);
-  else for (const c of world.layout.credentials.values()) allow(c);
+  for (const c of world.layout.credentials.values()) if (!cloud || c.provider === 'gcp-api-key') allow(c);
   // Everything that can run is running (cluster-3 of "mixed" waits for a Secret that does not exist).
   await waitFor('the layout to be running', () =>
     world.fleet.clusters.every((c) =>

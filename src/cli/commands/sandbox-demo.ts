@@ -1,7 +1,8 @@
 /**
- * `sandbox demo`: a three-cluster federated Kubecost fleet in this process, and one rotation of
- * its federated-storage key end to end (discover, a new key at the emulated provider, plan,
- * rotate with live progress, history), then everything stops. What `npm start` runs.
+ * `sandbox demo`: a three-cluster Kubecost 3.2 fleet in this process (the version new users
+ * have: a primary, an agent-only secondary and a single cluster on the keyless local store), and
+ * one rotation of the federated store key end to end (discover, a new key at the emulated
+ * provider, rotate with live progress, history), then everything stops. What `npm start` runs.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,10 @@ export async function sandboxDemo(): Promise<number> {
   const kubeconfig = join(dir, 'kubeconfig');
   const fleet = await startFleet({ clusters: 3, kubeconfigPath: kubeconfig });
   try {
-    const sandbox = await startSandbox(fleet, 'v2-federated', kubeconfig);
-    say('A simulated fleet: Kubecost 2.4 federated, a primary and two secondaries (kube-sim, no real cluster)');
+    const sandbox = await startSandbox(fleet, 'v3', kubeconfig);
+    say(
+      'A simulated fleet: Kubecost 3.2, a federated primary and secondary, and a single cluster (kube-sim, no real cluster)',
+    );
     for (const i of sandbox.layout.installations)
       process.stdout.write(`  ${i.cluster}: ${i.role} (release ${i.release} in namespace ${i.namespace})\n`);
     await new Promise((r) => setTimeout(r, 500));
@@ -28,19 +31,20 @@ export async function sandboxDemo(): Promise<number> {
     say('kubecost-rotate discover --all-contexts');
     await main(['discover', '--kubeconfig', kubeconfig, '--all-contexts']);
 
-    const old = sandbox.layout.credentials.get('federated-gcs');
-    if (!old || old.provider !== 'gcp') throw new Error('the demo layout has no federated GCS key');
-    const credential = `gcp:${old.clientEmail}:${old.privateKeyId}`;
-    say(`A new key for ${old.clientEmail}, created at the (emulated) provider next to the old one`);
+    const old = sandbox.layout.credentials.get('federated-azure');
+    if (!old || old.provider !== 'azure') throw new Error('the demo layout has no federated Azure key');
+    // Azure keys have no id: the credential id is azure:<account>:<fingerprint>, and a prefix selects it.
+    const credential = `azure:${old.accountName}`;
+    say(
+      `A new key for storage account ${old.accountName} (slot ${old.slot === 'key1' ? 'key2' : 'key1'}), made at the (emulated) provider next to the old one`,
+    );
     const { next, keyFile } = successorOf(old);
     sandbox.allow(next);
     const keyPath = join(dir, 'new-key.json');
     await writeFile(keyPath, keyFile, { mode: 0o600 });
     process.stdout.write(`  written to ${keyPath} (fingerprints only from here on)\n`);
 
-    say(
-      `kubecost-rotate rotate --all-contexts --credential ${credential.slice(0, 48)}... --new-key-file new-key.json --yes`,
-    );
+    say(`kubecost-rotate rotate --all-contexts --credential ${credential} --new-key-file new-key.json --yes`);
     const code = await main([
       'rotate',
       '--kubeconfig',
@@ -65,7 +69,7 @@ export async function sandboxDemo(): Promise<number> {
         : `The rotation did not verify (exit ${code}).`,
     );
     process.stdout.write(
-      'Try it yourself against a sandbox that stays up: kubecost-rotate sandbox up --layout mixed --kubeconfig /tmp/kc.yaml\n',
+      'Try it yourself against a sandbox that stays up: kubecost-rotate sandbox up --layout v3 --kubeconfig /tmp/kc.yaml\n',
     );
     await sandbox.stop();
     return code;

@@ -35,3 +35,31 @@ export const azureStorageConfigCodec: Codec = {
     };
   },
 };
+
+/**
+ * The subscription id an `azure-storage-config.json` names (`azureSubscriptionID`, any case, as
+ * Go's JSON decoder matches it), or undefined. OpenCost's HelmWatcher then falls back to the
+ * `subscriptionId` of /var/secrets/service-key.json, then to the pricing configuration; its
+ * validation fails without one. Pure; never throws (an unreadable value has no id).
+ */
+export function azureSubscriptionIdIn(text: string): string | undefined {
+  return stringFieldFold(text, 'azureSubscriptionID');
+}
+
+/** The `subscriptionId` of a legacy Azure `service-key.json` (any case), or undefined. Pure; never throws. */
+export function serviceKeySubscriptionId(text: string): string | undefined {
+  return stringFieldFold(text, 'subscriptionId');
+}
+
+function stringFieldFold(text: string, name: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  for (const [key, value] of Object.entries(doc))
+    if (key.toLowerCase() === name.toLowerCase() && typeof value === 'string' && value !== '') return value;
+  return undefined;
+}

@@ -19,7 +19,16 @@ const AZURE_KEY = 'ZmFrZS1henVyZS1rZXktY29ycHVzLTAwMDAwMDAwMA==';
 const ALIBABA_SECRET = 'fakeAlibabaCorpusSecret0001';
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvCORPUSxFAKExKEYxBODY\n-----END PRIVATE KEY-----\n';
 /** Every secret value planted in the inputs below; no error may show any of them. */
-const PLANTED = [KEY_ID, SECRET, AZURE_KEY, ALIBABA_SECRET, 'MIIEvCORPUSxFAKExKEYxBODY', 'connection-secret-value'];
+const API_KEY_BODY = 'SyCORPUSfakeAPIkeyBODY00000000000';
+const PLANTED = [
+  KEY_ID,
+  SECRET,
+  AZURE_KEY,
+  ALIBABA_SECRET,
+  'MIIEvCORPUSxFAKExKEYxBODY',
+  'connection-secret-value',
+  API_KEY_BODY,
+];
 
 const gcpKey = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   type: 'service_account',
@@ -539,6 +548,44 @@ const CORPUS: Record<string, Case> = {
     dataKey: FS,
     code: 'MissingField',
     at: 'storage_account is missing',
+  },
+  'an AZURE connection string without storage_account (thanos-io/objstore and OpenCost refuse it)': {
+    value: `type: AZURE\nconfig:\n  container: c\n  storage_connection_string: "AccountName=a;AccountKey=${AZURE_KEY}"\n`,
+    dataKey: 'object-store.yaml',
+    code: 'MissingField',
+    at: 'storage_connection_string is set but storage_account is missing',
+  },
+  'a type: cluster store whose config is a list': {
+    value: 'type: cluster\nconfig:\n  - kubecost-local-store\n',
+    dataKey: FS,
+    code: 'WrongType',
+    at: 'config is a sequence',
+  },
+  'a store of a type Kubecost does not read': {
+    value: 'type: SWIFT\nconfig:\n  container: c\n',
+    dataKey: FS,
+    code: 'UnknownObjstoreType',
+    at: 'not S3, GCS, AZURE or cluster',
+  },
+
+  // --- the finops agent's GCP pricing API key ---
+  'a CSP_PRICING_API_KEY that is not an API key': {
+    value: `AIzb${API_KEY_BODY}xx\n`,
+    dataKey: 'CSP_PRICING_API_KEY',
+    code: 'InvalidApiKey',
+    at: 'does not start with AIza',
+  },
+  'a CSP_PRICING_API_KEY cut short': {
+    value: `AIza${API_KEY_BODY}`,
+    dataKey: 'CSP_PRICING_API_KEY',
+    code: 'InvalidApiKey',
+    at: 'it is 37 characters',
+  },
+  'a CSP_PRICING_API_KEY of two lines': {
+    value: `AIza${API_KEY_BODY}00\nAIza${API_KEY_BODY}01\n`,
+    dataKey: 'CSP_PRICING_API_KEY',
+    code: 'InvalidApiKey',
+    at: 'more than one line',
   },
   'an AZURE key and connection string together': {
     value: `type: AZURE\nconfig:\n  storage_account: a\n  storage_account_key: ${AZURE_KEY}\n  storage_connection_string: "AccountName=a;AccountKey=${AZURE_KEY}"\n`,

@@ -10,6 +10,7 @@ import type {
   AzureStorageAccountKey,
   Credential,
   CredentialIdentity,
+  GcpApiKey,
   GcpServiceAccountKey,
 } from './types.js';
 
@@ -31,6 +32,19 @@ export function azureStorageAccountKey(accountName: string, accountKey: string |
 export function alibabaAccessKey(accessKeyId: string, accessKeySecret: string | SecretValue): AlibabaAccessKey {
   return { provider: 'alibaba', accessKeyId, accessKeySecret: wrap(accessKeySecret) };
 }
+
+/** Builds a GCP API key credential. */
+export function gcpApiKey(apiKey: string | SecretValue): GcpApiKey {
+  return { provider: 'gcp', kind: 'api-key', apiKey: wrap(apiKey) };
+}
+
+/** Whether a credential is a GCP API key (not a service-account key). */
+export function isGcpApiKey(credential: Credential): credential is GcpApiKey {
+  return credential.provider === 'gcp' && credential.kind === 'api-key';
+}
+
+/** The shape of every GCP API key: `AIza` and 35 URL-safe base64 characters. */
+export const GCP_API_KEY = /^AIza[0-9A-Za-z_-]{35}$/;
 
 /** A problem with a GCP key, relative to the key object. */
 export interface GcpKeyProblem {
@@ -72,6 +86,7 @@ export function gcpKeyFromObject(object: JsonObject, keyText: string): GcpServic
   }
   return {
     provider: 'gcp',
+    kind: 'service-account-key',
     clientEmail: fields.get('client_email') ?? '',
     privateKeyId: fields.get('private_key_id') ?? '',
     projectId: fields.get('project_id') ?? '',
@@ -129,7 +144,7 @@ function fingerprintMaterial(credential: Credential): SecretValue {
     case 'aws':
       return credential.secretAccessKey;
     case 'gcp':
-      return credential.privateKey;
+      return credential.kind === 'api-key' ? credential.apiKey : credential.privateKey;
     case 'azure':
       return credential.accountKey;
     case 'alibaba':
@@ -139,7 +154,7 @@ function fingerprintMaterial(credential: Credential): SecretValue {
 
 /**
  * The fingerprint to show for a credential: the AWS access key id, otherwise the sha256 prefix of
- * the key material (GCP `private_key`, the Azure account key, the Alibaba AccessKey secret).
+ * the key material (GCP `private_key` or API key, the Azure account key, the Alibaba AccessKey secret).
  */
 export function credentialFingerprint(credential: Credential): string {
   return credential.provider === 'aws' ? credential.accessKeyId : fingerprintMaterial(credential).fingerprint;
@@ -151,6 +166,7 @@ export function credentialIdentity(credential: Credential): CredentialIdentity {
     case 'aws':
       return { provider: 'aws', keyId: credential.accessKeyId, id: `aws:${credential.accessKeyId}` };
     case 'gcp':
+      if (credential.kind === 'api-key') return { provider: 'gcp', id: `gcp:api-key:${credential.apiKey.fingerprint}` };
       return {
         provider: 'gcp',
         principal: credential.clientEmail,
@@ -182,6 +198,8 @@ export function credentialsEqual(a: Credential, b: Credential): boolean {
       return b.provider === 'alibaba' && a.accessKeyId === b.accessKeyId && a.accessKeySecret.equals(b.accessKeySecret);
     case 'gcp': {
       if (b.provider !== 'gcp') return false;
+      if (a.kind === 'api-key' || b.kind === 'api-key')
+        return a.kind === 'api-key' && b.kind === 'api-key' && a.apiKey.equals(b.apiKey);
       const fa = gcpKeyFields(a);
       const fb = gcpKeyFields(b);
       if (fa.size !== fb.size) return false;

@@ -54,7 +54,7 @@ export type SecretFormatErrorCode =
   | 'ConflictingFields'
   /** `authorizerType` is not one Kubecost knows for that provider. */
   | 'UnknownAuthorizerType'
-  /** An objstore `type` other than S3, GCS or AZURE. */
+  /** An objstore `type` other than S3, GCS, AZURE or (Kubecost 3.x) cluster. */
   | 'UnknownObjstoreType'
   /** cloud-integration.json mixes the legacy (arrays) and nested (objects) formats. */
   | 'MixedFormats'
@@ -64,6 +64,8 @@ export type SecretFormatErrorCode =
   | 'InvalidGcpKey'
   /** An Azure storage connection string is malformed. */
   | 'InvalidConnectionString'
+  /** A GCP API key value is not `AIza` and 35 characters on one line. */
+  | 'InvalidApiKey'
   /** A replacement credential is for another provider than the site's. */
   | 'ProviderMismatch'
   /** A replacement Azure key is for another storage account than the site's. */

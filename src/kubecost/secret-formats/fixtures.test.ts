@@ -27,6 +27,19 @@ const GCP_STORAGE =
 
 /** What each fixture holds: `path format fields identity fingerprint` per site, `path reason` per skipped entry. */
 const EXPECTED: Record<string, { family: ParsedSecret['family']; sites: string[]; skipped: string[] }> = {
+  'actions-store-s3.yaml': {
+    family: 'objstore',
+    sites: ['config objstore-s3 access_key,secret_key aws:AKIAEXAMPLEKEYID0008 AKIAEXAMPLEKEYID0008'],
+    skipped: [],
+  },
+  'csp-pricing-api-key.txt': {
+    family: 'gcp-api-key',
+    sites: [
+      `$ gcp-api-key  gcp:api-key:${fingerprint('AIzaSyFAKEexampleKEYforTESTSonly0000001')} ${fingerprint('AIzaSyFAKEexampleKEYforTESTSonly0000001')}`,
+    ],
+    skipped: [],
+  },
+  'federated-store-cluster.yaml': { family: 'objstore', sites: [], skipped: ['config NoCredential'] },
   'azure-storage-config.json': {
     family: 'azure-storage-config',
     sites: ['$ azure-storage-config azureStorageAccessKey azure:kubecostlegacy:b5a565f39ab0 b5a565f39ab0'],
@@ -143,7 +156,7 @@ function secretMaterial(credential: Credential): string {
     case 'aws':
       return credential.secretAccessKey.reveal();
     case 'gcp':
-      return credential.privateKey.reveal();
+      return credential.kind === 'api-key' ? credential.apiKey.reveal() : credential.privateKey.reveal();
     case 'azure':
       return credential.accountKey.reveal();
     case 'alibaba':

@@ -9,6 +9,7 @@ import { azureStorageConfigCodec } from './azure-storage-config.js';
 import { cloudIntegrationCodec } from './cloud-integration.js';
 import { ValueContext, type Codec, type ParsedDocument } from './codec.js';
 import { credentialsEqual } from './credentials.js';
+import { gcpApiKeyCodec, looksLikeGcpApiKey } from './gcp-api-key.js';
 import { describePlace, SecretFormatError, type SecretLocation } from './errors.js';
 import { parseJsonSource, type JsonNode } from './json-source.js';
 import { objstoreCodec } from './objstore.js';
@@ -28,8 +29,13 @@ export {
   credentialFingerprint,
   credentialIdentity,
   credentialsEqual,
+  gcpApiKey,
   gcpServiceAccountKey,
+  isGcpApiKey,
+  GCP_API_KEY,
 } from './credentials.js';
+export { parseGcpApiKeyFile } from './new-key.js';
+export { azureSubscriptionIdIn, serviceKeySubscriptionId } from './azure-storage-config.js';
 export { decodeSecretData } from './secret-data.js';
 export { MAX_VALUE_BYTES } from './text.js';
 export type {
@@ -38,6 +44,7 @@ export type {
   AzureStorageAccountKey,
   Credential,
   CredentialIdentity,
+  GcpApiKey,
   GcpServiceAccountKey,
   ParsedSecret,
   Provider,
@@ -53,6 +60,7 @@ const CODECS: Record<SecretFormatFamily, Codec> = {
   objstore: objstoreCodec,
   'service-key': serviceKeyCodec,
   'azure-storage-config': azureStorageConfigCodec,
+  'gcp-api-key': gcpApiKeyCodec,
 };
 
 const FAMILY_OF_FORMAT: Record<SiteFormat, SecretFormatFamily> = {
@@ -61,8 +69,10 @@ const FAMILY_OF_FORMAT: Record<SiteFormat, SecretFormatFamily> = {
   'objstore-s3': 'objstore',
   'objstore-gcs': 'objstore',
   'objstore-azure': 'objstore',
+  'objstore-cluster': 'objstore',
   'service-key-json': 'service-key',
   'azure-storage-config': 'azure-storage-config',
+  'gcp-api-key': 'gcp-api-key',
 };
 
 /** Data keys whose format the Helm chart fixes (reference §2). */
@@ -70,6 +80,10 @@ const FAMILY_OF_DATA_KEY: Readonly<Record<string, SecretFormatFamily>> = {
   'cloud-integration.json': 'cloud-integration',
   'federated-store.yaml': 'objstore',
   'object-store.yaml': 'objstore',
+  // 3.x actions stores (clusterController.storageConfigSecret, kubecostProductConfigs.actions.storageConfigSecret).
+  'actions-store.yaml': 'objstore',
+  // The finops agent's pricing key (<release>-csp-pricing-api-key-secret).
+  CSP_PRICING_API_KEY: 'gcp-api-key',
   'service-key.json': 'service-key',
   // gcpSecretKeyName's default: a GCP key file projected as service-key.json.
   'compute-viewer-kubecost-key.json': 'service-key',
@@ -84,6 +98,7 @@ export function familyOfDataKey(dataKey: string): SecretFormatFamily | undefined
 /** Guesses the format from the content, for data keys the chart does not fix. Pure; never throws. */
 export function sniffFamily(text: string): SecretFormatFamily | undefined {
   const body = text.replace(/^\uFEFF/, '').trimStart();
+  if (looksLikeGcpApiKey(body)) return 'gcp-api-key';
   if (body.startsWith('{')) {
     let node: JsonNode | undefined;
     try {
@@ -145,7 +160,7 @@ function parseDocumentBytes(
       code: 'UnrecognizedFormat',
       location,
       problem:
-        'neither the data key name nor the content matches a known format (cloud-integration.json, federated-store.yaml, object-store.yaml, service-key.json, azure-storage-config.json)',
+        'neither the data key name nor the content matches a known format (cloud-integration.json, federated-store.yaml, object-store.yaml, actions-store.yaml, service-key.json, azure-storage-config.json, CSP_PRICING_API_KEY)',
       hint: 'Name the format explicitly, or check that this is the Secret Kubecost reads.',
     });
   }

@@ -14,7 +14,7 @@ import {
 } from './credentials.js';
 import { objectOfStringsEdits, stringEdit } from './json-doc.js';
 import { childPath, type JsonObject, type JsonString } from './json-source.js';
-import type { Credential, Provider, SiteFormat, SkippedEntry } from './types.js';
+import type { Credential, GcpServiceAccountKey, Provider, SiteFormat, SkippedEntry } from './types.js';
 
 /** Narrows a replacement credential to the site's provider (index.ts checks it first; this keeps the types honest). */
 export function expectProvider<P extends Provider>(
@@ -178,10 +178,22 @@ export function gcpObjectSite(
   return {
     site: { location: ctx.location, path: s.path, format: s.format, provider: 'gcp', fields: [s.field], credential },
     edits(replacement) {
-      const c = expectProvider(ctx, replacement, 'gcp', s.path);
+      const c = expectGcpKeyFile(ctx, replacement, s.path);
       return objectOfStringsEdits(ctx, s.key, gcpKeyFields(c), 'service-account key', s.path);
     },
   };
+}
+
+/** Narrows a replacement to a GCP service-account key: an API key cannot stand where a key file is. */
+export function expectGcpKeyFile(ctx: ValueContext, credential: Credential, path: string): GcpServiceAccountKey {
+  const c = expectProvider(ctx, credential, 'gcp', path);
+  if (c.kind === 'api-key')
+    ctx.fail(
+      'ProviderMismatch',
+      'the site holds a GCP service-account key and the replacement is a GCP API key (AIza…), which cannot authenticate here',
+      { path },
+    );
+  return c;
 }
 
 /** Whether a codec helper returned a site rather than a skipped entry. */

@@ -3,6 +3,8 @@
  * top-level `type` (S3, GCS, AZURE), `config` and optional `prefix`, read as strictly as the
  * consumers' `yaml.UnmarshalStrict` does at the top level. A replacement rewrites only the
  * credential scalars, in their own style; comments, quoting and block scalars elsewhere stay.
+ * Kubecost 3.x adds `type: cluster`, its keyless in-cluster store (reference §1.10): read as a
+ * place with no credential, never as an error.
  */
 import {
   isAlias,
@@ -22,7 +24,7 @@ import { checkReplacementString, ValueContext, type Codec, type ParsedDocument, 
 import { azureStorageAccountKey, awsAccessKey, gcpKeyFields, gcpKeyFromText, isGcpKeyProblem } from './credentials.js';
 import type { SecretLocation } from './errors.js';
 import { relayoutObjectText } from './json-doc.js';
-import { checkAzureReplacement, expectProvider } from './json-sites.js';
+import { checkAzureReplacement, expectGcpKeyFile, expectProvider } from './json-sites.js';
 import { LineIndex } from './text.js';
 import type { SiteFormat, SkippedEntry } from './types.js';
 import { scalarEdit } from './yaml-scalar.js';
@@ -67,9 +69,10 @@ export const objstoreCodec: Codec = {
         path: '$',
         offset: rangeStart(root),
       });
+    if (type.value.toLowerCase() === 'cluster') return readClusterStore(ctx, root);
     const kind = TYPES.find((t) => t === type.value.toUpperCase());
     if (!kind) {
-      ctx.fail('UnknownObjstoreType', 'type is not S3, GCS or AZURE, the only object stores Kubecost reads', {
+      ctx.fail('UnknownObjstoreType', 'type is not S3, GCS, AZURE or cluster, the only stores Kubecost reads', {
         path: 'type',
         offset: rangeStart(type.node),
       });
@@ -95,6 +98,31 @@ export const objstoreCodec: Codec = {
 };
 
 type Found = { sites: ParsedSite[]; skipped: SkippedEntry[] };
+
+/**
+ * `type: cluster`: the 3.x default store (the local-store Service). Its config names where the
+ * store is and holds no credential; its fields are not checked (the reference does not record them).
+ */
+function readClusterStore(ctx: ValueContext, root: YAMLMap): ParsedDocument {
+  const config = root.items.find((p) => isScalar(p.key) && p.key.value === 'config')?.value;
+  if (config !== undefined && config !== null && !isMap(config) && !(isScalar(config) && config.value === null))
+    ctx.fail('WrongType', `config is ${describeNode(config)}, expected a mapping`, {
+      path: 'config',
+      offset: rangeStart(config as Node),
+    });
+  return {
+    family: 'objstore',
+    sites: [],
+    skipped: [
+      {
+        path: 'config',
+        format: 'objstore-cluster',
+        reason: 'NoCredential',
+        detail: "type: cluster: Kubecost's in-cluster local store, which takes no credential",
+      },
+    ],
+  };
+}
 
 function readS3(ctx: ValueContext, config: YAMLMap): Found {
   const format: SiteFormat = 'objstore-s3';
@@ -212,7 +240,7 @@ function readGcs(ctx: ValueContext, config: YAMLMap): Found {
           credential,
         },
         edits(replacement) {
-          const c = expectProvider(ctx, replacement, 'gcp', 'config');
+          const c = expectGcpKeyFile(ctx, replacement, 'config');
           const keyText = relayoutObjectText(
             ctx,
             serviceAccount.value,
@@ -267,6 +295,14 @@ function readAzure(ctx: ValueContext, config: YAMLMap): Found {
     };
   }
   if (connection?.value) {
+    // thanos-io/objstore and OpenCost both require storage_account, connection string or not.
+    if (!account?.value)
+      ctx.fail(
+        'MissingField',
+        'storage_connection_string is set but storage_account is missing or empty; Kubecost and Thanos refuse an AZURE store without storage_account (storage_account_name is required but not configured)',
+        { path: 'config', offset: rangeStart(config) },
+        'Add storage_account: <the AccountName of the connection string> under config.',
+      );
     const content = readConnectionString(connection.value);
     if (content.kind === 'invalid')
       ctx.fail('InvalidConnectionString', `the storage connection string is malformed: ${content.problem}`, {

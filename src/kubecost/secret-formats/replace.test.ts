@@ -14,6 +14,7 @@ import {
   azureStorageAccountKey,
   credentialsEqual,
   detectAndParse,
+  gcpApiKey,
   gcpServiceAccountKey,
   replaceCredential,
   SecretFormatError,
@@ -48,6 +49,7 @@ function arbitraryCredentialFor(site: Site): fc.Arbitrary<Credential> {
         .map((key) => azureStorageAccountKey(c.accountName, key));
     }
     case 'gcp':
+      if (c.kind === 'api-key') return fc.stringMatching(/^[0-9A-Za-z_-]{35}$/).map((tail) => gcpApiKey(`AIza${tail}`));
       return fc
         .tuple(secretText, anyText)
         .map(([keyId, body]) =>
@@ -116,7 +118,8 @@ describe('replaceCredential', () => {
     const file = 'cloud-integration-legacy-all.json';
     const bytes = readFixture(file);
     const site = detectAndParse(bytes, locationOf(file)).sites.find((s) => s.provider === 'gcp');
-    if (site?.credential.provider !== 'gcp') throw new Error('fixture has no GCP site');
+    if (site?.credential.provider !== 'gcp' || site.credential.kind === 'api-key')
+      throw new Error('fixture has no GCP service-account key site');
     const key = JSON.parse(newGcpKeyText(site.credential.clientEmail, site.credential.projectId, 'abc123')) as Record<
       string,
       string

@@ -13,7 +13,7 @@ import {
   readString,
   type KeyLookup,
 } from './json-doc.js';
-import { alibabaPairSite, awsPairSite, expectProvider } from './json-sites.js';
+import { alibabaPairSite, awsPairSite, expectGcpKeyFile } from './json-sites.js';
 import { getMember, type JsonObject } from './json-source.js';
 import type { SecretLocation } from './errors.js';
 
@@ -89,7 +89,7 @@ function gcpKeyFileSite(ctx: ValueContext, root: JsonObject): ParsedSite {
   return {
     site: { location: ctx.location, path: '$', format: 'service-key-json', provider: 'gcp', fields: [], credential },
     edits(replacement) {
-      const c = expectProvider(ctx, replacement, 'gcp', '$');
+      const c = expectGcpKeyFile(ctx, replacement, '$');
       return objectOfStringsEdits(ctx, root, gcpKeyFields(c), 'service-account key', '$');
     },
   };

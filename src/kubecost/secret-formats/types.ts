@@ -19,6 +19,8 @@ export interface AwsAccessKey {
 /** A GCP service-account key (the JSON key file). */
 export interface GcpServiceAccountKey {
   readonly provider: 'gcp';
+  /** Tells it from a {@link GcpApiKey}; absent on keys built before API keys existed. */
+  readonly kind?: 'service-account-key';
   readonly clientEmail: string;
   readonly privateKeyId: string;
   readonly projectId: string;
@@ -28,6 +30,17 @@ export interface GcpServiceAccountKey {
    * is taken from it; it is secret because it holds `private_key`.
    */
   readonly keyJson: SecretValue;
+}
+
+/**
+ * A GCP API key (`AIza…`): the finops agent's CSP_PRICING_API_KEY for the Cloud Billing pricing
+ * API. Not a service-account key: it names no principal and has no key id, so its identity is
+ * its fingerprint.
+ */
+export interface GcpApiKey {
+  readonly provider: 'gcp';
+  readonly kind: 'api-key';
+  readonly apiKey: SecretValue;
 }
 
 /** An Azure storage-account key (key1 or key2). */
@@ -46,7 +59,7 @@ export interface AlibabaAccessKey {
 }
 
 /** One cloud key, told apart by `provider`. */
-export type Credential = AwsAccessKey | GcpServiceAccountKey | AzureStorageAccountKey | AlibabaAccessKey;
+export type Credential = AwsAccessKey | GcpServiceAccountKey | GcpApiKey | AzureStorageAccountKey | AlibabaAccessKey;
 
 /**
  * Who a credential is: provider + principal + key id where one exists (DESIGN §1). Safe to print.
@@ -59,12 +72,13 @@ export interface CredentialIdentity {
   readonly principal?: string;
   /** AWS and Alibaba: the access key id. GCP: `private_key_id`. Azure has none. */
   readonly keyId?: string;
-  /** One string naming the identity, for grouping sites: `aws:AKIA…`, `gcp:<email>:<key id>`, `azure:<account>:<fingerprint>`, `alibaba:LTAI…`. */
+  /** One string naming the identity, for grouping sites: `aws:AKIA…`, `gcp:<email>:<key id>`, `gcp:api-key:<fingerprint>`, `azure:<account>:<fingerprint>`, `alibaba:LTAI…`. */
   readonly id: string;
 }
 
 /** The file formats this module reads, one codec each. */
-export type SecretFormatFamily = 'cloud-integration' | 'objstore' | 'service-key' | 'azure-storage-config';
+export type SecretFormatFamily =
+  'cloud-integration' | 'objstore' | 'service-key' | 'azure-storage-config' | 'gcp-api-key';
 
 /** The format of one site: the family plus the variant that decides which fields hold the key. */
 export type SiteFormat =
@@ -73,8 +87,12 @@ export type SiteFormat =
   | 'objstore-s3'
   | 'objstore-gcs'
   | 'objstore-azure'
+  /** Kubecost 3.x's `type: cluster` store: never a site (no credential), only a keyless place. */
+  | 'objstore-cluster'
   | 'service-key-json'
-  | 'azure-storage-config';
+  | 'azure-storage-config'
+  /** A bare GCP API key (CSP_PRICING_API_KEY): the whole value. */
+  | 'gcp-api-key';
 
 /** One place a credential's value lives (DESIGN §1). Contains key material inside `credential`, wrapped. */
 export interface Site {
@@ -99,7 +117,9 @@ export type SkipReason =
   /** The entry uses the workload's own identity (IRSA, workload identity, managed identity, the default chain): there is no key. */
   | 'AmbientIdentity'
   /** The entry holds a kind of credential this tool does not rotate (Azure service principal secret, OCI API key, temporary session credentials). */
-  | 'UnsupportedCredential';
+  | 'UnsupportedCredential'
+  /** The entry needs no credential at all (Kubecost 3.x's in-cluster store, `type: cluster`). */
+  | 'NoCredential';
 
 /** An entry that is not a site, and why. Safe to print. */
 export interface SkippedEntry {

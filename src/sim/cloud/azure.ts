@@ -51,6 +51,8 @@ function checkKey(account: string, key: string): void {
  * as in Azure; regenerating a slot makes its old key invalid at once.
  */
 export class AzureSim {
+  private readonly keyTimes = new Map<string, Record<AzureKeySlot, Date>>();
+
   private constructor(
     private readonly server: BlobServerInstance,
     private readonly accounts: Map<string, AccountKeys>,
@@ -118,6 +120,13 @@ export class AzureSim {
       throw new Error(`cloud-sim: ${account} is not a valid storage account name (3-24 lowercase letters and digits)`);
     checkKey(account, key1);
     checkKey(account, key2);
+    const previous = this.accounts.get(account);
+    const now = new Date();
+    const times = this.keyTimes.get(account);
+    this.keyTimes.set(account, {
+      key1: previous?.key1 === key1 && times ? times.key1 : now,
+      key2: previous?.key2 === key2 && times ? times.key2 : now,
+    });
     this.accounts.set(account, { key1, key2 });
     this.server.accountDataStore.refresh();
   }
@@ -141,6 +150,17 @@ export class AzureSim {
   keysOf(account: string): Readonly<AccountKeys> | undefined {
     const keys = this.accounts.get(account);
     return keys ? { ...keys } : undefined;
+  }
+
+  /** When each slot's key was set (ARM listKeys `creationTime`). */
+  keyCreationTimes(account: string): Readonly<Record<AzureKeySlot, Date>> | undefined {
+    const times = this.keyTimes.get(account);
+    return times ? { ...times } : undefined;
+  }
+
+  /** The storage accounts, by name. */
+  accountNames(): string[] {
+    return [...this.accounts.keys()];
   }
 
   /** Which slot holds `key` now, if any. */

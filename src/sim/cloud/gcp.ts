@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BigQueryEmulator, type BigQueryTables } from './bigquery.js';
 import { numericClaim, parseJwt, stringClaim, verifyRs256, type ParsedJwt } from './gcp-jwt.js';
 import { GcsEmulator, type Authenticate, type GcsBuckets } from './gcs.js';
+import { IamV1Emulator, KEYS_PER_SERVICE_ACCOUNT, mintServiceAccountKey } from './gcp-iam.js';
 import type { GoogleApiError } from './google-errors.js';
 import { asyncHandler, LoopbackServer, readBody, sendJson } from './http.js';
 
@@ -29,16 +30,20 @@ interface AccessToken {
   readonly expiresAt: number;
 }
 
-/** One service-account key the emulated Google accepts (never the key material). */
+/** One service-account key of the emulated Google (never the key material). */
 export interface GcpKeyRecord {
   readonly clientEmail: string;
   readonly privateKeyId: string;
+  /** A disabled key gets no token (and its tokens stop working), as at IAM. */
+  readonly disabled: boolean;
+  readonly validAfter: Date;
   /** When the key was last used to get a token or call an API. */
   lastUsed?: Date;
 }
 
-interface KeyEntry extends GcpKeyRecord {
+export interface KeyEntry extends GcpKeyRecord {
   readonly publicKey: KeyObject;
+  disabled: boolean;
 }
 
 type TokenResult =
@@ -50,11 +55,15 @@ const grantError = (error: string, description: string, status: 400 | 401 = 400)
 });
 
 /** Whether a token's scopes let it call `service`. */
-function scopeAllows(scopes: readonly string[], service: 'storage' | 'bigquery'): boolean {
+function scopeAllows(scopes: readonly string[], service: 'storage' | 'bigquery' | 'iam'): boolean {
   return scopes.some(
     (s) =>
       s.includes('/auth/cloud-platform') ||
-      (service === 'storage' ? s.includes('/auth/devstorage.') : s.includes('/auth/bigquery')),
+      (service === 'storage'
+        ? s.includes('/auth/devstorage.')
+        : service === 'bigquery'
+          ? s.includes('/auth/bigquery')
+          : s.endsWith('/auth/iam')),
   );
 }
 
@@ -63,21 +72,29 @@ export class GcpSim {
   private readonly tokens = new Map<string, AccessToken>();
   private readonly buckets: GcsBuckets = new Map();
   private readonly tables: BigQueryTables = new Set();
+  private readonly denies: { readonly permission: string; readonly caller?: string }[] = [];
   private server: LoopbackServer | undefined;
 
-  private constructor() {}
+  private constructor(
+    /** Clock (ms) of last-use times and of the activity data's observation period. */
+    readonly clock: () => number,
+  ) {}
 
-  static async start(): Promise<GcpSim> {
-    const sim = new GcpSim();
+  static async start(options: { clock?: () => number } = {}): Promise<GcpSim> {
+    const sim = new GcpSim(options.clock ?? Date.now);
     const authenticate: Authenticate = (req, service) => sim.authenticate(req, service);
     const gcs = new GcsEmulator(sim.buckets, authenticate, () => sim.url);
     const bigquery = new BigQueryEmulator(sim.tables, authenticate);
+    const iamApi = new IamV1Emulator(sim, authenticate);
     sim.server = await LoopbackServer.start(
       asyncHandler(async (req, res) => {
         const url = new URL(req.url ?? '/', sim.url);
         if (url.pathname === '/token') return sim.token(req, res);
         if (/^\/(upload\/|download\/)?storage\/v1\//.test(url.pathname)) return gcs.handle(req, res, url);
         if (url.pathname.startsWith('/bigquery/v2/')) return bigquery.handle(req, res, url);
+        if (/^\/v1\/projects\/[^/]+\/locations\/[^/]+\/activityTypes\//.test(url.pathname))
+          return iamApi.activities(req, res, url);
+        if (url.pathname.startsWith('/v1/projects/')) return iamApi.handle(req, res, url);
         await readBody(req);
         sendJson(res, 404, { error: { code: 404, message: `Not Found: ${url.pathname}`, status: 'NOT_FOUND' } });
       }),
@@ -105,8 +122,80 @@ export class GcpSim {
       throw new Error(`cloud-sim: the key ${privateKeyId} of ${clientEmail} is not an RSA key`);
     let keys = this.accounts.get(clientEmail);
     if (!keys) this.accounts.set(clientEmail, (keys = new Map()));
-    const lastUsed = keys.get(privateKeyId)?.lastUsed;
-    keys.set(privateKeyId, { clientEmail, privateKeyId, publicKey, ...(lastUsed ? { lastUsed } : {}) });
+    const previous = keys.get(privateKeyId);
+    keys.set(privateKeyId, {
+      clientEmail,
+      privateKeyId,
+      publicKey,
+      disabled: false,
+      validAfter: previous?.validAfter ?? new Date(),
+      ...(previous?.lastUsed ? { lastUsed: previous.lastUsed } : {}),
+    });
+  }
+
+  /** The service account's keys, created empty if missing (what IAM v1 serves). */
+  serviceAccount(clientEmail: string): Map<string, KeyEntry> {
+    let keys = this.accounts.get(clientEmail);
+    if (!keys) this.accounts.set(clientEmail, (keys = new Map()));
+    return keys;
+  }
+
+  /** Whether the service account exists. */
+  hasServiceAccount(clientEmail: string): boolean {
+    return this.accounts.has(clientEmail);
+  }
+
+  /** Disables or enables a key (IAM v1 keys.disable / keys.enable); disabling revokes its tokens. */
+  setKeyDisabled(clientEmail: string, privateKeyId: string, disabled: boolean): void {
+    const key = this.accounts.get(clientEmail)?.get(privateKeyId);
+    if (!key) return;
+    key.disabled = disabled;
+    if (disabled) this.dropTokens(clientEmail, privateKeyId);
+  }
+
+  /** Takes `permission` (`iam.serviceAccountKeys.create`) away, from every caller or from one service account. */
+  deny(permission: string, caller?: string): void {
+    this.denies.push({ permission, ...(caller !== undefined ? { caller } : {}) });
+  }
+
+  /** Gives back `permission` (or every permission). */
+  allow(permission?: string): void {
+    for (let i = this.denies.length - 1; i >= 0; i--)
+      if (permission === undefined || this.denies[i]?.permission === permission) this.denies.splice(i, 1);
+  }
+
+  isDenied(permission: string, caller: string): boolean {
+    return this.denies.some((d) => d.permission === permission && (d.caller === undefined || d.caller === caller));
+  }
+
+  /**
+   * IAM keys.create without the API (what `sandbox new-key` needs): a new key file for the
+   * service account, refused past ten keys as Google refuses it.
+   */
+  createServiceAccountKey(clientEmail: string, projectId: string): { privateKeyId: string; keyJson: string } {
+    if (this.serviceAccount(clientEmail).size >= KEYS_PER_SERVICE_ACCOUNT)
+      throw new Error(
+        `cloud-sim: FAILED_PRECONDITION: Precondition check failed. (${clientEmail} has ${KEYS_PER_SERVICE_ACCOUNT} keys)`,
+      );
+    const made = mintServiceAccountKey(clientEmail, projectId);
+    this.allowKey(clientEmail, made.privateKeyId, made.privateKey);
+    return { privateKeyId: made.privateKeyId, keyJson: made.json };
+  }
+
+  /**
+   * A service account that may call IAM (every permission unless denied), with a key: the
+   * identity kubecost-rotate's GCP provider manages keys as, in tests and the sandbox.
+   */
+  createAdmin(projectId: string, account = 'kubecost-rotate-admin'): { clientEmail: string; keyJson: string } {
+    const clientEmail = `${account}@${projectId}.iam.gserviceaccount.com`;
+    const made = mintServiceAccountKey(clientEmail, projectId);
+    this.allowKey(clientEmail, made.privateKeyId, made.privateKey);
+    return { clientEmail, keyJson: made.json };
+  }
+
+  private dropTokens(clientEmail: string, privateKeyId: string): void {
+    for (const [token, info] of this.tokens)
+      if (info.clientEmail === clientEmail && info.privateKeyId === privateKeyId) this.tokens.delete(token);
   }
 
   /**
@@ -115,17 +204,20 @@ export class GcpSim {
    */
   revokeKey(clientEmail: string, privateKeyId: string): void {
     this.accounts.get(clientEmail)?.delete(privateKeyId);
-    for (const [token, info] of this.tokens)
-      if (info.clientEmail === clientEmail && info.privateKeyId === privateKeyId) this.tokens.delete(token);
+    this.dropTokens(clientEmail, privateKeyId);
   }
 
   /** The valid keys of a service account (ids and last use). */
   listKeys(clientEmail: string): GcpKeyRecord[] {
-    return [...(this.accounts.get(clientEmail)?.values() ?? [])].map(({ clientEmail: e, privateKeyId, lastUsed }) => ({
-      clientEmail: e,
-      privateKeyId,
-      ...(lastUsed ? { lastUsed } : {}),
-    }));
+    return [...(this.accounts.get(clientEmail)?.values() ?? [])].map(
+      ({ clientEmail: e, privateKeyId, disabled, validAfter, lastUsed }) => ({
+        clientEmail: e,
+        privateKeyId,
+        disabled,
+        validAfter,
+        ...(lastUsed ? { lastUsed } : {}),
+      }),
+    );
   }
 
   /** Creates a Cloud Storage bucket if it does not exist. Accepts `gs://name` too. */
@@ -152,7 +244,9 @@ export class GcpSim {
     // Google's libraries do not always send `kid`; then every key of the account is tried.
     const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
     const candidates = kid !== undefined ? [keys.get(kid)] : [...keys.values()];
-    return candidates.find((key): key is KeyEntry => key !== undefined && verifyRs256(jwt, key.publicKey));
+    return candidates.find(
+      (key): key is KeyEntry => key !== undefined && !key.disabled && verifyRs256(jwt, key.publicKey),
+    );
   }
 
   private exchange(form: URLSearchParams): TokenResult {
@@ -185,7 +279,7 @@ export class GcpSim {
       return grantError('invalid_grant', SHORT_LIVED);
     const scope = stringClaim(jwt, 'scope');
     if (!scope) return grantError('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
-    key.lastUsed = new Date();
+    key.lastUsed = new Date(this.clock());
     const accessToken = `ya29.sim.${randomBytes(48).toString('base64url')}`;
     this.tokens.set(accessToken, {
       clientEmail: iss,
@@ -226,7 +320,7 @@ export class GcpSim {
   /** Checks the bearer token of a GCS or BigQuery request. */
   private authenticate(
     req: IncomingMessage,
-    service: 'storage' | 'bigquery',
+    service: 'storage' | 'bigquery' | 'iam',
   ): { ok: true; principal: string } | { ok: false; error: GoogleApiError } {
     const authorization = String(req.headers.authorization ?? '');
     const invalid: GoogleApiError =
@@ -284,7 +378,7 @@ export class GcpSim {
       const key = this.keyFor(jwt, iss);
       const exp = numericClaim(jwt, 'exp');
       if (key && exp !== undefined && exp > Date.now() / 1000) {
-        key.lastUsed = new Date();
+        key.lastUsed = new Date(this.clock());
         return { ok: true, principal: iss };
       }
     }

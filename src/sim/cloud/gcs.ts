@@ -19,7 +19,7 @@ export interface StoredObject {
 /** Who a request is authenticated as, or the error to answer with. */
 export type Authenticate = (
   req: IncomingMessage,
-  service: 'storage' | 'bigquery',
+  service: 'storage' | 'bigquery' | 'iam',
 ) => { ok: true; principal: string } | { ok: false; error: GoogleApiError };
 
 /** Buckets by name, objects by name. */

@@ -3,6 +3,7 @@
  * stop, bounded body reading and JSON replies.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -54,6 +55,7 @@ export class LoopbackServer {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly scheme: 'http' | 'https',
   ) {
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -61,21 +63,23 @@ export class LoopbackServer {
     });
   }
 
-  /** Listens on 127.0.0.1:0 and calls `handler` for every request. */
-  static async start(handler: RequestListener): Promise<LoopbackServer> {
-    const server = createServer({ keepAlive: true }, handler);
+  /** Listens on 127.0.0.1:0 and calls `handler` for every request; over TLS when `tls` is given. */
+  static async start(handler: RequestListener, tls?: { cert: string; key: string }): Promise<LoopbackServer> {
+    const server: Server = tls
+      ? createTlsServer({ keepAlive: true, cert: tls.cert, key: tls.key }, handler)
+      : createServer({ keepAlive: true }, handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    return new LoopbackServer(server, port);
+    return new LoopbackServer(server, port, tls ? 'https' : 'http');
   }
 
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// for a TLS server) */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,7 @@ import { clone, type ClusterApi, type DeleteOptions } from './api.js';
 import type { SimClock } from './clock.js';
 import { decodeBody, fieldValidationOf, type FieldValidation } from './decode.js';
 import type { Kubelet } from './kubelet.js';
+import { formatLogLine, logSource, selectLogText } from '../node/logs.js';
 import { isPodReady, R, rec, arr, num } from './objects.js';
 import { APPLY_PATCH } from './patch.js';
 import type { ProxyResponse } from './program.js';
@@ -735,8 +736,19 @@ function serveWatch(
   res.on('close', close);
 }
 
-function rfc3339Nano(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+/** A query flag as the API server decodes it: present and neither "false" nor "0" means true. */
+function queryFlag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  return value !== null && !['false', '0'].includes(value.toLowerCase());
+}
+
+/** An integer query parameter, or the API server's 400 for one that is not. */
+function queryInt(query: URLSearchParams, name: string): number | undefined {
+  const value = query.get(name);
+  if (value === null) return undefined;
+  if (!/^[-+]?\d+$/.test(value))
+    throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
+  return Number(value);
 }
 
 function serveLogs(
@@ -747,6 +759,34 @@ function serveLogs(
   name: string,
   query: URLSearchParams,
 ): void {
+  // PodLogOptions: decoded (400), then validated (422), as the API server does before anything else.
+  const tailLines = queryInt(query, 'tailLines');
+  const sinceSeconds = queryInt(query, 'sinceSeconds');
+  const limitBytes = queryInt(query, 'limitBytes');
+  const sinceTime = query.get('sinceTime');
+  let sinceTimeMs: number | undefined;
+  if (sinceTime) {
+    sinceTimeMs = Date.parse(sinceTime);
+    if (!Number.isFinite(sinceTimeMs))
+      throw errors.badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+    // The API server hands sinceTime on to the kubelet formatted as RFC 3339: whole seconds.
+    sinceTimeMs = Math.floor(sinceTimeMs / 1000) * 1000;
+  }
+  const invalid: { field: string; message: string; reason?: string }[] = [];
+  if (tailLines !== undefined && tailLines < 0)
+    invalid.push({ field: 'tailLines', message: `Invalid value: ${tailLines}: must be greater than or equal to 0` });
+  if (limitBytes !== undefined && limitBytes < 1)
+    invalid.push({ field: 'limitBytes', message: `Invalid value: ${limitBytes}: must be greater than 0` });
+  if (sinceSeconds !== undefined && sinceSeconds < 1)
+    invalid.push({ field: 'sinceSeconds', message: `Invalid value: ${sinceSeconds}: must be greater than 0` });
+  if (sinceSeconds !== undefined && sinceTimeMs !== undefined)
+    invalid.push({
+      field: '[]',
+      message: 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+      reason: 'FieldValueForbidden',
+    });
+  if (invalid.length > 0) throw errors.invalid('', 'PodLogOptions', name, invalid);
+
   const pod = deps.api.get(R.pods, namespace, name);
   const containers = arr(rec(pod.spec).containers).map((c) => String(rec(c).name));
   const container = query.get('container') ?? (containers.length === 1 ? containers[0] : undefined);
@@ -755,40 +795,32 @@ function serveLogs(
       `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
     );
   if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
-  const previous = query.get('previous') === 'true';
-  const entries = deps.kubelet.logs(namespace, name, container, previous);
-  const state = deps.kubelet.containerState(namespace, name, container);
-  if (previous && (!entries || entries.length === 0))
-    throw errors.badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
-  if (!entries || (!previous && state?.kind === 'waiting' && entries.length === 0)) {
-    const reason = state?.kind === 'waiting' ? state.reason : 'ContainerCreating';
-    throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
-  }
-  const now = deps.clock.now();
-  let since = -Infinity;
-  const sinceTime = query.get('sinceTime');
-  if (sinceTime) {
-    since = Date.parse(sinceTime);
-    if (!Number.isFinite(since))
-      throw errors.badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
-  }
-  const sinceSeconds = query.get('sinceSeconds');
-  if (sinceSeconds) since = Math.max(since, now - Number(sinceSeconds) * 1000);
-  let selected = entries.filter((e) => e.ms >= since);
-  const tail = query.get('tailLines');
-  if (tail !== null && Number(tail) >= 0) selected = Number(tail) === 0 ? [] : selected.slice(-Number(tail));
-  const timestamps = query.get('timestamps') === 'true';
-  const format = (e: { ms: number; line: string }) => `${timestamps ? `${rfc3339Nano(e.ms)} ` : ''}${e.line}\n`;
-  let text = selected.map(format).join('');
-  const limitBytes = Number(query.get('limitBytes') ?? 0);
-  if (limitBytes > 0) text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
+  const previous = queryFlag(query, 'previous');
+  // What the kubelet answers (the API server hands its 400 on as a BadRequest with the same words).
+  const view = deps.kubelet.container(namespace, name, container);
+  const source = view
+    ? logSource(view, container, name, previous)
+    : {
+        error: previous
+          ? `previous terminated container "${container}" in pod "${name}" not found`
+          : `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
+      };
+  if ('error' in source) throw errors.badRequest(source.error);
+  const since = sinceTimeMs ?? (sinceSeconds !== undefined ? deps.clock.now() - sinceSeconds * 1000 : undefined);
+  const timestamps = queryFlag(query, 'timestamps');
+  const text = selectLogText(source.entries, {
+    ...(since !== undefined ? { sinceMs: since } : {}),
+    ...(tailLines !== undefined ? { tailLines } : {}),
+    ...(limitBytes !== undefined ? { limitBytes } : {}),
+    timestamps,
+  });
 
-  if (query.get('follow') !== 'true' || previous) return send(res, 200, text, 'text/plain');
+  if (!queryFlag(query, 'follow') || !source.live) return send(res, 200, text, 'text/plain');
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
   res.write(text);
   const stop = deps.kubelet.follow(namespace, name, container, (entry) => {
     if (entry === null) res.end();
-    else if (!res.destroyed) res.write(format(entry));
+    else if (!res.destroyed) res.write(formatLogLine(entry, timestamps));
   });
   req.on('close', stop);
   res.on('close', stop);

@@ -55,6 +55,11 @@ export interface AlibabaAccess {
   readonly region: string;
 }
 
+/** A call to the Cloud Billing pricing API with an API key (the finops agent's CSP pricing key). */
+export interface GcpPricingAccess {
+  readonly apiKey: string;
+}
+
 export type ObjectStoreAccess =
   | { readonly type: 'S3'; readonly access: S3Access }
   | { readonly type: 'GCS'; readonly access: GcsAccess }
@@ -70,6 +75,11 @@ export interface CloudBackend {
   /** Lists the billing export container of an Azure storage integration. */
   azureBillingList(access: AzureAccess): Promise<void>;
   alibabaBill(access: AlibabaAccess): Promise<void>;
+  /**
+   * Lists GCP SKU prices with an API key. Optional: a backend without it has no pricing API, and
+   * the finops agent then logs that it uses list prices without calling anything.
+   */
+  gcpPricing?(access: GcpPricingAccess): Promise<void>;
 }
 
 /** Which keys are valid, for a backend without data planes. */
@@ -81,6 +91,8 @@ export interface MemoryKeys {
   /** Azure account → its valid keys. */
   readonly azure: Map<string, Set<string>>;
   readonly alibaba: Map<string, string>;
+  /** GCP API keys accepted by the pricing API; without the set the backend has no pricing API. */
+  readonly gcpApiKeys?: Set<string>;
 }
 
 function checkAws(keys: MemoryKeys, id: string, secret: string, service: 'S3' | 'Athena'): void {
@@ -133,6 +145,24 @@ function checkAzure(keys: MemoryKeys, account: string, key: string): void {
     );
 }
 
+/** Google's answer to a key it does not know (googleapis error of an invalid API key). */
+function checkGcpApiKey(keys: ReadonlySet<string>, apiKey: string): void {
+  if (!keys.has(apiKey))
+    throw new CloudCallError(
+      'API_KEY_INVALID',
+      'googleapi: Error 400: API key not valid. Please pass a valid API key., badRequest',
+      400,
+    );
+}
+
+/**
+ * Adds the pricing API to a backend, with `apiKeys` as the keys it accepts (the cloud emulators
+ * have no API keys: this is the whole emulation of one).
+ */
+export function withGcpPricing<B extends CloudBackend>(backend: B, apiKeys: Set<string>): B {
+  return { ...backend, gcpPricing: (a: GcpPricingAccess) => Promise.resolve(checkGcpApiKey(apiKeys, a.apiKey)) };
+}
+
 /** A backend that checks keys against in-memory sets (tests of the rotation engine). */
 export function memoryBackend(keys: MemoryKeys): CloudBackend {
   const store = (s: ObjectStoreAccess) => {
@@ -153,5 +183,8 @@ export function memoryBackend(keys: MemoryKeys): CloudBackend {
             throw new CloudCallError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.', 404);
         })(),
       ),
+    ...(keys.gcpApiKeys
+      ? { gcpPricing: (a: GcpPricingAccess) => Promise.resolve(checkGcpApiKey(keys.gcpApiKeys ?? new Set(), a.apiKey)) }
+      : {}),
   };
 }

@@ -3,7 +3,7 @@
  * (with a real RSA key, so signatures can be checked), Azure storage-account keys and Alibaba
  * access keys. Nothing here is valid anywhere but in the simulated clouds.
  */
-import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -47,7 +47,20 @@ export interface AlibabaAccessKey {
   readonly accessKeySecret: string;
 }
 
-export type FakeCredential = AwsAccessKey | GcpServiceAccountKey | AzureStorageKey | AlibabaAccessKey;
+/**
+ * A GCP API key (the finops agent's CSP_PRICING_API_KEY, for the Cloud Billing pricing API): a
+ * bare string, not a service-account key. Its own `provider` value keeps it apart from the
+ * service-account keys in every switch of the simulators.
+ */
+export interface GcpApiKey {
+  readonly provider: 'gcp-api-key';
+  /** The project the key was created in (not written in the Secret). */
+  readonly projectId: string;
+  /** `AIza` and 35 characters. */
+  readonly apiKey: string;
+}
+
+export type FakeCredential = AwsAccessKey | GcpServiceAccountKey | AzureStorageKey | AlibabaAccessKey | GcpApiKey;
 
 export function awsAccessKey(user: string): AwsAccessKey {
   return {
@@ -99,6 +112,19 @@ export function alibabaAccessKey(): AlibabaAccessKey {
   };
 }
 
+export function gcpApiKey(projectId: string): GcpApiKey {
+  return {
+    provider: 'gcp-api-key',
+    projectId,
+    apiKey: `AIza${pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 35)}`,
+  };
+}
+
+/** The fingerprint discovery shows for a key string: the first 12 hex characters of its sha256. */
+function fingerprintOf(material: string): string {
+  return createHash('sha256').update(material).digest('hex').slice(0, 12);
+}
+
 /** Every secret string a credential carries (for canary scans: none may ever be printed). */
 export function secretValuesOf(credential: FakeCredential): string[] {
   switch (credential.provider) {
@@ -110,6 +136,8 @@ export function secretValuesOf(credential: FakeCredential): string[] {
       return [credential.accountKey];
     case 'alibaba':
       return [credential.accessKeySecret];
+    case 'gcp-api-key':
+      return [credential.apiKey];
   }
 }
 
@@ -151,6 +179,11 @@ export function successorOf(old: FakeCredential): { next: FakeCredential; keyFil
         keyFile: JSON.stringify({ accessKeyId: next.accessKeyId, accessKeySecret: next.accessKeySecret }, null, 2),
       };
     }
+    case 'gcp-api-key': {
+      // The shape `gcloud services api-keys get-key-string --format=json` prints.
+      const next = gcpApiKey(old.projectId);
+      return { next, keyFile: JSON.stringify({ keyString: next.apiKey }, null, 2) };
+    }
   }
 }
 
@@ -169,5 +202,9 @@ export function matchesCredential(credential: FakeCredential, selector: string):
       return selector === credential.accountName || selector.startsWith(`azure:${credential.accountName}:`);
     case 'alibaba':
       return selector === credential.accessKeyId || selector === `alibaba:${credential.accessKeyId}`;
+    case 'gcp-api-key': {
+      const fp = fingerprintOf(credential.apiKey);
+      return selector === fp || selector === `gcp:api-key:${fp}`;
+    }
   }
 }

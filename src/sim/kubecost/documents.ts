@@ -211,3 +211,32 @@ export function serviceKeyAws(key: AwsAccessKey): string {
 export function azureStorageConfig(key: AzureStorageKey, container: string): string {
   return `${JSON.stringify({ azureStorageAccount: key.accountName, azureStorageAccessKey: key.accountKey, azureStorageContainer: container, azureContainerPath: '', azureCloud: 'public' }, null, 2)}\n`;
 }
+
+/**
+ * The 3.x default federated store when none is configured: Kubecost's in-cluster local store,
+ * no credential (reference §1.10). The field under `config` is this simulator's choice; the
+ * reference does not record the rendered field names.
+ */
+export function objstoreCluster(release: string, namespace: string): string {
+  return ['type: cluster', 'config:', `  endpoint: "${release}-local-store.${namespace}:9006"`, ''].join('\n');
+}
+
+/** An S3 store with temporary credentials (access key, secret and session token from STS). */
+export function objstoreS3Session(bucket: string, region: string, key: AwsAccessKey, sessionToken: string): string {
+  return [
+    'type: S3',
+    'config:',
+    `  bucket: "${bucket}"`,
+    '  endpoint: "s3.amazonaws.com"',
+    `  region: ${region}`,
+    `  access_key: "${key.accessKeyId.replace(/^AKIA/, 'ASIA')}"`,
+    `  secret_key: "${key.secretAccessKey}"`,
+    `  session_token: "${sessionToken}"`,
+    '',
+  ].join('\n');
+}
+
+/** The finops agent's metrics.json (no key): which metrics it emits. */
+export function metricsConfig(): string {
+  return `${JSON.stringify({ metrics: [{ name: 'node_cpu_hourly_cost' }, { name: 'container_memory_allocation_bytes' }] }, null, 2)}\n`;
+}

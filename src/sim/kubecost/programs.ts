@@ -106,8 +106,21 @@ const OBJSTORE_FIELDS: Record<string, ReadonlySet<string>> = {
   ]),
 };
 
+/** Kubecost 3.x's keyless in-cluster store (`type: cluster`, served by the local store). */
+export interface ClusterStoreAccess {
+  readonly type: 'CLUSTER';
+  readonly endpoint: string;
+}
+
 /** Parses an objstore config as Thanos does: yaml.UnmarshalStrict, so unknown fields are errors. */
 export function parseObjstore(text: string): ObjectStoreAccess {
+  const store = parseStoreConfig(text);
+  if (store.type === 'CLUSTER') throw new Error('parsing config YAML file: unsupported bucket provider cluster');
+  return store;
+}
+
+/** Parses a Kubecost 2.9+/3.x store config: the objstore types, and `type: cluster` (no credential). */
+export function parseStoreConfig(text: string): ObjectStoreAccess | ClusterStoreAccess {
   const doc = parseDocument(text, { uniqueKeys: true, strict: true });
   if (doc.errors.length > 0)
     throw new Error(`parsing config YAML file: ${doc.errors[0]?.message.split('\n')[0] ?? 'invalid YAML'}`);
@@ -119,6 +132,10 @@ export function parseObjstore(text: string): ObjectStoreAccess {
         `parsing config YAML file: yaml: unmarshal errors:\n  field ${key} not found in type client.BucketConfig`,
       );
   const type = String(root.type ?? '').toUpperCase();
+  if (type === 'CLUSTER') {
+    const config = (root.config ?? {}) as Record<string, unknown>;
+    return { type: 'CLUSTER', endpoint: String(config.endpoint ?? '') };
+  }
   const fields = OBJSTORE_FIELDS[type];
   if (!fields) throw new Error(`parsing config YAML file: unsupported bucket provider ${String(root.type ?? '')}`);
   const config = (root.config ?? {}) as Record<string, unknown>;
@@ -161,7 +178,8 @@ export function parseObjstore(text: string): ObjectStoreAccess {
   };
 }
 
-function bucketName(store: ObjectStoreAccess): string {
+function bucketName(store: ObjectStoreAccess | ClusterStoreAccess): string {
+  if (store.type === 'CLUSTER') return store.endpoint;
   return store.type === 'AZURE' ? store.access.container : store.access.bucket;
 }
 
@@ -488,25 +506,38 @@ function statusDocument(statuses: Map<string, IntegrationStatus>): unknown {
 
 // ------------------------------------------------------------------------------------ components
 
+/**
+ * How a component logs its use of a store: Thanos (go-kit), 1.x/2.x Kubecost, or 2.9+/3.x
+ * Kubecost, whose store failures are one INF line with no provider wording (reference §1.10).
+ */
+type StoreLogStyle = 'thanos-sidecar' | 'thanos-store' | 'kubecost' | 'kubecost3';
+
 /** Uses an object store from a config file read once at start, as writer or reader. */
 function runObjectStore(
   ctx: ContainerContext,
   backend: CloudBackend,
   path: string,
   mode: 'write' | 'read',
-  style: 'thanos-sidecar' | 'thanos-store' | 'kubecost',
+  style: StoreLogStyle,
   options: Required<ProgramOptions>,
 ): void {
   const bytes = ctx.readFile(path);
   if (!bytes) throw new Error(`parsing config YAML file: open ${path}: no such file or directory`);
-  const store = parseObjstore(bytes.toString('utf8'));
+  const text = bytes.toString('utf8');
+  const store = style === 'kubecost3' ? parseStoreConfig(text) : parseObjstore(text);
   const use = async () => {
     // Object keys go under the configured prefix (a directory); the Azure backend adds its own.
-    const prefix = store.type === 'AZURE' || !store.access.prefix ? '' : `${store.access.prefix.replace(/\/+$/, '')}/`;
-    const key = `${prefix}${style === 'kubecost' ? `federated/${ctx.env.CLUSTER_ID ?? ctx.cluster}/etl/${ctx.now().toISOString().slice(0, 10)}.json` : `${ulid()}/meta.json`}`;
+    const prefix =
+      store.type === 'AZURE' || store.type === 'CLUSTER' || !store.access.prefix
+        ? ''
+        : `${store.access.prefix.replace(/\/+$/, '')}/`;
+    const key = `${prefix}${style === 'kubecost' || style === 'kubecost3' ? `federated/${ctx.env.CLUSTER_ID ?? ctx.cluster}/etl/${ctx.now().toISOString().slice(0, 10)}.json` : `${ulid()}/meta.json`}`;
     try {
-      if (mode === 'write') await backend.writeObject(store, key, '{}');
-      else await backend.readObject(store, key);
+      // The keyless local store takes no credential: nothing to authenticate.
+      if (store.type !== 'CLUSTER') {
+        if (mode === 'write') await backend.writeObject(store, key, '{}');
+        else await backend.readObject(store, key);
+      }
       if (style === 'thanos-sidecar') thanosLog(ctx, 'info', 'shipper.go:334', 'upload new block', { id: ulid() });
       else if (style === 'thanos-store')
         thanosLog(ctx, 'info', 'fetcher.go:478', 'successfully synchronized block metadata', {
@@ -531,6 +562,8 @@ function runObjectStore(
         thanosLog(ctx, 'error', 'bucket.go:641', 'bucket store initial sync', {
           err: `${text}\nBaseFetcher: iter bucket`,
         });
+      else if (style === 'kubecost3')
+        kubecostLog(ctx, 'INF', 'ClusterStorage: failed to connecting cluster storage. retry in 5s');
       else
         kubecostLog(
           ctx,
@@ -543,6 +576,67 @@ function runObjectStore(
   ctx.every(options.intervalMs, use);
 }
 
+/** 2.9+/3.x components read their store at /var/configs/<fileName>; 1.x and 2.x under /var/configs/etl. */
+function storeStyle(path: string): StoreLogStyle {
+  return path.startsWith('/var/configs/etl/') ? 'kubecost' : 'kubecost3';
+}
+
+/** The finops agent's use of the GCP pricing API key (env CLOUD_PROVIDER_API_KEY, fixed at start). */
+function runPricing(ctx: ContainerContext, backend: CloudBackend, options: Required<ProgramOptions>): void {
+  const apiKey = ctx.env.CLOUD_PROVIDER_API_KEY;
+  if (!apiKey) {
+    kubecostLog(ctx, 'INF', 'Pricing: no CLOUD_PROVIDER_API_KEY: using public list prices');
+    return;
+  }
+  const pricing = backend.gcpPricing?.bind(backend);
+  if (!pricing) {
+    kubecostLog(ctx, 'INF', 'Pricing: GCP: the pricing API is not reachable from this cluster: using list prices');
+    return;
+  }
+  const call = async () => {
+    try {
+      await pricing({ apiKey });
+      kubecostLog(ctx, 'INF', 'Pricing: GCP: refreshed SKU prices from cloudbilling.googleapis.com');
+    } catch (error: unknown) {
+      kubecostLog(ctx, 'ERR', `Pricing: GCP: error getting SKU prices: ${errorText(error)}`);
+    }
+  };
+  void call();
+  ctx.every(options.intervalMs, call);
+}
+
+/** The cluster-controller's GCP key (GOOGLE_APPLICATION_CREDENTIALS), read once at start: it authenticates to Google. */
+function runControllerKey(ctx: ContainerContext, backend: CloudBackend, options: Required<ProgramOptions>): void {
+  const path = ctx.env.GOOGLE_APPLICATION_CREDENTIALS ?? '';
+  const keyJson = ctx.readFile(path)?.toString('utf8');
+  if (keyJson === undefined) {
+    kubecostLog(ctx, 'INF', `ClusterController: no GCP credentials at ${path}: GKE actions are disabled`);
+    return;
+  }
+  let project = 'unknown';
+  try {
+    project = String((JSON.parse(keyJson) as { project_id?: unknown }).project_id ?? project);
+  } catch {
+    throw new Error(
+      `google: error getting credentials using GOOGLE_APPLICATION_CREDENTIALS environment variable: invalid character in ${path}`,
+    );
+  }
+  const call = async () => {
+    try {
+      // The only Google call the backend offers: a read in the project's actions bucket (token exchange first).
+      await backend.readObject(
+        { type: 'GCS', access: { bucket: `${project}-kubecost-actions`, serviceAccountJson: keyJson } },
+        'actions/heartbeat.json',
+      );
+      kubecostLog(ctx, 'INF', `ClusterController: GKE: authenticated to project ${project}`);
+    } catch (error: unknown) {
+      kubecostLog(ctx, 'ERR', `ClusterController: GKE: ${errorText(error)}`);
+    }
+  };
+  void call();
+  ctx.every(options.intervalMs, call);
+}
+
 /** The programs of every Kubecost container kind, chosen by container name. */
 function programFor(
   cluster: ClusterTarget,
@@ -553,7 +647,7 @@ function programFor(
   /** ETL files go to the federated store, else to the ETL backup bucket, if either is configured. */
   const writeEtl = (ctx: ContainerContext) => {
     const config = ctx.env.FEDERATED_STORE_CONFIG ?? ctx.env.ETL_BUCKET_CONFIG;
-    if (config) runObjectStore(ctx, backend, config, 'write', 'kubecost', options);
+    if (config) runObjectStore(ctx, backend, config, 'write', storeStyle(config), options);
   };
   const serveStatus = (ctx: ContainerContext, port: number, path: string, statuses: Map<string, IntegrationStatus>) =>
     ctx.serve(port, (req) => {
@@ -580,11 +674,49 @@ function programFor(
         kubecostLog(ctx, 'INF', 'Starting cloud-cost');
         const statuses = new Map<string, IntegrationStatus>();
         registry.set(registryKey, statuses);
-        runIngestion(ctx, backend, '/var/configs/cloud-integration/cloud-integration.json', options, statuses);
+        // 3.x mounts the file by subPath at CLOUD_COST_CONFIG_PATH; 2.x under CONFIG_PATH/cloud-integration.
+        const integration =
+          ctx.env.CLOUD_COST_CONFIG_PATH ??
+          `${ctx.env.CONFIG_PATH ?? '/var/configs'}/cloud-integration/cloud-integration.json`;
+        runIngestion(ctx, backend, integration, options, statuses);
         writeEtl(ctx);
         serveStatus(ctx, 9005, '/cloudCost/status', statuses);
         return;
       }
+      case 'finops-agent':
+        kubecostLog(ctx, 'INF', 'Starting finops-agent');
+        runObjectStore(
+          ctx,
+          backend,
+          ctx.env.FEDERATED_STORE_CONFIG ?? '/var/configs/federated-store.yaml',
+          'write',
+          'kubecost3',
+          options,
+        );
+        runPricing(ctx, backend, options);
+        return;
+      case 'kubecost-cluster-controller':
+        kubecostLog(ctx, 'INF', 'Starting cluster-controller');
+        runControllerKey(ctx, backend, options);
+        if (ctx.env.ACTIONS_BUCKET_CONFIG)
+          runObjectStore(ctx, backend, ctx.env.ACTIONS_BUCKET_CONFIG, 'write', 'kubecost3', options);
+        return;
+      case 'local-object-store':
+        kubecostLog(ctx, 'INF', 'Starting local object store on :9006');
+        if (ctx.env.FEDERATED_STORE_CONFIG)
+          runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost3', options);
+        ctx.serve(9006, () => ({ status: 200, body: 'ok' }));
+        return;
+      case 'federator':
+        kubecostLog(ctx, 'INF', 'Starting federator');
+        if (ctx.env.FEDERATED_STORE_CONFIG)
+          runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost', options);
+        return;
+      case 'etl-utils':
+        if (ctx.env.ETL_BUCKET_CONFIG)
+          runObjectStore(ctx, backend, ctx.env.ETL_BUCKET_CONFIG, 'read', 'kubecost', options);
+        return;
+      case 'frontend':
       case 'cost-analyzer-frontend':
         // nginx proxies /model/cloudCost/status to cloud-cost (2.x) or cost-model.
         ctx.serve(9090, (req) => {
@@ -600,12 +732,21 @@ function programFor(
       case 'aggregator':
         kubecostLog(ctx, 'INF', 'Starting aggregator');
         if (ctx.env.FEDERATED_STORE_CONFIG)
-          runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost', options);
+          runObjectStore(
+            ctx,
+            backend,
+            ctx.env.FEDERATED_STORE_CONFIG,
+            'read',
+            storeStyle(ctx.env.FEDERATED_STORE_CONFIG),
+            options,
+          );
         return;
-      case 'diagnostics':
-        if (ctx.env.FEDERATED_STORE_CONFIG)
-          runObjectStore(ctx, backend, ctx.env.FEDERATED_STORE_CONFIG, 'read', 'kubecost', options);
+      case 'diagnostics': {
+        // 2.x reads the federated store; 1.108 with Thanos reads kubecost-thanos.
+        const config = ctx.env.FEDERATED_STORE_CONFIG ?? ctx.env.ETL_BUCKET_CONFIG;
+        if (config) runObjectStore(ctx, backend, config, 'read', 'kubecost', options);
         return;
+      }
       case 'thanos-sidecar':
         runObjectStore(ctx, backend, '/etc/config/object-store.yaml', 'write', 'thanos-sidecar', options);
         return;

@@ -10,6 +10,7 @@ import type { FleetTarget } from '../kube/target.js';
 import { cloudSimBackend, prepareCloudForLayout, startCloudSim, trustCredential } from '../cloud/index.js';
 import { matchesCredential, successorOf, type FakeCredential } from './credentials.js';
 import { installLayout, type InstalledLayout, type LayoutName } from './layouts.js';
+import { withGcpPricing } from './backend.js';
 import { bindKubecostPrograms } from './programs.js';
 
 export interface SandboxState {
@@ -43,16 +44,20 @@ export async function startSandbox(
 ): Promise<Sandbox> {
   // The components use their keys through the official SDKs against emulated S3, Athena, GCS,
   // BigQuery and Azure Blob (Alibaba has no emulator: its keys are checked in memory).
+  // GCP API keys (the finops agent's pricing key) have no emulator: the pricing API checks this set.
   const cloud = await startCloudSim();
-  const backend = cloudSimBackend(cloud);
+  const apiKeys = new Set<string>();
+  const backend = withGcpPricing(cloudSimBackend(cloud), apiKeys);
   const allow = (c: FakeCredential) => {
     if (c.provider === 'alibaba') backend.alibabaKeys.set(c.accessKeyId, c.accessKeySecret);
+    else if (c.provider === 'gcp-api-key') apiKeys.add(c.apiKey);
     else trustCredential(cloud, c);
   };
   for (const cluster of fleet.clusters)
     bindKubecostPrograms(cluster, backend, { intervalMs: 2000, configReloadMs: 10_000 });
   const layout = installLayout(fleet, layoutName);
   prepareCloudForLayout(cloud, layout, backend.alibabaKeys);
+  for (const c of layout.credentials.values()) if (c.provider === 'gcp-api-key') allow(c);
   const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
   await writeFile(endpointsFile, JSON.stringify(cloud.endpoints, null, 2), { mode: 0o600 });
 

@@ -92,10 +92,9 @@ func runUp(o upOptions) error {
 
 	go stopWhenOrphaned(ctx, fail)
 
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
+	// The components run from /proc/self/exe, not from this binary's path: the kernel resolves it to
+	// the running file even if build.sh (of another worktree) removes that path meanwhile.
+	self := "/proc/self/exe"
 	cp := &controlPlane{self: self, logDir: filepath.Join(o.dir, "logs"), fail: fail}
 	if err := os.MkdirAll(cp.logDir, 0o755); err != nil {
 		return err
