@@ -2534,6 +2534,160 @@ const pods: ConformanceCase[] = [
   },
 ];
 
+const running: ConformanceCase[] = [
+  {
+    id: 'pod-runs-and-is-ready',
+    title: 'a pod is bound to a node, runs and becomes Ready with an IP',
+    area: 'pods',
+    needsNodeAgent: true,
+    steps: [
+      get(core('serviceaccounts', 'default'), { status: 200 }, { eventually: 15_000 }),
+      create(core('pods'), pod('p')),
+      get(
+        core('pods', 'p'),
+        {
+          status: 200,
+          body: {
+            spec: { nodeName: nonEmpty },
+            status: {
+              phase: 'Running',
+              podIP: re(/^\d+\.\d+\.\d+\.\d+$/),
+              hostIP: re(/^\d+\.\d+\.\d+\.\d+$/),
+              startTime: rfc3339,
+              conditions: containing({ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }),
+              containerStatuses: [
+                { name: 'main', ready: true, restartCount: 0, state: { running: { startedAt: rfc3339 } } },
+              ],
+            },
+          },
+        },
+        { eventually: 30_000 },
+      ),
+    ],
+  },
+  {
+    id: 'pod-log-previous-none',
+    title: 'pods/log?previous=true of a container that never restarted is a 400',
+    area: 'pods',
+    needsNodeAgent: true,
+    steps: [
+      get(core('serviceaccounts', 'default'), { status: 200 }, { eventually: 15_000 }),
+      create(core('pods'), pod('p')),
+      get(core('pods', 'p'), { status: 200, body: { status: { phase: 'Running' } } }, { eventually: 30_000 }),
+      get(
+        core('pods', 'p', 'log'),
+        failure(400, 'BadRequest', 'previous terminated container "main" in pod "p" not found'),
+        { query: { previous: 'true' } },
+      ),
+    ],
+  },
+  {
+    id: 'pod-log-invalid-options',
+    title: 'pods/log with a negative tailLines is a 422 on PodLogOptions',
+    area: 'pods',
+    steps: [
+      get(core('serviceaccounts', 'default'), { status: 200 }, { eventually: 15_000 }),
+      create(core('pods'), pod('p')),
+      get(
+        core('pods', 'p', 'log'),
+        {
+          status: 422,
+          body: {
+            reason: 'Invalid',
+            details: { kind: 'PodLogOptions', causes: [{ field: 'tailLines', reason: 'FieldValueInvalid' }] },
+          },
+        },
+        { query: { tailLines: '-1' } },
+      ),
+    ],
+  },
+  {
+    id: 'service-endpoints-ready-pod',
+    title: 'the Endpoints of a Service list its ready pod with IP, node and port',
+    area: 'services',
+    needsNodeAgent: true,
+    steps: [
+      get(core('serviceaccounts', 'default'), { status: 200 }, { eventually: 15_000 }),
+      create(core('pods'), pod('svc')),
+      create(core('services'), service('svc')),
+      get(
+        core('endpoints', 'svc'),
+        {
+          status: 200,
+          body: {
+            subsets: [
+              {
+                addresses: [
+                  {
+                    ip: re(/^\d+\.\d+\.\d+\.\d+$/),
+                    nodeName: nonEmpty,
+                    targetRef: { kind: 'Pod', name: 'svc', namespace: any },
+                  },
+                ],
+                notReadyAddresses: absent,
+                ports: [{ port: 80, protocol: 'TCP' }],
+              },
+            ],
+          },
+        },
+        { eventually: 30_000 },
+      ),
+    ],
+  },
+  {
+    id: 'service-proxy-connection-refused',
+    title: 'services/proxy to a ready pod that serves nothing on the port is a 503 naming the pod address',
+    area: 'services',
+    needsNodeAgent: true,
+    messagesDiffer: 'the address in the message is each server’s pod IP',
+    steps: [
+      get(core('serviceaccounts', 'default'), { status: 200 }, { eventually: 15_000 }),
+      create(core('pods'), pod('svc')),
+      create(core('services'), service('svc')),
+      get(
+        core('endpoints', 'svc'),
+        { status: 200, body: { subsets: [{ addresses: length(1) }] } },
+        { eventually: 30_000 },
+      ),
+      get(
+        core('services', 'svc:80', 'proxy/status'),
+        failure(
+          503,
+          'ServiceUnavailable',
+          re(/^error trying to reach service: dial tcp \d+\.\d+\.\d+\.\d+:80: connect: connection refused$/),
+        ),
+        { eventually: 10_000 },
+      ),
+    ],
+  },
+  {
+    id: 'daemonset-runs-on-the-node',
+    title: 'a DaemonSet on a one-node cluster runs one ready pod and reports it',
+    area: 'daemonsets',
+    needsNodeAgent: true,
+    steps: [
+      create(apps('daemonsets'), daemonSet('ds')),
+      get(
+        apps('daemonsets', 'ds'),
+        {
+          status: 200,
+          body: {
+            status: {
+              desiredNumberScheduled: 1,
+              currentNumberScheduled: 1,
+              numberReady: 1,
+              updatedNumberScheduled: 1,
+              numberAvailable: 1,
+              observedGeneration: 1,
+            },
+          },
+        },
+        { eventually: 30_000 },
+      ),
+    ],
+  },
+];
+
 // ------------------------------------------------------------------ Services and endpoints
 
 const services: ConformanceCase[] = [
@@ -3747,6 +3901,7 @@ export const CASES: readonly ConformanceCase[] = [
   ...deployments,
   ...workloads,
   ...pods,
+  ...running,
   ...services,
   ...lists,
   ...apply,
