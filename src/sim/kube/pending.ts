@@ -14,10 +14,6 @@ export const PENDING_PRODUCT_FIXES = {
     issue: 'issue 7 §6 (the Lease): client-node 1.4 serialises a JS Date with 3 fractional digits',
     sender: 'src/rotation/lease.ts (acquireTime/renewTime)',
   },
-  'deployment-port-name-trailing-hyphen': {
-    issue: 'issue 7 §5: port names such as tcp-prometheus- from truncating `tcp-${name}` to 15 characters',
-    sender: 'src/sim/kubecost/chart.ts (container ports)',
-  },
 } as const;
 
 export type PendingFix = keyof typeof PENDING_PRODUCT_FIXES;

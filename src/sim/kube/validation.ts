@@ -428,10 +428,7 @@ function validateContainers(
           const pp = `${p}.ports[${j}]`;
           const portName = str(port.name);
           if (portName) {
-            let errs = isValidPortName(portName);
-            if (options.lenient.has('deployment-port-name-trailing-hyphen'))
-              errs = errs.filter((m) => m !== 'must not begin or end with a hyphen');
-            for (const msg of errs) out.push(fe.invalid(`${pp}.name`, portName, msg));
+            for (const msg of isValidPortName(portName)) out.push(fe.invalid(`${pp}.name`, portName, msg));
             if (seenPorts.has(portName)) out.push(fe.duplicate(`${pp}.name`, portName));
             seenPorts.add(portName);
           }
