@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/real/**/*.test.ts'],
+    include: ['test/real/**/*.test.ts', 'test/conformance/differential.test.ts'],
     // Real controllers lag and a control plane takes seconds to start on a 2-core machine.
     testTimeout: 120_000,
     hookTimeout: 240_000,
