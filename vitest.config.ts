@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The real-cluster suite needs root, Go and a network namespace: `npm run test:real` (vitest.real.config.ts).
+    exclude: [...configDefaults.exclude, 'test/real/**', 'test/conformance/differential.test.ts'],
     // Simulated clusters and rollouts take real (short) time; keep headroom on a 2-core CI machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,

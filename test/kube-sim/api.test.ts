@@ -37,7 +37,13 @@ describe('discovery', () => {
     const core = await c1.kc.makeApiClient(k8s.CoreApi).getAPIVersions();
     expect(core.versions).toEqual(['v1']);
     const groups = await c1.kc.makeApiClient(k8s.ApisApi).getAPIVersions();
-    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'coordination.k8s.io']);
+    expect(groups.groups.map((g) => g.name).sort()).toEqual([
+      'apps',
+      'batch',
+      'coordination.k8s.io',
+      'discovery.k8s.io',
+      'rbac.authorization.k8s.io',
+    ]);
     const coreResources = await c1.core.getAPIResources();
     expect(coreResources.resources.map((r) => r.name)).toEqual(
       expect.arrayContaining(['secrets', 'pods', 'pods/log', 'services/proxy', 'events', 'configmaps', 'namespaces']),
@@ -149,17 +155,66 @@ describe('secrets and optimistic concurrency', () => {
     expect(Object.keys(removed.data ?? {})).toEqual(['a']);
   });
 
-  it('rejects a patch type other than merge and strategic merge with 415', async () => {
-    await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-415', 'kubecost', { a: 'x' }) });
-    // client-node's default patch content type is JSON patch.
+  it("applies a JSON patch (client-node's default patch type) and refuses a failed test op with 422", async () => {
+    await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: secret('s-json-patch', 'kubecost', { a: 'x' }),
+    });
+    const patched = await c1.core.patchNamespacedSecret({
+      name: 's-json-patch',
+      namespace: 'kubecost',
+      body: [{ op: 'replace', path: '/data/a', value: 'eQ==' }],
+    });
+    expect(patched.data?.a).toBe('eQ==');
     const error = await expectApiError(
       c1.core.patchNamespacedSecret({
-        name: 's-415',
+        name: 's-json-patch',
         namespace: 'kubecost',
-        body: [{ op: 'replace', path: '/data/a', value: 'eQ==' }],
+        body: [
+          { op: 'test', path: '/data/a', value: 'not-it' },
+          { op: 'replace', path: '/data/a', value: 'eg==' },
+        ],
       }),
     );
+    expect(error).toMatchObject({ httpCode: 422, kind: 'Status', reason: 'Invalid', code: 422 });
+    const after = await c1.core.readNamespacedSecret({ name: 's-json-patch', namespace: 'kubecost' });
+    expect(after.data?.a).toBe('eQ==');
+  });
+
+  it('rejects a patch whose content type is no patch type with 415', async () => {
+    await c1.core.createNamespacedSecret({ namespace: 'kubecost', body: secret('s-415', 'kubecost', { a: 'x' }) });
+    const error = await expectApiError(
+      c1.core.patchNamespacedSecret(
+        { name: 's-415', namespace: 'kubecost', body: { data: { a: 'eQ==' } } },
+        k8s.setHeaderOptions('Content-Type', 'application/json'),
+      ),
+    );
     expect(error).toMatchObject({ httpCode: 415, kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
+  });
+
+  it('refuses a Secret whose data is over 1 MiB in total with 422 FieldValueTooLong, as the real server does, and keeps the old data', async () => {
+    const created = await c1.core.createNamespacedSecret({
+      namespace: 'kubecost',
+      body: {
+        metadata: { name: 's-big', namespace: 'kubecost' },
+        data: { a: Buffer.alloc(1024 * 1024, 1).toString('base64') },
+      },
+    });
+    const error = await expectApiError(
+      c1.core.replaceNamespacedSecret({
+        name: 's-big',
+        namespace: 'kubecost',
+        body: { ...created, data: { ...created.data, b: Buffer.from('x').toString('base64') } },
+      }),
+    );
+    expect(error).toMatchObject({
+      httpCode: 422,
+      reason: 'Invalid',
+      message: 'Secret "s-big" is invalid: data: Too long: may not be more than 1048576 bytes',
+      details: { causes: [{ reason: 'FieldValueTooLong', field: 'data' }] },
+    });
+    const after = await c1.core.readNamespacedSecret({ name: 's-big', namespace: 'kubecost' });
+    expect(Object.keys(after.data ?? {})).toEqual(['a']);
   });
 
   it('answers a missing object with a 404 Status naming it', async () => {

@@ -3,6 +3,7 @@
  * that what our tool observes (and kubectl's rollout status rules) means the same as on a cluster.
  */
 import type * as k8s from '@kubernetes/client-node';
+import * as k8sRuntime from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIM_RESOURCES, startFleet, type Fleet, type SimCluster, type KubeObject } from '../../src/sim/kube/index.js';
 import {
@@ -18,17 +19,20 @@ import {
 
 let fleet: Fleet;
 let cluster: SimCluster;
-let api: ReturnType<typeof clientsFor>;
+let api: ReturnType<typeof clientsFor> & { batch: k8s.BatchV1Api };
 
 beforeAll(async () => {
   fleet = await startFleet({ clusters: 1, timing: { startMs: 15, readyMs: 15, terminateMs: 10 } });
   cluster = fleet.cluster('cluster-1');
-  api = clientsFor(fleet, 'cluster-1');
+  const clients = clientsFor(fleet, 'cluster-1');
+  api = { ...clients, batch: clients.kc.makeApiClient(k8sRuntime.BatchV1Api) };
 });
 
 afterAll(async () => {
   await fleet.stop();
 });
+
+const mergePatchOptions = k8sRuntime.setHeaderOptions('Content-Type', k8sRuntime.PatchStrategy.MergePatch);
 
 const restartPatch = () => ({
   spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } },
@@ -361,5 +365,221 @@ describe('deletion', () => {
         (await expectApiError(api.core.readNamespacedPod({ name: pod.metadata?.name ?? '', namespace: 'default' })))
           .httpCode === 404,
     );
+  });
+});
+
+// ---------------------------------------------------------------- DaemonSets, Jobs, CronJobs
+
+function daemonSet(name: string, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [{ name: 'agent', image: 'registry.example/agent:1' }],
+          volumes: [{ name: 'key', secret: { secretName: 'agent-key' } }],
+        },
+      },
+      ...extra,
+    },
+  };
+}
+
+/** kubectl's `rollout status daemonset` rule (polymorphichelpers.DaemonSetStatusViewer). */
+const daemonSetRolledOut = async (name: string) => {
+  const ds = await api.apps.readNamespacedDaemonSet({ name, namespace: 'default' });
+  const s = ds.status;
+  return (
+    !!s &&
+    (ds.metadata?.generation ?? 0) <= (s.observedGeneration ?? 0) &&
+    (s.updatedNumberScheduled ?? 0) >= s.desiredNumberScheduled &&
+    (s.numberAvailable ?? 0) >= s.desiredNumberScheduled
+  );
+};
+
+describe('DaemonSet controller', () => {
+  beforeAll(() => {
+    cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'agent-key', namespace: 'default' },
+      stringData: { id: 'x' },
+    });
+  });
+
+  it('runs one pod on the node, labelled with its revision and template generation, and reports rollout-status fields', async () => {
+    cluster.apply(daemonSet('agent'));
+    await waitFor('agent rollout', () => daemonSetRolledOut('agent'));
+    const ds = await api.apps.readNamespacedDaemonSet({ name: 'agent', namespace: 'default' });
+    expect(ds.status).toMatchObject({
+      desiredNumberScheduled: 1,
+      currentNumberScheduled: 1,
+      numberReady: 1,
+      observedGeneration: 1,
+    });
+    expect(ds.metadata?.annotations?.['deprecated.daemonset.template.generation']).toBe('1');
+    const pods = podsOf('agent');
+    expect(pods).toHaveLength(1);
+    expect(pods[0]?.metadata.labels).toMatchObject({
+      'pod-template-generation': '1',
+      'controller-revision-hash': expect.any(String),
+    });
+    expect(pods[0]?.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'DaemonSet',
+      name: 'agent',
+      controller: true,
+    });
+    const revisions = await api.apps.listNamespacedControllerRevision({
+      namespace: 'default',
+      labelSelector: 'app=agent',
+    });
+    expect(revisions.items.map((r) => r.revision)).toEqual([1]);
+  });
+
+  it('replaces its pod on `rollout restart` (a template annotation), with observedGeneration lagging the patch', async () => {
+    cluster.apply(daemonSet('restart'));
+    await waitFor('restart rollout', () => daemonSetRolledOut('restart'));
+    const before = podsOf('restart').map((p) => p.metadata.name);
+    const patched = await api.apps.patchNamespacedDaemonSet(
+      { name: 'restart', namespace: 'default', body: restartPatch() },
+      strategicMergePatch,
+    );
+    expect(patched.metadata?.generation).toBe(2);
+    expect(patched.status?.observedGeneration).toBe(1);
+    await waitFor('restart to roll out again', () => daemonSetRolledOut('restart'));
+    const after = podsOf('restart').filter((p) => !p.metadata.deletionTimestamp);
+    expect(after).toHaveLength(1);
+    expect(before).not.toContain(after[0]?.metadata.name);
+    expect(after[0]?.metadata.labels?.['pod-template-generation']).toBe('2');
+  });
+
+  it('puts one pod on each Node, pinned by node affinity, and rolls them within maxUnavailable', async () => {
+    for (const name of ['node-a', 'node-b', 'node-c'])
+      cluster.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
+    try {
+      cluster.apply(daemonSet('spread'));
+      await waitFor(
+        'spread on three nodes',
+        async () => (await daemonSetRolledOut('spread')) && podsOf('spread').length === 3,
+      );
+      const nodes = podsOf('spread').map(
+        (p) =>
+          (
+            p.spec as {
+              affinity: {
+                nodeAffinity: {
+                  requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: { matchFields: { values: string[] }[] }[];
+                  };
+                };
+              };
+            }
+          ).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]?.matchFields[0]
+            ?.values[0],
+      );
+      expect(nodes.sort()).toEqual(['node-a', 'node-b', 'node-c']);
+      const samples = await sampleDuring(
+        'spread',
+        () =>
+          api.apps.patchNamespacedDaemonSet(
+            { name: 'spread', namespace: 'default', body: restartPatch() },
+            strategicMergePatch,
+          ),
+        async () =>
+          (await daemonSetRolledOut('spread')) && podsOf('spread').every((p) => !p.metadata.deletionTimestamp),
+      );
+      expect(Math.min(...samples.map((s) => s.ready))).toBeGreaterThanOrEqual(2);
+      expect(Math.max(...samples.map((s) => s.live))).toBeLessThanOrEqual(3);
+    } finally {
+      for (const name of ['node-a', 'node-b', 'node-c']) cluster.api.delete(SIM_RESOURCES.nodes, undefined, name);
+    }
+  });
+});
+
+describe('Job and CronJob controllers', () => {
+  it('runs a Job pod from its template, owned by the Job and counted active', async () => {
+    cluster.apply({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'once', namespace: 'default' },
+      spec: {
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'run', image: 'registry.example/run:1' }] } },
+      },
+    });
+    await waitFor(
+      'once to be active',
+      async () => (await api.batch.readNamespacedJob({ name: 'once', namespace: 'default' })).status?.active === 1,
+    );
+    const job = await api.batch.readNamespacedJob({ name: 'once', namespace: 'default' });
+    expect(job.spec?.selector?.matchLabels?.['batch.kubernetes.io/controller-uid']).toBe(job.metadata?.uid);
+    expect(job.status?.startTime).toBeDefined();
+    const pods = await api.core.listNamespacedPod({ namespace: 'default', labelSelector: 'job-name=once' });
+    expect(pods.items).toHaveLength(1);
+    expect(pods.items[0]?.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'Job',
+      name: 'once',
+      controller: true,
+    });
+    expect(pods.items[0]?.metadata?.finalizers).toEqual(['batch.kubernetes.io/job-tracking']);
+  });
+
+  it('creates a Job from a CronJob at its scheduled time, and a Job made after a template change reads the new key', async () => {
+    const template = (key: string) => ({
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: 'OnFailure',
+            containers: [
+              {
+                name: 'export',
+                image: 'registry.example/export:1',
+                env: [{ name: 'KEY', valueFrom: { secretKeyRef: { name: key, key: 'id' } } }],
+              },
+            ],
+          },
+        },
+      },
+    });
+    const created = cluster.apply({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly', namespace: 'default' },
+      spec: { schedule: '0 3 * * *', jobTemplate: template('old-key') },
+    });
+    const jobsOf = async () =>
+      (await api.batch.listNamespacedJob({ namespace: 'default' })).items.filter((j) =>
+        j.metadata?.ownerReferences?.some((r) => r.uid === created.metadata.uid),
+      );
+    expect(await jobsOf()).toEqual([]);
+    // Jump to just after the next 03:00 UTC.
+    const now = fleet.clock.now();
+    const next = new Date(now);
+    next.setUTCHours(3, 0, 0, 0);
+    if (next.getTime() <= now) next.setUTCDate(next.getUTCDate() + 1);
+    fleet.clock.advance(next.getTime() - now + 1000);
+    const [first] = await waitFor('the 03:00 Job', async () => {
+      const jobs = await jobsOf();
+      return jobs.length === 1 ? jobs : undefined;
+    });
+    expect(first?.metadata?.name).toBe(`nightly-${Math.floor(next.getTime() / 60_000)}`);
+    expect(first?.spec?.template.spec?.containers[0]?.env?.[0]?.valueFrom?.secretKeyRef?.name).toBe('old-key');
+    const cj = await api.batch.readNamespacedCronJob({ name: 'nightly', namespace: 'default' });
+    expect(new Date(cj.status?.lastScheduleTime ?? 0).getTime()).toBe(next.getTime());
+
+    await api.batch.patchNamespacedCronJob(
+      { name: 'nightly', namespace: 'default', body: { spec: { jobTemplate: template('new-key') } } },
+      mergePatchOptions,
+    );
+    fleet.clock.advance(24 * 3600 * 1000);
+    const jobs = await waitFor('the next day’s Job', async () => {
+      const list = await jobsOf();
+      return list.length === 2 ? list : undefined;
+    });
+    const latest = jobs.find((j) => j.metadata?.name !== first?.metadata?.name);
+    expect(latest?.spec?.template.spec?.containers[0]?.env?.[0]?.valueFrom?.secretKeyRef?.name).toBe('new-key');
   });
 });

@@ -103,6 +103,56 @@ describe('fault injection', () => {
   });
 });
 
+describe('429 Too Many Requests', () => {
+  it('answers an injected 429 as the priority-and-fairness filter does: plain text with a Retry-After header', async () => {
+    cluster.faults.add({ verb: 'get', resource: 'secrets', status: 429, retryAfterSeconds: 7, count: 1 });
+    const error = await readSecret().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(k8s.ApiException);
+    const apiError = error as k8s.ApiException<unknown>;
+    expect(apiError.code).toBe(429);
+    expect(apiError.headers['retry-after']).toBe('7');
+    expect(apiError.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(String(apiError.body)).toBe('Too many requests, please try again later.\n');
+    expect((await readSecret()).metadata?.name).toBe('cloud-integration');
+  });
+
+  it('answers a 429 with a TooManyRequests Status and details.retryAfterSeconds when a Status body is asked for', async () => {
+    cluster.faults.add({
+      verb: 'update',
+      resource: 'secrets',
+      status: 429,
+      retryAfterSeconds: 3,
+      statusBody: true,
+      count: 1,
+    });
+    const current = await readSecret();
+    const error = await admin.core
+      .replaceNamespacedSecret({ name: 'cloud-integration', namespace: 'kubecost', body: current })
+      .catch((e: unknown) => e);
+    const apiError = error as k8s.ApiException<unknown>;
+    expect(apiError.code).toBe(429);
+    expect(apiError.headers['retry-after']).toBe('3');
+    expect(JSON.parse(String(apiError.body))).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      code: 429,
+      details: { retryAfterSeconds: 3 },
+    });
+  });
+
+  it('defaults Retry-After to one second, and sends it with an injected 503 too', async () => {
+    cluster.faults.add({ verb: 'get', resource: 'secrets', status: 429, count: 1 });
+    cluster.faults.add({ verb: 'list', resource: 'secrets', status: 503, count: 1 });
+    const tooMany = (await readSecret().catch((e: unknown) => e)) as k8s.ApiException<unknown>;
+    expect(tooMany.headers['retry-after']).toBe('1');
+    const unavailable = (await admin.core
+      .listNamespacedSecret({ namespace: 'kubecost' })
+      .catch((e: unknown) => e)) as k8s.ApiException<unknown>;
+    expect(unavailable.code).toBe(503);
+    expect(unavailable.headers['retry-after']).toBe('1');
+  });
+});
+
 describe('RBAC-style denials', () => {
   it('forbids a user what a deny rule names, with the real Forbidden message, and allows the rest', async () => {
     const token = cluster.addUser('system:serviceaccount:kubecost:kubecost-rotate');

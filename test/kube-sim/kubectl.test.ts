@@ -493,4 +493,97 @@ describe(`kubectl ${clientVersion} (${KUBECTL}) against kube-sim`, () => {
     expect(c2.requests.length).toBeGreaterThan(before);
     expect(c2.requests.slice(before).every((r) => r.user === 'kubernetes-admin')).toBe(true);
   });
+
+  it('restarts a DaemonSet with `rollout restart` and waits for it with `rollout status`', async () => {
+    c1.apply({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'daemons' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: template('agent') },
+    });
+    await ok(['rollout', 'status', 'daemonset/agent', '-n', 'daemons', '--timeout=60s']);
+    const before = await livePods('daemons', 'app=agent');
+    expect(before).toHaveLength(1);
+    expect((await ok(['rollout', 'restart', 'daemonset/agent', '-n', 'daemons'])).trim()).toBe(
+      'daemonset.apps/agent restarted',
+    );
+    const status = await ok(['rollout', 'status', 'daemonset/agent', '-n', 'daemons', '--timeout=60s']);
+    expect(status).toContain('daemon set "agent" successfully rolled out');
+    const after = await eventually('the restarted pod alone', async () => {
+      const pods = await livePods('daemons', 'app=agent');
+      return pods.length === 1 && pods[0]?.metadata.name !== before[0]?.metadata.name ? pods : undefined;
+    });
+    expect(after[0]?.metadata.labels?.['pod-template-generation']).toBe('2');
+    const table = await ok(['get', 'ds', '-n', 'daemons']);
+    expect(table.trim().split('\n')[0]).toMatch(
+      /^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE$/,
+    );
+  });
+
+  it('sorts events with `get events --sort-by`, which needs whole objects in the Table rows', async () => {
+    for (const [name, at] of [
+      ['late', '2026-01-01T00:00:09Z'],
+      ['early', '2026-01-01T00:00:01Z'],
+    ] as const)
+      c1.apply({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace: 'events' },
+        involvedObject: { kind: 'Secret', name: 'x', namespace: 'events' },
+        reason: name === 'late' ? 'Second' : 'First',
+        message: name,
+        type: 'Normal',
+        firstTimestamp: at,
+        lastTimestamp: at,
+        count: 1,
+      });
+    const out = await ok(['get', 'events', '-n', 'events', '--sort-by=.lastTimestamp']);
+    const rows = out.trim().split('\n').slice(1);
+    expect(rows.map((r) => /\s(First|Second)\s/.exec(r)?.[1])).toEqual(['First', 'Second']);
+  });
+
+  it('shows the wide columns with `get pods -o wide` and scales with `scale`', async () => {
+    c1.apply(deployment('wide', 'web', 1));
+    await ok(['rollout', 'status', 'deployment/web', '-n', 'wide', '--timeout=60s']);
+    const out = await ok(['get', 'pods', '-n', 'wide', '-o', 'wide']);
+    const [header = '', row = ''] = out.trim().split('\n');
+    expect(header).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/);
+    expect(row).toMatch(/\s10\.244\.\d+\.\d+\s+cluster-1-node\s+<none>\s+<none>$/);
+    expect((await ok(['scale', 'deployment/web', '-n', 'wide', '--replicas=3'])).trim()).toBe(
+      'deployment.apps/web scaled',
+    );
+    await ok(['rollout', 'status', 'deployment/web', '-n', 'wide', '--timeout=60s']);
+    expect(await livePods('wide', 'app=web')).toHaveLength(3);
+  });
+
+  it('applies server-side with `apply --server-side`, and a second manager setting the same field conflicts', async () => {
+    const config = (value: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: kubecost\ndata:\n  mode: "${value}"\n`;
+    expect((await ok(['apply', '--server-side', '-f', '-'], { input: config('a') })).trim()).toBe(
+      'configmap/settings serverside-applied',
+    );
+    await ok(['apply', '--server-side', '-f', '-'], { input: config('b') });
+    const cm = await getJson(['get', 'configmap', 'settings', '-n', 'kubecost', '--show-managed-fields']);
+    expect((cm.data as Record<string, string>).mode).toBe('b');
+    const conflict = await kubectl(['apply', '--server-side', '--field-manager=other', '-f', '-'], {
+      input: config('c'),
+    });
+    expect(conflict.code).not.toBe(0);
+    expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl": .data.mode');
+    await ok(['apply', '--server-side', '--field-manager=other', '--force-conflicts', '-f', '-'], {
+      input: config('c'),
+    });
+    expect(
+      ((await getJson(['get', 'configmap', 'settings', '-n', 'kubecost'])).data as Record<string, string>).mode,
+    ).toBe('c');
+  });
+
+  it("refuses an unknown field in `create -f` as the real server does with kubectl's strict validation", async () => {
+    const run = await kubectl(['create', '-f', '-'], {
+      input: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: typo\n  namespace: kubecost\nstringdata:\n  a: b\n',
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('strict decoding error: unknown field "stringdata"');
+    expect((await kubectl(['get', 'secret', 'typo', '-n', 'kubecost'])).code).not.toBe(0);
+  });
 });

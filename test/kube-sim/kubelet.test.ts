@@ -3,9 +3,12 @@
  * logs as pods/log serves them, HTTP through services/proxy, and failures a real kubelet reports.
  */
 import * as k8s from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
+import { request } from 'node:https';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type ContainerContext, type Fleet, type SimCluster } from '../../src/sim/kube/index.js';
+import { kubeletRequestHandler } from '../../src/sim/node/index.js';
 import { clientsFor, deployment, expectApiError, mergePatch, secret, waitFor } from '../support/kube.js';
 
 let fleet: Fleet;
@@ -106,7 +109,14 @@ describe('what a container sees at start', () => {
       }),
     );
     const ctx = await started;
-    expect([...ctx.files.keys()].sort()).toEqual([
+    // The ServiceAccount token mount every pod gets (as on a real API server) is not this test's subject.
+    const token = '/var/run/secrets/kubernetes.io/serviceaccount/';
+    expect([...ctx.files.keys()].filter((f) => f.startsWith(token)).sort()).toEqual([
+      `${token}ca.crt`,
+      `${token}namespace`,
+      `${token}token`,
+    ]);
+    expect([...ctx.files.keys()].filter((f) => !f.startsWith(token)).sort()).toEqual([
       '/etc/projected/aws/id',
       '/etc/projected/mode',
       '/var/configs/cloud-integration/cloud-integration.json',
@@ -226,6 +236,28 @@ describe('what a container sees at start', () => {
   });
 });
 
+/** A GET as the cluster admin, answered with the status and the parsed JSON body. */
+function rawGet(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, cluster.url),
+      { ca: cluster.caPem, headers: { authorization: `Bearer ${cluster.adminToken}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** The context of the running container of a workload that captureStart already bound. */
 function captureStartExisting(app: string): Promise<ContainerContext> {
   return new Promise((resolve, reject) => {
@@ -281,6 +313,36 @@ describe('logs', () => {
     expect(wrong.httpCode).toBe(400);
   });
 
+  it('refuses log options as the real API server does (observed on v1.34.4): 400 for undecodable, 422 for invalid', async () => {
+    const pod = await podOf('logger');
+    const log = (query: string) =>
+      rawGet(`/api/v1/namespaces/kubecost/pods/${pod.metadata?.name ?? ''}/log?container=main&${query}`);
+    expect(await log('tailLines=abc')).toMatchObject({
+      status: 400,
+      body: { reason: 'BadRequest', message: 'strconv.ParseInt: parsing "abc": invalid syntax' },
+    });
+    expect(await log('tailLines=-1')).toMatchObject({
+      status: 422,
+      body: {
+        reason: 'Invalid',
+        message: `PodLogOptions "${pod.metadata?.name ?? ''}" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0`,
+      },
+    });
+    expect(await log('limitBytes=0')).toMatchObject({ status: 422 });
+    expect(await log('sinceSeconds=0')).toMatchObject({ status: 422 });
+    expect(await log('sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z')).toMatchObject({
+      status: 422,
+      body: {
+        message: expect.stringContaining('at most one of `sinceTime` or `sinceSeconds` may be specified') as unknown,
+      },
+    });
+    // Any value but "false" or "0" sets a flag.
+    expect(await log('previous=yes')).toMatchObject({
+      status: 400,
+      body: { message: `previous terminated container "main" in pod "${pod.metadata?.name ?? ''}" not found` },
+    });
+  });
+
   it('serves tailLines and timestamps', async () => {
     const pod = await podOf('logger');
     const all = await api.core.readNamespacedPodLog({
@@ -301,7 +363,7 @@ describe('logs', () => {
     for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z tick \d+$/);
   });
 
-  it('serves only lines at or after sinceTime (through the Log helper) and sinceSeconds', async () => {
+  it('serves only lines at or after sinceTime, to the second as the real API server passes it on, and sinceSeconds', async () => {
     const pod = await podOf('logger');
     const since = new Date();
     await new Promise((r) => setTimeout(r, 250));
@@ -314,9 +376,16 @@ describe('logs', () => {
       timestamps: true,
     });
     await finished;
-    const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(1);
-    for (const line of lines) expect(Date.parse(line.split(' ')[0] ?? '')).toBeGreaterThanOrEqual(since.getTime());
+    const stamps = Buffer.concat(chunks)
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => Date.parse(line.split(' ')[0] ?? ''));
+    expect(stamps.length).toBeGreaterThanOrEqual(1);
+    const second = Math.floor(since.getTime() / 1000) * 1000;
+    expect(Math.min(...stamps)).toBeGreaterThanOrEqual(second);
+    // The pod logged since it started, more than a second before: those earlier lines stay out.
+    expect(Math.min(...stamps)).toBeLessThan(second + 1000);
     // Once the pod is older than a second, sinceSeconds=1 leaves out its first line.
     await new Promise((r) => setTimeout(r, 1100));
     const recent = await api.core.readNamespacedPodLog({
@@ -348,14 +417,14 @@ describe('logs', () => {
     expect(got.slice(0, 2).every((l) => /^tick \d+$/.test(l))).toBe(true);
   });
 
-  it('keeps the previous container log after a crash and reports CrashLoopBackOff with the restart count', async () => {
+  it('reports CrashLoopBackOff with the restart count, and serves the crashed instance as the previous log, as the kubelet does', async () => {
     let starts = 0;
     cluster.kubelet.bind({
       workload: 'Deployment/crasher',
       program: (ctx) => {
         starts += 1;
         ctx.log(`attempt ${starts}`);
-        throw new Error('objstore config: field sercret_key not found in type s3.Config');
+        if (starts <= 2) throw new Error('objstore config: field sercret_key not found in type s3.Config');
       },
     });
     cluster.apply(deployment({ name: 'crasher', namespace: 'kubecost' }));
@@ -363,16 +432,22 @@ describe('logs', () => {
       const p = (await api.core.listNamespacedPod({ namespace: 'kubecost', labelSelector: 'app=crasher' })).items[0];
       return (p?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && p;
     });
+    const name = pod.metadata?.name ?? '';
     const status = pod.status?.containerStatuses?.[0];
     expect(status?.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(status?.state?.waiting?.reason).toBe('CrashLoopBackOff');
     expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
-    await waitFor('the second attempt', () => starts >= 2, 5000);
-    const previous = await api.core.readNamespacedPodLog({
-      name: pod.metadata?.name ?? '',
-      namespace: 'kubecost',
-      previous: true,
-    });
-    expect(previous).toBe('attempt 1\nfatal: objstore config: field sercret_key not found in type s3.Config\n');
+    const crashed = 'attempt 1\nfatal: objstore config: field sercret_key not found in type s3.Config\n';
+    // While it backs off (1 s), the crashed instance is both what `logs` and `logs --previous` read.
+    expect(await api.core.readNamespacedPodLog({ name, namespace: 'kubecost', previous: true })).toBe(crashed);
+    expect(await api.core.readNamespacedPodLog({ name, namespace: 'kubecost' })).toBe(crashed);
+    await waitFor('the third attempt', () => starts >= 3, 10_000);
+    expect(await api.core.readNamespacedPodLog({ name, namespace: 'kubecost', previous: true })).toBe(
+      'attempt 2\nfatal: objstore config: field sercret_key not found in type s3.Config\n',
+    );
+    expect(await api.core.readNamespacedPodLog({ name, namespace: 'kubecost' })).toBe('attempt 3\n');
+    const restarted = await api.core.readNamespacedPod({ name, namespace: 'kubecost' });
+    expect(restarted.status?.containerStatuses?.[0]?.restartCount).toBe(2);
   });
 });
 
@@ -486,5 +561,72 @@ describe('services/proxy', () => {
         )
       ).httpCode,
     ).toBe(503);
+  });
+});
+
+describe('the kubelet API a real API server calls for pods/log', () => {
+  let server: Server;
+  let base = '';
+  let pod = '';
+
+  beforeAll(async () => {
+    cluster.kubelet.bind({
+      workload: 'Deployment/kubelet-api',
+      program: (ctx) => {
+        for (let i = 1; i <= 5; i++) ctx.log(`line ${i}`);
+      },
+    });
+    cluster.apply(deployment({ name: 'kubelet-api', namespace: 'kubecost' }));
+    pod = (await podOf('kubelet-api')).metadata?.name ?? '';
+    // The handler is the one the node agent serves with TLS on a real node; plain HTTP on loopback here.
+    server = createServer(kubeletRequestHandler(cluster.kubelet));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const get = async (path: string) => {
+    const res = await fetch(`${base}${path}`);
+    return { status: res.status, body: await res.text() };
+  };
+
+  it('serves /containerLogs with tailLines, limitBytes and timestamps, and /healthz', async () => {
+    expect(await get('/healthz')).toEqual({ status: 200, body: 'ok' });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?tailLines=2`)).toEqual({
+      status: 200,
+      body: 'line 4\nline 5\n',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?limitBytes=9`)).toEqual({ status: 200, body: 'line 1\nli' });
+    expect((await get(`/containerLogs/kubecost/${pod}/app?tail=1&timestamps=true`)).body).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line 5\n$/,
+    );
+  });
+
+  it("answers unknown pods and containers, bad queries and missing instances in the kubelet's words", async () => {
+    expect(await get('/containerLogs/kubecost/nope/app')).toEqual({ status: 404, body: 'pod "nope" does not exist' });
+    expect(await get(`/containerLogs/kubecost/${pod}/nope`)).toEqual({
+      status: 404,
+      body: `container "nope" not found in pod "${pod}"`,
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}`)).toEqual({
+      status: 400,
+      body: '{"message": "Missing container name."}',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?tailLines=x`)).toEqual({
+      status: 400,
+      body: '{"message": "Unable to decode query."}',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?sinceSeconds=1&sinceTime=2026-01-01T00:00:00Z`)).toEqual({
+      status: 422,
+      body: '{"message": "Invalid request."}',
+    });
+    expect(await get(`/containerLogs/kubecost/${pod}/app?previous=true`)).toEqual({
+      status: 400,
+      body: `previous terminated container "app" in pod "${pod}" not found`,
+    });
   });
 });

@@ -3,6 +3,7 @@
  * RBAC-style deny rules per user, and fault injection (status code, latency, dropped
  * connection) by verb, resource, namespace and name, limited by count or probability.
  */
+import type { Identity } from './rbac.js';
 export interface RequestFacts {
   readonly user: string;
   /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection, proxy. */
@@ -29,6 +30,13 @@ export interface DenyRule extends Selector {
 export interface FaultRule extends Selector {
   /** Answer with this HTTP status (a Status body shaped like the real one). */
   status?: number;
+  /**
+   * With 429 or 503: the Retry-After header, in seconds (default 1). A 429 is answered as the real
+   * server's priority-and-fairness filter does (plain text, `Retry-After`), unless `statusBody` is
+   * set (then a TooManyRequests Status with details.retryAfterSeconds, as the eviction API answers).
+   */
+  retryAfterSeconds?: number;
+  statusBody?: boolean;
   message?: string;
   /** Wait this long before answering (or before the other effects). */
   latencyMs?: number;
@@ -65,10 +73,31 @@ export function selects(selector: Selector, facts: RequestFacts): boolean {
 /** Tokens and deny rules of one cluster. */
 export class AccessControl {
   private readonly tokens = new Map<string, string>();
+  /** Tokens issued by TokenRequest: their users are ServiceAccounts, authorized by RBAC. */
+  private readonly serviceAccountTokens = new Map<string, { namespace: string; name: string }>();
   private readonly denies: DenyRule[] = [];
 
   addToken(token: string, user: string): void {
     this.tokens.set(token, user);
+  }
+
+  /** Registers a token issued for a ServiceAccount (TokenRequest). */
+  addServiceAccountToken(token: string, namespace: string, name: string): void {
+    this.serviceAccountTokens.set(token, { namespace, name });
+  }
+
+  /** Who a token is: a ServiceAccount (RBAC decides) or a user kube-sim's tests made (allowed unless denied). */
+  identityFor(token: string | undefined): Identity | undefined {
+    if (token === undefined) return undefined;
+    const sa = this.serviceAccountTokens.get(token);
+    if (sa)
+      return {
+        user: `system:serviceaccount:${sa.namespace}:${sa.name}`,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`, 'system:authenticated'],
+        rbac: true,
+      };
+    const user = this.tokens.get(token);
+    return user === undefined ? undefined : { user, groups: ['system:masters', 'system:authenticated'], rbac: false };
   }
 
   revokeToken(token: string): void {
@@ -76,7 +105,7 @@ export class AccessControl {
   }
 
   userFor(token: string | undefined): string | undefined {
-    return token === undefined ? undefined : this.tokens.get(token);
+    return this.identityFor(token)?.user;
   }
 
   /** Denies matching requests with 403 Forbidden. Returns a function that lifts the rule. */

@@ -78,6 +78,7 @@ export class SimCluster {
   private async listen(): Promise<void> {
     const certs = await createClusterCertificates(this.name);
     this.caPem = certs.caPem;
+    this.api.clusterCaPem = certs.caPem;
     const server = createServer(
       { key: certs.keyPem, cert: certs.certPem, keepAlive: true },
       createRequestHandler({

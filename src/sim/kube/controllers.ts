@@ -1,16 +1,27 @@
 /**
- * The workload controllers of one simulated cluster: Deployment (ReplicaSets with
+ * The controller manager of one simulated cluster: Deployment (ReplicaSets with
  * pod-template-hash, RollingUpdate with maxSurge/maxUnavailable, Recreate, progress deadline),
- * ReplicaSet, and StatefulSet (ordered creation and ordered rolling update from the highest
- * ordinal, partition, currentRevision/updateRevision). Their status fields follow the real
- * controllers closely enough that kubectl's `rollout status` logic gives the right answers.
+ * ReplicaSet, StatefulSet (ordered creation and ordered rolling update from the highest ordinal,
+ * partition, ControllerRevisions), DaemonSet, Job, CronJob, endpoints and EndpointSlices, and the
+ * lifecycle controllers (namespaces, default ServiceAccounts, kube-root-ca.crt, garbage
+ * collection). Their status fields follow the real controllers closely enough that kubectl's
+ * `rollout status` logic gives the right answers.
  *
  * Controllers are level-triggered: any change enqueues the owning workload, and a reconcile
  * reads the current state and moves it one step on. Writes that change nothing are skipped,
- * so the loop settles.
+ * so the loop settles. Like the real controller manager, they act a moment after a change (an
+ * informer's lag), never within the request that made it: a PATCH answers with the old
+ * observedGeneration.
  */
 import type { ClusterApi } from './api.js';
 import { clone } from './api.js';
+import { CronJobs, reconcileJob } from './batch.js';
+import { reconcileDaemonSet } from './daemonsets.js';
+import { reconcileService } from './endpoints.js';
+import { omitZero, type ControllerKit } from './kit.js';
+import { Lifecycle } from './lifecycle.js';
+import { ensureRevision, pruneRevisions, revisionsOf, templateOf } from './revisions.js';
+import { scaledValue } from './scaled.js';
 import type { SimClock, SimTimer } from './clock.js';
 import {
   arr,
@@ -31,18 +42,14 @@ import { labelSelectorMatcher } from './selectors.js';
 import type { StoreEvent } from './store.js';
 import type { KubeObject } from './types.js';
 
-type Kind = 'Deployment' | 'ReplicaSet' | 'StatefulSet';
+type Kind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Service' | 'Lifecycle';
+
+/** How long after a change the controllers look at it (the real informers' delivery lag). */
+export const INFORMER_LAG_MS = 10;
 
 const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
-/** Resolves an int-or-percent against a total, as intstr.GetScaledValueFromIntOrPercent. */
-export function scaledValue(value: unknown, total: number, roundUp: boolean): number {
-  if (typeof value === 'number') return value;
-  const m = /^(\d+)%$/.exec(String(value ?? ''));
-  if (!m) return Number.parseInt(String(value ?? '0'), 10) || 0;
-  const exact = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(exact) : Math.floor(exact);
-}
+export { scaledValue } from './scaled.js';
 
 export class Controllers {
   private readonly queue = new Map<string, { kind: Kind; namespace: string; name: string }>();
@@ -52,17 +59,41 @@ export class Controllers {
   private unsubscribe: (() => void) | undefined;
   /** Per Deployment uid: what its progress looked like and when it last moved (progress deadline). */
   private readonly progress = new Map<string, { signature: string; since: number; timer?: SimTimer }>();
-  /** Per StatefulSet uid: pod templates by revision name (the real controller keeps ControllerRevisions). */
-  private readonly revisions = new Map<string, Map<string, unknown>>();
   private readonly timers = new Set<SimTimer>();
+  private readonly kit: ControllerKit;
+  private readonly lifecycle: Lifecycle;
+  private readonly cronJobs: CronJobs;
 
   constructor(
     private readonly api: ClusterApi,
     private readonly clock: SimClock,
-  ) {}
+  ) {
+    this.kit = {
+      api,
+      clock,
+      enqueueAfter: (key, ms) => {
+        const [kind = '', namespace = '', ...name] = key.split('/');
+        this.enqueueAfter(kind as Kind, namespace, name.join('/'), ms);
+      },
+    };
+    this.lifecycle = new Lifecycle(api, (key) => this.enqueue('Lifecycle', '', key));
+    this.cronJobs = new CronJobs(this.kit);
+  }
 
   start(): void {
     this.unsubscribe = this.api.store.subscribe((event) => this.onEvent(event));
+    this.lifecycle.resync();
+    for (const [def, kind] of [
+      [R.deployments, 'Deployment'],
+      [R.statefulsets, 'StatefulSet'],
+      [R.replicasets, 'ReplicaSet'],
+      [R.daemonsets, 'DaemonSet'],
+      [R.jobs, 'Job'],
+      [R.cronjobs, 'CronJob'],
+      [R.services, 'Service'],
+    ] as const)
+      for (const o of this.api.store.peekAll(def))
+        this.enqueue(kind, o.metadata.namespace ?? '', o.metadata.name ?? '');
   }
 
   stop(): void {
@@ -70,6 +101,7 @@ export class Controllers {
     this.unsubscribe?.();
     for (const t of this.timers) t.cancel();
     for (const p of this.progress.values()) p.timer?.cancel();
+    this.cronJobs.stop();
   }
 
   /** Stops reconciling; changes queue up and are processed on resume (a test control). */
@@ -89,12 +121,17 @@ export class Controllers {
   private onEvent(event: StoreEvent): void {
     const obj = event.object;
     const namespace = obj.metadata.namespace ?? '';
+    this.lifecycle.onEvent(event);
     switch (event.def.kind) {
       case 'Deployment':
       case 'StatefulSet':
       case 'ReplicaSet':
-        if (event.type !== 'DELETED') this.enqueue(event.def.kind, namespace, obj.metadata.name ?? '');
-        if (event.def.kind === 'ReplicaSet') this.enqueueOwner(obj);
+      case 'DaemonSet':
+      case 'Job':
+      case 'CronJob':
+      case 'Service':
+        this.enqueue(event.def.kind, namespace, obj.metadata.name ?? '');
+        if (event.def.kind === 'ReplicaSet' || event.def.kind === 'Job') this.enqueueOwner(obj);
         break;
       case 'Pod': {
         this.enqueueOwner(obj);
@@ -102,8 +139,20 @@ export class Controllers {
         const owner = controllerOf(obj);
         const rs = owner?.kind === 'ReplicaSet' ? this.api.store.peek(R.replicasets, namespace, owner.name) : undefined;
         if (rs) this.enqueueOwner(rs);
+        for (const svc of this.api.store.peekAll(R.services, namespace)) {
+          const selector = rec(rec(svc.spec).selector);
+          const selects = (o: KubeObject | undefined) =>
+            !!o &&
+            Object.keys(selector).length > 0 &&
+            Object.entries(selector).every(([k, v]) => o.metadata.labels?.[k] === v);
+          if (selects(obj) || selects(event.previous)) this.enqueue('Service', namespace, svc.metadata.name ?? '');
+        }
         break;
       }
+      case 'Node':
+        for (const ds of this.api.store.peekAll(R.daemonsets))
+          this.enqueue('DaemonSet', ds.metadata.namespace ?? '', ds.metadata.name ?? '');
+        break;
       default:
         break;
     }
@@ -111,7 +160,15 @@ export class Controllers {
 
   private enqueueOwner(obj: KubeObject): void {
     const owner = controllerOf(obj);
-    if (owner && (owner.kind === 'ReplicaSet' || owner.kind === 'Deployment' || owner.kind === 'StatefulSet'))
+    if (
+      owner &&
+      (owner.kind === 'ReplicaSet' ||
+        owner.kind === 'Deployment' ||
+        owner.kind === 'StatefulSet' ||
+        owner.kind === 'DaemonSet' ||
+        owner.kind === 'Job' ||
+        owner.kind === 'CronJob')
+    )
       this.enqueue(owner.kind, obj.metadata.namespace ?? '', owner.name);
   }
 
@@ -132,10 +189,10 @@ export class Controllers {
   private schedule(): void {
     if (this.scheduled || this.paused || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.scheduled = false;
       this.drain();
-    });
+    }, INFORMER_LAG_MS).unref();
   }
 
   private drain(): void {
@@ -147,9 +204,32 @@ export class Controllers {
       ];
       this.queue.delete(key);
       try {
-        if (item.kind === 'Deployment') this.reconcileDeployment(item.namespace, item.name);
-        else if (item.kind === 'ReplicaSet') this.reconcileReplicaSet(item.namespace, item.name);
-        else this.reconcileStatefulSet(item.namespace, item.name);
+        switch (item.kind) {
+          case 'Deployment':
+            this.reconcileDeployment(item.namespace, item.name);
+            break;
+          case 'ReplicaSet':
+            this.reconcileReplicaSet(item.namespace, item.name);
+            break;
+          case 'StatefulSet':
+            this.reconcileStatefulSet(item.namespace, item.name);
+            break;
+          case 'DaemonSet':
+            reconcileDaemonSet(this.kit, item.namespace, item.name);
+            break;
+          case 'Job':
+            reconcileJob(this.kit, item.namespace, item.name);
+            break;
+          case 'CronJob':
+            this.cronJobs.reconcile(item.namespace, item.name);
+            break;
+          case 'Service':
+            reconcileService(this.kit, item.namespace, item.name);
+            break;
+          case 'Lifecycle':
+            this.lifecycle.reconcile(item.name);
+            break;
+        }
       } catch (error: unknown) {
         // A controller error is retried later, as the real controllers requeue with backoff.
         if (!this.stopped) this.enqueueAfter(item.kind, item.namespace, item.name, 200);
@@ -207,7 +287,11 @@ export class Controllers {
     if (minReady > 0 && status.readyReplicas > status.availableReplicas)
       this.enqueueAfter('ReplicaSet', namespace, name, minReady * 1000);
     const current = this.api.store.peek(R.replicasets, namespace, name);
-    if (current) this.save(R.replicasets, current, { ...clone(current), status });
+    if (current)
+      this.save(R.replicasets, current, {
+        ...clone(current),
+        status: omitZero(status, ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']),
+      });
   }
 
   private createPodFor(
@@ -225,7 +309,8 @@ export class Controllers {
     };
     this.api.create(R.pods, owner.metadata.namespace, {
       metadata: {
-        ...(extra.name ? { name: extra.name } : { generateName }),
+        ...(extra.name ? { name: extra.name } : {}),
+        generateName,
         labels,
         ...(meta.annotations ? { annotations: clone(meta.annotations) } : {}),
         ownerReferences: [ownerReference(owner)],
@@ -263,8 +348,9 @@ export class Controllers {
             name: rsName,
             labels: { ...(rec(rec(template.metadata).labels) as Record<string, string>), 'pod-template-hash': hash },
             annotations: {
-              [REVISION_ANNOTATION]: String(maxRevision + 1),
               'deployment.kubernetes.io/desired-replicas': String(desired),
+              'deployment.kubernetes.io/max-replicas': String(desired + this.maxSurgeOf(d, desired)),
+              [REVISION_ANNOTATION]: String(maxRevision + 1),
             },
             ownerReferences: [ownerReference(d)],
           },
@@ -316,9 +402,11 @@ export class Controllers {
     if (from === replicas) return current;
     const next = clone(current);
     next.spec = { ...rec(next.spec), replicas };
+    const desired = num(rec(d.spec).replicas, 1);
     next.metadata.annotations = {
       ...next.metadata.annotations,
-      'deployment.kubernetes.io/desired-replicas': String(num(rec(d.spec).replicas, 1)),
+      'deployment.kubernetes.io/desired-replicas': String(desired),
+      'deployment.kubernetes.io/max-replicas': String(desired + this.maxSurgeOf(d, desired)),
     };
     const saved = this.api.commit(R.replicasets, next);
     recordEvent(
@@ -330,6 +418,12 @@ export class Controllers {
       'deployment-controller',
     );
     return saved;
+  }
+
+  private maxSurgeOf(d: KubeObject, desired: number): number {
+    const strategy = rec(rec(d.spec).strategy);
+    if (strategy.type === 'Recreate') return 0;
+    return scaledValue(rec(strategy.rollingUpdate).maxSurge ?? '25%', desired, true);
   }
 
   private rolloutRecreate(d: KubeObject, newRS: KubeObject, oldRSs: KubeObject[], desired: number): void {
@@ -516,7 +610,14 @@ export class Controllers {
       conditions: [available, progressing],
     };
     const next = clone(d);
-    next.status = status;
+    next.status = omitZero(status, [
+      'observedGeneration',
+      'replicas',
+      'updatedReplicas',
+      'readyReplicas',
+      'availableReplicas',
+      'unavailableReplicas',
+    ]);
     if (newRS)
       next.metadata.annotations = {
         ...next.metadata.annotations,
@@ -533,14 +634,9 @@ export class Controllers {
     const spec = rec(sts.spec);
     const desired = num(spec.replicas, 1);
     const template = rec(spec.template);
-    const updateRevision = `${name}-${templateHash(template)}`;
-    const uid = sts.metadata.uid ?? '';
-    let revisions = this.revisions.get(uid);
-    if (!revisions) {
-      revisions = new Map();
-      this.revisions.set(uid, revisions);
-    }
-    revisions.set(updateRevision, clone(template));
+    const updateRevision = ensureRevision(this.api, sts, template, 'controller.kubernetes.io/hash').metadata.name ?? '';
+    const revisionObjects = revisionsOf(this.api, sts);
+    const revisions = new Map(revisionObjects.map((r) => [r.metadata.name ?? '', templateOf(r)]));
     const previousStatus = rec(sts.status);
     const currentRevision =
       typeof previousStatus.currentRevision === 'string' && revisions.has(previousStatus.currentRevision)
@@ -562,7 +658,7 @@ export class Controllers {
           const revision = i < partition ? currentRevision : updateRevision;
           const podTemplate = rec(revisions.get(revision) ?? template);
           const podName = `${name}-${i}`;
-          this.createPodFor(sts, podTemplate, '', {
+          this.createPodFor(sts, podTemplate, `${name}-`, {
             name: podName,
             labels: {
               'controller-revision-hash': revision,
@@ -638,10 +734,19 @@ export class Controllers {
       updateRevision,
       collisionCount: 0,
     };
-    // Forget templates no pod uses any more.
-    for (const revision of [...revisions.keys()])
-      if (revision !== updateRevision && revision !== nextCurrent) revisions.delete(revision);
+    // Keep the revisions in use, and history up to revisionHistoryLimit.
+    pruneRevisions(this.api, sts, new Set([updateRevision, nextCurrent, ...live.map((p) => revisionOf(p) ?? '')]));
     const current = this.api.store.peek(R.statefulsets, namespace, name);
-    if (current) this.save(R.statefulsets, current, { ...clone(current), status });
+    if (current)
+      this.save(R.statefulsets, current, {
+        ...clone(current),
+        status: omitZero(status, [
+          'readyReplicas',
+          'currentReplicas',
+          'updatedReplicas',
+          'observedGeneration',
+          'collisionCount',
+        ]),
+      });
   }
 }

@@ -21,7 +21,14 @@ export const R = {
   deployments: mustResource('Deployment'),
   statefulsets: mustResource('StatefulSet'),
   replicasets: mustResource('ReplicaSet'),
+  daemonsets: mustResource('DaemonSet'),
+  controllerrevisions: mustResource('ControllerRevision'),
+  jobs: mustResource('Job'),
+  cronjobs: mustResource('CronJob'),
   leases: mustResource('Lease'),
+  nodes: mustResource('Node'),
+  endpoints: mustResource('Endpoints'),
+  endpointslices: mustResource('EndpointSlice'),
 } as const;
 
 export function rec(value: unknown): Record<string, unknown> {

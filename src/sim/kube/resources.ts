@@ -2,6 +2,15 @@
  * The resources kube-sim serves, as one table. Discovery documents, URL routing, Table output
  * and validation all read from here, so adding a resource is adding a row.
  */
+export interface SubresourceDef {
+  readonly verbs: readonly string[];
+  /** The kind of the subresource's body (default: the resource's kind). */
+  readonly kind?: string;
+  /** Group and version of that kind when it differs (Scale is autoscaling/v1). */
+  readonly group?: string;
+  readonly version?: string;
+}
+
 export interface ResourceDef {
   /** API group; '' is the core group. */
   readonly group: string;
@@ -12,15 +21,25 @@ export interface ResourceDef {
   readonly namespaced: boolean;
   readonly shortNames?: readonly string[];
   readonly categories?: readonly string[];
-  /** Subresources this simulator implements, with their verbs. */
-  readonly subresources?: Readonly<Record<string, readonly string[]>>;
+  /** Verbs, when not all eight object verbs. */
+  readonly verbs?: readonly string[];
+  /** Subresources this simulator implements. */
+  readonly subresources?: Readonly<Record<string, SubresourceDef>>;
   /** Whether `spec` changes bump metadata.generation (and status is written through /status only). */
   readonly hasSpecAndStatus: boolean;
+  /** Whether the real server bumps metadata.generation on spec changes. */
+  readonly generation?: boolean;
   /** Field selector labels accepted besides metadata.name and metadata.namespace. */
   readonly fieldLabels?: readonly string[];
+  /** DELETE answers the object itself (the real registry's ReturnDeletedObject), not a Status. */
+  readonly deleteReturnsObject?: boolean;
+  /** PUT of a missing object creates it (the real strategy's AllowCreateOnUpdate). */
+  readonly createOnUpdate?: boolean;
 }
 
 const objectVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+const STATUS: SubresourceDef = { verbs: ['get', 'patch', 'update'] };
+const SCALE: SubresourceDef = { verbs: ['get', 'patch', 'update'], kind: 'Scale', group: 'autoscaling', version: 'v1' };
 
 export const RESOURCES: readonly ResourceDef[] = [
   {
@@ -31,8 +50,23 @@ export const RESOURCES: readonly ResourceDef[] = [
     singular: 'namespace',
     namespaced: false,
     shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: { status: STATUS },
     hasSpecAndStatus: false,
     fieldLabels: ['status.phase'],
+    deleteReturnsObject: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'Node',
+    plural: 'nodes',
+    singular: 'node',
+    namespaced: false,
+    shortNames: ['no'],
+    subresources: { status: STATUS },
+    hasSpecAndStatus: true,
+    fieldLabels: ['spec.unschedulable'],
   },
   {
     group: '',
@@ -52,6 +86,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     singular: 'serviceaccount',
     namespaced: true,
     shortNames: ['sa'],
+    subresources: { token: { verbs: ['create'], kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1' } },
     hasSpecAndStatus: false,
   },
   {
@@ -74,20 +109,24 @@ export const RESOURCES: readonly ResourceDef[] = [
     shortNames: ['po'],
     categories: ['all'],
     subresources: {
-      log: ['get'],
-      status: ['get', 'patch', 'update'],
-      proxy: ['create', 'delete', 'get', 'patch', 'update'],
+      log: { verbs: ['get'] },
+      status: STATUS,
+      proxy: { verbs: ['create', 'delete', 'get', 'patch', 'update'], kind: 'PodProxyOptions' },
     },
     hasSpecAndStatus: true,
+    generation: true,
     fieldLabels: [
       'spec.nodeName',
       'spec.restartPolicy',
       'spec.schedulerName',
       'spec.serviceAccountName',
+      'spec.hostNetwork',
       'status.phase',
       'status.podIP',
+      'status.podIPs',
       'status.nominatedNodeName',
     ],
+    deleteReturnsObject: true,
   },
   {
     group: '',
@@ -98,8 +137,22 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     shortNames: ['svc'],
     categories: ['all'],
-    subresources: { proxy: ['create', 'delete', 'get', 'patch', 'update'], status: ['get', 'patch', 'update'] },
+    subresources: {
+      proxy: { verbs: ['create', 'delete', 'get', 'patch', 'update'], kind: 'ServiceProxyOptions' },
+      status: STATUS,
+    },
     hasSpecAndStatus: true,
+    deleteReturnsObject: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'Endpoints',
+    plural: 'endpoints',
+    singular: 'endpoints',
+    namespaced: true,
+    shortNames: ['ep'],
+    hasSpecAndStatus: false,
   },
   {
     group: '',
@@ -110,6 +163,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     shortNames: ['ev'],
     hasSpecAndStatus: false,
+    createOnUpdate: true,
     fieldLabels: [
       'involvedObject.kind',
       'involvedObject.namespace',
@@ -133,8 +187,9 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     shortNames: ['deploy'],
     categories: ['all'],
-    subresources: { status: ['get', 'patch', 'update'] },
+    subresources: { status: STATUS, scale: SCALE },
     hasSpecAndStatus: true,
+    generation: true,
   },
   {
     group: 'apps',
@@ -145,8 +200,22 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     shortNames: ['sts'],
     categories: ['all'],
-    subresources: { status: ['get', 'patch', 'update'] },
+    subresources: { status: STATUS, scale: SCALE },
     hasSpecAndStatus: true,
+    generation: true,
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'DaemonSet',
+    plural: 'daemonsets',
+    singular: 'daemonset',
+    namespaced: true,
+    shortNames: ['ds'],
+    categories: ['all'],
+    subresources: { status: STATUS },
+    hasSpecAndStatus: true,
+    generation: true,
   },
   {
     group: 'apps',
@@ -157,8 +226,9 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     shortNames: ['rs'],
     categories: ['all'],
-    subresources: { status: ['get', 'patch', 'update'] },
+    subresources: { status: STATUS, scale: SCALE },
     hasSpecAndStatus: true,
+    generation: true,
     fieldLabels: ['status.replicas'],
   },
   {
@@ -171,6 +241,32 @@ export const RESOURCES: readonly ResourceDef[] = [
     hasSpecAndStatus: false,
   },
   {
+    group: 'batch',
+    version: 'v1',
+    kind: 'Job',
+    plural: 'jobs',
+    singular: 'job',
+    namespaced: true,
+    categories: ['all'],
+    subresources: { status: STATUS },
+    hasSpecAndStatus: true,
+    generation: true,
+    fieldLabels: ['status.successful'],
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    kind: 'CronJob',
+    plural: 'cronjobs',
+    singular: 'cronjob',
+    namespaced: true,
+    shortNames: ['cj'],
+    categories: ['all'],
+    subresources: { status: STATUS },
+    hasSpecAndStatus: true,
+    generation: true,
+  },
+  {
     group: 'coordination.k8s.io',
     version: 'v1',
     kind: 'Lease',
@@ -179,6 +275,25 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     hasSpecAndStatus: false,
   },
+  {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    kind: 'EndpointSlice',
+    plural: 'endpointslices',
+    singular: 'endpointslice',
+    namespaced: true,
+    hasSpecAndStatus: false,
+    generation: true,
+  },
+  ...(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'] as const).map((kind): ResourceDef => ({
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    kind,
+    plural: `${kind.toLowerCase()}s`,
+    singular: kind.toLowerCase(),
+    namespaced: !kind.startsWith('Cluster'),
+    hasSpecAndStatus: false,
+  })),
 ];
 
 export const OBJECT_VERBS = objectVerbs;
@@ -214,32 +329,26 @@ export function apiResourceList(group: string, version: string): object | undefi
       singularName: r.singular,
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs: [...objectVerbs],
+      verbs: [...(r.verbs ?? objectVerbs)],
       ...(r.shortNames ? { shortNames: [...r.shortNames] } : {}),
       ...(r.categories ? { categories: [...r.categories] } : {}),
       storageVersionHash: Buffer.from(`${r.group}/${r.plural}`).toString('base64').slice(0, 11),
     });
-    for (const [sub, verbs] of Object.entries(r.subresources ?? {})) {
-      const kind =
-        sub === 'log' || sub === 'proxy'
-          ? sub === 'proxy'
-            ? r.kind === 'Pod'
-              ? 'PodProxyOptions'
-              : 'ServiceProxyOptions'
-            : 'Pod'
-          : r.kind;
+    for (const [sub, d] of Object.entries(r.subresources ?? {})) {
       resources.push({
         name: `${r.plural}/${sub}`,
         singularName: '',
         namespaced: r.namespaced,
-        kind,
-        verbs: [...verbs],
+        ...(d.group !== undefined ? { group: d.group, version: d.version } : {}),
+        kind: d.kind ?? (sub === 'log' ? 'Pod' : r.kind),
+        verbs: [...d.verbs],
       });
     }
   }
   return {
     kind: 'APIResourceList',
-    apiVersion: 'v1',
+    // The legacy core group's document has no apiVersion; the named groups' do.
+    ...(group === '' ? {} : { apiVersion: 'v1' }),
     groupVersion: group === '' ? version : `${group}/${version}`,
     resources,
   };

@@ -1,26 +1,40 @@
 /**
  * The HTTP face of one simulated cluster: the Kubernetes REST API as kubectl and
- * @kubernetes/client-node use it. Every request is authenticated by bearer token, checked
- * against deny rules and injected faults, then routed to the verbs of ClusterApi, to watch,
- * to pods/log (served by the kubelet) or to services/proxy (served by container programs).
+ * @kubernetes/client-node use it. Every request is authenticated by bearer token, authorized
+ * (RBAC for ServiceAccount tokens, deny rules for everyone), checked against injected faults,
+ * decoded as the real server decodes (fieldValidation, Warning headers), then routed to the verbs
+ * of ClusterApi, to subresources (status, scale, token), to watch, to pods/log (served by the
+ * kubelet) or to services/proxy (served by container programs).
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import type { AccessControl, FaultInjector, RequestFacts } from './access.js';
+import { applyConfiguration, managerOf } from './apply.js';
 import { clone, type ClusterApi, type DeleteOptions } from './api.js';
 import type { SimClock } from './clock.js';
+import { decodeBody, fieldValidationOf, type FieldValidation } from './decode.js';
 import type { Kubelet } from './kubelet.js';
+import { formatLogLine, logSource, selectLogText } from '../node/logs.js';
 import { isPodReady, R, rec, arr, num } from './objects.js';
+import { APPLY_PATCH } from './patch.js';
 import type { ProxyResponse } from './program.js';
 import { openApiV2Json, openApiV2Protobuf, openApiV3GroupVersion, openApiV3Root } from './openapi.js';
+import { rbacAllows, type Identity } from './rbac.js';
 import { apiResourceList, apiVersionOf, findResource, groupVersions, type ResourceDef } from './resources.js';
-import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { parseFieldSelector, parseLabelSelector, selectorToString } from './selectors.js';
 import { ApiError, errors, reasonForCode } from './status.js';
 import type { StoreEvent } from './store.js';
-import { toTable, wantsTable } from './table.js';
+import { includeObjectOf, toTable, wantsTable } from './table.js';
 import { isRecord, type KubeObject } from './types.js';
 import { decodeProtobufObject, PROTOBUF, PROTOBUF_KINDS } from './protobuf.js';
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The real server's --max-request-bytes default for the API (3 MiB). */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const KUBERNETES_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.4' };
+const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);
+const ANONYMOUS: Identity = { user: 'system:anonymous', groups: ['system:unauthenticated'], rbac: true };
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
 export interface RecordedRequest {
   readonly at: number;
@@ -58,42 +72,59 @@ interface Route {
   trailingSlash: boolean;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+  headers: Record<string, string | string[]> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-cache, private',
+    ...headers,
   });
   res.end(text);
 }
 
 function sendError(res: ServerResponse, error: ApiError): void {
-  send(res, error.code, error.toStatus());
+  const retry = error.details?.retryAfterSeconds;
+  send(res, error.code, error.toStatus(), 'application/json', retry ? { 'Retry-After': String(retry) } : {});
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let tooLarge = false;
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES)
-      throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
-    chunks.push(buf);
+    if (size > MAX_BODY_BYTES) tooLarge = true;
+    else chunks.push(buf);
   }
+  if (tooLarge)
+    throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
   return Buffer.concat(chunks);
 }
 
-function parseJson(body: Buffer): unknown {
+function parseJson(body: Buffer, kind?: string): unknown {
   if (body.length === 0) return undefined;
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error: unknown) {
-    throw errors.badRequest(
-      `the body of the request could not be decoded as JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    const detail = `couldn't get version/kind; json parse error: ${error instanceof Error ? error.message : String(error)}`;
+    throw errors.badRequest(kind ? `the object provided is unrecognized (must be of type ${kind}): ${detail}` : detail);
+  }
+}
+
+function parseYamlBody(body: Buffer): unknown {
+  try {
+    return parseYaml(body.toString('utf8')) as unknown;
+  } catch (error: unknown) {
+    throw errors.badRequest(`error converting YAML to JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -181,6 +212,30 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
   };
 }
 
+const NOT_FOUND = {
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'the server could not find the requested resource',
+  reason: 'NotFound',
+  details: {},
+  code: 404,
+};
+
+/** The priority-and-fairness filter's rejection: plain text and Retry-After, no Status. */
+function sendTooManyRequests(res: ServerResponse, retryAfterSeconds: number): void {
+  send(res, 429, 'Too many requests, please try again later.\n', 'text/plain; charset=utf-8', {
+    'Retry-After': String(retryAfterSeconds),
+    'X-Content-Type-Options': 'nosniff',
+  });
+}
+
+function authorized(deps: ServerDeps, identity: Identity, facts: RequestFacts, group: string): boolean {
+  if (deps.access.isDenied(facts)) return false;
+  return !identity.rbac || rbacAllows(deps.api.store, identity, facts, group);
+}
+
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   deps.stats.requests += 1;
   const url = new URL(req.url ?? '/', 'https://kube-sim');
@@ -191,13 +246,15 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (path === '/healthz' || path === '/livez' || path === '/readyz') return send(res, 200, 'ok', 'text/plain');
   if (path === '/version') {
     return send(res, 200, {
-      major: '1',
-      minor: '31',
-      gitVersion: 'v1.31.0-kube-sim',
+      ...KUBERNETES_VERSION,
+      emulationMajor: KUBERNETES_VERSION.major,
+      emulationMinor: KUBERNETES_VERSION.minor,
+      minCompatibilityMajor: KUBERNETES_VERSION.major,
+      minCompatibilityMinor: String(Number(KUBERNETES_VERSION.minor) - 1),
       gitCommit: 'kube-sim',
       gitTreeState: 'clean',
       buildDate: '2026-01-01T00:00:00Z',
-      goVersion: 'go1.22.0',
+      goVersion: 'go1.26.8',
       compiler: 'gc',
       platform: 'linux/amd64',
     });
@@ -205,7 +262,9 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 
   const auth = req.headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : undefined;
-  const user = deps.access.userFor(token);
+  // No credentials: the anonymous user (kube-apiserver's --anonymous-auth default), authorized by RBAC.
+  const identity = auth === undefined ? ANONYMOUS : deps.access.identityFor(token);
+  const user = identity?.user;
   const r = route(path);
   const facts: RequestFacts | undefined =
     r && r !== 'discovery' && user
@@ -218,7 +277,16 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
         }
       : undefined;
 
-  const bodyBytes = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
+  let bodyBytes: Buffer = Buffer.alloc(0);
+  let tooLarge: ApiError | undefined;
+  if (method !== 'GET' && method !== 'HEAD') {
+    try {
+      bodyBytes = await readBody(req);
+    } catch (error: unknown) {
+      if (!(error instanceof ApiError)) throw error;
+      tooLarge = error;
+    }
+  }
   const contentType = req.headers['content-type'];
   const isProxy = r !== undefined && r !== 'discovery' && r.subresource === 'proxy';
   const parsedBody = !isProxy && bodyBytes.length > 0 ? safeJson(bodyBytes) : undefined;
@@ -240,20 +308,24 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     record.status = res.statusCode;
   });
 
-  if (!user) return sendError(res, errors.unauthorized());
+  if (!identity) return sendError(res, errors.unauthorized());
+  // Non-resource paths: system:public-info-viewer lets anyone read these; the rest needs an authenticated user.
+  if (!facts && identity === ANONYMOUS && !PUBLIC_PATHS.has(path))
+    return sendError(
+      res,
+      new ApiError(
+        403,
+        'Forbidden',
+        `forbidden: User "${identity.user}" cannot ${method.toLowerCase()} path "${path}"`,
+        {},
+      ),
+    );
 
-  if (facts) {
-    if (deps.access.isDenied(facts)) {
+  if (facts && r && r !== 'discovery') {
+    if (!authorized(deps, identity, facts, r.def.group)) {
       return sendError(
         res,
-        errors.forbidden(
-          user,
-          facts.verb,
-          r && r !== 'discovery' ? r.def.group : '',
-          facts.resource,
-          facts.namespace,
-          facts.name,
-        ),
+        errors.forbidden(user ?? '', facts.verb, r.def.group, r.def.plural, r.subresource, facts.namespace, facts.name),
       );
     }
     const fault = deps.faults.take(facts);
@@ -264,19 +336,25 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
         return;
       }
       if (fault.status) {
+        const retryAfter = fault.retryAfterSeconds ?? 1;
+        if (fault.status === 429 && !fault.statusBody) return sendTooManyRequests(res, retryAfter);
         const reason = reasonForCode(fault.status);
         return sendError(
           res,
           new ApiError(
             fault.status,
             reason,
-            fault.message ?? `kube-sim injected fault: ${reason}`,
-            fault.status === 429 ? { retryAfterSeconds: 1 } : undefined,
+            fault.message ??
+              (fault.status === 429
+                ? 'Too many requests, please try again later.'
+                : `kube-sim injected fault: ${reason}`),
+            fault.status === 429 || fault.status === 503 ? { retryAfterSeconds: retryAfter } : undefined,
           ),
         );
       }
     }
   }
+  if (tooLarge) return sendError(res, tooLarge);
 
   if (path === '/openapi/v3' || path === '/openapi/v3/') return send(res, 200, openApiV3Root());
   if (path.startsWith('/openapi/v3/')) {
@@ -314,17 +392,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
         : apiResourceList(segments[1] ?? '', segments[2] ?? '');
     if (list) return send(res, 200, list);
   }
-  if (!r || r === 'discovery' || !facts)
-    return send(res, 404, {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: 'the server could not find the requested resource',
-      reason: 'NotFound',
-      details: {},
-      code: 404,
-    });
+  if (!r || r === 'discovery' || !facts) return send(res, 404, NOT_FOUND);
 
   await serveResource(deps, req, res, r, facts, method, query, bodyBytes, contentType ?? '');
 }
@@ -335,6 +403,29 @@ function safeJson(bytes: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** `299 - "text"`, one per warning, as the real server writes Warning headers. */
+function warningHeaders(warnings: readonly string[]): Record<string, string[]> {
+  return warnings.length === 0 ? {} : { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) };
+}
+
+interface Body {
+  readonly type: string;
+  readonly value: unknown;
+}
+
+function readRequestBody(def: ResourceDef, contentType: string, bytes: Buffer, method: string): Body {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === PROTOBUF && PROTOBUF_KINDS.has(def.kind)) return { type, value: decodeProtobufObject(def, bytes) };
+  if (method === 'PATCH') {
+    if (type === APPLY_PATCH) return { type, value: parseYamlBody(bytes) };
+    return { type, value: parseJson(bytes) };
+  }
+  if (YAML_TYPES.has(type)) return { type, value: parseYamlBody(bytes) };
+  if (type !== '' && type !== 'application/json' && type !== '*/*')
+    throw errors.unsupportedMediaType(type, ['application/json', 'application/yaml', PROTOBUF]);
+  return { type, value: parseJson(bytes, def.kind) };
 }
 
 async function serveResource(
@@ -351,25 +442,31 @@ async function serveResource(
   const { api } = deps;
   const { def, namespace, name } = r;
   const dryRun = query.getAll('dryRun').includes('All');
-  const writeOptions = { dryRun, ...(r.subresource === 'status' ? { subresource: 'status' as const } : {}) };
 
   if (r.subresource === 'log' && def === R.pods && method === 'GET')
     return serveLogs(deps, req, res, namespace ?? '', name ?? '', query);
   if (r.subresource === 'proxy' && (def === R.services || def === R.pods))
     return serveProxy(deps, req, res, r, method, query, bodyBytes);
-  if (r.subresource !== undefined && r.subresource !== 'status')
+  const sub = r.subresource !== undefined ? def.subresources?.[r.subresource] : undefined;
+  if (r.subresource !== undefined && !sub)
     throw errors.notFound(def.group, `${def.plural}/${r.subresource}`, name ?? '');
-
-  const jsonBody = () => {
-    const type = contentType.split(';')[0]?.trim() ?? '';
-    if (type === PROTOBUF && PROTOBUF_KINDS.has(def.kind)) return decodeProtobufObject(def, bodyBytes);
-    if (method !== 'PATCH' && type !== '' && type !== 'application/json' && type !== '*/*')
-      throw errors.unsupportedMediaType(type, [
-        'application/json',
-        ...(PROTOBUF_KINDS.has(def.kind) ? [PROTOBUF] : []),
-      ]);
-    return parseJson(bodyBytes);
-  };
+  if (sub && !sub.verbs.includes(facts.verb))
+    throw errors.methodNotAllowed(method, `${def.plural}/${r.subresource ?? ''}`);
+  if (r.subresource === 'scale')
+    return serveScale(deps, res, def, namespace, name ?? '', method, contentType, bodyBytes, query);
+  if (r.subresource === 'token') return serveToken(deps, res, namespace ?? '', name ?? '', bodyBytes);
+  const writeOptions = { dryRun, ...(r.subresource === 'status' ? { subresource: 'status' as const } : {}) };
+  const validation: FieldValidation = fieldValidationOf(query.get('fieldValidation'));
+  const manager = managerOf(query.get('fieldManager'), req.headers['user-agent']);
+  const decode = (value: unknown, mode: FieldValidation = validation) =>
+    decodeBody(
+      def.kind,
+      def.version,
+      value,
+      mode,
+      { lenientMicroTime: def.kind === 'Lease' && api.lenient.has('lease-microtime-three-digits') },
+      def.group,
+    );
 
   switch (facts.verb) {
     case 'get': {
@@ -377,46 +474,198 @@ async function serveResource(
       const obj = api.store.peek(def, namespace, name ?? '');
       if (!obj) throw errors.notFound(def.group, def.plural, name ?? '');
       if (wantsTable(req.headers.accept))
-        return send(res, 200, toTable(def, [obj], obj.metadata.resourceVersion ?? '', deps.clock.now()));
+        return send(
+          res,
+          200,
+          toTable(def, [obj], obj.metadata.resourceVersion ?? '', deps.clock.now(), includeObjectOf(query)),
+        );
       return send(res, 200, obj);
     }
     case 'list': {
+      const limit = Number(query.get('limit') ?? 0);
       const list = api.list(def, namespace, {
         labelSelector: query.get('labelSelector'),
         fieldSelector: query.get('fieldSelector'),
+        limit: Number.isFinite(limit) ? limit : 0,
+        continue: query.get('continue'),
       });
-      const limit = Number(query.get('limit') ?? 0);
-      if (limit > 0 && list.items.length > limit) list.items = list.items.slice(0, limit); // no continue tokens: callers here never page
-      if (wantsTable(req.headers.accept))
-        return send(res, 200, toTable(def, list.items, String(list.metadata.resourceVersion ?? ''), deps.clock.now()));
+      if (wantsTable(req.headers.accept)) {
+        const table = toTable(
+          def,
+          list.items.map((o) => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...o })),
+          String(list.metadata.resourceVersion ?? ''),
+          deps.clock.now(),
+          includeObjectOf(query),
+        );
+        return send(res, 200, { ...table, metadata: { ...list.metadata } });
+      }
       return send(res, 200, list);
     }
     case 'watch':
       return serveWatch(deps, req, res, def, namespace, query);
-    case 'create':
-      return send(res, 201, api.create(def, namespace, jsonBody(), writeOptions));
-    case 'update':
-      return send(res, 200, api.update(def, namespace, name ?? '', jsonBody(), writeOptions));
-    case 'patch':
-      return send(res, 200, api.patch(def, namespace, name ?? '', contentType, parseJson(bodyBytes), writeOptions));
+    case 'create': {
+      if (name !== undefined && r.subresource === undefined) throw errors.methodNotAllowed(method, def.plural);
+      const decoded = decode(readRequestBody(def, contentType, bodyBytes, method).value);
+      const created = api.create(def, namespace, decoded.object, { ...writeOptions, manager });
+      return send(res, 201, created, 'application/json', warningHeaders(decoded.unknownFields));
+    }
+    case 'update': {
+      if (name === undefined) throw errors.methodNotAllowed(method, def.plural);
+      const decoded = decode(readRequestBody(def, contentType, bodyBytes, method).value);
+      const existed = api.store.peek(def, namespace, name) !== undefined;
+      const updated = api.update(def, namespace, name, decoded.object, { ...writeOptions, manager });
+      const status = existed ? 200 : 201;
+      return send(res, status, updated, 'application/json', warningHeaders(decoded.unknownFields));
+    }
+    case 'patch': {
+      if (name === undefined) throw errors.methodNotAllowed(method, def.plural);
+      const body = readRequestBody(def, contentType, bodyBytes, method);
+      if (body.type === APPLY_PATCH) {
+        const applied = applyConfiguration(api, def, namespace, name, body.value, {
+          fieldManager: query.get('fieldManager'),
+          force: query.get('force') === 'true',
+          decode,
+          clock: deps.clock,
+          writeOptions,
+        });
+        return send(
+          res,
+          applied.created ? 201 : 200,
+          applied.object,
+          'application/json',
+          warningHeaders(applied.warnings),
+        );
+      }
+      const current = api.store.peek(def, namespace, name);
+      if (!current) throw errors.notFound(def.group, def.plural, name);
+      const patched = api.patched(def, current, contentType, body.value);
+      const decoded = decode(patched, validation === 'Strict' ? 'Warn' : validation);
+      // A strict patch is refused as an invalid patch: a 422 quoting the patched object.
+      if (validation === 'Strict' && decoded.unknownFields.length > 0) {
+        const detail = `strict decoding error: ${decoded.unknownFields.join(', ')}`;
+        const message = `Invalid value: ${JSON.stringify(JSON.stringify(patched))}: ${detail}`;
+        throw new ApiError(422, 'Invalid', ` "" is invalid: patch: ${message}`, {
+          causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }],
+        });
+      }
+      const next = {
+        ...decoded.object,
+        metadata: { ...rec(decoded.object.metadata), resourceVersion: patched.metadata.resourceVersion },
+      };
+      const updated = api.update(def, namespace, name, next, { ...writeOptions, manager });
+      return send(res, 200, updated, 'application/json', warningHeaders(decoded.unknownFields));
+    }
     case 'delete': {
       const body = parseJson(bodyBytes);
       const options: DeleteOptions = isRecord(body) ? (body as DeleteOptions) : {};
       const grace = query.get('gracePeriodSeconds');
       if (grace !== null) options.gracePeriodSeconds = Number(grace);
-      return send(res, 200, api.delete(def, namespace, name ?? '', options));
+      const policy = query.get('propagationPolicy');
+      if (policy !== null) options.propagationPolicy = policy;
+      if (dryRun) options.dryRun = ['All'];
+      const result = api.delete(def, namespace, name ?? '', options);
+      if (!result.removed || def.deleteReturnsObject) return send(res, 200, result.object);
+      return send(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: {
+          name: result.object.metadata.name,
+          ...(def.group ? { group: def.group } : {}),
+          kind: def.plural,
+          uid: result.object.metadata.uid,
+        },
+      });
     }
     case 'deletecollection': {
+      if (def.verbs && !def.verbs.includes('deletecollection')) throw errors.methodNotAllowed(method, def.plural);
       const items = api.select(def, namespace, {
         labelSelector: query.get('labelSelector'),
         fieldSelector: query.get('fieldSelector'),
       });
-      const deleted = items.map((o) => api.delete(def, o.metadata.namespace, o.metadata.name ?? ''));
-      return send(res, 200, { apiVersion: apiVersionOf(def), kind: `${def.kind}List`, metadata: {}, items: deleted });
+      const deleted = items.map((o) => api.delete(def, o.metadata.namespace, o.metadata.name ?? '').object);
+      return send(res, 200, {
+        apiVersion: apiVersionOf(def),
+        kind: `${def.kind}List`,
+        metadata: { resourceVersion: String(api.store.currentRevision()) },
+        items: deleted,
+      });
     }
     default:
       throw errors.methodNotAllowed(method, def.plural);
   }
+}
+
+/** autoscaling/v1 Scale of a Deployment, StatefulSet or ReplicaSet. */
+function scaleOf(def: ResourceDef, obj: KubeObject): KubeObject {
+  const spec = rec(obj.spec);
+  const status = rec(obj.status);
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: num(spec.replicas, 1) },
+    status: { replicas: num(status.replicas), selector: selectorToString(spec.selector) },
+  };
+  void def;
+}
+
+function serveScale(
+  deps: ServerDeps,
+  res: ServerResponse,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  method: string,
+  contentType: string,
+  bodyBytes: Buffer,
+  query: URLSearchParams,
+): void {
+  const { api } = deps;
+  const current = api.store.peek(def, namespace, name);
+  if (!current) throw errors.notFound(def.group, def.plural, name);
+  if (method === 'GET') return send(res, 200, scaleOf(def, current));
+  const scale = scaleOf(def, current);
+  let next: unknown;
+  if (method === 'PUT') next = parseJson(bodyBytes);
+  else next = api.patched(def, scale, contentType, parseJson(bodyBytes));
+  const decoded = decodeBody('Scale', 'v1', next, fieldValidationOf(query.get('fieldValidation')));
+  const meta = rec(decoded.object.metadata);
+  const expected = typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined;
+  if (expected && expected !== current.metadata.resourceVersion) throw errors.conflict(def.group, def.plural, name);
+  const replicas = rec(decoded.object.spec).replicas;
+  const updated = clone(current);
+  updated.spec = { ...rec(updated.spec), replicas: typeof replicas === 'number' ? replicas : 0 };
+  const saved = api.update(def, namespace, name, updated);
+  return send(res, 200, scaleOf(def, saved), 'application/json', warningHeaders(decoded.unknownFields));
+}
+
+/** TokenRequest: a token for the ServiceAccount, authorized by RBAC from then on. */
+function serveToken(deps: ServerDeps, res: ServerResponse, namespace: string, name: string, bodyBytes: Buffer): void {
+  deps.api.get(R.serviceaccounts, namespace, name);
+  const body = decodeBody('TokenRequest', 'v1', parseJson(bodyBytes) ?? {}, 'Warn').object;
+  const spec = rec(body.spec);
+  const expirationSeconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+  const token = `kube-sim.${randomBytes(24).toString('base64url')}`;
+  deps.access.addServiceAccountToken(token, namespace, name);
+  return send(res, 201, {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name, namespace, creationTimestamp: null },
+    spec: {
+      audiences: arr(spec.audiences).length > 0 ? spec.audiences : ['https://kubernetes.default.svc.cluster.local'],
+      expirationSeconds,
+      boundObjectRef: spec.boundObjectRef ?? null,
+    },
+    status: { token, expirationTimestamp: deps.clock.timestamp(deps.clock.now() + expirationSeconds * 1000) },
+  });
 }
 
 function serveWatch(
@@ -429,6 +678,11 @@ function serveWatch(
 ): void {
   const labels = parseLabelSelector(query.get('labelSelector'));
   const fields = parseFieldSelector(query.get('fieldSelector'), def.fieldLabels ?? []);
+  const rv = query.get('resourceVersion');
+  if (rv && !/^\d+$/.test(rv))
+    throw errors.badRequest(
+      `resourceVersion: Invalid value: "${rv}": strconv.ParseUint: parsing "${rv}": invalid syntax`,
+    );
   const matches = (o: KubeObject | undefined) =>
     !!o && (namespace === undefined || o.metadata.namespace === namespace) && labels(o.metadata.labels) && fields(o);
   res.writeHead(200, {
@@ -447,10 +701,14 @@ function serveWatch(
     if (event.type === 'DELETED') {
       if (before || now) write('DELETED', clone(event.object));
     } else if (now) write(before || event.type === 'ADDED' ? event.type : 'ADDED', clone(event.object));
-    else if (before) write('DELETED', clone(event.object));
+    // Leaving the selection: the object as it was, at the new resourceVersion (as the watch cache sends it).
+    else if (before && event.previous)
+      write('DELETED', {
+        ...clone(event.previous),
+        metadata: { ...clone(event.previous.metadata), resourceVersion: event.object.metadata.resourceVersion },
+      });
   };
 
-  const rv = query.get('resourceVersion');
   if (!rv || rv === '0') {
     for (const o of deps.api.select(def, namespace, {
       labelSelector: query.get('labelSelector'),
@@ -478,8 +736,19 @@ function serveWatch(
   res.on('close', close);
 }
 
-function rfc3339Nano(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+/** A query flag as the API server decodes it: present and neither "false" nor "0" means true. */
+function queryFlag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  return value !== null && !['false', '0'].includes(value.toLowerCase());
+}
+
+/** An integer query parameter, or the API server's 400 for one that is not. */
+function queryInt(query: URLSearchParams, name: string): number | undefined {
+  const value = query.get(name);
+  if (value === null) return undefined;
+  if (!/^[-+]?\d+$/.test(value))
+    throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
+  return Number(value);
 }
 
 function serveLogs(
@@ -490,6 +759,34 @@ function serveLogs(
   name: string,
   query: URLSearchParams,
 ): void {
+  // PodLogOptions: decoded (400), then validated (422), as the API server does before anything else.
+  const tailLines = queryInt(query, 'tailLines');
+  const sinceSeconds = queryInt(query, 'sinceSeconds');
+  const limitBytes = queryInt(query, 'limitBytes');
+  const sinceTime = query.get('sinceTime');
+  let sinceTimeMs: number | undefined;
+  if (sinceTime) {
+    sinceTimeMs = Date.parse(sinceTime);
+    if (!Number.isFinite(sinceTimeMs))
+      throw errors.badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+    // The API server hands sinceTime on to the kubelet formatted as RFC 3339: whole seconds.
+    sinceTimeMs = Math.floor(sinceTimeMs / 1000) * 1000;
+  }
+  const invalid: { field: string; message: string; reason?: string }[] = [];
+  if (tailLines !== undefined && tailLines < 0)
+    invalid.push({ field: 'tailLines', message: `Invalid value: ${tailLines}: must be greater than or equal to 0` });
+  if (limitBytes !== undefined && limitBytes < 1)
+    invalid.push({ field: 'limitBytes', message: `Invalid value: ${limitBytes}: must be greater than 0` });
+  if (sinceSeconds !== undefined && sinceSeconds < 1)
+    invalid.push({ field: 'sinceSeconds', message: `Invalid value: ${sinceSeconds}: must be greater than 0` });
+  if (sinceSeconds !== undefined && sinceTimeMs !== undefined)
+    invalid.push({
+      field: '[]',
+      message: 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+      reason: 'FieldValueForbidden',
+    });
+  if (invalid.length > 0) throw errors.invalid('', 'PodLogOptions', name, invalid);
+
   const pod = deps.api.get(R.pods, namespace, name);
   const containers = arr(rec(pod.spec).containers).map((c) => String(rec(c).name));
   const container = query.get('container') ?? (containers.length === 1 ? containers[0] : undefined);
@@ -498,40 +795,32 @@ function serveLogs(
       `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
     );
   if (!containers.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
-  const previous = query.get('previous') === 'true';
-  const entries = deps.kubelet.logs(namespace, name, container, previous);
-  const state = deps.kubelet.containerState(namespace, name, container);
-  if (previous && (!entries || entries.length === 0))
-    throw errors.badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
-  if (!entries || (!previous && state?.kind === 'waiting' && entries.length === 0)) {
-    const reason = state?.kind === 'waiting' ? state.reason : 'ContainerCreating';
-    throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
-  }
-  const now = deps.clock.now();
-  let since = -Infinity;
-  const sinceTime = query.get('sinceTime');
-  if (sinceTime) {
-    since = Date.parse(sinceTime);
-    if (!Number.isFinite(since))
-      throw errors.badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
-  }
-  const sinceSeconds = query.get('sinceSeconds');
-  if (sinceSeconds) since = Math.max(since, now - Number(sinceSeconds) * 1000);
-  let selected = entries.filter((e) => e.ms >= since);
-  const tail = query.get('tailLines');
-  if (tail !== null && Number(tail) >= 0) selected = Number(tail) === 0 ? [] : selected.slice(-Number(tail));
-  const timestamps = query.get('timestamps') === 'true';
-  const format = (e: { ms: number; line: string }) => `${timestamps ? `${rfc3339Nano(e.ms)} ` : ''}${e.line}\n`;
-  let text = selected.map(format).join('');
-  const limitBytes = Number(query.get('limitBytes') ?? 0);
-  if (limitBytes > 0) text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
+  const previous = queryFlag(query, 'previous');
+  // What the kubelet answers (the API server hands its 400 on as a BadRequest with the same words).
+  const view = deps.kubelet.container(namespace, name, container);
+  const source = view
+    ? logSource(view, container, name, previous)
+    : {
+        error: previous
+          ? `previous terminated container "${container}" in pod "${name}" not found`
+          : `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
+      };
+  if ('error' in source) throw errors.badRequest(source.error);
+  const since = sinceTimeMs ?? (sinceSeconds !== undefined ? deps.clock.now() - sinceSeconds * 1000 : undefined);
+  const timestamps = queryFlag(query, 'timestamps');
+  const text = selectLogText(source.entries, {
+    ...(since !== undefined ? { sinceMs: since } : {}),
+    ...(tailLines !== undefined ? { tailLines } : {}),
+    ...(limitBytes !== undefined ? { limitBytes } : {}),
+    timestamps,
+  });
 
-  if (query.get('follow') !== 'true' || previous) return send(res, 200, text, 'text/plain');
+  if (!queryFlag(query, 'follow') || !source.live) return send(res, 200, text, 'text/plain');
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
   res.write(text);
   const stop = deps.kubelet.follow(namespace, name, container, (entry) => {
     if (entry === null) res.end();
-    else if (!res.destroyed) res.write(format(entry));
+    else if (!res.destroyed) res.write(formatLogLine(entry, timestamps));
   });
   req.on('close', stop);
   res.on('close', stop);

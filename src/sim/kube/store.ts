@@ -92,12 +92,36 @@ export class ObjectStore {
     return object;
   }
 
-  /** Events after `revision`, or 'expired' when the history no longer reaches back that far. */
+  /**
+   * Events after `revision`, or 'expired' when the history no longer reaches back that far (as
+   * etcd after a compaction: until then a real server replays a watch from any resourceVersion).
+   */
   eventsSince(revision: number): StoreEvent[] | 'expired' {
     if (revision >= this.revision) return [];
     const oldest = this.history[0];
     if (!oldest || oldest.revision > revision + 1) return 'expired';
     return this.history.filter((e) => e.revision > revision);
+  }
+
+  /** The objects of a resource as they were at `revision` (for consistent paginated lists), or 'expired'. */
+  snapshotAt(def: ResourceDef, namespace: string | undefined, revision: number): KubeObject[] | 'expired' {
+    if (revision > this.revision) return 'expired';
+    const oldest = this.history[0];
+    if (revision < this.revision && (!oldest || oldest.revision > revision + 1)) return 'expired';
+    const state = new Map<string, KubeObject>();
+    for (const o of this.peekAll(def, namespace))
+      state.set(keyOf(def.namespaced ? o.metadata.namespace : undefined, o.metadata.name ?? ''), o);
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const e = this.history[i] as StoreEvent;
+      if (e.revision <= revision) break;
+      if (e.def !== def) continue;
+      const obj = e.previous ?? e.object;
+      if (def.namespaced && namespace !== undefined && obj.metadata.namespace !== namespace) continue;
+      const key = keyOf(def.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name ?? '');
+      if (e.type === 'ADDED') state.delete(key);
+      else if (e.previous) state.set(key, e.previous);
+    }
+    return [...state.values()];
   }
 
   subscribe(listener: StoreListener): () => void {

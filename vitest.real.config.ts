@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The real-cluster suite (test/real): real kube-apiserver, controller-manager and scheduler from
+ * test/real/controlplane. Run it with `npm run test:real`, which builds kcp and runs vitest inside
+ * a private network namespace (scripts/real-cluster/run.sh); `npm test` leaves these files out.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/real/**/*.test.ts', 'test/conformance/differential.test.ts'],
+    // Real controllers lag and a control plane takes seconds to start on a 2-core machine.
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
+    pool: 'forks',
+    // Every file's control plane uses the same addresses (10.90.i.1:6443…): one file at a time.
+    fileParallelism: false,
+    ...(process.env.VITEST_JSON_REPORT
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.VITEST_JSON_REPORT } }
+      : {}),
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', KUBECOST_ROTATE_PROBE: 'off' },
+  },
+});
