@@ -441,7 +441,7 @@ describe('a rotation killed at any instant', () => {
       ).toEqual([]);
       console.info(summary(resumeChain));
     },
-    240_000,
+    480_000,
   );
 
   it.concurrent(
@@ -467,6 +467,6 @@ describe('a rotation killed at any instant', () => {
       ).toEqual([]);
       console.info(summary(rollbackChain));
     },
-    240_000,
+    480_000,
   );
 });
