@@ -269,6 +269,21 @@ describe('machine-readable output and confirmation', () => {
     expect(leakedSecrets(run.stdout, [next.secretAccessKey, current.secretAccessKey])).toEqual([]);
   });
 
+  it('asks on a terminal without --yes, and a no changes nothing', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    const before = allSecretData();
+    const args = rotateArgs(
+      current.accessKeyId,
+      await world.keyFile('asked.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }),
+    ).filter((a) => a !== '--yes');
+    const run = await runCliInProcess(args, { stdin: 'n\n', tty: true });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Rotate aws:\S+ at 1 site\(s\)\? \[y\/N\] /);
+    expect(run.stderr).toContain('Nothing was changed.');
+    expect(allSecretData()).toEqual(before);
+  });
+
   it('refuses to rotate without --yes when it cannot ask, and writes nothing', async () => {
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };

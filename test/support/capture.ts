@@ -9,13 +9,19 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export async function runCliInProcess(argv: readonly string[]): Promise<CliRun> {
+/** `stdin`: what a user types (with `tty`, as on a terminal); by default an empty, non-terminal stdin. */
+export async function runCliInProcess(
+  argv: readonly string[],
+  options: { readonly stdin?: string; readonly tty?: boolean } = {},
+): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
     stdout: { write: (text: string) => out.push(text) },
     stderr: { write: (text: string) => err.push(text) },
-    stdin: Object.assign(Readable.from([]), { isTTY: false }),
+    stdin: Object.assign(Readable.from(options.stdin === undefined ? [] : [options.stdin]), {
+      isTTY: options.tty === true,
+    }),
     env: process.env,
     onSignal: () => () => undefined,
   };

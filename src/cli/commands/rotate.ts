@@ -7,10 +7,16 @@ import type { CliIo } from '../io.js';
 import { renderPlanText } from '../render/plan.js';
 import { exitForRotation } from './outcome.js';
 
+/** Asks on the terminal; Ctrl-C at the prompt (which readline takes in raw mode) is a no. */
 async function confirm(io: CliIo, question: string): Promise<boolean> {
   const rl = createInterface({ input: io.stdin as NodeJS.ReadableStream, output: io.stderr as NodeJS.WritableStream });
+  const interrupted = new AbortController();
+  rl.on('SIGINT', () => interrupted.abort());
   try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
+    return /^y(es)?$/i.test((await rl.question(question, { signal: interrupted.signal })).trim());
+  } catch (error: unknown) {
+    if (interrupted.signal.aborted) return false;
+    throw error;
   } finally {
     rl.close();
   }
