@@ -135,10 +135,7 @@ export interface RenderedLayout {
 }
 
 export interface RenderOptions {
-  /**
-   * Render the 3.x network-costs DaemonSet (it reads no Secret). Off by default: kube-sim does
-   * not serve DaemonSets yet.
-   */
+  /** Render the 3.x network-costs DaemonSet (it reads no Secret). On by default, as the chart does. */
   readonly daemonSets?: boolean;
 }
 
@@ -660,7 +657,7 @@ interface V3Options {
 /** What every 3.x cluster runs: the finops agent and the cluster-controller, with their Secrets. */
 function v3Agent(b: Builder, cluster: string, r: Release, o: V3Options): void {
   const fileName = o.fileName ?? 'federated-store.yaml';
-  if (b.options.daemonSets) b.add(cluster, networkCosts(r));
+  if (b.options.daemonSets !== false) b.add(cluster, networkCosts(r));
   b.add(
     cluster,
     secretObject(r, o.storeSecret, { [fileName]: o.storeYaml }, o.storeOwner ?? 'kubectl'),
