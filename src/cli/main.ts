@@ -1,22 +1,65 @@
 /**
  * Entry point: parse the command line, dispatch to a lazily loaded command, and turn errors into
- * exit codes. This is the only top-level catch in the program.
+ * exit codes. This is the only top-level catch in the program. `main` takes its streams,
+ * environment and signals (no module state), so it runs the same in a test or in the sandbox demo.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
 import { KubeError } from '../kube/errors.js';
+import { JournalUnreadableError } from '../rotation/journal/document.js';
+import { JournalConflictError, LeaseError, LeaseHeldError, StoppedError } from '../rotation/errors.js';
+import { systemClock } from '../shared/clock.js';
+import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
+import type { CommandContext } from './context.js';
+import type { RotationFlags } from './flags.js';
+import { processIo, type CliIo } from './io.js';
 import { withClusterOptions, type GlobalOptions } from './options.js';
-// Layout names from a module with no imports, so --help does not load the simulator.
-import { LAYOUTS as SANDBOX_LAYOUTS } from '../sim/kubecost/layout-names.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-/** Set by a command that finishes with something other than success (for example partial discovery). */
-let exitCode: number = ExitCode.Ok;
+/** The exit code a command sets (commander's actions return nothing). */
+interface Run {
+  exitCode: number;
+}
 
-function buildProgram(): Command {
+function rotationOptions(command: Command): Command {
+  return withClusterOptions(command)
+    .option('--verify-window <duration>', 'how long to watch the restarted workloads for auth failures (default 60s)')
+    .option('--rollout-timeout <duration>', 'how long one workload may take to roll out (default 10m)')
+    .option('--max-parallel-clusters <n>', 'clusters written and restarted at once (default 8)')
+    .option(
+      '--provider-endpoints <file>',
+      'JSON file of provider endpoints for the direct probe: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"} (default: $KUBECOST_ROTATE_PROVIDER_ENDPOINTS, else the public endpoints)',
+    )
+    .option('--probe-timeout <duration>', 'how long the direct probe of one site may take (default 60s)')
+    .option(
+      '--no-probe',
+      'skip the direct probe of each site at its provider (when the provider cannot be reached from here)',
+    );
+}
+
+/**
+ * Runs a command that changes clusters with Ctrl-C (SIGINT) and SIGTERM turned into a request to stop
+ * at its next safe point: the journal then says NeedsHuman, the Lease is given up, and the result
+ * names the commands that resume or roll back.
+ */
+async function stoppable(ctx: CommandContext, fn: (stop: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const unsubscribe = ctx.io.onSignal((signal) => {
+    ctx.io.stderr.write(
+      `\n${signal}: stopping at the next safe point (the journal records how far the rotation got); send it again to quit at once.\n`,
+    );
+    stop.abort(signal);
+  });
+  try {
+    return await fn(stop.signal);
+  } finally {
+    unsubscribe();
+  }
+}
+
+async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
   const program = new Command('kubecost-rotate')
     .description(
       'Rotate the cloud keys a Kubecost installation depends on, without downtime, across one cluster or a fleet.',
@@ -24,6 +67,10 @@ function buildProgram(): Command {
     .version(version, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => ctx.io.stdout.write(text),
+      writeErr: (text) => ctx.io.stderr.write(text),
+    })
     .exitOverride();
 
   withClusterOptions(
@@ -34,30 +81,16 @@ function buildProgram(): Command {
       ),
   ).action(async (_opts: unknown, command: Command) => {
     const { discoverCommand } = await import('./commands/discover.js');
-    exitCode = await discoverCommand(command.opts<GlobalOptions>());
+    run.exitCode = await discoverCommand(ctx, command.opts<GlobalOptions>());
   });
-
-  const rotationOptions = (command: Command) =>
-    withClusterOptions(command)
-      .option('--verify-window <duration>', 'how long to watch the restarted workloads for auth failures (default 60s)')
-      .option('--rollout-timeout <duration>', 'how long one workload may take to roll out (default 10m)')
-      .option('--max-parallel-clusters <n>', 'clusters written and restarted at once (default 8)')
-      .option(
-        '--provider-endpoints <file>',
-        'JSON file of provider endpoints for the direct probe: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"} (default: $KUBECOST_ROTATE_PROVIDER_ENDPOINTS, else the public endpoints)',
-      )
-      .option(
-        '--no-probe',
-        'skip the direct probe of each site at its provider (when the provider cannot be reached from here)',
-      );
 
   rotationOptions(program.command('plan').description('print the ordered change set of one rotation; writes nothing'))
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
     .option('--new-key-stdin', 'read the new key from standard input')
     .action(async (_opts: unknown, command: Command) => {
-      const { planCommand } = await import('./commands/rotation.js');
-      exitCode = await planCommand(command.opts());
+      const { planCommand } = await import('./commands/plan.js');
+      run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());
     });
 
   rotationOptions(
@@ -73,8 +106,8 @@ function buildProgram(): Command {
     .option('--new-key-stdin', 'read the new key from standard input')
     .option('--yes', 'do not ask for confirmation')
     .action(async (_opts: unknown, command: Command) => {
-      const { rotateCommand } = await import('./commands/rotation.js');
-      exitCode = await rotateCommand(command.opts());
+      const { rotateCommand } = await import('./commands/rotate.js');
+      run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));
     });
 
   rotationOptions(
@@ -83,8 +116,8 @@ function buildProgram(): Command {
       .description('finish a rotation that stopped (crash, unreachable cluster) from its journal')
       .argument('<id>', 'rotation id'),
   ).action(async (id: string, _opts: unknown, command: Command) => {
-    const { resumeCommand } = await import('./commands/rotation.js');
-    exitCode = await resumeCommand(id, command.opts());
+    const { resumeCommand } = await import('./commands/resume.js');
+    run.exitCode = await stoppable(ctx, (stop) => resumeCommand(ctx, id, command.opts<RotationFlags>(), stop));
   });
 
   withClusterOptions(
@@ -95,8 +128,8 @@ function buildProgram(): Command {
   )
     .option('--force', 'roll back a rotation that was already verified (only while the old key is still active)')
     .action(async (id: string, _opts: unknown, command: Command) => {
-      const { rollbackCommand } = await import('./commands/rotation.js');
-      exitCode = await rollbackCommand(id, command.opts());
+      const { rollbackCommand } = await import('./commands/rollback.js');
+      run.exitCode = await stoppable(ctx, (stop) => rollbackCommand(ctx, id, command.opts<RotationFlags>(), stop));
     });
 
   withClusterOptions(
@@ -104,82 +137,91 @@ function buildProgram(): Command {
       .command('history')
       .description('list rotations and their phases (journals on the selected clusters; default all contexts)'),
   ).action(async (_opts: unknown, command: Command) => {
-    const { historyCommand } = await import('./commands/rotation.js');
-    exitCode = await historyCommand(command.opts());
+    const { historyCommand } = await import('./commands/history.js');
+    run.exitCode = await historyCommand(ctx, command.opts<GlobalOptions>());
   });
 
-  const sandbox = program
-    .command('sandbox')
-    .description('a simulated Kubecost fleet, for trying everything without a cluster');
-  sandbox
-    .command('up')
-    .description('serve simulated clusters in the foreground; prints "ready" when serving, stops on Ctrl-C')
-    .addOption(
-      new Option('--layout <layout>', 'Kubecost installation to put in the clusters')
-        .choices(['none', ...SANDBOX_LAYOUTS])
-        .default('none'),
-    )
-    .addOption(new Option('--clusters <n>', 'number of clusters (default: what the layout needs, or 3)'))
-    .requiredOption('--kubeconfig <path>', 'where to write the kubeconfig (one context per cluster)')
-    .action(async (opts: { layout: string; clusters?: string; kubeconfig: string }) => {
-      const { sandboxUp } = await import('./commands/sandbox-up.js');
-      await sandboxUp(opts);
-    });
-
-  sandbox
-    .command('demo')
-    .description('a three-cluster federated fleet and one key rotation end to end, then stop (what npm start runs)')
-    .action(async () => {
-      const { sandboxDemo } = await import('./commands/sandbox-demo.js');
-      exitCode = await sandboxDemo();
-    });
-
-  sandbox
-    .command('new-key')
-    .description(
-      'create a new key for a credential of a running sandbox (valid next to the old one) and print its key file',
-    )
-    .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
-    .requiredOption('--kubeconfig <path>', 'the kubeconfig that sandbox up wrote')
-    .action(async (opts: { credential: string; kubeconfig: string }) => {
-      const { sandboxNewKey } = await import('./commands/sandbox-new-key.js');
-      exitCode = await sandboxNewKey(opts);
-    });
-
+  await addSandbox(program, ctx, run);
   return program;
 }
 
-/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
-  exitCode = ExitCode.Ok;
+/**
+ * The sandbox commands come from src/sandbox/, which only a development checkout has (it needs the
+ * simulators and the emulated clouds). Without it, `sandbox` says how to get it.
+ */
+async function addSandbox(program: Command, ctx: CommandContext, run: Run): Promise<void> {
   try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return exitCode;
+    const { registerSandboxCommands } = await import('../sandbox/commands.js');
+    registerSandboxCommands(program, {
+      io: ctx.io,
+      setExitCode: (code) => (run.exitCode = code),
+      runCli: (argv) => main(argv, ctx.io),
+    });
   } catch (error: unknown) {
-    if (error instanceof CommanderError) {
-      // help and version exit through here with code 0; usage errors were already printed.
-      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
-    }
-    if (error instanceof ExitError) return error.code;
-    if (error instanceof KubeError) {
-      // A cluster call failed outside a rotation's own handling (before a journal existed, or reading one).
-      process.stderr.write(`error: ${error.message}\n`);
-      return ExitCode.Failed;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-      return ExitCode.Usage;
-    }
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(
-      `internal error (a bug in kubecost-rotate ${version}; please report it):\n${detail.replaceAll(process.cwd(), '<cwd>')}\n`,
-    );
-    return ExitCode.Internal;
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    program
+      .command('sandbox', { hidden: true })
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        ctx.io.stderr.write(
+          'error: the sandbox is not part of this installation of kubecost-rotate (it ships without the simulators).\n' +
+            'hint: clone the repository and run `npm ci && npm start` there to try it.\n',
+        );
+        run.exitCode = ExitCode.Usage;
+      });
+  }
+}
+
+/** Prints what went wrong and returns the exit code (DESIGN §2). */
+function report(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // help and version exit through here with code 0; usage errors were already printed.
+    return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  }
+  if (error instanceof ExitError) return error.code;
+  if (error instanceof KubeError || error instanceof JournalUnreadableError) {
+    // A cluster call failed outside a rotation's own handling (before a journal existed, or reading one).
+    io.stderr.write(`error: ${error.message}\n`);
+    return ExitCode.Failed;
+  }
+  if (error instanceof LeaseError) {
+    io.stderr.write(`error: ${error.message}\nhint: ${error.hint}\n`);
+    return ExitCode.Failed;
+  }
+  if (error instanceof ConfigError || error instanceof LeaseHeldError) {
+    io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+    return ExitCode.Usage;
+  }
+  if (error instanceof StoppedError) {
+    io.stderr.write(`${error.message}\n`);
+    return ExitCode.Interrupted;
+  }
+  if (error instanceof JournalConflictError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return ExitCode.NeedsHuman;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(
+    `internal error (a bug in kubecost-rotate ${version}; please report it):\n${detail.replaceAll(process.cwd(), '<cwd>')}\n`,
+  );
+  return ExitCode.Internal;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const ctx: CommandContext = { io, clock: systemClock };
+  const run: Run = { exitCode: ExitCode.Ok };
+  try {
+    const program = await buildProgram(ctx, run);
+    await program.parseAsync([...argv], { from: 'user' });
+    return run.exitCode;
+  } catch (error: unknown) {
+    return report(error, io);
   }
 }
 
 // Run directly (tsx src/cli/main.ts ...) as well as through bin/.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2), processIo());
 }

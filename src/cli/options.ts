@@ -9,6 +9,7 @@ export interface GlobalOptions {
   output?: string;
   color?: boolean;
   verbose?: boolean;
+  requestTimeout?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -33,6 +34,10 @@ export function withClusterOptions(command: Command): Command {
     .option('--all-contexts', 'use every context in the kubeconfig')
     .option('-n, --namespace <namespace>', 'only this namespace (default: all namespaces)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
+    .option(
+      '--request-timeout <duration>',
+      'how long one call to a cluster may take before it is cancelled (default 15s)',
+    )
     .option('--no-color', 'plain output without colour')
     .option('-v, --verbose', 'more detail');
 }

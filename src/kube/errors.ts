@@ -16,6 +16,8 @@ export interface KubeCall {
 export type KubeFailure =
   | 'Unreachable'
   | 'Timeout'
+  /** The caller stopped waiting (Ctrl-C, a deadline of its own). */
+  | 'Aborted'
   | 'Unauthorized'
   | 'Forbidden'
   | 'NotFound'
@@ -34,14 +36,35 @@ export class KubeError extends Error {
     readonly code: number | undefined,
     /** The server's Status message (or the network error), already safe to print. */
     readonly detail: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(`${describeCall(call)}: ${detail}`, options);
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
+
+  /** How long the server asked to wait before trying again (Retry-After on 429 and 503). */
+  readonly retryAfterMs?: number;
 
   /** Worth retrying: no answer, throttled, or a server error. */
   get retryable(): boolean {
     return this.failure === 'Unreachable' || this.failure === 'TooManyRequests' || this.failure === 'ServerError';
+  }
+
+  /**
+   * Whether a write that failed this way may still have been applied. An HTTP answer below 500
+   * (409, 422, 403, 429...) means the server refused it; only a missing answer, or a server error
+   * after the request was sent, leaves its fate unknown (read the object back to know).
+   */
+  get mayHaveApplied(): boolean {
+    return this.code === undefined || this.code >= 500;
+  }
+}
+
+/** Thrown by KubeClient when its caller aborted the call. */
+export class CallAborted extends Error {
+  override readonly name = 'CallAborted';
+  constructor() {
+    super('the call was cancelled');
   }
 }
 
@@ -58,7 +81,8 @@ export function describeCall(call: KubeCall): string {
   return `cluster ${call.cluster}: ${call.verb} ${target}${call.namespace ? ` in namespace ${call.namespace}` : ''}`;
 }
 
-function failureOf(code: number): KubeFailure {
+/** The failure an HTTP status means. */
+export function failureOf(code: number): KubeFailure {
   if (code === 401) return 'Unauthorized';
   if (code === 403) return 'Forbidden';
   if (code === 404) return 'NotFound';
@@ -69,7 +93,12 @@ function failureOf(code: number): KubeFailure {
   return 'Other';
 }
 
-function statusMessage(body: unknown): string | undefined {
+interface StatusBody {
+  readonly message?: unknown;
+  readonly details?: { readonly retryAfterSeconds?: unknown };
+}
+
+function statusBody(body: unknown): StatusBody | undefined {
   let parsed: unknown = body;
   if (typeof body === 'string') {
     try {
@@ -78,15 +107,33 @@ function statusMessage(body: unknown): string | undefined {
       return undefined;
     }
   }
-  if (
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    'message' in parsed &&
-    typeof (parsed as { message: unknown }).message === 'string'
-  ) {
-    return (parsed as { message: string }).message;
+  return typeof parsed === 'object' && parsed !== null ? (parsed as StatusBody) : undefined;
+}
+
+function statusMessage(body: unknown): string | undefined {
+  const message = statusBody(body)?.message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+/**
+ * The delay a 429 or 503 asks for: the Retry-After header (seconds, or an HTTP date), else the
+ * Status details' retryAfterSeconds (the API server sends both).
+ */
+export function retryAfterMsOf(
+  headers: Readonly<Record<string, string>> | undefined,
+  body: unknown,
+  now = Date.now(),
+): number | undefined {
+  const header = Object.entries(headers ?? {})
+    .find(([k]) => k.toLowerCase() === 'retry-after')?.[1]
+    ?.trim();
+  if (header) {
+    if (/^\d+$/.test(header)) return Number(header) * 1000;
+    const at = Date.parse(header);
+    if (Number.isFinite(at)) return Math.max(0, at - now);
   }
-  return undefined;
+  const seconds = statusBody(body)?.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 /** Turns whatever a client-node call threw into a KubeError for `call`. */
@@ -96,8 +143,13 @@ export function toKubeError(call: KubeCall, error: unknown): KubeError {
     const code = error.code;
     const fallback =
       code === 401 ? 'the credentials in the kubeconfig were refused (401 Unauthorized)' : `HTTP ${code}`;
-    return new KubeError(call, failureOf(code), code, statusMessage(error.body) ?? fallback, { cause: error });
+    const retryAfterMs = code === 429 || code === 503 ? retryAfterMsOf(error.headers, error.body) : undefined;
+    return new KubeError(call, failureOf(code), code, statusMessage(error.body) ?? fallback, {
+      cause: error,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
   }
+  if (error instanceof CallAborted) return new KubeError(call, 'Aborted', undefined, error.message, { cause: error });
   if (error instanceof CallTimeout) {
     // No answer in time: for a write, whether it was applied is unknown; the caller must read back.
     return new KubeError(
@@ -108,8 +160,14 @@ export function toKubeError(call: KubeCall, error: unknown): KubeError {
       { cause: error },
     );
   }
-  const text = error instanceof Error ? error.message : String(error);
-  // Network failures: keep the reason (ECONNREFUSED, certificate errors, resets), not the stack.
+  // Network failures: keep the reason (ECONNREFUSED, certificate errors, resets), not the stack. A fetch
+  // error ("fetch failed") keeps it in its cause.
+  const cause = (error as { cause?: unknown }).cause;
+  const text =
+    [error, cause]
+      .map((e) => (e instanceof Error ? `${e.message} ${String((e as { code?: unknown }).code ?? '')}` : ''))
+      .join(' ')
+      .trim() || String(error);
   const reason =
     /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|certificate|self-signed|timed? ?out/i.exec(
       text,

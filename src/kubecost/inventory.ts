@@ -10,6 +10,7 @@
  */
 import type { V1Deployment, V1Secret, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
+import type { WorkloadKind } from '../kube/client.js';
 import {
   chartVersionOf,
   hasKubecostChartLabel,
@@ -68,7 +69,8 @@ export interface Installation {
   readonly components: readonly { readonly role: ComponentRole; readonly kind: WorkloadKind; readonly name: string }[];
 }
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet';
+/** One definition of the workload kinds, in the cluster layer. */
+export type { WorkloadKind };
 
 export interface Consumer {
   readonly kind: WorkloadKind;
@@ -94,6 +96,8 @@ export interface SiteRecord {
   /** The id of the credential this site holds. */
   readonly credential: string;
   readonly consumers: readonly Consumer[];
+  /** The Secret is immutable: its data cannot be changed, only the Secret replaced. */
+  readonly immutable?: true;
 }
 
 /**
@@ -770,6 +774,7 @@ export function buildInventory(
         kind,
         credential: identity.id,
         consumers,
+        ...(value.secret.immutable === true ? { immutable: true as const } : {}),
       });
       const existing = credentials.get(identity.id);
       if (!existing) {

@@ -31,6 +31,12 @@ function str(obj: Record<string, unknown>, ...names: string[]): string | undefin
 }
 
 /**
+ * A key's secret material, as read from a key file (or kept in the journal): every secret in it is a
+ * SecretValue. The plan and the journal document refer to keys by {@link KeyRef} instead.
+ */
+export type KeyMaterial = Credential;
+
+/**
  * Reads a key file. Accepted shapes:
  * - AWS: `{"accessKeyId","secretAccessKey"}`, or `aws iam create-access-key` output `{"AccessKey":{"AccessKeyId","SecretAccessKey",...}}`;
  * - GCP: the service-account JSON key file;
@@ -38,7 +44,7 @@ function str(obj: Record<string, unknown>, ...names: string[]): string | undefin
  * - Alibaba: `{"accessKeyId","accessKeySecret"}`;
  * - GCP API key: the bare `AIza…` key, or `{"keyString"}` / `{"apiKey"}`.
  */
-export function parseNewKey(text: string, source: string): Credential {
+export function parseNewKey(text: string, source: string): KeyMaterial {
   const apiKey = parseGcpApiKeyFile(text, source);
   if (apiKey) return apiKey;
   let doc: unknown;
@@ -105,7 +111,7 @@ export interface CurrentKey {
 }
 
 /** Checks that `next` can replace `current`: same provider and principal, a different key. */
-export function checkReplacement(current: CurrentKey, next: Credential, source: string): void {
+export function checkReplacement(current: CurrentKey, next: KeyMaterial, source: string): void {
   const label = (p: Provider) => ({ aws: 'AWS', gcp: 'GCP', azure: 'Azure', alibaba: 'Alibaba' })[p];
   if (current.provider !== next.provider)
     throw new ConfigError(
@@ -126,5 +132,28 @@ export function checkReplacement(current: CurrentKey, next: Credential, source: 
       `${source} is a key of ${what} ${b.principal ?? '?'}, but the credential to rotate belongs to ${current.principal ?? '?'}.`,
       `Create the new key for the same ${what}, so it has the same permissions.`,
     );
+  }
+}
+
+/**
+ * The key file of a key's material, as {@link parseNewKey} reads it back: how the journal stores the
+ * new key. Key material: only the journal codec calls it.
+ */
+export function keyFileOf(key: KeyMaterial): string {
+  switch (key.provider) {
+    case 'aws':
+      return JSON.stringify({
+        accessKeyId: key.accessKeyId,
+        secretAccessKey: key.secretAccessKey.reveal(),
+      });
+    case 'gcp':
+      return key.kind === 'api-key' ? key.apiKey.reveal() : key.keyJson.reveal();
+    case 'azure':
+      return JSON.stringify({ accountName: key.accountName, accountKey: key.accountKey.reveal() });
+    case 'alibaba':
+      return JSON.stringify({
+        accessKeyId: key.accessKeyId,
+        accessKeySecret: key.accessKeySecret.reveal(),
+      });
   }
 }

@@ -4,107 +4,23 @@
  * and returns a plan (no IO, no clock: the caller passes the time and the id).
  */
 import type { ComponentRole } from '../kubecost/components.js';
+import { restartWaveFor, siteKindOf as kubecostSiteKindOf } from '../kubecost/restart-rules.js';
+import { cloudCostStatusEndpoint } from '../kubecost/status-endpoints.js';
+import type { CredentialRecord, Installation, Inventory, SiteRecord, WorkloadKind } from '../kubecost/inventory.js';
+import { ConfigError } from '../shared/errors.js';
 import {
-  restartWaveFor,
-  siteKindOf as kubecostSiteKindOf,
+  DEFAULT_OPTIONS,
+  type PlannedRestart,
+  type PlannedSite,
+  type PlannedStatusCheck,
+  type PlannedWrite,
+  type RotationOptions,
+  type RotationPlan,
   type SiteKind,
   type Wave,
-} from '../kubecost/restart-rules.js';
-import { cloudCostStatusEndpoint } from '../kubecost/status-endpoints.js';
-import type {
-  Consumer,
-  CredentialRecord,
-  Installation,
-  Inventory,
-  SiteRecord,
-  WorkloadKind,
-} from '../kubecost/inventory.js';
-import { ConfigError } from '../shared/errors.js';
+} from './plan-types.js';
 
-/** What a site is for, which decides its restart and verification rules (DESIGN §3; the table lives in kubecost/). */
-export type { SiteKind, Wave };
-
-export interface PlannedSite {
-  readonly id: string;
-  readonly kind: SiteKind;
-  readonly cluster: string;
-  readonly namespace: string;
-  readonly secret: string;
-  readonly dataKey: string;
-  readonly path: string;
-  readonly format: SiteRecord['format'];
-  readonly consumers: readonly Consumer[];
-}
-
-/** One Secret to rewrite (all its sites of this credential at once, one write). */
-export interface PlannedWrite {
-  readonly step: string;
-  readonly cluster: string;
-  readonly namespace: string;
-  readonly secret: string;
-  readonly sites: readonly string[];
-}
-
-export interface PlannedRestart {
-  readonly step: string;
-  readonly cluster: string;
-  readonly namespace: string;
-  readonly kind: WorkloadKind;
-  readonly name: string;
-  readonly role: ComponentRole;
-  readonly wave: Wave;
-  /** The containers that read a rotated site (their logs are checked). */
-  readonly containers: readonly string[];
-  readonly because: readonly SiteKind[];
-}
-
-export interface PlannedStatusCheck {
-  readonly cluster: string;
-  readonly namespace: string;
-  readonly release: string;
-  /** Service and port serving the cloud-cost status, and the path on it. */
-  readonly service: string;
-  readonly port: number;
-  readonly path: string;
-}
-
-export interface RotationPlan {
-  readonly schemaVersion: 1;
-  readonly id: string;
-  readonly createdAt: string;
-  readonly credential: {
-    readonly id: string;
-    readonly provider: CredentialRecord['provider'];
-    readonly fingerprint: string;
-    readonly principal?: string;
-    readonly keyId?: string;
-  };
-  readonly newKey: { readonly fingerprint: string; readonly keyId?: string };
-  /** Where the journal lives: the primary (or only) installation of the credential. */
-  readonly journal: { readonly cluster: string; readonly namespace: string; readonly secret: string };
-  readonly sites: readonly PlannedSite[];
-  readonly writes: readonly PlannedWrite[];
-  readonly restarts: readonly PlannedRestart[];
-  readonly statusChecks: readonly PlannedStatusCheck[];
-  readonly options: RotationOptions;
-  /** Things the user should know (ownership by Helm and the like), copied from discovery. */
-  readonly warnings: readonly string[];
-}
-
-export interface RotationOptions {
-  /** How long logs are watched after the restarts for auth failures. */
-  readonly verifyWindowMs: number;
-  /** How many clusters are written and restarted at once. */
-  readonly maxParallelClusters: number;
-  /** How long one workload may take to roll out. */
-  readonly rolloutTimeoutMs: number;
-}
-
-export const DEFAULT_OPTIONS: RotationOptions = {
-  verifyWindowMs: 60_000,
-  maxParallelClusters: 8,
-  rolloutTimeoutMs: 600_000,
-};
+export * from './plan-types.js';
 
 /** The restart wave of a workload (DESIGN §3 fleet order), from the kubecost restart rules. */
 export function waveOf(role: ComponentRole, kinds: Iterable<SiteKind> = []): Wave {
@@ -192,6 +108,13 @@ export function planRotation(input: PlanInput): RotationPlan {
       consumers: s.consumers,
     }));
   if (sites.length === 0) throw new ConfigError(`credential ${credential.id} has no site in the selected clusters.`);
+  // The API server refuses any change to an immutable Secret's data: say so now, not after other writes.
+  const immutable = inventory.sites.find((s) => s.credential === credential.id && s.immutable);
+  if (immutable)
+    throw new ConfigError(
+      `Secret ${immutable.namespace}/${immutable.secret} on ${immutable.cluster} is immutable: Kubernetes refuses any change to its data, so credential ${credential.id} cannot be rotated there.`,
+      'An immutable Secret can only be replaced: recreate it without immutable: true (kubectl get secret -o yaml, edit, kubectl replace --force), then plan again.',
+    );
 
   const writes = new Map<string, PlannedWrite>();
   for (const s of sites) {

@@ -5,11 +5,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { resourceTargetOf, type ResourceTarget } from '../kubecost/probe-targets.js';
-import type { Credential } from '../kubecost/secret-formats/index.js';
+import type { KeyMaterial } from './new-key.js';
 import { probe, type ProbeTarget, type ProviderCredential } from '../providers/index.js';
+import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
-import type { Verdict } from './journal.js';
-import type { SiteProbe } from './runner.js';
+import type { Verdict } from '../verify/verdict.js';
+import type { RotationPlan } from './plan.js';
+
+/** Verifies one planned site with the new key directly at its provider (wired by the caller). */
+export type SiteProbe = (
+  site: RotationPlan['sites'][number],
+  documentText: string,
+  newKey: KeyMaterial,
+  signal: AbortSignal,
+) => Promise<Verdict>;
 
 /** Provider endpoints to use instead of the public ones. */
 export interface ProviderEndpoints {
@@ -67,7 +76,7 @@ function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): Pr
   }
 }
 
-function providerCredential(credential: Credential): ProviderCredential | undefined {
+function providerCredential(credential: KeyMaterial): ProviderCredential | undefined {
   switch (credential.provider) {
     case 'aws':
       return { provider: 'aws', accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey };
@@ -97,27 +106,53 @@ function describe(target: ResourceTarget): string {
 }
 
 /** A SiteProbe for the runner: probes every site with the new key, each bounded in time. */
-export function siteProbe(endpoints: ProviderEndpoints, timeoutMs = 60_000): SiteProbe {
-  return async (site, text, credential, signal): Promise<Verdict> => {
-    const base = { check: 'probe', target: site.id };
+export function siteProbe(
+  endpoints: ProviderEndpoints,
+  options: { readonly clock: Clock; readonly timeoutMs?: number },
+): SiteProbe {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return async (site, text, newKey, signal): Promise<Verdict> => {
+    const base = { check: 'probe', target: site.id } as const;
     const target = resourceTargetOf(site.format, site.path, text);
-    const providerKey = providerCredential(credential);
+    const providerKey = providerCredential(newKey);
     if (!target || !providerKey) {
       return {
         ...base,
-        ok: true,
-        evidence: `no direct probe for a ${credential.provider} ${site.format} site (it names no resource); verified through its consumers`,
+        status: 'passed',
+        reason: 'NoDirectProbe',
+        evidence: `no direct probe for a ${newKey.provider} ${site.format} site (it names no resource); verified through its consumers`,
       };
     }
-    const bounded = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
-    const result = await probe(providerKey, withEndpoints(target, endpoints), bounded);
     const where = `${site.id} → ${describe(target)}`;
+    const timeout = options.clock.timeout(timeoutMs);
+    const bounded = AbortSignal.any([signal, timeout]);
+    let result: Awaited<ReturnType<typeof probe>>;
+    try {
+      // Raced against the time-out as well: an SDK call that ignores the signal must not hold the rotation.
+      result = await Promise.race([
+        probe(providerKey, withEndpoints(target, endpoints), bounded),
+        new Promise<never>((_, reject) =>
+          bounded.addEventListener('abort', () => reject(bounded.reason as Error), { once: true }),
+        ),
+      ]);
+    } catch (error: unknown) {
+      if (!timeout.aborted || signal.aborted) throw error;
+      // No answer is no evidence either way: the check could not run.
+      return {
+        ...base,
+        target: where,
+        status: 'unavailable',
+        reason: 'ProbeTimedOut',
+        evidence: `no answer from the provider within ${timeoutMs / 1000} s`,
+      };
+    }
     return result.ok
-      ? { ...base, target: where, ok: true, evidence: result.evidence }
+      ? { ...base, target: where, status: 'passed', reason: 'ProbePassed', evidence: result.evidence }
       : {
           ...base,
           target: where,
-          ok: false,
+          status: 'failed',
+          reason: 'ProbeFailed',
           evidence: `${result.kind}${result.code ? ` ${result.code}` : ''}: ${result.message} (${result.evidence})`,
         };
   };

@@ -10,6 +10,8 @@ export const ExitCode = {
   Usage: 2,
   NeedsHuman: 3,
   Internal: 70,
+  /** Stopped by a signal before anything was written (the shell's 128 + SIGINT). */
+  Interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -71,8 +71,8 @@ const rotateArgs = (world: RotationWorld, credential: string, keyFile: string) =
 ];
 
 /**
- * In-process runs patch process.stdout/stderr and share the CLI module's state, so two of them
- * must never overlap (the child processes of the two chains may).
+ * The in-process resume and rollback runs of the two chains take turns, so that each chain's
+ * child processes get the machine's cores while the other chain's in-process run waits.
  */
 let cliLock: Promise<unknown> = Promise.resolve();
 function runCliSerialized(argv: readonly string[]): Promise<CliRun> {
@@ -441,7 +441,7 @@ describe('a rotation killed at any instant', () => {
       ).toEqual([]);
       console.info(summary(resumeChain));
     },
-    240_000,
+    480_000,
   );
 
   it.concurrent(
@@ -467,6 +467,6 @@ describe('a rotation killed at any instant', () => {
       ).toEqual([]);
       console.info(summary(rollbackChain));
     },
-    240_000,
+    480_000,
   );
 });

@@ -10,6 +10,8 @@ import { SIM_RESOURCES, type ActiveFault } from '../../src/sim/kube/index.js';
 import { fakeAwsKey, layoutSecretValues, type FakeCredential } from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
+import { waitFor } from '../support/kube.js';
+import { leaseName } from '../../src/rotation/lease.js';
 import {
   decode,
   deleteUnfinishedJournals,
@@ -24,6 +26,7 @@ import {
   settle,
   snapshotDiff,
   snapshotSecrets,
+  startCliChild,
   templateAnnotations,
   type SecretSnapshot,
   type SecretState,
@@ -392,6 +395,305 @@ describe('a cluster that becomes unreachable after some Secrets were written', (
       expect(journal?.dataKeys).toEqual(['journal.json']);
       expect(snapshotDiff(outage.before, snapshotSecrets(world))).toEqual([]);
     });
+  });
+});
+
+describe('defect 4: a write the API server refused', () => {
+  let run: CliRun;
+  let before: SecretSnapshot;
+  let journal: ReturnType<typeof newJournal>;
+
+  beforeAll(async () => {
+    await startCase();
+    const { keyFile } = await freshKey('refused-write');
+    before = snapshotSecrets(world);
+    const known = journalIds();
+    // cluster-2 refuses the update of its Thanos Secret (an answer: 403), after cluster-1's was written.
+    const lift = cluster2().access.deny({ verb: 'update', resource: 'secrets', namespace: 'kubecost', name: THANOS });
+    try {
+      run = await rotate(keyFile, ['--max-parallel-clusters', '1']);
+    } finally {
+      lift();
+    }
+    journal = newJournal(known);
+  });
+
+  it('is reported as not written, naming the refusal, never as "may or may not have been applied"', () => {
+    const output = run.stdout + run.stderr;
+    expect(run.code, output).toBe(1);
+    expect(output).not.toContain('may or may not');
+    expect(output).toMatch(
+      /Secret kubecost\/kubecost-thanos on cluster-2 was not written: the API server refused it \(HTTP 403/,
+    );
+    expect(journal.doc.steps['write:cluster-2/kubecost/kubecost-thanos']?.state).toBe('failed');
+    expect(journal.doc.phase).toBe('RolledBack');
+  });
+
+  it('rolls back the Secret it did write, and restarts only the readers of that Secret', () => {
+    expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    expect(recorder.secretWrites.get('cluster-1/kubecost/kubecost-thanos')).toHaveLength(2);
+    expect(recorder.secretWrites.get('cluster-2/kubecost/kubecost-thanos')).toBeUndefined();
+    const restarted = [...recorder.restarts.keys()];
+    expect(restarted.length).toBeGreaterThan(0);
+    expect(restarted.filter((w) => !w.startsWith('cluster-1/'))).toEqual([]);
+  });
+});
+
+describe('defect 4: an immutable Secret', () => {
+  it('is refused by plan and rotate before anything is written, naming it and what to do', async () => {
+    await startCase();
+    const original = cluster2().api.get(SIM_RESOURCES.secrets, 'kubecost', THANOS);
+    cluster2().apply({ ...original, immutable: true });
+    try {
+      const { keyFile } = await freshKey('immutable');
+      const before = snapshotSecrets(world);
+      const known = journalIds();
+      for (const command of ['plan', 'rotate']) {
+        const run = await cli([
+          command,
+          '--kubeconfig',
+          world.kubeconfig,
+          '--all-contexts',
+          '--credential',
+          currentKey().accessKeyId,
+          '--new-key-file',
+          keyFile,
+          ...(command === 'rotate' ? ['--yes'] : []),
+        ]);
+        expect(run.code, run.stdout + run.stderr).toBe(2);
+        expect(run.stderr).toContain('Secret kubecost/kubecost-thanos on cluster-2 is immutable');
+        expect(run.stderr).toMatch(/hint: .*immutable/);
+      }
+      expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+      expect(journals(world).filter((j) => !known.has(j.doc.id))).toEqual([]);
+    } finally {
+      // An immutable Secret can only be replaced: put the installed one back.
+      cluster2().api.delete(SIM_RESOURCES.secrets, 'kubecost', THANOS);
+      cluster2().apply({
+        ...original,
+        immutable: false,
+        metadata: { ...original.metadata, resourceVersion: undefined },
+      });
+    }
+  });
+});
+
+describe('defect 1: a write that lands after its time-out', () => {
+  /** How long cluster-2 holds each write attempt of its Thanos Secret before applying it (the client gives up after 1 s). */
+  const LATENCY_MS = 12_000;
+  let run: CliRun;
+  let before: SecretSnapshot;
+  let journal: ReturnType<typeof newJournal>;
+
+  beforeAll(async () => {
+    await startCase();
+    const { keyFile } = await freshKey('late-write');
+    before = snapshotSecrets(world);
+    const known = journalIds();
+    const fault = cluster2().faults.add({
+      verb: 'update',
+      resource: 'secrets',
+      namespace: 'kubecost',
+      name: THANOS,
+      latencyMs: LATENCY_MS,
+      // The four attempts of the rotation's write; the rollback's own writes are answered at once.
+      count: 4,
+    });
+    const started = Date.now();
+    try {
+      run = await rotate(keyFile, ['--max-parallel-clusters', '1', '--request-timeout', '1s']);
+      // Every delayed update was sent before rotate returned: let each one reach the API server.
+      await new Promise((r) => setTimeout(r, Math.max(0, started + LATENCY_MS + 5_000 - Date.now()) + 1_000));
+    } finally {
+      cluster2().faults.remove(fault);
+    }
+    journal = newJournal(known);
+  }, 90_000);
+
+  it('gave up on the write, rolled back and ended RolledBack before the delayed writes arrived', () => {
+    const output = run.stdout + run.stderr;
+    expect(run.code, output).toBe(1);
+    expect(output).toContain('no answer from the API server within 1 s');
+    expect(journalById(world, journal.doc.id)?.doc.phase).toBe('RolledBack');
+  });
+
+  it('fenced the Secret whose write was left unsure, so that the writes landing later were refused: every Secret is as before', () => {
+    const doc = journalById(world, journal.doc.id)?.doc as unknown as { rollback: Record<string, { state: string }> };
+    expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    expect(recorder.secretWrites.get('cluster-2/kubecost/kubecost-thanos')).toBeUndefined();
+    expect(doc.rollback['fence:cluster-2/kubecost/kubecost-thanos']?.state).toBe('done');
+  });
+});
+
+describe('defect 1: a write that was sent but not applied when the process died', () => {
+  const LATENCY_MS = 8_000;
+
+  it('is fenced by rollback before RolledBack, so that it cannot land afterwards: every Secret is as before', async () => {
+    await startCase();
+    const { keyFile } = await freshKey('died-mid-write');
+    const before = snapshotSecrets(world);
+    const known = journalIds();
+    const fault = cluster2().faults.add({
+      verb: 'update',
+      resource: 'secrets',
+      namespace: 'kubecost',
+      name: THANOS,
+      latencyMs: LATENCY_MS,
+      count: 1,
+    });
+    try {
+      const { child, done } = startCliChild(
+        [
+          'rotate',
+          '--kubeconfig',
+          world.kubeconfig,
+          '--all-contexts',
+          '--credential',
+          currentKey().accessKeyId,
+          '--new-key-file',
+          keyFile,
+          '--yes',
+          '--max-parallel-clusters',
+          '1',
+          '--verify-window',
+          '300ms',
+        ],
+        { KUBECOST_ROTATE_RETRY_BASE_MS: '50' },
+      );
+      // Killed as soon as its write of cluster-2's Secret reached the API server, which holds it.
+      await waitFor('the write of cluster-2 to be sent', () => fault.hits === 1, 30_000);
+      const sentAt = Date.now();
+      child.kill('SIGKILL');
+      const killed = await done;
+      printed.push(killed.stdout, killed.stderr);
+      expect(killed.signal).toBe('SIGKILL');
+      const journal = newJournal(known);
+      expect(journal.doc.steps['write:cluster-2/kubecost/kubecost-thanos']?.state).toBe('started');
+      const rollback = await cli(['rollback', journal.doc.id, '--kubeconfig', world.kubeconfig]);
+      expect(rollback.code, rollback.stdout + rollback.stderr).toBe(0);
+      expect(Date.now() - sentAt, 'the rollback ended before the held write was applied').toBeLessThan(LATENCY_MS);
+      // Let the held write reach the store (or be refused).
+      await new Promise((r) => setTimeout(r, Math.max(0, sentAt + LATENCY_MS + 1_000 - Date.now())));
+      expect(journalById(world, journal.doc.id)?.doc.phase).toBe('RolledBack');
+      expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    } finally {
+      cluster2().faults.remove(fault);
+    }
+  }, 90_000);
+});
+
+describe('defect 10: Ctrl-C (SIGINT) and SIGTERM', () => {
+  const cases = [
+    { signal: 'SIGINT', phase: 'Restarted', while: 'during the verification window' },
+    { signal: 'SIGTERM', phase: 'Written', while: 'while the restarts roll out' },
+  ] as const;
+
+  for (const c of cases)
+    it(`${c.signal} ${c.while} stops at the next safe point: NeedsHuman, the Lease released, the commands to resume or roll back printed, and resume then finishes`, async () => {
+      await startCase();
+      const { keyFile } = await freshKey(`signal-${c.signal}`);
+      const old = currentKey();
+      const known = journalIds();
+      const { child, done } = startCliChild(
+        [
+          'rotate',
+          '--kubeconfig',
+          world.kubeconfig,
+          '--all-contexts',
+          '--credential',
+          old.accessKeyId,
+          '--new-key-file',
+          keyFile,
+          '--yes',
+          '--verify-window',
+          '60s',
+        ],
+        { KUBECOST_ROTATE_RETRY_BASE_MS: '50' },
+      );
+      let sentAt = 0;
+      const stop = onJournalPhase(c.phase, () => {
+        sentAt = Date.now();
+        child.kill(c.signal);
+      });
+      const run = await done;
+      const endedAt = Date.now();
+      stop();
+      printed.push(run.stdout, run.stderr);
+      expect(sentAt, `the journal reached ${c.phase}`).toBeGreaterThan(0);
+      expect(run.signal, run.stderr).toBeNull();
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(endedAt - sentAt, 'it stopped without waiting out the window or the rollouts').toBeLessThan(30_000);
+      const journal = newJournal(known);
+      expect(journal.doc.phase).toBe('NeedsHuman');
+      expect(journal.doc.reason).toContain(`stopped by ${c.signal}`);
+      expect(run.stdout).toContain(`kubecost-rotate resume ${journal.doc.id}`);
+      expect(run.stdout).toContain(`kubecost-rotate rollback ${journal.doc.id}`);
+      expect(
+        cluster1()
+          .api.select(SIM_RESOURCES.leases, 'kubecost')
+          .map((l) => l.metadata.name),
+      ).not.toContain(leaseName(`aws:${old.accessKeyId}`));
+      const resumed = await cli([
+        'resume',
+        journal.doc.id,
+        '--kubeconfig',
+        world.kubeconfig,
+        '--verify-window',
+        '300ms',
+      ]);
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      expect(journalById(world, journal.doc.id)?.doc.phase).toBe('Verified');
+    }, 90_000);
+});
+
+describe('defect 15: waiting like a good API client', () => {
+  it('waits for rollouts with watches (a list and a watch per namespace and kind), not by polling each workload', async () => {
+    await startCase();
+    const { keyFile } = await freshKey('watched-rollouts');
+    const known = journalIds();
+    const from = world.fleet.clusters.map((c) => c.requests.length);
+    const run = await rotate(keyFile);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const plan = newJournal(known).doc.plan;
+    const workloadRequests = world.fleet.clusters.flatMap((c, i) =>
+      c.requests.slice(from[i]).filter((r) => ['deployments', 'statefulsets'].includes(r.facts?.resource ?? '')),
+    );
+    const verbs = (verb: string) => workloadRequests.filter((r) => r.facts?.verb === verb).length;
+    expect(verbs('watch'), 'rollouts are watched').toBeGreaterThan(0);
+    // One read per restarted workload, for its verification; none while waiting for rollouts.
+    expect(verbs('get')).toBeLessThanOrEqual(plan.restarts.length);
+    expect(verbs('list')).toBeLessThanOrEqual(
+      2 *
+        new Set(
+          (plan.restarts as { cluster: string; namespace: string; kind: string; wave?: number }[]).map(
+            (r) => `${r.cluster}/${r.namespace}/${r.kind}/${r.wave ?? 0}`,
+          ),
+        ).size,
+    );
+  });
+
+  it("honours a 429's Retry-After on a write, then finishes", async () => {
+    await startCase();
+    const { keyFile } = await freshKey('throttled-write');
+    // kube-sim answers a 429 with retryAfterSeconds: 1, as the API server's priority and fairness does.
+    const fault = cluster2().faults.add({
+      verb: 'update',
+      resource: 'secrets',
+      namespace: 'kubecost',
+      name: THANOS,
+      status: 429,
+      count: 1,
+    });
+    try {
+      const run = await rotate(keyFile);
+      expect(fault.hits).toBe(1);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toMatch(
+        /writing Secret cluster-2\/kubecost\/kubecost-thanos failed .*retrying in 1 s \(attempt 2 of 4\)/,
+      );
+    } finally {
+      cluster2().faults.remove(fault);
+    }
   });
 });
 

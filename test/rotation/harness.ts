@@ -3,7 +3,7 @@
  * byte-exact snapshots of every Secret in a fleet, reading journals straight from kube-sim's
  * store, and recording (by store revision) when Secrets changed and pods started.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { SIM_RESOURCES, type KubeObject, type SimCluster } from '../../src/sim/kube/index.js';
 import { waitFor } from '../support/kube.js';
 import type { RotationWorld } from './world.js';
@@ -22,19 +22,25 @@ export interface ChildRun {
   readonly ms: number;
 }
 
-/** Runs `src/cli/main.ts` through tsx in a fresh Node process, from the repository root. */
-export function runCliChild(
+/** A CLI child process that is still running: signal it, and await how it ended. */
+export interface StartedChild {
+  readonly child: ChildProcess;
+  readonly done: Promise<ChildRun>;
+}
+
+/** Starts `src/cli/main.ts` through tsx in a fresh Node process, from the repository root. */
+export function startCliChild(
   argv: readonly string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
-): Promise<ChildRun> {
+): StartedChild {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...argv], {
-      cwd: process.cwd(),
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...argv], {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<ChildRun>((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -56,6 +62,16 @@ export function runCliChild(
       });
     });
   });
+  return { child, done };
+}
+
+/** Runs `src/cli/main.ts` through tsx in a fresh Node process, from the repository root. */
+export function runCliChild(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<ChildRun> {
+  return startCliChild(argv, env, timeoutMs).done;
 }
 
 // ----------------------------------------------------------------------------------- snapshots

@@ -2,7 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
 import { selectClusters } from '../../src/kube/kubeconfig.js';
-import { fromSecret, Journal, type JournalDocument, type SecretBackup } from '../../src/rotation/journal.js';
+import { fromSecret } from '../../src/rotation/journal/codec.js';
+import type { SecretBackup } from '../../src/rotation/journal/document.js';
+import { Journal } from '../../src/rotation/journal/journal.js';
+import type { RotationPlan } from '../../src/rotation/plan.js';
+import { gcpServiceAccountKey } from '../../src/kubecost/secret-formats/index.js';
+import { fakeGcpKey } from '../../src/sim/kubecost/index.js';
+import { systemClock } from '../../src/shared/clock.js';
 import { startFleet, type Fleet } from '../../src/sim/kube/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,37 +33,23 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function doc(id: string): JournalDocument {
-  const now = new Date().toISOString();
+function plan(id: string): RotationPlan {
   return {
-    schemaVersion: 1,
     id,
-    phase: 'Planned',
-    steps: {},
-    rollback: {},
-    verdicts: [],
-    timeline: [],
-    createdAt: now,
-    updatedAt: now,
-    plan: {
-      journal: { cluster: 'cluster-1', namespace: 'kubecost', secret: `kubecost-rotate-${id}` },
-      credential: { id: 'gcp:x', provider: 'gcp', fingerprint: 'f' },
-      newKey: { fingerprint: 'g' },
-    } as unknown as JournalDocument['plan'],
-  };
+    journal: { cluster: 'cluster-1', namespace: 'kubecost', secret: `kubecost-rotate-${id}` },
+    credential: { id: 'gcp:x', provider: 'gcp', fingerprint: 'f' },
+    newKey: { fingerprint: 'g' },
+    sites: [],
+  } as unknown as RotationPlan;
 }
+
+const newKey = gcpServiceAccountKey((fakeGcpKey('kubecost', 'acme') as { json: string }).json);
 
 describe('the journal Secret', () => {
   it('stores 200 backups of one federated store (3 KiB each) in well under 1 MiB, and reads them back exactly', async () => {
     const oldValue = randomBytes(3072).toString('base64');
     const newValue = randomBytes(3072).toString('base64');
-    const journal = await Journal.create(
-      client,
-      'kubecost',
-      doc('20261128-000000-aaaa'),
-      '{"type":"service_account"}',
-      () => new Date(),
-    );
+    const journal = await Journal.create(client, plan('20261128-000000-aaaa'), newKey, { clock: systemClock });
     for (let i = 0; i < 200; i++) {
       const backup: SecretBackup = {
         cluster: `cluster-${i}`,
@@ -68,18 +60,18 @@ describe('the journal Secret', () => {
         newData: { 'federated-store.yaml': newValue },
         annotations: { team: 'finops' },
       };
-      journal.state.backups.set(`cluster-${i}/kubecost/federated-store`, backup);
+      journal.keepBackup(backup);
     }
-    await journal.setPhase('Staged', 'staged 200');
+    await journal.advance('Staged', 'staged 200');
     const stored = await client.readSecret('kubecost', 'kubecost-rotate-20261128-000000-aaaa');
     const size = Object.values(stored.data ?? {}).reduce((n, v) => n + v.length, 0);
     expect(size).toBeLessThan(256 * 1024);
     const back = fromSecret(stored);
     expect(back.backups.size).toBe(200);
     expect(back.backups.get('cluster-7/kubecost/federated-store')).toEqual(
-      journal.state.backups.get('cluster-7/kubecost/federated-store'),
+      journal.backups.get('cluster-7/kubecost/federated-store'),
     );
-    expect(back.newKey).toBe('{"type":"service_account"}');
+    expect(back.newKey).toEqual(newKey);
     expect(back.doc.phase).toBe('Staged');
   });
 

@@ -32,7 +32,7 @@ interface JournalDoc {
     readonly statusChecks: readonly { cluster: string; service: string; port: number; path: string }[];
   };
   readonly steps: Record<string, { state: string; startedAt?: string; endedAt?: string }>;
-  readonly verdicts: readonly { check: string; target: string; ok: boolean; evidence: string }[];
+  readonly verdicts: readonly { check: string; target: string; status: string; evidence: string }[];
 }
 
 let world: RotationWorld;
@@ -170,7 +170,7 @@ describe('one rotation of the key a 3.x, 2.x and 1.x fleet shares', () => {
       }),
     ]);
     const byCheck = (check: string) => journal.verdicts.filter((v) => v.check === check);
-    expect(journal.verdicts.every((v) => v.ok)).toBe(true);
+    expect(journal.verdicts.every((v) => v.status === 'passed')).toBe(true);
     expect(byCheck('cloud-cost-status').map((v) => v.evidence)).toEqual([
       expect.stringContaining(`Connection Successful (key ${next.accessKeyId})`),
     ]);

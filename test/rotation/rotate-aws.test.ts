@@ -2,6 +2,7 @@
  * A rotation end to end on a v2-federated fleet: the AWS key of the cloud integration, with the
  * simulated cloud-cost really using it. Then a bad key, which verification catches and rolls back.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
@@ -257,10 +258,30 @@ describe('machine-readable output and confirmation', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; rotation: string; phase?: string; time: string });
-    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['phase', 'step', 'verdict', 'result']));
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['phase', 'step', 'wait', 'verdict', 'result']));
+    // Every wait says what it waits for and until when.
+    for (const wait of events.filter((e) => e.type === 'wait') as unknown as { message: string; until: string }[]) {
+      expect(wait.message).toMatch(/^(waiting for|watching) /);
+      expect(Number.isNaN(Date.parse(wait.until))).toBe(false);
+    }
     expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'result', phase: 'Verified', rotation: events[0]?.rotation });
     expect(leakedSecrets(run.stdout, [next.secretAccessKey, current.secretAccessKey])).toEqual([]);
+  });
+
+  it('asks on a terminal without --yes, and a no changes nothing', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    const before = allSecretData();
+    const args = rotateArgs(
+      current.accessKeyId,
+      await world.keyFile('asked.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }),
+    ).filter((a) => a !== '--yes');
+    const run = await runCliInProcess(args, { stdin: 'n\n', tty: true });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Rotate aws:\S+ at 1 site\(s\)\? \[y\/N\] /);
+    expect(run.stderr).toContain('Nothing was changed.');
+    expect(allSecretData()).toEqual(before);
   });
 
   it('refuses to rotate without --yes when it cannot ask, and writes nothing', async () => {
@@ -339,22 +360,63 @@ describe('rolling back a verified rotation', () => {
   });
 });
 
+describe('defect 3: a provider endpoint that never answers', () => {
+  it('is an unavailable probe verdict after the probe time-out: the rotation rolls back (exit 1) instead of crashing', async () => {
+    const sockets: Socket[] = [];
+    const blackHole = createServer((socket) => void sockets.push(socket)); // accepts, never answers
+    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+    const port = (blackHole.address() as AddressInfo).port;
+    const endpoints = await world.keyFile('black-hole-endpoints.json', {
+      ...world.cloud?.endpoints,
+      s3: `http://127.0.0.1:${port}`,
+      athena: `http://127.0.0.1:${port}`,
+    });
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
+    const before = allSecretData();
+    try {
+      const args = rotateArgs(
+        current.accessKeyId,
+        await world.keyFile('black-hole.json', {
+          accessKeyId: next.accessKeyId,
+          secretAccessKey: next.secretAccessKey,
+        }),
+      ).filter((a) => !world.probeFlags.includes(a));
+      const run = await runCliInProcess([...args, '--provider-endpoints', endpoints, '--probe-timeout', '2s']);
+      expect(run.stderr).not.toContain('internal error');
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/n\/a\s+probe .*: no answer from the provider within 2 s/);
+      expect(run.stdout).toMatch(/rotation \S+: RolledBack\. verification failed/);
+      expect(allSecretData()).toEqual(before);
+      const id = /rotation (\S+): RolledBack/.exec(run.stdout)?.[1] ?? '';
+      const journal = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', `kubecost-rotate-${id}`);
+      expect(Object.keys((journal.data as Record<string, string>) ?? {})).toEqual(['journal.json']);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      blackHole.close();
+    }
+  });
+});
+
 describe('one kubecost-rotate at a time per credential', () => {
   it("refuses to rotate while another holder keeps renewing the credential's Lease, and takes over one that stopped", async () => {
     const { RotationLease, leaseName } = await import('../../src/rotation/lease.js');
     const { KubeClient } = await import('../../src/kube/client.js');
     const { selectClusters } = await import('../../src/kube/kubeconfig.js');
+    const { systemClock } = await import('../../src/shared/clock.js');
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const [target] = selectClusters({ kubeconfig: world.kubeconfig, contexts: ['cluster-1'] });
     const client = new KubeClient(target as NonNullable<typeof target>);
     // Another operator's run, alive: it renews its Lease.
-    const other = await RotationLease.acquire(
+    const other = await RotationLease.acquire({
       client,
-      'kubecost',
-      `aws:${current.accessKeyId}`,
-      'rotate by someone else',
-      2,
-    );
+      namespace: 'kubecost',
+      credentialId: `aws:${current.accessKeyId}`,
+      purpose: 'rotate by someone else',
+      clock: systemClock,
+      durationSeconds: 2,
+    });
     const before = allSecretData();
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     world.allow(next);
@@ -365,6 +427,9 @@ describe('one kubecost-rotate at a time per credential', () => {
     try {
       const refused = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
       expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(
+        /waiting for \S+ rotate by someone else to release the Lease .* \(until \d\d:\d\d:\d\d\)/,
+      );
       expect(refused.stderr).toContain(`another kubecost-rotate is working on credential aws:${current.accessKeyId}`);
       expect(allSecretData()).toEqual(before);
     } finally {
@@ -378,9 +443,16 @@ describe('one kubecost-rotate at a time per credential', () => {
       spec: { holderIdentity: 'laptop/4242/dead rotate', leaseDurationSeconds: 2, renewTime: new Date().toISOString() },
     });
     const started = Date.now();
-    const run = await runCliInProcess(rotateArgs(current.accessKeyId, keyFile));
+    const run = await runCliInProcess([...rotateArgs(current.accessKeyId, keyFile), '-o', 'json']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('waiting for laptop/4242/dead rotate to release the Lease');
+    // The wait is in the NDJSON stream: what it waits for, and until when.
+    const waits = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; for?: string; message?: string; until?: string })
+      .filter((e) => e.type === 'wait' && e.for === 'lease');
+    expect(waits[0]?.message).toContain('waiting for laptop/4242/dead rotate to release the Lease');
+    expect(Date.parse(waits[0]?.until ?? '')).toBeGreaterThan(started);
     expect(Date.now() - started).toBeGreaterThan(2000);
     world.layout.credentials.set('billing-aws', next);
     // Released at the end.

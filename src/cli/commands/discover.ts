@@ -6,18 +6,25 @@ import { discover } from '../../kubecost/discover.js';
 import type { Inventory } from '../../kubecost/inventory.js';
 import { selectClusters } from '../../kube/kubeconfig.js';
 import { ExitCode } from '../../shared/errors.js';
-import { parseOutputFormat, renderDocument, renderTable } from '../output.js';
+import type { CommandContext } from '../context.js';
+import { parseDuration } from '../flags.js';
 import type { GlobalOptions } from '../options.js';
+import { parseOutputFormat, renderDocument, renderTable } from '../render/table.js';
 
-export async function discoverCommand(options: GlobalOptions): Promise<number> {
+export async function discoverCommand(ctx: CommandContext, options: GlobalOptions): Promise<number> {
   const format = parseOutputFormat(options.output);
   const targets = selectClusters({
+    env: ctx.io.env,
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     contexts: options.context ?? [],
     allContexts: options.allContexts === true,
   });
-  const inventory = await discover(targets, { ...(options.namespace ? { namespace: options.namespace } : {}) });
-  process.stdout.write(
+  const inventory = await discover(targets, {
+    clock: ctx.clock,
+    ...(options.requestTimeout ? { timeoutMs: parseDuration(options.requestTimeout, '--request-timeout') } : {}),
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+  });
+  ctx.io.stdout.write(
     format === 'table'
       ? renderInventoryTable(inventory, targets.length, options.verbose === true)
       : renderDocument(format, inventory),

@@ -17,7 +17,7 @@ import { apiVersionOf, RESOURCES, type ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, errors } from './status.js';
 import type { ObjectStore } from './store.js';
-import { isRecord, type KubeObject } from './types.js';
+import { clone, isRecord, type KubeObject } from './types.js';
 
 const TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
 const rec = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
@@ -61,9 +61,7 @@ export interface DeleteResult {
 type ListResult = KubeObject & { items: KubeObject[] };
 
 /** A deep copy safe to hand out or modify. */
-export function clone<T>(value: T): T {
-  return structuredClone(value);
-}
+export { clone };
 
 /** Orders like etcd keys: namespace/name, byte-wise. */
 function keyOf(o: KubeObject): string {

@@ -11,13 +11,12 @@
  * from the OpenAPI x-kubernetes-list-map-keys.
  */
 import type { ClusterApi, WriteOptions } from './api.js';
-import { clone } from './api.js';
 import type { SimClock } from './clock.js';
 import type { Decoded } from './decode.js';
 import { fieldTypeOf, isStructType, schemaTypeOf } from './decode.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { ApiError, errors } from './status.js';
-import { isRecord, type KubeObject } from './types.js';
+import { clone, isRecord, type KubeObject } from './types.js';
 
 interface ManagedFieldsEntry {
   manager: string;

@@ -34,6 +34,11 @@ export interface KubeObject {
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** A deep copy (what the store hands out, so callers cannot change stored objects). */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

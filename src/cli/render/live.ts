@@ -1,10 +1,12 @@
 /**
  * Live per-cluster progress on a terminal: a block of one line per cluster (Secrets written,
- * workloads restarted, what it is doing now) redrawn in place, with phase changes, verdicts and
- * warnings scrolling above it. Elsewhere the rotation commands print plain timestamped lines.
+ * workloads rolled out, what it is doing now) redrawn in place, with phase changes, verdicts, waits
+ * and warnings scrolling above it. It reads the typed events only: counts and kinds, never text.
  */
-import type { RotationPlan } from '../rotation/plan.js';
-import type { ProgressEvent, Reporter } from '../rotation/progress.js';
+import type { RotationPlan } from '../../rotation/plan.js';
+import type { ProgressEvent, Subscriber } from '../../rotation/progress.js';
+import { verdictMark } from '../../verify/verdict.js';
+import type { OutputStream } from '../io.js';
 
 interface ClusterLine {
   writes: number;
@@ -15,11 +17,7 @@ interface ClusterLine {
   failed: boolean;
 }
 
-export function liveReporter(
-  plan: RotationPlan,
-  out: NodeJS.WriteStream,
-  color: boolean,
-): Reporter & { close(): void } {
+export function liveView(plan: RotationPlan, out: OutputStream, color: boolean): Subscriber {
   const clusters = new Map<string, ClusterLine>();
   for (const c of [...new Set([...plan.writes.map((w) => w.cluster), ...plan.restarts.map((r) => r.cluster)])].sort()) {
     clusters.set(c, {
@@ -59,20 +57,15 @@ export function liveReporter(
     draw();
   };
   draw();
-  const report = (event: ProgressEvent) => {
+  return (event: ProgressEvent) => {
     switch (event.type) {
       case 'step': {
         const c = clusters.get(event.cluster);
         if (!c) return;
         c.now = event.detail;
         if (event.state === 'failed') c.failed = true;
-        if (event.state === 'done' && event.step.startsWith('write:')) c.writes += 1;
-        if (
-          event.state === 'done' &&
-          event.step.startsWith('restart:') &&
-          /rolled out|roll out complete/.test(event.detail)
-        )
-          c.restarts = Math.min(c.restartsTotal, c.restarts + 1);
+        if (event.state === 'done' && event.kind === 'write') c.writes += 1;
+        if (event.state === 'done' && event.kind === 'rollout') c.restarts = Math.min(c.restartsTotal, c.restarts + 1);
         clear();
         draw();
         return;
@@ -82,10 +75,15 @@ export function liveReporter(
           for (const c of clusters.values()) Object.assign(c, { writes: 0, restarts: 0, now: 'rolling back' });
         above(`${paint('1', event.phase)}: ${event.message}`);
         return;
-      case 'verdict':
+      case 'verdict': {
+        const mark = verdictMark(event.verdict.status);
         above(
-          `${event.verdict.ok ? paint('32', 'ok  ') : paint('31', 'FAIL')} ${event.verdict.check} ${event.verdict.target}: ${event.verdict.evidence}`,
+          `${event.verdict.status === 'passed' ? paint('32', mark) : paint('31', mark)} ${event.verdict.check} ${event.verdict.target}: ${event.verdict.evidence}`,
         );
+        return;
+      }
+      case 'wait':
+        above(`${paint('33', 'waiting')}: ${event.message} (until ${event.until.slice(11, 19)})`);
         return;
       case 'warning':
         above(`${paint('33', 'warning')}: ${event.message}`);
@@ -95,5 +93,4 @@ export function liveReporter(
         return;
     }
   };
-  return Object.assign(report, { close: () => undefined });
 }

@@ -4,9 +4,10 @@
  * written, so scripts can wait for that line.
  */
 import { resolve } from 'node:path';
-import { startFleet } from '../../sim/kube/index.js';
-import { LAYOUT_CLUSTERS, startSandbox, type LayoutName } from '../../sim/kubecost/index.js';
-import { ConfigError } from '../../shared/errors.js';
+import type { CliIo } from '../cli/io.js';
+import { startFleet } from '../sim/kube/index.js';
+import { LAYOUT_CLUSTERS, startSandbox, type LayoutName } from '../sim/kubecost/index.js';
+import { ConfigError } from '../shared/errors.js';
 
 export interface SandboxUpOptions {
   layout: string;
@@ -14,7 +15,7 @@ export interface SandboxUpOptions {
   kubeconfig: string;
 }
 
-export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
+export async function sandboxUp(options: SandboxUpOptions, io: CliIo): Promise<void> {
   const layout = options.layout === 'none' ? undefined : (options.layout as LayoutName);
   const minimum = layout ? LAYOUT_CLUSTERS[layout] : 1;
   const count = options.clusters === undefined ? (layout ? minimum : 3) : Number(options.clusters);
@@ -30,38 +31,35 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<void> {
   const fleet = await startFleet({ clusters: count, kubeconfigPath });
   const sandbox = layout ? await startSandbox(fleet, layout, kubeconfigPath) : undefined;
   const installed = sandbox?.layout;
-  process.stdout.write(`kube-sim: ${count} cluster(s) serving; kubeconfig written to ${kubeconfigPath}\n`);
+  io.stdout.write(`kube-sim: ${count} cluster(s) serving; kubeconfig written to ${kubeconfigPath}\n`);
   for (const c of fleet.clusters) {
     const here = installed?.installations.filter((i) => i.cluster === c.name) ?? [];
     const what = here.map((i) => `Kubecost ${i.chart} ${i.role} (release ${i.release} in ${i.namespace})`).join('; ');
-    process.stdout.write(`  context ${c.name}  ${c.url}${what ? `  ${what}` : ''}\n`);
+    io.stdout.write(`  context ${c.name}  ${c.url}${what ? `  ${what}` : ''}\n`);
   }
-  process.stdout.write(
+  io.stdout.write(
     `try: kubectl --kubeconfig ${kubeconfigPath} --context ${fleet.clusters[0]?.name ?? 'cluster-1'} get ns\n`,
   );
   if (installed) {
-    process.stdout.write(`try: kubecost-rotate discover --kubeconfig ${kubeconfigPath} --all-contexts\n`);
-    process.stdout.write(
+    io.stdout.write(`try: kubecost-rotate discover --kubeconfig ${kubeconfigPath} --all-contexts\n`);
+    io.stdout.write(
       `     kubecost-rotate sandbox new-key --kubeconfig ${kubeconfigPath} --credential ID > new-key.json\n`,
     );
-    process.stdout.write(
+    io.stdout.write(
       `     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json --provider-endpoints ${sandbox?.endpointsFile ?? ''}\n`,
     );
-    process.stdout.write(
+    io.stdout.write(
       `(--provider-endpoints points the rotation's direct probe at the sandbox's emulated clouds; or export KUBECOST_ROTATE_PROVIDER_ENDPOINTS=${sandbox?.endpointsFile ?? ''})\n`,
     );
   }
-  process.stdout.write('ready\n');
+  io.stdout.write('ready\n');
   await new Promise<void>((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+    const unsubscribe = io.onSignal(() => {
+      unsubscribe();
       done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    });
   });
   await sandbox?.stop();
   await fleet.stop();
-  process.stdout.write('kube-sim: stopped\n');
+  io.stdout.write('kube-sim: stopped\n');
 }

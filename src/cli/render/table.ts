@@ -1,6 +1,6 @@
 /** Rendering helpers shared by commands: aligned text tables, JSON and YAML documents. */
 import { stringify } from 'yaml';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError } from '../../shared/errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 

@@ -7,15 +7,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFleet } from '../../sim/kube/index.js';
-import { startSandbox, successorOf } from '../../sim/kubecost/index.js';
-import { main } from '../main.js';
+import { startFleet } from '../sim/kube/index.js';
+import { startSandbox, successorOf } from '../sim/kubecost/index.js';
+import type { SandboxHost } from './commands.js';
 
-function say(text: string): void {
-  process.stdout.write(process.stdout.isTTY ? `\n\u001b[1m== ${text}\u001b[0m\n` : `\n== ${text}\n`);
-}
-
-export async function sandboxDemo(): Promise<number> {
+export async function sandboxDemo(host: SandboxHost): Promise<number> {
+  const out = host.io.stdout;
+  const say = (text: string) => out.write(out.isTTY ? `\n\u001b[1m== ${text}\u001b[0m\n` : `\n== ${text}\n`);
+  const run = host.runCli;
   const dir = await mkdtemp(join(tmpdir(), 'kubecost-rotate-demo-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const fleet = await startFleet({ clusters: 3, kubeconfigPath: kubeconfig });
@@ -25,11 +24,11 @@ export async function sandboxDemo(): Promise<number> {
       'A simulated fleet: Kubecost 3.2, a federated primary and secondary, and a single cluster (kube-sim, no real cluster)',
     );
     for (const i of sandbox.layout.installations)
-      process.stdout.write(`  ${i.cluster}: ${i.role} (release ${i.release} in namespace ${i.namespace})\n`);
+      out.write(`  ${i.cluster}: ${i.role} (release ${i.release} in namespace ${i.namespace})\n`);
     await new Promise((r) => setTimeout(r, 500));
 
     say('kubecost-rotate discover --all-contexts');
-    await main(['discover', '--kubeconfig', kubeconfig, '--all-contexts']);
+    await run(['discover', '--kubeconfig', kubeconfig, '--all-contexts']);
 
     const old = sandbox.layout.credentials.get('federated-azure');
     if (!old || old.provider !== 'azure') throw new Error('the demo layout has no federated Azure key');
@@ -42,10 +41,10 @@ export async function sandboxDemo(): Promise<number> {
     sandbox.allow(next);
     const keyPath = join(dir, 'new-key.json');
     await writeFile(keyPath, keyFile, { mode: 0o600 });
-    process.stdout.write(`  written to ${keyPath} (fingerprints only from here on)\n`);
+    out.write(`  written to ${keyPath} (fingerprints only from here on)\n`);
 
     say(`kubecost-rotate rotate --all-contexts --credential ${credential} --new-key-file new-key.json --yes`);
-    const code = await main([
+    const code = await run([
       'rotate',
       '--kubeconfig',
       kubeconfig,
@@ -62,13 +61,13 @@ export async function sandboxDemo(): Promise<number> {
     ]);
 
     say('kubecost-rotate history');
-    await main(['history', '--kubeconfig', kubeconfig]);
+    await run(['history', '--kubeconfig', kubeconfig]);
     say(
       code === 0
         ? 'Done: every cluster uses the new key; the old one can be retired.'
         : `The rotation did not verify (exit ${code}).`,
     );
-    process.stdout.write(
+    out.write(
       'Try it yourself against a sandbox that stays up: kubecost-rotate sandbox up --layout v3 --kubeconfig /tmp/kc.yaml\n',
     );
     await sandbox.stop();

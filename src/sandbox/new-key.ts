@@ -4,10 +4,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { sandboxStatePath, type SandboxState } from '../../sim/kubecost/index.js';
-import { ConfigError, ExitCode } from '../../shared/errors.js';
+import type { CliIo } from '../cli/io.js';
+import { sandboxStatePath, type SandboxState } from '../sim/kubecost/index.js';
+import { ConfigError, ExitCode } from '../shared/errors.js';
 
-export async function sandboxNewKey(options: { kubeconfig: string; credential: string }): Promise<number> {
+export async function sandboxNewKey(options: { kubeconfig: string; credential: string }, io: CliIo): Promise<number> {
   const statePath = sandboxStatePath(resolve(options.kubeconfig));
   let state: SandboxState;
   try {
@@ -33,8 +34,8 @@ export async function sandboxNewKey(options: { kubeconfig: string; credential: s
   const body = (await response.json()) as { keyFile?: string; error?: string };
   if (!response.ok || !body.keyFile)
     throw new ConfigError(`the sandbox refused: ${body.error ?? `HTTP ${response.status}`}`);
-  process.stdout.write(`${body.keyFile}\n`);
-  process.stderr.write(
+  io.stdout.write(`${body.keyFile}\n`);
+  io.stderr.write(
     'A new key was created and is valid in the sandbox cloud, next to the old one. Rotate with: kubecost-rotate rotate --credential ... --new-key-file FILE\n',
   );
   return ExitCode.Ok;

@@ -1,0 +1,53 @@
+/**
+ * The errors the rotation layer throws for the CLI (or a server) to report. None prints anything;
+ * each message says what happened, where, and what to do next.
+ */
+
+/** Another kubecost-rotate changed the journal since this one read it. */
+export class JournalConflictError extends Error {
+  override readonly name = 'JournalConflictError';
+  constructor(
+    readonly rotation: string,
+    readonly journal: string,
+  ) {
+    super(
+      `the journal ${journal} changed under us: another kubecost-rotate is working on rotation ${rotation}. Stopping here; run "kubecost-rotate history" to see its state.`,
+    );
+  }
+}
+
+/** Another kubecost-rotate holds the credential's Lease and keeps renewing it. */
+export class LeaseHeldError extends Error {
+  override readonly name = 'LeaseHeldError';
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A call to the Lease API was refused, or got no answer: nothing was changed. */
+export class LeaseError extends Error {
+  override readonly name = 'LeaseError';
+  constructor(
+    message: string,
+    readonly hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Stopped by a signal (Ctrl-C) before anything was written: there is no journal to act on. */
+export class StoppedError extends Error {
+  override readonly name = 'StoppedError';
+  constructor(signal: unknown, what: string) {
+    super(`stopped by ${String(signal)} ${what}; nothing was changed.`);
+  }
+}
+
+/** A phase change the transition table does not allow: a bug. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+}

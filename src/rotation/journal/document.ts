@@ -1,0 +1,102 @@
+/**
+ * The journal document (`journal.json`): the plan, the phase, every step's state and the verdicts.
+ * No secret value, fingerprints only. Versioned, and older versions are migrated on read.
+ */
+import type { CheckName, Verdict, VerdictReason } from '../../verify/verdict.js';
+import type { Phase } from '../machine.js';
+import type { RotationPlan } from '../plan.js';
+
+export const SCHEMA_VERSION = 2;
+
+export type StepState = 'pending' | 'started' | 'done' | 'failed';
+
+export interface StepRecord {
+  state: StepState;
+  startedAt?: string;
+  endedAt?: string;
+  /** What happened, safe to print. */
+  detail?: string;
+  resourceVersionBefore?: string;
+  resourceVersionAfter?: string;
+  /** The pod-template token of a restart, to recognise it after a crash. */
+  token?: string;
+  /** A restore that wrote the previous data back (not one that found it there already). */
+  changed?: boolean;
+}
+
+export interface JournalEntry {
+  readonly at: string;
+  readonly phase: Phase;
+  readonly message: string;
+}
+
+export interface JournalDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  id: string;
+  phase: Phase;
+  plan: RotationPlan;
+  /** Forward steps (stage, write, restart), by step id. */
+  steps: Record<string, StepRecord>;
+  /** Rollback steps (restore, fence, restart), by step id. */
+  rollback: Record<string, StepRecord>;
+  verdicts: Verdict[];
+  timeline: JournalEntry[];
+  createdAt: string;
+  updatedAt: string;
+  /** Why the rotation stopped, when it did not verify. */
+  reason?: string;
+}
+
+/** The exact data of a Secret before the rotation wrote it, and the data it writes. */
+export interface SecretBackup {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly secret: string;
+  readonly resourceVersion: string;
+  readonly data: Record<string, string>;
+  /** The data the rotation writes (so resume and rollback can tell whose bytes are there). */
+  readonly newData: Record<string, string>;
+  /** The Secret's annotations before the rotation added its own (restored with the data). */
+  readonly annotations: Record<string, string>;
+}
+
+/** Thrown when a journal cannot be read: edited by hand, truncated, or from a newer kubecost-rotate. */
+export class JournalUnreadableError extends Error {
+  override readonly name = 'JournalUnreadableError';
+}
+
+interface V1Verdict {
+  readonly check: Verdict['check'];
+  readonly target: string;
+  readonly ok: boolean;
+  readonly evidence: string;
+}
+
+/** The reason a version-1 verdict gets: [when it passed, when it did not]. */
+const V1_REASONS: Readonly<Record<CheckName, readonly [VerdictReason, VerdictReason]>> = {
+  'pods-restarted': ['PodsRestarted', 'PodsNotRestarted'],
+  logs: ['NoAuthFailure', 'AuthFailureLogged'],
+  'cloud-cost-status': ['ConnectionSuccessful', 'ConnectionNotProven'],
+  'secret-holds-new-key': ['SecretHoldsNewKey', 'SecretChanged'],
+  probe: ['ProbePassed', 'ProbeFailed'],
+};
+
+/** Reads a journal document of any known version into the current one. */
+export function migrate(raw: unknown, secretName: string): JournalDocument {
+  const doc = raw as { schemaVersion?: unknown; verdicts?: unknown[] } & Record<string, unknown>;
+  if (doc.schemaVersion === SCHEMA_VERSION) return doc as unknown as JournalDocument;
+  if (doc.schemaVersion === 1) {
+    // Version 1 had a boolean verdict; a check then either passed or did not.
+    const verdicts = ((doc.verdicts ?? []) as V1Verdict[]).map((v): Verdict => ({
+      check: v.check,
+      target: v.target,
+      status: v.ok ? 'passed' : 'failed',
+      reason: V1_REASONS[v.check][v.ok ? 0 : 1],
+      evidence: v.evidence,
+    }));
+    return { ...(doc as unknown as JournalDocument), schemaVersion: SCHEMA_VERSION, verdicts };
+  }
+  throw new JournalUnreadableError(
+    `journal ${secretName} has schema version ${String(doc.schemaVersion)}, which this kubecost-rotate does not know; use a newer version`,
+  );
+}

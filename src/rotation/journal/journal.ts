@@ -1,0 +1,252 @@
+/**
+ * The write-ahead journal of a rotation (DESIGN §4): every external effect is recorded before and
+ * after it happens. The journal owns the rotation's state: its phase (moved only along the
+ * transition table), its step records, the backups and the new key. Every save carries the
+ * resourceVersion it read, so two runners cannot interleave.
+ */
+import type { KubeClient } from '../../kube/client.js';
+import { KubeError } from '../../kube/errors.js';
+import type { Clock } from '../../shared/clock.js';
+import type { KeyMaterial } from '../new-key.js';
+import { MANAGED_BY_SELECTOR } from '../../shared/labels.js';
+import { retry } from '../../shared/retry.js';
+import type { Verdict } from '../../verify/verdict.js';
+import { IllegalTransitionError, JournalConflictError } from '../errors.js';
+import { canTransition, type Phase } from '../machine.js';
+import type { RotationOptions, RotationPlan } from '../plan.js';
+import { backupKey, documentOf, fromSecret, journalSecretName, toSecret, type JournalState } from './codec.js';
+import { SCHEMA_VERSION, type JournalDocument, type SecretBackup, type StepRecord } from './document.js';
+import { NO_HOOKS, type JournalHooks } from './hooks.js';
+
+export interface JournalDeps {
+  readonly clock: Clock;
+  readonly hooks?: JournalHooks;
+}
+
+/** Which record book a step is in: the forward path, or the rollback. */
+export type StepBook = 'steps' | 'rollback';
+
+/** How the journal ends a rotation, and what key material each end keeps. */
+export type EndPhase = 'Verified' | 'RolledBack' | 'NeedsHuman';
+
+export class Journal {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly hooks: JournalHooks;
+
+  private constructor(
+    readonly client: KubeClient,
+    readonly namespace: string,
+    private state: JournalState,
+    private readonly deps: JournalDeps,
+  ) {
+    this.hooks = deps.hooks ?? NO_HOOKS;
+  }
+
+  /** Creates the journal of a planned rotation, holding its new key. Touches the journal's cluster. */
+  static async create(
+    client: KubeClient,
+    plan: RotationPlan,
+    newKey: KeyMaterial,
+    deps: JournalDeps,
+  ): Promise<Journal> {
+    const now = deps.clock.now().toISOString();
+    const doc: JournalDocument = {
+      schemaVersion: SCHEMA_VERSION,
+      id: plan.id,
+      phase: 'Planned',
+      plan,
+      steps: {},
+      rollback: {},
+      verdicts: [],
+      timeline: [{ at: now, phase: 'Planned', message: `planned ${plan.sites.length} site(s)` }],
+      createdAt: now,
+      updatedAt: now,
+    };
+    const journal = new Journal(
+      client,
+      plan.journal.namespace,
+      { doc, newKey, backups: new Map(), resourceVersion: '' },
+      deps,
+    );
+    const created = await client.createSecret(toSecret(journal.state, journal.namespace));
+    journal.state.resourceVersion = created.metadata?.resourceVersion ?? '';
+    journal.hooks.afterSave();
+    return journal;
+  }
+
+  /** Reads a rotation's journal. */
+  static async load(client: KubeClient, namespace: string, id: string, deps: JournalDeps): Promise<Journal> {
+    const secret = await client.readSecret(namespace, journalSecretName(id));
+    return new Journal(client, namespace, fromSecret(secret), deps);
+  }
+
+  /** The document, read-only: change it through the methods below. */
+  get doc(): Readonly<JournalDocument> {
+    return this.state.doc;
+  }
+
+  get id(): string {
+    return this.state.doc.id;
+  }
+
+  get phase(): Phase {
+    return this.state.doc.phase;
+  }
+
+  get plan(): RotationPlan {
+    return this.state.doc.plan;
+  }
+
+  /** The new key, until the rotation has ended. */
+  get newKey(): KeyMaterial | undefined {
+    return this.state.newKey;
+  }
+
+  get backups(): ReadonlyMap<string, SecretBackup> {
+    return this.state.backups;
+  }
+
+  backupOf(where: { cluster: string; namespace: string; secret: string }): SecretBackup | undefined {
+    return this.state.backups.get(backupKey(where));
+  }
+
+  /** Keeps a backup (saved with the next save). */
+  keepBackup(backup: SecretBackup): void {
+    this.state.backups.set(backupKey(backup), backup);
+  }
+
+  /** Reads the journal again (after taking the credential's Lease, to see what the previous holder left). */
+  async reload(): Promise<void> {
+    this.state = fromSecret(await this.client.readSecret(this.namespace, this.plan.journal.secret));
+  }
+
+  /** A step's record (pending if it never ran). */
+  record(id: string, book: StepBook = 'steps'): Readonly<StepRecord> {
+    return this.state.doc[book][id] ?? { state: 'pending' };
+  }
+
+  /** Records that a step is about to act (before its effect). */
+  begin(id: string, detail: string, extra: Partial<StepRecord> = {}, book: StepBook = 'steps'): Promise<void> {
+    return this.setRecord(id, book, { state: 'started', startedAt: this.now(), detail, ...extra });
+  }
+
+  /** Records that a step's effect happened (or was found to have happened). */
+  finish(id: string, detail: string, extra: Partial<StepRecord> = {}, book: StepBook = 'steps'): Promise<void> {
+    return this.setRecord(id, book, { state: 'done', endedAt: this.now(), detail, ...extra });
+  }
+
+  /** Records that a step's effect did not happen and will not by itself. */
+  fail(id: string, detail: string, book: StepBook = 'steps'): Promise<void> {
+    return this.setRecord(id, book, { state: 'failed', endedAt: this.now(), detail });
+  }
+
+  /** Moves to the next phase on the forward path (or to RollingBack). */
+  advance(to: Phase, message: string): Promise<void> {
+    this.move(to, message);
+    return this.save();
+  }
+
+  /**
+   * Ends (or stops) the rotation with its reason. RolledBack drops every key material; Verified drops
+   * the new key (it is in the Secrets) and keeps the backups until the old key is retired.
+   */
+  end(phase: EndPhase, reason: string): Promise<void> {
+    this.move(phase, reason);
+    if (phase !== 'Verified') this.state.doc.reason = reason;
+    if (phase !== 'NeedsHuman') delete this.state.newKey;
+    if (phase === 'RolledBack') this.state.backups.clear();
+    return this.save();
+  }
+
+  /** Drops key material a crash left behind after the rotation ended (resume and rollback of an ended rotation). */
+  async dropLeftoverMaterial(): Promise<boolean> {
+    const leftover = this.state.newKey !== undefined || (this.phase === 'RolledBack' && this.state.backups.size > 0);
+    if (!leftover) return false;
+    delete this.state.newKey;
+    if (this.phase === 'RolledBack') this.state.backups.clear();
+    await this.save();
+    return true;
+  }
+
+  recordVerdicts(verdicts: readonly Verdict[]): Promise<void> {
+    this.state.doc.verdicts = [...verdicts];
+    return this.save();
+  }
+
+  /** Options given to resume (a longer rollout timeout, say) replace the planned ones from here on. */
+  overrideOptions(options: Partial<RotationOptions>): void {
+    Object.assign(this.state.doc.plan.options, options);
+  }
+
+  private move(to: Phase, message: string): void {
+    const from = this.state.doc.phase;
+    if (from !== to && !canTransition(from, to))
+      throw new IllegalTransitionError(`rotation ${this.id} cannot go from ${from} to ${to}`);
+    this.state.doc.phase = to;
+    this.state.doc.timeline.push({ at: this.now(), phase: to, message });
+  }
+
+  private setRecord(id: string, book: StepBook, record: Partial<StepRecord>): Promise<void> {
+    const records = this.state.doc[book];
+    records[id] = { ...(records[id] ?? { state: 'pending' }), ...record } as StepRecord;
+    return this.save();
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  /**
+   * Records the state; fails if anyone else changed the journal since it was read. Saves from
+   * parallel steps of this process are serialized, each writing the latest state.
+   */
+  save(): Promise<void> {
+    const next = this.queue.then(() => this.write());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(): Promise<void> {
+    this.state.doc.updatedAt = this.now();
+    const name = this.plan.journal.secret;
+    await retry(
+      async () => {
+        try {
+          const saved = await this.client.replaceSecret(toSecret(this.state, this.namespace));
+          this.state.resourceVersion = saved.metadata?.resourceVersion ?? '';
+        } catch (error: unknown) {
+          if (!(error instanceof KubeError && error.mayHaveApplied)) throw error;
+          // The save may have landed without an answer: adopt it if the stored journal is ours.
+          const stored = await this.client.readSecret(this.namespace, name).catch(() => undefined);
+          if (stored && documentOf(stored).updatedAt === this.state.doc.updatedAt) {
+            this.state.resourceVersion = stored.metadata?.resourceVersion ?? '';
+            return;
+          }
+          if (stored && stored.metadata?.resourceVersion !== this.state.resourceVersion)
+            throw new JournalConflictError(this.id, name);
+          throw error;
+        }
+      },
+      {
+        clock: this.deps.clock,
+        policy: { attempts: 4, baseMs: 200 },
+        retryable: (error) =>
+          error instanceof KubeError && (error.retryable || error.failure === 'Timeout')
+            ? error.retryAfterMs !== undefined
+              ? { afterMs: error.retryAfterMs }
+              : {}
+            : false,
+      },
+    ).catch((error: unknown) => {
+      if (error instanceof KubeError && error.failure === 'Conflict') throw new JournalConflictError(this.id, name);
+      throw error;
+    });
+    this.hooks.afterSave();
+  }
+}
+
+/** The journals on a cluster (for history and resume by id); only journal.json is read, never the key material. */
+export async function listJournals(client: KubeClient): Promise<JournalDocument[]> {
+  const secrets = await client.listSecretsByLabel(MANAGED_BY_SELECTOR);
+  return secrets.filter((s) => s.data?.['journal.json']).map((s) => documentOf(s));
+}

@@ -1,0 +1,64 @@
+/**
+ * What every rotation command does first: discover the selected clusters, find the credential, read
+ * and check the new key, and plan. Writes nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ContextSelection } from '../kube/kubeconfig.js';
+import { discover } from '../kubecost/discover.js';
+import type { Inventory } from '../kubecost/inventory.js';
+import { credentialFingerprint, credentialIdentity } from '../kubecost/secret-formats/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Fleet } from './journal/find.js';
+import { checkReplacement, parseNewKey, type KeyMaterial } from './new-key.js';
+import { findCredential, planRotation, rotationId, type RotationOptions, type RotationPlan } from './plan.js';
+
+export interface PlanRequest {
+  readonly selection: ContextSelection;
+  readonly namespace?: string;
+  readonly credential: string;
+  /** The new key file's text and where it came from (for messages), if one was given. */
+  readonly newKey?: { readonly text: string; readonly source: string };
+  readonly options?: Partial<RotationOptions>;
+}
+
+export interface PreparedRotation {
+  readonly fleet: Fleet;
+  readonly inventory: Inventory;
+  readonly plan: RotationPlan;
+  /** The new key's material, when one was given. */
+  readonly newKey?: KeyMaterial;
+}
+
+/** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
+export async function prepareRotation(
+  request: PlanRequest,
+  fleet: Fleet,
+  clock: Clock,
+  requestTimeoutMs?: number,
+): Promise<PreparedRotation> {
+  const targets = [...fleet.clients.values()].map((c) => c.target);
+  const inventory = await discover(targets, {
+    clock,
+    ...(requestTimeoutMs ? { timeoutMs: requestTimeoutMs } : {}),
+    ...(request.namespace ? { namespace: request.namespace } : {}),
+  });
+  const record = findCredential(inventory, request.credential);
+  let newKey: KeyMaterial | undefined;
+  if (request.newKey) {
+    newKey = parseNewKey(request.newKey.text, request.newKey.source);
+    checkReplacement(record, newKey, request.newKey.source);
+  }
+  const now = clock.now();
+  const keyId = newKey ? credentialIdentity(newKey).keyId : undefined;
+  const plan = planRotation({
+    inventory,
+    credential: record,
+    newKey: newKey
+      ? { fingerprint: credentialFingerprint(newKey), ...(keyId ? { keyId } : {}) }
+      : { fingerprint: '<new key>' },
+    id: rotationId(now, randomBytes(2).toString('hex')),
+    now,
+    ...(request.options ? { options: request.options } : {}),
+  });
+  return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
+}

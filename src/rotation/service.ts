@@ -1,0 +1,259 @@
+/**
+ * The use cases of rotation: prepare (discover and plan), rotate, resume, rollback, history. The
+ * service owns the rules around the runner: one rotation in flight per credential, the credential's
+ * Lease, creating the journal, and what resume does with each phase. It prints nothing: it reports
+ * on the progress stream and throws typed errors.
+ */
+import { KubeClient } from '../kube/client.js';
+import { selectClusters, type ContextSelection } from '../kube/kubeconfig.js';
+import type { Clock } from '../shared/clock.js';
+import { ConfigError } from '../shared/errors.js';
+import type { RetryPolicy } from '../shared/retry.js';
+import type { JournalHooks } from './journal/hooks.js';
+import { listRotations, openJournal, type Fleet, type JournalListing } from './journal/find.js';
+import { Journal, listJournals } from './journal/journal.js';
+
+export type { Fleet, JournalListing };
+import { StoppedError } from './errors.js';
+import { DEFAULT_LEASE_SECONDS, holdingLease } from './lease.js';
+import { isEnded, type Phase } from './machine.js';
+import type { RotationOptions, RotationPlan } from './plan.js';
+import { prepareRotation, type PlanRequest, type PreparedRotation } from './prepare.js';
+
+export type { PlanRequest, PreparedRotation };
+import type { SiteProbe } from './probe.js';
+import type { ProgressStream } from './progress.js';
+import { recordKubernetesEvents } from './recorder.js';
+import { rollback, runForward, type StepContext } from './runner.js';
+
+export interface ServiceConfig {
+  readonly clock: Clock;
+  /** How long one call to a cluster may take. Default 15 s. */
+  readonly requestTimeoutMs?: number;
+  /** The credential Lease's duration. Default {@link DEFAULT_LEASE_SECONDS}. */
+  readonly leaseSeconds?: number;
+  /** Retries of writes, restarts and reads between effects. */
+  readonly retry?: RetryPolicy;
+  /** The direct probe of each site at its provider (none: no probe). */
+  readonly probe?: SiteProbe;
+  readonly hooks?: JournalHooks;
+  /** Stops a running rotation at its next safe point (Ctrl-C). */
+  readonly stop?: AbortSignal;
+}
+
+/** How a command left a rotation. */
+export interface RotationOutcome {
+  readonly rotation: string;
+  readonly phase: Phase;
+  readonly message: string;
+}
+
+/** Where a command's progress goes: a stream, or one made once the rotation's plan is known (resume, rollback). */
+export type ProgressOutput = ProgressStream | ((plan: RotationPlan) => ProgressStream);
+
+const streamFor = (output: ProgressOutput, plan: RotationPlan) =>
+  typeof output === 'function' ? output(plan) : output;
+
+export class RotationService {
+  constructor(private readonly config: ServiceConfig) {}
+
+  /** Clients for the selected clusters. */
+  connect(selection: ContextSelection): Fleet {
+    const options = {
+      clock: this.config.clock,
+      ...(this.config.requestTimeoutMs ? { timeoutMs: this.config.requestTimeoutMs } : {}),
+    };
+    return { clients: new Map(selectClusters(selection).map((t) => [t.name, new KubeClient(t, options)])) };
+  }
+
+  /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
+  prepare(request: PlanRequest): Promise<PreparedRotation> {
+    return prepareRotation(request, this.connect(request.selection), this.config.clock, this.config.requestTimeoutMs);
+  }
+
+  /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */
+  async rotate(prepared: PreparedRotation, output: ProgressOutput): Promise<RotationOutcome> {
+    const { plan, fleet, newKey } = prepared;
+    const stream = streamFor(output, plan);
+    if (!newKey)
+      throw new ConfigError(
+        'rotate needs the new key: --new-key-file FILE or --new-key-stdin.',
+        'Create the key at your provider first (kubecost-rotate sandbox new-key in the sandbox).',
+      );
+    const home = fleet.clients.get(plan.journal.cluster);
+    if (!home) throw new ConfigError(`the journal's cluster ${plan.journal.cluster} is not selected.`);
+    return this.withLease(home, plan.journal.namespace, plan, `rotate ${plan.id}`, stream, async () => {
+      const inFlight = (await listJournals(home)).filter(
+        (d) => d.plan.credential.id === plan.credential.id && !isEnded(d.phase),
+      );
+      if (inFlight[0]) {
+        throw new ConfigError(
+          `rotation ${inFlight[0].id} of this credential has not ended (phase ${inFlight[0].phase}).`,
+          `Finish it with kubecost-rotate resume ${inFlight[0].id}, or undo it with kubecost-rotate rollback ${inFlight[0].id}.`,
+        );
+      }
+      const journal = await Journal.create(home, plan, newKey, this.journalDeps());
+      stream.emit({
+        type: 'phase',
+        rotation: plan.id,
+        phase: 'Planned',
+        message: `journal ${plan.journal.namespace}/${plan.journal.secret} on ${plan.journal.cluster}`,
+      });
+      await this.run(fleet, journal, stream, (ctx) => runForward(ctx));
+      return this.result(journal, stream);
+    });
+  }
+
+  /** Finishes a rotation that stopped, from its journal (what each phase means for resume is decided here). */
+  async resume(
+    id: string,
+    selection: ContextSelection,
+    overrides: Partial<RotationOptions>,
+    output: ProgressOutput,
+  ): Promise<RotationOutcome> {
+    const fleet = this.connect(selection);
+    const journal = await openJournal(fleet, id, this.journalDeps());
+    const stream = streamFor(output, journal.plan);
+    return this.withLease(journal.client, journal.namespace, journal.plan, `resume ${journal.id}`, stream, async () => {
+      await journal.reload();
+      if (isEnded(journal.phase)) {
+        // A crash may have come between the last phase and dropping the key material it no longer needs.
+        await journal.dropLeftoverMaterial();
+        return this.result(journal, stream, 'nothing to resume: the rotation has ended');
+      }
+      if (journal.phase === 'RollingBack' || Object.keys(journal.doc.rollback).length > 0) {
+        await this.run(fleet, journal, stream, (ctx) => rollback(ctx, journal.doc.reason ?? 'resumed rollback'));
+        return this.result(journal, stream);
+      }
+      if (!journal.newKey)
+        throw new ConfigError(
+          `rotation ${journal.id} no longer holds its new key, so it cannot go forward.`,
+          `Run kubecost-rotate rollback ${journal.id}.`,
+        );
+      if (Object.keys(overrides).length > 0) journal.overrideOptions(overrides);
+      // Every forward step looks before it acts, so going on from Staged redoes nothing and re-waits every rollout.
+      if (journal.phase === 'NeedsHuman')
+        await journal.advance(journal.backups.size > 0 ? 'Staged' : 'Planned', 'resumed by a human');
+      stream.emit({ type: 'phase', rotation: journal.id, phase: journal.phase, message: 'resuming' });
+      await this.run(fleet, journal, stream, (ctx) => runForward(ctx));
+      return this.result(journal, stream);
+    });
+  }
+
+  /** Restores the previous data of a rotation's Secrets and restarts their readers. */
+  async rollback(
+    id: string,
+    selection: ContextSelection,
+    options: { readonly force?: boolean },
+    output: ProgressOutput,
+  ): Promise<RotationOutcome> {
+    const fleet = this.connect(selection);
+    const journal = await openJournal(fleet, id, this.journalDeps());
+    const stream = streamFor(output, journal.plan);
+    return this.withLease(
+      journal.client,
+      journal.namespace,
+      journal.plan,
+      `rollback ${journal.id}`,
+      stream,
+      async () => {
+        await journal.reload();
+        if (journal.phase === 'RolledBack') {
+          await journal.dropLeftoverMaterial();
+          return this.result(journal, stream, 'already rolled back');
+        }
+        const oldKey = journal.plan.credential.keyId ?? journal.plan.credential.fingerprint;
+        if (journal.phase === 'Verified' && !options.force)
+          throw new ConfigError(
+            `rotation ${journal.id} was verified: every consumer uses the new key, and the old key ${oldKey} may already be retired at the provider. Rolling back would put that key back everywhere.`,
+            `If the old key is still active, run kubecost-rotate rollback ${journal.id} --force.`,
+          );
+        if (journal.backups.size === 0 && journal.phase !== 'Planned')
+          throw new ConfigError(
+            `rotation ${journal.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`,
+          );
+        if (journal.backups.size === 0) {
+          await journal.end('RolledBack', 'rolled back before anything was read or written; nothing was changed');
+          return this.result(journal, stream);
+        }
+        await this.run(fleet, journal, stream, (ctx) => rollback(ctx, 'rollback requested'));
+        return this.result(journal, stream);
+      },
+    );
+  }
+
+  /** The journals on the selected clusters, newest first. */
+  history(selection: ContextSelection): Promise<JournalListing> {
+    return listRotations(this.connect(selection));
+  }
+
+  private journalDeps() {
+    return { clock: this.config.clock, ...(this.config.hooks ? { hooks: this.config.hooks } : {}) };
+  }
+
+  /** Runs `fn` on the journal with the runner's dependencies, recording Kubernetes Events as it goes. */
+  private async run(
+    fleet: Fleet,
+    journal: Journal,
+    stream: ProgressStream,
+    fn: (ctx: StepContext) => Promise<void>,
+  ): Promise<void> {
+    const events = recordKubernetesEvents(stream, journal.plan, fleet.clients, this.config.clock);
+    try {
+      await fn({
+        plan: journal.plan,
+        journal,
+        deps: {
+          clients: fleet.clients,
+          clock: this.config.clock,
+          emit: (event) => stream.emit(event),
+          ...(this.config.probe ? { probe: this.config.probe } : {}),
+          ...(this.config.retry ? { retry: this.config.retry } : {}),
+          ...(this.config.hooks ? { hooks: this.config.hooks } : {}),
+          ...(this.config.stop ? { stop: this.config.stop } : {}),
+        },
+      });
+    } finally {
+      events.stop();
+      await events.flush();
+    }
+  }
+
+  /** The outcome of the journal as it stands, reported as the stream's last event. */
+  private result(journal: Journal, stream: ProgressStream, message?: string): RotationOutcome {
+    const { plan } = journal;
+    const text =
+      message ??
+      (journal.phase === 'Verified'
+        ? `Every site holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every consumer uses it. Retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready.`
+        : (journal.doc.reason ?? ''));
+    const outcome = { rotation: journal.id, phase: journal.phase, message: text };
+    stream.emit({ type: 'result', ...outcome });
+    return outcome;
+  }
+
+  /** Takes the credential's Lease around `fn`, reporting what it waits for. */
+  private withLease<T>(
+    client: KubeClient,
+    namespace: string,
+    plan: RotationPlan,
+    purpose: string,
+    stream: ProgressStream,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const lease = { client, namespace, credentialId: plan.credential.id, purpose, clock: this.config.clock };
+    const { stop } = this.config;
+    if (stop?.aborted) throw new StoppedError(stop.reason, 'before the Lease was taken');
+    return holdingLease(
+      {
+        ...lease,
+        ...(stop ? { signal: stop } : {}),
+        durationSeconds: this.config.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
+        onWait: (message, until) =>
+          stream.emit({ type: 'wait', rotation: plan.id, for: 'lease', message, until: new Date(until).toISOString() }),
+        onRenewalRefused: (message) => stream.emit({ type: 'warning', rotation: plan.id, message }),
+      },
+      fn,
+    );
+  }
+}
