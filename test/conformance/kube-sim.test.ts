@@ -62,6 +62,14 @@ describe.concurrent('kube-sim answers as the real v1.34.4 API server', () => {
 });
 
 describe('leniencies pending product fixes', () => {
+  it('refuses a Lease with 3-digit MicroTime like the real server, now that the product sends 6 digits', async () => {
+    const testCase = CASES.find((c) => c.id === 'lease-microtime-three-digits');
+    if (!testCase) throw new Error('no case lease-microtime-three-digits');
+    const result = await runCase(lenient, testCase, lenientNobody);
+    expect(result.ok, 'kube-sim with every pending leniency on must still answer this case as the real server').toBe(
+      true,
+    );
+  });
   for (const [id, fix] of Object.entries(PENDING_PRODUCT_FIXES)) {
     it(`while ${fix.sender} is not fixed, kube-sim accepts what the real server refuses in ${id} (${fix.issue})`, async () => {
       const testCase = CASES.find((c) => c.id === id);

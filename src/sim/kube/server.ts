@@ -459,14 +459,7 @@ async function serveResource(
   const validation: FieldValidation = fieldValidationOf(query.get('fieldValidation'));
   const manager = managerOf(query.get('fieldManager'), req.headers['user-agent']);
   const decode = (value: unknown, mode: FieldValidation = validation) =>
-    decodeBody(
-      def.kind,
-      def.version,
-      value,
-      mode,
-      { lenientMicroTime: def.kind === 'Lease' && api.lenient.has('lease-microtime-three-digits') },
-      def.group,
-    );
+    decodeBody(def.kind, def.version, value, mode, {}, def.group);
 
   switch (facts.verb) {
     case 'get': {
