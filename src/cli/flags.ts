@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { ContextSelection } from '../kube/kubeconfig.js';
 import type { RotationOptions } from '../rotation/plan.js';
 import { ConfigError } from '../shared/errors.js';
+import { parseRequire } from '../verify/policy.js';
 import type { CliIo } from './io.js';
 import type { GlobalOptions } from './options.js';
 
@@ -18,6 +19,7 @@ export interface RotationFlags extends GlobalOptions {
   probe?: boolean;
   probeTimeout?: string;
   force?: boolean;
+  require?: string;
 }
 
 /** Parses a duration like 90s, 5m, 1h or 250ms. */
@@ -43,6 +45,7 @@ export function rotationOptionsOf(flags: RotationFlags): Partial<RotationOptions
   return {
     ...(flags.verifyWindow ? { verifyWindowMs: parseDuration(flags.verifyWindow, '--verify-window') } : {}),
     ...(flags.rolloutTimeout ? { rolloutTimeoutMs: parseDuration(flags.rolloutTimeout, '--rollout-timeout') } : {}),
+    ...(flags.require !== undefined ? { require: parseRequire(flags.require, '--require') } : {}),
     ...(flags.maxParallelClusters
       ? { maxParallelClusters: Math.max(1, Number.parseInt(flags.maxParallelClusters, 10) || 1) }
       : {}),

@@ -34,6 +34,10 @@ function rotationOptions(command: Command): Command {
     )
     .option('--probe-timeout <duration>', 'how long the direct probe of one site may take (default 60s)')
     .option(
+      '--require <checks>',
+      'checks that must all pass for the rotation to count as verified, comma-separated: pods-restarted, secret-holds-new-key, logs, cloud-cost-status, probe (default: at least one cloud-cost-status or probe passes, none fails)',
+    )
+    .option(
       '--no-probe',
       'skip the direct probe of each site at its provider (when the provider cannot be reached from here)',
     );

@@ -57,10 +57,22 @@ function customS3Endpoint(endpoint: string): string | undefined {
   return /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
 }
 
+/** Formats whose document names no resource to probe: a bare API key, a key file, the cluster-controller key. */
+const FORMATS_WITHOUT_RESOURCE: ReadonlySet<SiteFormat> = new Set<SiteFormat>([
+  'gcp-api-key',
+  'service-key-json',
+  'objstore-cluster',
+]);
+
+/** Whether a site of this format names a resource a direct probe can reach (known before its document is read). */
+export function namesResource(format: SiteFormat): boolean {
+  return !FORMATS_WITHOUT_RESOURCE.has(format);
+}
+
 /** The resource a site's consumer reads, or undefined when the document does not name one (legacy service keys). */
 export function resourceTargetOf(format: SiteFormat, path: string, text: string): ResourceTarget | undefined {
   // A bare API key and a key file name no resource (and an API key is not JSON).
-  if (format === 'gcp-api-key' || format === 'service-key-json' || format === 'objstore-cluster') return undefined;
+  if (!namesResource(format)) return undefined;
   if (format.startsWith('objstore')) {
     const doc = obj(parseDocument(text).toJS());
     const config = obj(doc.config);

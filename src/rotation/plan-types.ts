@@ -7,6 +7,8 @@ import type { ComponentRole } from '../kubecost/components.js';
 import type { Consumer, CredentialRecord, SiteRecord } from '../kubecost/inventory.js';
 
 import type { SiteKind, Wave } from '../kubecost/restart-rules.js';
+import type { VerdictPolicy } from '../verify/policy.js';
+import type { CheckName } from '../verify/verdict.js';
 
 /** What a site is for, which decides its restart and verification rules (DESIGN §3; the table lives in kubecost/). */
 export type { SiteKind, Wave };
@@ -90,6 +92,8 @@ export interface RotationPlan {
   readonly restarts: readonly PlannedRestart[];
   readonly statusChecks: readonly PlannedStatusCheck[];
   readonly options: RotationOptions;
+  /** What verification must show (issue 7 §7), as planned; resume judges by the policy of its own flags. */
+  readonly verification: VerdictPolicy;
   /** Things the user should know (ownership by Helm and the like), copied from discovery. */
   readonly warnings: readonly string[];
 }
@@ -101,6 +105,8 @@ export interface RotationOptions {
   readonly maxParallelClusters: number;
   /** How long one workload may take to roll out. */
   readonly rolloutTimeoutMs: number;
+  /** The checks `--require` names (undefined: the default policy). */
+  readonly require?: readonly CheckName[];
 }
 
 export const DEFAULT_OPTIONS: RotationOptions = {

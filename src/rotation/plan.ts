@@ -6,6 +6,7 @@
 import type { ComponentRole } from '../kubecost/components.js';
 import { restartWaveFor, siteKindOf as kubecostSiteKindOf } from '../kubecost/restart-rules.js';
 import { cloudCostStatusEndpoint } from '../kubecost/status-endpoints.js';
+import { policyOf } from './verification.js';
 import type { CredentialRecord, Installation, Inventory, SiteRecord, WorkloadKind } from '../kubecost/inventory.js';
 import { ConfigError } from '../shared/errors.js';
 import {
@@ -80,6 +81,8 @@ export interface PlanInput {
   readonly id: string;
   readonly now: Date;
   readonly options?: Partial<RotationOptions>;
+  /** Whether the direct probe runs (default true): the verdict policy depends on it. */
+  readonly probing?: boolean;
 }
 
 /** Builds the ordered change set of one rotation. Throws ConfigError when it cannot be done safely. */
@@ -204,6 +207,9 @@ export function planRotation(input: PlanInput): RotationPlan {
     )
     .map((w) => `${w.code}: ${w.message}`);
 
+  const options = { ...DEFAULT_OPTIONS, ...input.options };
+  const changes = { credential, sites, writes: [...writes.values()], restarts: restartList, statusChecks, options };
+  const verification = policyOf(changes, input.probing ?? true);
   return {
     schemaVersion: 1,
     id: input.id,
@@ -221,7 +227,8 @@ export function planRotation(input: PlanInput): RotationPlan {
     writes: [...writes.values()].sort((a, b) => a.step.localeCompare(b.step)),
     restarts: restartList,
     statusChecks,
-    options: { ...DEFAULT_OPTIONS, ...input.options },
+    options,
+    verification,
     warnings: [...new Set(warnings)],
   };
 }

@@ -19,6 +19,8 @@ export interface PlanRequest {
   /** The new key file's text and where it came from (for messages), if one was given. */
   readonly newKey?: { readonly text: string; readonly source: string };
   readonly options?: Partial<RotationOptions>;
+  /** Whether the direct probe will run (default true): the verdict policy depends on it. */
+  readonly probing?: boolean;
 }
 
 export interface PreparedRotation {
@@ -59,6 +61,7 @@ export async function prepareRotation(
     id: rotationId(now, randomBytes(2).toString('hex')),
     now,
     ...(request.options ? { options: request.options } : {}),
+    ...(request.probing !== undefined ? { probing: request.probing } : {}),
   });
   return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
 }

@@ -118,7 +118,7 @@ export function siteProbe(
     if (!target || !providerKey) {
       return {
         ...base,
-        status: 'passed',
+        status: 'unavailable',
         reason: 'NoDirectProbe',
         evidence: `no direct probe for a ${newKey.provider} ${site.format} site (it names no resource); verified through its consumers`,
       };
@@ -146,6 +146,15 @@ export function siteProbe(
         evidence: `no answer from the provider within ${timeoutMs / 1000} s`,
       };
     }
+    if (!result.ok && (result.kind === 'transient' || result.kind === 'throttled'))
+      // The provider could not be reached (or asked to slow down): the check could not run.
+      return {
+        ...base,
+        target: where,
+        status: 'unavailable',
+        reason: 'ProbeUnreachable',
+        evidence: `${result.kind}${result.code ? ` ${result.code}` : ''}: ${result.message} (${result.evidence})`,
+      };
     return result.ok
       ? { ...base, target: where, status: 'passed', reason: 'ProbePassed', evidence: result.evidence }
       : {

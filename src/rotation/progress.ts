@@ -3,6 +3,7 @@
  * the Kubernetes Events all subscribe to it (metrics will too); none of them parses text.
  */
 import type { WorkloadKind } from '../kube/client.js';
+import type { CheckSummary, VerdictPolicy } from '../verify/policy.js';
 import type { Verdict } from '../verify/verdict.js';
 import type { Phase } from './machine.js';
 
@@ -66,7 +67,21 @@ export type ProgressEvent =
       readonly until: string;
     }
   | { readonly type: 'warning'; readonly rotation: string; readonly message: string }
-  | { readonly type: 'result'; readonly rotation: string; readonly phase: Phase; readonly message: string };
+  | {
+      readonly type: 'result';
+      readonly rotation: string;
+      readonly phase: Phase;
+      readonly message: string;
+      /** Once verification ran: the policy it was judged by, and each check's states and reasons. */
+      readonly verification?: VerificationReport;
+    };
+
+/** What verification found, as the result reports it. */
+export interface VerificationReport {
+  readonly verified: boolean;
+  readonly policy: VerdictPolicy;
+  readonly checks: readonly CheckSummary[];
+}
 
 export type Subscriber = (event: ProgressEvent) => void;
 

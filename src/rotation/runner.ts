@@ -5,7 +5,7 @@
  */
 import { KubeError } from '../kube/errors.js';
 import { JournalConflictError } from './errors.js';
-import { judge } from '../verify/verdict.js';
+import { describeChecks, judge } from '../verify/policy.js';
 import { FORWARD, isEnded, type ForwardStepName } from './machine.js';
 import { checkStop, describeError, stopRequested, StopRotation, type StepContext } from './steps/context.js';
 import { restartWaves } from './steps/restart.js';
@@ -13,6 +13,7 @@ import { rollback } from './steps/rollback.js';
 import { stage } from './steps/stage.js';
 import { verify } from './steps/verify.js';
 import { writeAll } from './steps/write.js';
+import { policyOf } from './verification.js';
 
 export { rollback };
 export type { RunnerDeps, StepContext } from './steps/context.js';
@@ -40,14 +41,13 @@ const STEPS: Readonly<Record<ForwardStepName, ForwardStep>> = {
   },
   verify: async (ctx) => {
     const verdicts = await verify(ctx);
-    const { verified, notPassed } = judge(verdicts);
-    if (!verified)
-      // A verification that did not pass always rolls back (DESIGN §6): the old key still works everywhere.
-      throw new StopRotation(
-        'roll-back',
-        `verification failed: ${notPassed.map((v) => `${v.check} ${v.target}: ${v.evidence}`).join('; ')}`,
-      );
-    return `${verdicts.length} check(s) passed; every consumer runs with key ${ctx.plan.newKey.fingerprint}`;
+    const policy = policyOf(ctx.plan, ctx.deps.probe !== undefined);
+    const judgement = judge(verdicts, policy);
+    // Not verified always rolls back (DESIGN §6): the old key still works everywhere.
+    if (!judgement.verified) throw new StopRotation('roll-back', judgement.why);
+    const passed = judgement.checks.filter((c) => c.passed > 0 && c.failed === 0 && c.unavailable === 0);
+    const partly = judgement.checks.filter((c) => c.unavailable > 0);
+    return `verified under the ${policy.source} policy: ${describeChecks(passed.concat(partly)).join('; ')}; every consumer runs with key ${ctx.plan.newKey.fingerprint}`;
   },
 };
 

@@ -22,7 +22,9 @@ import { prepareRotation, type PlanRequest, type PreparedRotation } from './prep
 
 export type { PlanRequest, PreparedRotation };
 import type { SiteProbe } from './probe.js';
-import type { ProgressStream } from './progress.js';
+import type { ProgressStream, VerificationReport } from './progress.js';
+import { judge } from '../verify/policy.js';
+import { policyOf } from './verification.js';
 import { recordKubernetesEvents } from './recorder.js';
 import { rollback, runForward, type StepContext } from './runner.js';
 
@@ -68,7 +70,12 @@ export class RotationService {
 
   /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
   prepare(request: PlanRequest): Promise<PreparedRotation> {
-    return prepareRotation(request, this.connect(request.selection), this.config.clock, this.config.requestTimeoutMs);
+    return prepareRotation(
+      { ...request, probing: this.config.probe !== undefined },
+      this.connect(request.selection),
+      this.config.clock,
+      this.config.requestTimeoutMs,
+    );
   }
 
   /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */
@@ -130,6 +137,11 @@ export class RotationService {
           `rotation ${journal.id} no longer holds its new key, so it cannot go forward.`,
           `Run kubecost-rotate rollback ${journal.id}.`,
         );
+      // A --require this rotation cannot meet is refused before anything changes (ConfigError, exit 2).
+      policyOf(
+        { ...journal.plan, options: { ...journal.plan.options, ...overrides } },
+        this.config.probe !== undefined,
+      );
       if (Object.keys(overrides).length > 0) journal.overrideOptions(overrides);
       // Every forward step looks before it acts, so going on from Staged redoes nothing and re-waits every rollout.
       if (journal.phase === 'NeedsHuman')
@@ -228,8 +240,22 @@ export class RotationService {
         ? `Every site holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every consumer uses it. Retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready.`
         : (journal.doc.reason ?? ''));
     const outcome = { rotation: journal.id, phase: journal.phase, message: text };
-    stream.emit({ type: 'result', ...outcome });
+    const verification = this.verificationOf(journal);
+    stream.emit({ type: 'result', ...outcome, ...(verification ? { verification } : {}) });
     return outcome;
+  }
+
+  /** What the last verification of a rotation found, under the policy it is judged by now. */
+  private verificationOf(journal: Journal): VerificationReport | undefined {
+    const verdicts = journal.doc.verdicts;
+    if (verdicts.length === 0) return undefined;
+    try {
+      const policy = policyOf(journal.plan, this.config.probe !== undefined);
+      const { verified, checks } = judge(verdicts, policy);
+      return { verified, policy, checks };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Takes the credential's Lease around `fn`, reporting what it waits for. */

@@ -73,6 +73,15 @@ export function logsFreeOfAuthFailures(input: ConsumerEvidence): Verdict[] {
       const positive = scanLogForPositiveSignals(log.text)
         .map((p) => `; ${p.count}× ${p.pattern}`)
         .join('');
+      if (findings.length === 0 && lines === 0)
+        // Silence proves nothing: a container that logged nothing may not have used the key yet.
+        return {
+          check: 'logs',
+          target,
+          status: 'unavailable',
+          reason: 'NoLogLines',
+          evidence: `no log line since ${log.since}: no evidence either way`,
+        };
       return findings.length === 0
         ? {
             check: 'logs',

@@ -38,6 +38,8 @@ export const Reason = {
   AuthFailureLogged: 'AuthFailureLogged',
   /** The logs could not be read (pods/log forbidden, no answer). */
   LogsUnreadable: 'LogsUnreadable',
+  /** The logs were read but hold no line since pod start: no evidence either way. */
+  NoLogLines: 'NoLogLines',
   /** The status says Connection Successful (with the new key id where it shows one). */
   ConnectionSuccessful: 'ConnectionSuccessful',
   /** The status shows a failed connection, the old key, or no run since the restart. */
@@ -54,7 +56,9 @@ export const Reason = {
   ProbeFailed: 'ProbeFailed',
   /** The provider did not answer within the probe's time-out. */
   ProbeTimedOut: 'ProbeTimedOut',
-  /** No direct probe exists for this kind of site; it is verified through its consumers. */
+  /** The provider could not be reached, or asked to slow down (network error, 5xx, throttling). */
+  ProbeUnreachable: 'ProbeUnreachable',
+  /** No direct probe exists for this kind of site (unavailable: it is verified through its consumers). */
   NoDirectProbe: 'NoDirectProbe',
 } as const;
 export type VerdictReason = (typeof Reason)[keyof typeof Reason];
@@ -73,12 +77,4 @@ export function verdictMark(status: VerdictStatus): string {
   return status === 'passed' ? 'ok  ' : status === 'failed' ? 'FAIL' : 'n/a ';
 }
 
-/**
- * The verdict policy: what the verdicts of a rotation add up to. For now every check must pass; a
- * failed or unavailable one rolls back (the old key still works everywhere). Issue 7 §7 will let
- * an operator choose which evidence is required.
- */
-export function judge(verdicts: readonly Verdict[]): { readonly verified: boolean; readonly notPassed: Verdict[] } {
-  const notPassed = verdicts.filter((v) => v.status !== 'passed');
-  return { verified: notPassed.length === 0, notPassed };
-}
+/** What the verdicts of a rotation add up to: the verdict policy, in policy.ts. */

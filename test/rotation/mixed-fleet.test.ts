@@ -32,7 +32,7 @@ interface JournalDoc {
     readonly statusChecks: readonly { cluster: string; service: string; port: number; path: string }[];
   };
   readonly steps: Record<string, { state: string; startedAt?: string; endedAt?: string }>;
-  readonly verdicts: readonly { check: string; target: string; status: string; evidence: string }[];
+  readonly verdicts: readonly { check: string; target: string; status: string; reason: string; evidence: string }[];
 }
 
 let world: RotationWorld;
@@ -170,7 +170,13 @@ describe('one rotation of the key a 3.x, 2.x and 1.x fleet shares', () => {
       }),
     ]);
     const byCheck = (check: string) => journal.verdicts.filter((v) => v.check === check);
-    expect(journal.verdicts.every((v) => v.status === 'passed')).toBe(true);
+    // The unknown cur-exporter logs nothing: silence is no evidence (unavailable), and the status and probes prove the key.
+    expect(journal.verdicts.filter((v) => v.status !== 'passed').map((v) => [v.check, v.status, v.reason])).toEqual([
+      ['logs', 'unavailable', 'NoLogLines'],
+    ]);
+    expect(journal.verdicts.find((v) => v.reason === 'NoLogLines')?.target).toMatch(
+      /^cluster-1\/cost\/Deployment\/cur-exporter\//,
+    );
     expect(byCheck('cloud-cost-status').map((v) => v.evidence)).toEqual([
       expect.stringContaining(`Connection Successful (key ${next.accessKeyId})`),
     ]);

@@ -361,7 +361,7 @@ describe('rolling back a verified rotation', () => {
 });
 
 describe('defect 3: a provider endpoint that never answers', () => {
-  it('is an unavailable probe verdict after the probe time-out: the rotation rolls back (exit 1) instead of crashing', async () => {
+  it('is an unavailable probe verdict after the probe time-out: with --require probe the rotation rolls back (exit 1) instead of crashing', async () => {
     const sockets: Socket[] = [];
     const blackHole = createServer((socket) => void sockets.push(socket)); // accepts, never answers
     await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
@@ -383,11 +383,22 @@ describe('defect 3: a provider endpoint that never answers', () => {
           secretAccessKey: next.secretAccessKey,
         }),
       ).filter((a) => !world.probeFlags.includes(a));
-      const run = await runCliInProcess([...args, '--provider-endpoints', endpoints, '--probe-timeout', '2s']);
+      // (Under the default policy the cloud-cost status alone would prove the key: --require asks for the probe.)
+      const run = await runCliInProcess([
+        ...args,
+        '--provider-endpoints',
+        endpoints,
+        '--probe-timeout',
+        '2s',
+        '--require',
+        'probe',
+      ]);
       expect(run.stderr).not.toContain('internal error');
       expect(run.code, run.stdout + run.stderr).toBe(1);
       expect(run.stdout).toMatch(/n\/a\s+probe .*: no answer from the provider within 2 s/);
-      expect(run.stdout).toMatch(/rotation \S+: RolledBack\. verification failed/);
+      expect(run.stdout).toMatch(
+        /rotation \S+: RolledBack\. not verified under the --require policy: required check probe was unavailable/,
+      );
       expect(allSecretData()).toEqual(before);
       const id = /rotation (\S+): RolledBack/.exec(run.stdout)?.[1] ?? '';
       const journal = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', `kubecost-rotate-${id}`);

@@ -6,6 +6,7 @@
 import type { RotationPlan } from '../../rotation/plan.js';
 import type { ProgressEvent, Subscriber } from '../../rotation/progress.js';
 import { verdictMark } from '../../verify/verdict.js';
+import { verificationLines } from './progress.js';
 import type { OutputStream } from '../io.js';
 
 interface ClusterLine {
@@ -78,7 +79,7 @@ export function liveView(plan: RotationPlan, out: OutputStream, color: boolean):
       case 'verdict': {
         const mark = verdictMark(event.verdict.status);
         above(
-          `${event.verdict.status === 'passed' ? paint('32', mark) : paint('31', mark)} ${event.verdict.check} ${event.verdict.target}: ${event.verdict.evidence}`,
+          `${paint(event.verdict.status === 'passed' ? '32' : event.verdict.status === 'failed' ? '31' : '33', mark)} ${event.verdict.check} ${event.verdict.target}: ${event.verdict.evidence}`,
         );
         return;
       }
@@ -90,6 +91,7 @@ export function liveView(plan: RotationPlan, out: OutputStream, color: boolean):
         return;
       case 'result':
         above(`rotation ${event.rotation}: ${paint('1', event.phase)}. ${event.message}`);
+        if (event.verification) for (const line of verificationLines(event.verification)) above(`  ${line}`);
         return;
     }
   };

@@ -1,5 +1,7 @@
 /** The plan as a person reads it: the sites with a redacted diff, and the ordered steps. */
 import type { RotationPlan } from '../../rotation/plan.js';
+import { hasDirectProbe } from '../../rotation/verification.js';
+import { CHECK_NAMES } from '../../verify/policy.js';
 
 function describeSite(s: RotationPlan['sites'][number]): string {
   return `${s.cluster}  ${s.namespace}/${s.secret}  ${s.dataKey}  ${s.path}  [${s.kind}, ${s.format}]`;
@@ -32,10 +34,12 @@ export function planSteps(plan: RotationPlan): string[] {
     steps.push(
       `verify the cloud integration status on ${c.cluster}: ${c.namespace}/svc/${c.service}:${c.port}${c.path} says Connection Successful${plan.credential.provider === 'aws' ? ' with the new key id' : ''}`,
     );
-  for (const s of plan.sites)
-    steps.push(
-      `probe ${s.kind} site ${s.cluster} ${s.namespace}/${s.secret} ${s.path} with the new key at its provider (unless --no-probe)`,
-    );
+  if (plan.verification.notRun.probe === undefined)
+    for (const s of plan.sites.filter((x) => hasDirectProbe(x, plan.credential.provider)))
+      steps.push(
+        `probe ${s.kind} site ${s.cluster} ${s.namespace}/${s.secret} ${s.path} with the new key at its provider`,
+      );
+  steps.push(`judge the verdicts: ${plan.verification.description}`);
   return steps;
 }
 
@@ -56,6 +60,18 @@ export function renderPlanText(plan: RotationPlan): string {
   }
   out.push('\nSteps:\n');
   planSteps(plan).forEach((step, i) => out.push(`  ${String(i + 1).padStart(2)}. ${step}\n`));
+  out.push(`\nVerification policy (${plan.verification.source}; --require names the checks):\n`);
+  for (const check of CHECK_NAMES) {
+    const { require, evidence, notRun } = plan.verification;
+    const role = require.includes(check)
+      ? 'required: every verdict must pass'
+      : evidence.includes(check)
+        ? `evidence: at least one ${evidence.join(' or ')} verdict must pass`
+        : notRun[check] !== undefined
+          ? `not run: ${notRun[check] ?? ''}`
+          : 'reported: may be unavailable, must not fail';
+    out.push(`  ${check.padEnd(21)} ${role}\n`);
+  }
   if (plan.warnings.length > 0) {
     out.push('\nWarnings:\n');
     for (const w of plan.warnings) out.push(`  ${w}\n`);

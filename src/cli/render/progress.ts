@@ -3,7 +3,8 @@
  * and waits on stderr) and NDJSON events (one JSON document per line, the last one the result).
  */
 import type { Clock } from '../../shared/clock.js';
-import type { ProgressEvent, Subscriber } from '../../rotation/progress.js';
+import type { ProgressEvent, Subscriber, VerificationReport } from '../../rotation/progress.js';
+import { describeChecks } from '../../verify/policy.js';
 import { verdictMark } from '../../verify/verdict.js';
 import type { OutputStream } from '../io.js';
 
@@ -42,7 +43,16 @@ export function lineWriter(out: OutputStream, err: OutputStream, clock: Clock): 
         return;
       case 'result':
         out.write(`${time} rotation ${event.rotation}: ${event.phase}. ${event.message}\n`);
+        if (event.verification) for (const line of verificationLines(event.verification)) out.write(`  ${line}\n`);
         return;
     }
   };
+}
+
+/** The verification of a result as lines: the policy, then each check's states and reasons. */
+export function verificationLines(report: VerificationReport): string[] {
+  return [
+    `verification ${report.verified ? 'passed' : 'did not pass'}; policy ${report.policy.description}`,
+    ...describeChecks(report.checks).map((line) => `  ${line}`),
+  ];
 }

@@ -7,6 +7,7 @@
 import { CONSUMER_CHAIN, runChain, secretHoldsNewKey } from '../../verify/chains.js';
 import { gatherConsumer, pollCloudCostStatus } from '../../verify/gather.js';
 import type { Verdict } from '../../verify/verdict.js';
+import { hasDirectProbe } from '../verification.js';
 import { checkStop, clientOf, pause, sameData, type StepContext } from './context.js';
 
 /** Gathers and judges every check; records and reports the verdicts. */
@@ -60,7 +61,8 @@ export async function verify(ctx: StepContext): Promise<Verdict[]> {
     verdicts.push(...runChain(CONSUMER_CHAIN, await gatherConsumer(clientOf(ctx, r.cluster), r, plan.id, writtenAt)));
   const newKey = journal.newKey;
   if (deps.probe && newKey) {
-    for (const site of plan.sites) {
+    // A site whose document names no resource has no direct probe: its consumers' checks speak for it.
+    for (const site of plan.sites.filter((s) => hasDirectProbe(s, plan.credential.provider))) {
       const backup = journal.backupOf(site);
       const text = Buffer.from(backup?.newData[site.dataKey] ?? '', 'base64').toString('utf8');
       checkStop(ctx);
