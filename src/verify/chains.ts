@@ -4,6 +4,7 @@
  * did not pass, since what comes after it rests on it. The IO that gathers the input is in gather.ts.
  */
 import { parseCloudCostStatus, scanLogForAuthFailures, scanLogForPositiveSignals } from './checks.js';
+import type { SkippedPod } from './pods.js';
 import type { Verdict } from './verdict.js';
 
 /** One pod of a restarted workload, as gathered. */
@@ -30,6 +31,8 @@ export interface ConsumerEvidence {
   readonly token: string;
   readonly scaledToZero: boolean;
   readonly pods: readonly GatheredPod[];
+  /** Pods with the workload's labels that are not judged (finished, or not its own), and why. */
+  readonly skipped?: readonly SkippedPod[];
 }
 
 /** The restarted workload's pods run the restarted template and are ready. */
@@ -49,7 +52,9 @@ export function podsRestarted(input: ConsumerEvidence): Verdict {
     ...base,
     status: ok ? 'passed' : 'failed',
     reason: ok ? 'PodsRestarted' : 'PodsNotRestarted',
-    evidence: `${input.pods.length} pod(s), ${ready.length} ready, ${stale.length} without restart token ${input.token}`,
+    evidence: `${input.pods.length} pod(s), ${ready.length} ready, ${stale.length} without restart token ${input.token}${
+      input.skipped?.length ? `; not judged: ${input.skipped.map((p) => `${p.name} (${p.why})`).join(', ')}` : ''
+    }`,
   };
 }
 

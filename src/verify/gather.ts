@@ -8,6 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import { ANNOTATION_RESTART } from '../shared/labels.js';
 import { pollUntil } from '../shared/retry.js';
 import { cloudCostStatus, type ConsumerEvidence, type StatusExpectation } from './chains.js';
+import { labelSelectorText, podsOwnedBy } from './pods.js';
 import type { Verdict } from './verdict.js';
 
 /** A restarted workload to verify. */
@@ -24,12 +25,6 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function selectorOf(workload: { spec?: { selector?: { matchLabels?: Record<string, string> } } }): string {
-  return Object.entries(workload.spec?.selector?.matchLabels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
 const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Reads a restarted workload, its live pods and the logs of the containers that read the key since each pod started. */
@@ -43,13 +38,14 @@ export async function gatherConsumer(
   const where = `${target.cluster}/${target.namespace}/${target.kind}/${target.name}`;
   const workload = await kube.readWorkload(target.kind, target.namespace, target.name, signal);
   if (workload.spec?.replicas === 0) return { target: where, token, scaledToZero: true, pods: [] };
-  const pods = (await kube.listPods(target.namespace, selectorOf(workload), signal)).filter(
-    (p) => !p.metadata?.deletionTimestamp,
-  );
+  const listed = await kube.listPods(target.namespace, labelSelectorText(workload.spec?.selector), signal);
+  // Through their owner, not by labels alone: an evicted pod or a debug copy with the same labels is not judged.
+  const { pods, skipped } = podsOwnedBy(target.kind, workload, listed);
   return {
     target: where,
     token,
     scaledToZero: false,
+    skipped,
     pods: await Promise.all(
       pods.map(async (pod) => {
         const name = pod.metadata?.name ?? '';

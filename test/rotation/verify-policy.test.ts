@@ -202,3 +202,65 @@ describe('a bad --require', () => {
     expect(journals()).toHaveLength(journalsBefore);
   });
 });
+
+describe("verification finds a workload's pods through their owner (defect 6)", () => {
+  it('is not failed by an evicted pod or by a debug copy with the same labels', async () => {
+    const [live] = primary()
+      .api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' })
+      .filter((p) => !p.metadata.deletionTimestamp);
+    if (!live)
+      throw new Error(
+        `no cloud-cost pod: ${primary()
+          .api.select(SIM_RESOURCES.pods, 'kubecost')
+          .map((p) => `${p.metadata.name} ${JSON.stringify(p.metadata.labels)}`)
+          .join('; ')}`,
+      );
+    const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, ...meta } = live.metadata;
+    // Evicted: still owned by its ReplicaSet, phase Failed. kube-sim's node runs every pod it is
+    // given, so the node here keeps saying Failed whenever it writes the pod's status.
+    const evictedName = `${live.metadata.name ?? ''}-evicted`;
+    const failed = { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' };
+    const markFailed = () => {
+      const current = primary().api.store.peek(SIM_RESOURCES.pods, 'kubecost', evictedName);
+      if (!current || (current.status as { phase?: string } | undefined)?.phase === 'Failed') return;
+      primary().api.update(
+        SIM_RESOURCES.pods,
+        'kubecost',
+        evictedName,
+        { ...current, metadata: { ...current.metadata, resourceVersion: undefined }, status: failed },
+        { subresource: 'status' },
+      );
+    };
+    const unsubscribe = primary().store.subscribe((event) => {
+      if (event.def.kind === 'Pod' && event.object.metadata.name === evictedName) queueMicrotask(markFailed);
+    });
+    const evicted = primary().api.create(SIM_RESOURCES.pods, 'kubecost', {
+      ...live,
+      metadata: { ...meta, name: evictedName, generateName: undefined },
+      status: undefined,
+    });
+    // kubectl debug --copy-to --keep-labels: the same labels, no owner.
+    primary().api.create(SIM_RESOURCES.pods, 'kubecost', {
+      ...live,
+      metadata: {
+        name: 'cloud-cost-debug',
+        labels: live.metadata.labels,
+        annotations: {},
+      },
+      status: undefined,
+    });
+    try {
+      const { run, of } = await rotate([]);
+      expect(run.code, JSON.stringify(of('pods-restarted'))).toBe(0);
+      const cloudCost = of('pods-restarted').find((v) => v.evidence.includes('cloud-cost-debug'));
+      expect(cloudCost).toMatchObject({ status: 'passed', reason: 'PodsRestarted' });
+      expect(cloudCost?.evidence).toMatch(/^1 pod\(s\), 1 ready, 0 without restart token/);
+      expect(cloudCost?.evidence).toMatch(/-evicted \(Failed \(Evicted\)\)/);
+      expect(cloudCost?.evidence).toMatch(/cloud-cost-debug \(no owner: not one of its pods\)/);
+    } finally {
+      unsubscribe();
+      for (const name of [evicted.metadata.name ?? '', 'cloud-cost-debug'])
+        primary().api.store.remove(SIM_RESOURCES.pods, 'kubecost', name);
+    }
+  });
+});

@@ -251,12 +251,20 @@ export class Controllers {
     return this.api.store.peekAll(R.pods, owner.metadata.namespace).filter((p) => ownedBy(p, owner));
   }
 
+  /** A ReplicaSet's active pods, as controller.FilterActivePods: not finished (Succeeded, Failed: evicted), not terminating. */
+  private activePodsOf(rs: KubeObject): KubeObject[] {
+    return this.podsOf(rs).filter((p) => {
+      const phase = rec(p.status).phase;
+      return !isTerminating(p) && phase !== 'Succeeded' && phase !== 'Failed';
+    });
+  }
+
   private reconcileReplicaSet(namespace: string, name: string): void {
     const rs = this.api.store.peek(R.replicasets, namespace, name);
     if (!rs || isTerminating(rs)) return;
     const spec = rec(rs.spec);
     const desired = num(spec.replicas, 1);
-    let active = this.podsOf(rs).filter((p) => !isTerminating(p));
+    let active = this.activePodsOf(rs);
     const diff = active.length - desired;
     if (diff < 0) {
       for (let i = 0; i < -diff; i++) this.createPodFor(rs, rec(spec.template), `${name}-`);
@@ -273,7 +281,7 @@ export class Controllers {
       for (const pod of victims) this.api.delete(R.pods, namespace, pod.metadata.name ?? '');
       recordEvent(this.api, rs, 'Normal', 'SuccessfulDelete', `Deleted ${diff} pod(s)`, 'replicaset-controller');
     }
-    active = this.podsOf(rs).filter((p) => !isTerminating(p));
+    active = this.activePodsOf(rs);
     const minReady = num(spec.minReadySeconds);
     const now = this.clock.now();
     const matcher = labelSelectorMatcher(spec.selector);
@@ -435,8 +443,9 @@ export class Controllers {
       }
     }
     if (oldActive) return;
-    // Recreate waits until every old pod is gone, terminating ones included.
-    if (oldRSs.some((rs) => this.podsOf(rs).length > 0)) return;
+    // Recreate waits until every old pod is gone, terminating ones included (finished ones do not run: oldPodsRunning).
+    const running = (p: KubeObject) => !['Succeeded', 'Failed'].includes(String(rec(p.status).phase));
+    if (oldRSs.some((rs) => this.podsOf(rs).some(running))) return;
     this.scaleReplicaSet(d, newRS, desired);
   }
 
