@@ -92,6 +92,10 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
     .option('--new-key-stdin', 'read the new key from standard input')
+    .option(
+      '--force',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), e.g. because the old key no longer works',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { planCommand } = await import('./commands/plan.js');
       run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());
@@ -109,6 +113,10 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     )
     .option('--new-key-stdin', 'read the new key from standard input')
     .option('--yes', 'do not ask for confirmation')
+    .option(
+      '--force',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), e.g. because the old key no longer works',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));

@@ -10,6 +10,7 @@ import { credentialFingerprint, credentialIdentity } from '../kubecost/secret-fo
 import type { Clock } from '../shared/clock.js';
 import type { Fleet } from './journal/find.js';
 import { checkReplacement, parseNewKey, type KeyMaterial } from './new-key.js';
+import { findRolloutBlockers, missingSecretBlockers, refuseBlockedRollouts } from './preflight.js';
 import { findCredential, planRotation, rotationId, type RotationOptions, type RotationPlan } from './plan.js';
 
 export interface PlanRequest {
@@ -21,6 +22,8 @@ export interface PlanRequest {
   readonly options?: Partial<RotationOptions>;
   /** Whether the direct probe will run (default true): the verdict policy depends on it. */
   readonly probing?: boolean;
+  /** Go on although some workload to restart has pods that cannot start now (--force). */
+  readonly force?: boolean;
 }
 
 export interface PreparedRotation {
@@ -63,5 +66,10 @@ export async function prepareRotation(
     ...(request.options ? { options: request.options } : {}),
     ...(request.probing !== undefined ? { probing: request.probing } : {}),
   });
+  // What could not roll out is refused now, before any write (defect 7), not after two rollout time-outs.
+  refuseBlockedRollouts(
+    [...missingSecretBlockers(inventory, plan), ...(await findRolloutBlockers(plan, fleet))],
+    request.force === true,
+  );
   return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
 }

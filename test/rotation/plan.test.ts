@@ -169,7 +169,7 @@ describe('plan follows the seed runbook', () => {
 });
 
 describe('plan warnings', () => {
-  it('names a workload to restart that cannot start, before anything is done', async () => {
+  it('refuses a workload to restart that cannot start (a missing Secret), before anything is done: exit 2', async () => {
     const world = await startLayout('mixed');
     try {
       const key = world.layout.credentials.get('service-key-aws') as FakeCredential & { provider: 'aws' };
@@ -181,11 +181,14 @@ describe('plan warnings', () => {
         '--credential',
         key.accessKeyId,
       ]);
-      expect(run.code).toBe(0);
-      expect(run.stdout).toContain(
-        'MissingSecret: Deployment monitoring/kubecost-cost-analyzer on cluster-3 references Secret "old-gcp-key"',
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        'could not roll out, so nothing was written: Deployment monitoring/kubecost-cost-analyzer on cluster-3 references Secret "old-gcp-key"',
       );
-      expect(run.stdout).toContain('ManagedByArgoCD');
+      expect(run.stderr).toContain(
+        'hint: Create the missing Secret (or make the reference optional) in monitoring on cluster-3',
+      );
     } finally {
       await world.stop();
     }

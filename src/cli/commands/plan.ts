@@ -16,6 +16,7 @@ export async function planCommand(ctx: CommandContext, flags: RotationFlags): Pr
     credential: flags.credential,
     ...(newKey ? { newKey } : {}),
     options: rotationOptionsOf(flags),
+    force: flags.force === true,
   });
   ctx.io.stdout.write(
     format === 'table' ? renderPlanText(plan) : renderDocument(format, { ...plan, steps: planSteps(plan) }),

@@ -39,6 +39,7 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
     credential: flags.credential,
     newKey,
     options: rotationOptionsOf(flags),
+    force: flags.force === true,
   });
   const { plan } = prepared;
   if (flags.output !== 'json') io.stdout.write(renderPlanText(plan));
