@@ -16,3 +16,4 @@ export type { RecordedRequest } from './server.js';
 export type { KubeObject } from './types.js';
 export type { ClusterTarget, FleetTarget } from './target.js';
 export { R as SIM_RESOURCES } from './objects.js';
+export { rolloutMs, rotationBound, shapeOf, type RotationBound, type WorkloadShape } from './rollout-bound.js';
