@@ -9,7 +9,8 @@ import * as k8s from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { retry } from '../shared/retry.js';
 import type { ClusterTarget } from './kubeconfig.js';
-import { CallAborted, CallTimeout, failureOf, KubeError, toKubeError, type KubeCall } from './errors.js';
+import { CallAborted, CallTimeout, failureOf, KubeError, type KubeCall } from './errors.js';
+import { toKubeError } from './to-kube-error.js';
 
 export interface KubeClientOptions {
   /** How long one call may take before it counts as unreachable. Default 15 s. */

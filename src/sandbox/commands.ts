@@ -44,10 +44,14 @@ export function registerSandboxCommands(program: Command, host: SandboxHost): vo
     )
     .addOption(new Option('--clusters <n>', 'number of clusters (default: what the layout needs, or 3)'))
     .requiredOption('--kubeconfig <path>', 'where to write the kubeconfig (one context per cluster)')
-    .action(async (opts: { layout: string; clusters?: string; kubeconfig: string }) => {
-      const { sandboxUp } = await load(() => import('./up.js'));
-      await sandboxUp(opts, host.io);
-    });
+    .option('--pod-start <duration>', 'how long a simulated pod takes from creation to running (default 40ms)')
+    .option('--pod-ready <duration>', 'how long a simulated pod takes from running to Ready (default 40ms)')
+    .action(
+      async (opts: { layout: string; clusters?: string; kubeconfig: string; podStart?: string; podReady?: string }) => {
+        const { sandboxUp } = await load(() => import('./up.js'));
+        await sandboxUp(opts, host.io);
+      },
+    );
 
   sandbox
     .command('demo')

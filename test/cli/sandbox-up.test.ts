@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
+import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -174,5 +175,45 @@ describe('sandbox with a layout', () => {
     const run = await runCli(['sandbox', 'new-key', '--kubeconfig', join(dir, 'nothing'), '--credential', 'x']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no running sandbox for');
+  });
+});
+
+describe('sandbox up --pod-start and --pod-ready', () => {
+  it('runs pods with the latencies given: Pending until the start latency, Ready only after the ready latency', async () => {
+    const { startSandboxFleet } = await import('../../src/sandbox/up.js');
+    const { deployment, waitFor } = await import('../support/kube.js');
+    const running = await startSandboxFleet({
+      layout: 'none',
+      clusters: '1',
+      kubeconfig: join(dir, 'kubeconfig-timing'),
+      podStart: '20s',
+      podReady: '30s',
+    });
+    try {
+      const cluster = running.fleet.cluster('cluster-1');
+      const clock = running.fleet.clock;
+      cluster.apply(deployment({ name: 'slow' }));
+      const podOf = () =>
+        cluster.store.peekAll(SIM_RESOURCES.pods, 'default').find((p) => p.metadata.labels?.app === 'slow') as
+          { status?: { phase?: string; conditions?: { type: string; status: string }[] } } | undefined;
+      const ready = () => podOf()?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      await waitFor('the pod of the Deployment', () => podOf()?.status?.phase === 'Pending');
+      clock.advance(19_000);
+      expect(podOf()?.status?.phase).toBe('Pending');
+      clock.advance(1_000);
+      await waitFor('the pod running', () => podOf()?.status?.phase === 'Running');
+      clock.advance(29_000);
+      expect(ready()).toBe(false);
+      clock.advance(1_000);
+      await waitFor('the pod ready', () => ready());
+    } finally {
+      await running.fleet.stop();
+    }
+  });
+
+  it('refuses a latency that is not a duration, and exits 2', async () => {
+    const bad = await runCli(['sandbox', 'up', '--pod-start', 'fast', '--kubeconfig', join(dir, 'x')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--pod-start fast is not a duration');
   });
 });

@@ -228,7 +228,14 @@ export function journalById(world: RotationWorld, id: string): JournalView | und
  * Records, by store revision (one counter per cluster), when each Secret's data changed, when
  * each pod was created and how often each workload's pod template got a new restart token.
  */
+/** What happened, in the order it happened on the fleet: journal saves (with their step states) and effects. */
+export type RecordedEntry =
+  | { readonly kind: 'save'; readonly steps: Readonly<Record<string, string>> }
+  | { readonly kind: 'write'; readonly secret: string }
+  | { readonly kind: 'restart'; readonly workload: string };
+
 export class Recorder {
+  readonly sequence: RecordedEntry[] = [];
   readonly secretWrites = new Map<string, number[]>();
   readonly podsAdded = new Map<string, number>();
   readonly restarts = new Map<string, string[]>();
@@ -243,9 +250,19 @@ export class Recorder {
           const o = event.object;
           const key = `${cluster.name}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
           if (event.def === SIM_RESOURCES.secrets && event.type !== 'DELETED') {
-            if (isJournal(o)) this.journalSaves += 1;
-            else if (JSON.stringify(o.data ?? {}) !== JSON.stringify(event.previous?.data ?? {}))
+            if (isJournal(o)) {
+              this.journalSaves += 1;
+              const doc = JSON.parse(decode((o.data as Record<string, string> | undefined)?.['journal.json'])) as {
+                steps?: Record<string, { state: string }>;
+              };
+              this.sequence.push({
+                kind: 'save',
+                steps: Object.fromEntries(Object.entries(doc.steps ?? {}).map(([id, r]) => [id, r.state])),
+              });
+            } else if (JSON.stringify(o.data ?? {}) !== JSON.stringify(event.previous?.data ?? {})) {
               this.secretWrites.set(key, [...(this.secretWrites.get(key) ?? []), event.revision]);
+              this.sequence.push({ kind: 'write', secret: key });
+            }
           } else if (event.def === SIM_RESOURCES.pods && event.type === 'ADDED') {
             this.podsAdded.set(key, event.revision);
           } else if (event.def === SIM_RESOURCES.deployments || event.def === SIM_RESOURCES.statefulsets) {
@@ -254,8 +271,10 @@ export class Recorder {
                 ?.metadata?.annotations?.[RESTART_ANNOTATION];
             const now = token(o);
             const workload = `${cluster.name}/${o.metadata.namespace ?? ''}/${event.def.kind}/${o.metadata.name ?? ''}`;
-            if (event.previous && now !== token(event.previous))
+            if (event.previous && now !== token(event.previous)) {
               this.restarts.set(workload, [...(this.restarts.get(workload) ?? []), String(now)]);
+              this.sequence.push({ kind: 'restart', workload });
+            }
           }
         }),
       );
@@ -263,6 +282,7 @@ export class Recorder {
   }
 
   reset(): void {
+    this.sequence.length = 0;
     this.secretWrites.clear();
     this.podsAdded.clear();
     this.restarts.clear();
@@ -282,6 +302,39 @@ export class Recorder {
   stop(): void {
     for (const stop of this.stops) stop();
   }
+}
+
+/**
+ * The effects of a forward run that were not journaled before and after they happened (DESIGN §4):
+ * the last journal save before each Secret write or restart must hold its step as started, and a
+ * later save as done.
+ */
+export function effectsNotJournaledAround(
+  sequence: readonly RecordedEntry[],
+  plan: {
+    writes: readonly { step: string; cluster: string; namespace: string; secret: string }[];
+    restarts: readonly { step: string; cluster: string; namespace: string; kind: string; name: string }[];
+  },
+): string[] {
+  const stepOf = new Map<string, string>([
+    ...plan.writes.map((w): [string, string] => [`write ${w.cluster}/${w.namespace}/${w.secret}`, w.step]),
+    ...plan.restarts.map((r): [string, string] => [`restart ${r.cluster}/${r.namespace}/${r.kind}/${r.name}`, r.step]),
+  ]);
+  const problems: string[] = [];
+  sequence.forEach((entry, i) => {
+    if (entry.kind === 'save') return;
+    const what = entry.kind === 'write' ? `write ${entry.secret}` : `restart ${entry.workload}`;
+    const step = stepOf.get(what);
+    if (!step) return void problems.push(`${what}: not in the plan`);
+    const saves = (from: number, to: number) =>
+      sequence.slice(from, to).flatMap((e) => (e.kind === 'save' ? [e.steps] : []));
+    const before = saves(0, i).at(-1);
+    if (before?.[step] !== 'started')
+      problems.push(`${what}: the last save before it has ${before?.[step] ?? 'no record'}`);
+    if (!saves(i + 1, sequence.length).some((steps) => steps[step] === 'done'))
+      problems.push(`${what}: no save after it records it done`);
+  });
+  return problems;
 }
 
 // ----------------------------------------------------------------------------------- workloads

@@ -43,7 +43,7 @@ function blobId(value: string): string {
 type StoredBackup = Omit<SecretBackup, 'annotations'> & { annotations: string };
 
 export function toSecret(state: JournalState, namespace: string): V1Secret {
-  const data: Record<string, string> = { 'journal.json': b64(JSON.stringify(state.doc, null, 2)) };
+  const data: Record<string, string> = { 'journal.json': b64(JSON.stringify(state.doc)) };
   if (state.newKey !== undefined) data['new-key'] = b64(keyFileOf(state.newKey));
   const store = (value: string): string => {
     const id = blobId(value);

@@ -30,7 +30,10 @@ export type StepBook = 'steps' | 'rollback';
 export type EndPhase = 'Verified' | 'RolledBack' | 'NeedsHuman';
 
 export class Journal {
-  private queue: Promise<void> = Promise.resolve();
+  /** The save in flight (or the last one). */
+  private writing: Promise<void> = Promise.resolve();
+  /** The save that waits for the one in flight: it carries every change made meanwhile. */
+  private waiting: Promise<void> | undefined;
   private readonly hooks: JournalHooks;
 
   private constructor(
@@ -197,12 +200,23 @@ export class Journal {
   }
 
   /**
-   * Records the state; fails if anyone else changed the journal since it was read. Saves from
-   * parallel steps of this process are serialized, each writing the latest state.
+   * Records the state; fails if anyone else changed the journal since it was read. Resolves once a
+   * write that began after the call has landed, so a step that awaits it knows its record is
+   * durable before it acts (DESIGN §4). Saves are grouped: one write at a time, and every save asked
+   * for while one is in flight shares the next write, which carries all their changes. Parallel
+   * steps thus cost one write per batch, not one each: linear in the fleet, not quadratic.
    */
   save(): Promise<void> {
-    const next = this.queue.then(() => this.write());
-    this.queue = next.catch(() => undefined);
+    if (this.waiting) return this.waiting;
+    const next = this.writing
+      .catch(() => undefined)
+      .then(() => {
+        // From here on, a change needs the write after this one: this one may have read the state already.
+        this.waiting = undefined;
+        return this.write();
+      });
+    this.waiting = next;
+    this.writing = next;
     return next;
   }
 

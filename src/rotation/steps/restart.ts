@@ -21,20 +21,43 @@ export interface RestartPass {
 
 const objectOf = (r: PlannedRestart) => ({ cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name });
 
-/** Restarts the workloads of a pass in waves (writers, then readers, then the rest), each wave rolled out before the next. */
+/**
+ * Restarts the workloads of a pass in waves (writers, then readers, then the rest), each wave rolled
+ * out before the next. Each rollout is watched from the moment its restart is issued, not after the
+ * whole wave was; once a rollout fails, no further restart of the wave is issued.
+ */
 export async function restartWaves(ctx: StepContext, pass: RestartPass): Promise<void> {
   const restarted = new StepCounter(pass.restarts.length);
   const rolledOut = new StepCounter(pass.restarts.length);
   for (const wave of [1, 2, 3] as const) {
     const inWave = pass.restarts.filter((r) => r.wave === wave);
     if (inWave.length === 0) continue;
-    await forEachGrouped(
-      inWave,
-      (r) => r.cluster,
-      ctx.plan.options.maxParallelClusters,
-      (r) => restartOne(ctx, pass, r, restarted),
-    );
-    await awaitRollouts(ctx, inWave, rolledOut);
+    const abandon = new AbortController();
+    // Restarted by an earlier run (resume): judged as they are. The others once they carry the token.
+    const earlier = new Set(inWave.filter((r) => ctx.journal.record(r.step, pass.book).state === 'done'));
+    const rollouts = awaitRollouts(ctx, inWave, rolledOut, {
+      issued: (r) => earlier.has(r),
+      token: pass.token,
+      abandon: abandon.signal,
+    });
+    let rolloutFailure: { error: unknown } | undefined;
+    rollouts.catch((error: unknown) => (rolloutFailure = { error }));
+    try {
+      await forEachGrouped(
+        inWave,
+        (r) => r.cluster,
+        ctx.plan.options.maxParallelClusters,
+        async (r) => {
+          if (rolloutFailure) throw rolloutFailure.error;
+          await restartOne(ctx, pass, r, restarted);
+        },
+      );
+    } catch (error: unknown) {
+      abandon.abort();
+      await rollouts.catch(() => undefined);
+      throw error;
+    }
+    await rollouts;
   }
 }
 

@@ -5,6 +5,7 @@
  * wait ends at the rollout deadline, or at a stop request.
  */
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import { ANNOTATION_RESTART } from '../../shared/labels.js';
 import { deploymentRollout, statefulSetRollout, type RolloutStatus } from '../../verify/checks.js';
 import type { PlannedRestart } from '../plan.js';
 import {
@@ -31,11 +32,28 @@ function rolloutOf(kind: PlannedRestart['kind'], workload: V1Deployment | V1Stat
 
 const objectOf = (r: PlannedRestart) => ({ cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name });
 
-/** Waits until every workload has rolled out, within the rollout timeout. */
+/** Which rollouts to judge: a workload counts once its restart is issued, so watching can start before. */
+export interface RolloutWatch {
+  /** Whether the restart of this workload was issued before the watch began (by an earlier run). */
+  readonly issued: (r: PlannedRestart) => boolean;
+  /** The pod-template token of the pass: a workload seen carrying it has been restarted. */
+  readonly token: string;
+  /** Stops watching, quietly (the restarts failed; their error is the one that counts). */
+  readonly abandon?: AbortSignal;
+}
+
+const restartTokenOf = (w: V1Deployment | V1StatefulSet) =>
+  w.spec?.template.metadata?.annotations?.[ANNOTATION_RESTART];
+
+/**
+ * Waits until every workload has rolled out, within the rollout timeout. Watching starts at once,
+ * while the restarts are being issued: a workload is judged from the moment its restart is seen.
+ */
 export async function awaitRollouts(
   ctx: StepContext,
   restarts: readonly PlannedRestart[],
   counter: StepCounter,
+  watch: RolloutWatch,
 ): Promise<void> {
   const { plan, deps } = ctx;
   const deadline = deps.clock.now().getTime() + plan.options.rolloutTimeoutMs;
@@ -51,11 +69,13 @@ export async function awaitRollouts(
     const key = `${r.cluster}/${r.namespace}/${r.kind}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  // Once one group fails, the others stop watching.
+  // Once one group fails (or the restarts did), the others stop watching.
   const failed = new AbortController();
+  if (watch.abandon?.aborted) return;
+  watch.abandon?.addEventListener('abort', () => failed.abort(), { once: true });
   await Promise.all(
     [...groups.values()].map((group) =>
-      awaitGroup(ctx, group, deadline, counter, failed.signal).catch((error: unknown) => {
+      awaitGroup(ctx, group, deadline, counter, failed.signal, watch).catch((error: unknown) => {
         failed.abort();
         throw error;
       }),
@@ -70,6 +90,7 @@ async function awaitGroup(
   deadline: number,
   counter: StepCounter,
   failed: AbortSignal,
+  watch: RolloutWatch,
 ): Promise<void> {
   const { plan, deps } = ctx;
   const first = group[0] as PlannedRestart;
@@ -81,6 +102,8 @@ async function awaitGroup(
   const judge = (workload: V1Deployment | V1StatefulSet) => {
     const r = pending.get(workload.metadata?.name ?? '');
     if (!r) return;
+    // Not restarted yet: its current state says nothing about the rollout to come.
+    if (!watch.issued(r) && restartTokenOf(workload) !== watch.token) return;
     const status = rolloutOf(r.kind, workload);
     last.set(r.name, status);
     if (status.failed)

@@ -11,7 +11,7 @@ import type { SimClock } from './clock.js';
 import { Controllers } from './controllers.js';
 import { Kubelet, type PodTiming } from './kubelet.js';
 import { R } from './objects.js';
-import { createRequestHandler, type RecordedRequest } from './server.js';
+import { createRequestHandler, type RecordedRequest, type RequestStats } from './server.js';
 import { ApiError } from './status.js';
 import { ObjectStore } from './store.js';
 import { createClusterCertificates } from './tls.js';
@@ -37,7 +37,8 @@ export class SimCluster {
   readonly access = new AccessControl();
   readonly faults = new FaultInjector();
   readonly requests: RecordedRequest[] = [];
-  readonly stats = { requests: 0 };
+  /** Requests served: all of them, and by `verb resource` (`update secrets`, `watch deployments`). */
+  readonly stats: RequestStats = { requests: 0, calls: new Map() };
   /** Bearer token of the cluster admin (written in the kubeconfig). */
   readonly adminToken = randomBytes(24).toString('base64url');
   private server: Server | undefined;

@@ -12,7 +12,8 @@ export type {
   ProxyResponse,
 } from './program.js';
 export type { DenyRule, FaultRule, ActiveFault, RequestFacts } from './access.js';
-export type { RecordedRequest } from './server.js';
+export type { RecordedRequest, RequestStats } from './server.js';
 export type { KubeObject } from './types.js';
 export type { ClusterTarget, FleetTarget } from './target.js';
 export { R as SIM_RESOURCES } from './objects.js';
+export { rolloutMs, rotationBound, shapeOf, type RotationBound, type WorkloadShape } from './rollout-bound.js';

@@ -49,6 +49,13 @@ export interface RecordedRequest {
   status?: number;
 }
 
+/** What a cluster counts of the requests it serves (for benchmarks: requests per rotation, watches apart). */
+export interface RequestStats {
+  requests: number;
+  /** By `verb resource`, e.g. `update secrets`, `watch deployments`, `get pods/log`. */
+  readonly calls: Map<string, number>;
+}
+
 export interface ServerDeps {
   readonly name: string;
   readonly api: ClusterApi;
@@ -59,7 +66,7 @@ export interface ServerDeps {
   /** Requests served, most recent last (bounded). */
   readonly requests: RecordedRequest[];
   readonly requestLogLimit: number;
-  stats: { requests: number };
+  stats: RequestStats;
   serverAddress(): string;
 }
 
@@ -301,6 +308,10 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     body: parsedBody,
   };
   deps.requests.push(record);
+  if (facts) {
+    const call = `${facts.verb} ${facts.resource}`;
+    deps.stats.calls.set(call, (deps.stats.calls.get(call) ?? 0) + 1);
+  }
   // Trim in batches so a busy cluster does not shift the whole log on every request.
   if (deps.requests.length > deps.requestLogLimit * 1.25)
     deps.requests.splice(0, deps.requests.length - deps.requestLogLimit);
