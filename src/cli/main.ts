@@ -88,6 +88,8 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
     .option('--new-key-stdin', 'read the new key from standard input')
+    .option('--force', 'plan even though Pods without a controller read the key (they keep the old key)')
+    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .action(async (_opts: unknown, command: Command) => {
       const { planCommand } = await import('./commands/plan.js');
       run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());
@@ -105,6 +107,8 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     )
     .option('--new-key-stdin', 'read the new key from standard input')
     .option('--yes', 'do not ask for confirmation')
+    .option('--force', 'rotate even though Pods without a controller read the key (they keep the old key)')
+    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));

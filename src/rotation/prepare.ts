@@ -19,6 +19,10 @@ export interface PlanRequest {
   /** The new key file's text and where it came from (for messages), if one was given. */
   readonly newKey?: { readonly text: string; readonly source: string };
   readonly options?: Partial<RotationOptions>;
+  /** Rotate even though Pods without a controller read the key (--force). */
+  readonly force?: boolean;
+  /** Write Secrets that an ExternalSecret, a SealedSecret or Argo CD manages (--allow-owned). */
+  readonly allowOwned?: boolean;
 }
 
 export interface PreparedRotation {
@@ -59,6 +63,8 @@ export async function prepareRotation(
     id: rotationId(now, randomBytes(2).toString('hex')),
     now,
     ...(request.options ? { options: request.options } : {}),
+    ...(request.force ? { force: true } : {}),
+    ...(request.allowOwned ? { allowOwned: true } : {}),
   });
   return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
 }

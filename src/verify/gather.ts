@@ -42,7 +42,8 @@ export async function gatherConsumer(
 ): Promise<ConsumerEvidence> {
   const where = `${target.cluster}/${target.namespace}/${target.kind}/${target.name}`;
   const workload = await kube.readWorkload(target.kind, target.namespace, target.name, signal);
-  if (workload.spec?.replicas === 0) return { target: where, token, scaledToZero: true, pods: [] };
+  if (workload.spec && 'replicas' in workload.spec && workload.spec.replicas === 0)
+    return { target: where, token, scaledToZero: true, pods: [] };
   const pods = (await kube.listPods(target.namespace, selectorOf(workload), signal)).filter(
     (p) => !p.metadata?.deletionTimestamp,
   );
