@@ -20,6 +20,15 @@ export interface RotationFlags extends GlobalOptions {
   probeTimeout?: string;
   force?: boolean;
   require?: string;
+  allowOwned?: boolean;
+}
+
+/** What plan and rotate may do despite a refusal: --force (bare Pods), --allow-owned (managed Secrets). */
+export function planPolicyOf(flags: RotationFlags): { force?: true; allowOwned?: true } {
+  return {
+    ...(flags.force ? { force: true as const } : {}),
+    ...(flags.allowOwned ? { allowOwned: true as const } : {}),
+  };
 }
 
 /** Parses a duration like 90s, 5m, 1h or 250ms. */

@@ -94,8 +94,9 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .option('--new-key-stdin', 'read the new key from standard input')
     .option(
       '--force',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), e.g. because the old key no longer works',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
     )
+    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .action(async (_opts: unknown, command: Command) => {
       const { planCommand } = await import('./commands/plan.js');
       run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());
@@ -115,8 +116,9 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .option('--yes', 'do not ask for confirmation')
     .option(
       '--force',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), e.g. because the old key no longer works',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
     )
+    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));

@@ -21,8 +21,20 @@ export interface KubeClientOptions {
   readonly clock?: Clock;
 }
 
-/** The kinds of workload kubecost-rotate restarts. */
-export type WorkloadKind = 'Deployment' | 'StatefulSet';
+/** The kinds of workload kubecost-rotate restarts (by a new pod-template annotation, as `kubectl rollout restart`). */
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+/** Every kind of object whose pods can read a Secret: the restartable workloads, batch work and bare Pods. */
+export type ConsumerKind = WorkloadKind | 'CronJob' | 'Job' | 'Pod';
+
+/** A restartable workload as the API serves it. */
+export type Workload = k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet;
+
+const RESOURCE: Readonly<Record<WorkloadKind, string>> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
 
 /** Per-request options for client-node: the signal that cancels it, and more middleware. */
 type RequestOptions = k8s.ConfigurationOptions;
@@ -32,6 +44,7 @@ export class KubeClient {
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
   private readonly coordination: k8s.CoordinationV1Api;
+  private readonly batch: k8s.BatchV1Api;
   private readonly timeoutMs: number;
   private readonly readAttempts: number;
   private readonly clock: Clock;
@@ -44,6 +57,7 @@ export class KubeClient {
     this.core = target.config.makeApiClient(k8s.CoreV1Api);
     this.apps = target.config.makeApiClient(k8s.AppsV1Api);
     this.coordination = target.config.makeApiClient(k8s.CoordinationV1Api);
+    this.batch = target.config.makeApiClient(k8s.BatchV1Api);
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.readAttempts = options.readAttempts ?? 3;
     this.clock = options.clock ?? systemClock;
@@ -154,6 +168,51 @@ export class KubeClient {
     return list.items;
   }
 
+  async listDaemonSets(namespace?: string, signal?: AbortSignal): Promise<k8s.V1DaemonSet[]> {
+    const list = await this.call(
+      { verb: 'list', resource: 'daemonsets', ...(namespace ? { namespace } : {}) },
+      (o) =>
+        namespace
+          ? this.apps.listNamespacedDaemonSet({ namespace }, o)
+          : this.apps.listDaemonSetForAllNamespaces({}, o),
+      this.readAttempts,
+      signal,
+    );
+    return list.items;
+  }
+
+  async listCronJobs(namespace?: string, signal?: AbortSignal): Promise<k8s.V1CronJob[]> {
+    const list = await this.call(
+      { verb: 'list', resource: 'cronjobs', ...(namespace ? { namespace } : {}) },
+      (o) =>
+        namespace ? this.batch.listNamespacedCronJob({ namespace }, o) : this.batch.listCronJobForAllNamespaces({}, o),
+      this.readAttempts,
+      signal,
+    );
+    return list.items;
+  }
+
+  async listJobs(namespace?: string, signal?: AbortSignal): Promise<k8s.V1Job[]> {
+    const list = await this.call(
+      { verb: 'list', resource: 'jobs', ...(namespace ? { namespace } : {}) },
+      (o) => (namespace ? this.batch.listNamespacedJob({ namespace }, o) : this.batch.listJobForAllNamespaces({}, o)),
+      this.readAttempts,
+      signal,
+    );
+    return list.items;
+  }
+
+  /** Every pod of a namespace (or of the cluster), whoever owns it. */
+  async listAllPods(namespace?: string, signal?: AbortSignal): Promise<k8s.V1Pod[]> {
+    const list = await this.call(
+      { verb: 'list', resource: 'pods', ...(namespace ? { namespace } : {}) },
+      (o) => (namespace ? this.core.listNamespacedPod({ namespace }, o) : this.core.listPodForAllNamespaces({}, o)),
+      this.readAttempts,
+      signal,
+    );
+    return list.items;
+  }
+
   async listServiceAccounts(namespace?: string, signal?: AbortSignal): Promise<k8s.V1ServiceAccount[]> {
     const list = await this.call(
       { verb: 'list', resource: 'serviceaccounts', ...(namespace ? { namespace } : {}) },
@@ -207,37 +266,34 @@ export class KubeClient {
     return list.items;
   }
 
-  async readWorkload(
-    kind: WorkloadKind,
-    namespace: string,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
-    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+  async readWorkload(kind: WorkloadKind, namespace: string, name: string, signal?: AbortSignal): Promise<Workload> {
     return this.call(
-      { verb: 'get', resource, namespace, name },
-      (o) =>
+      { verb: 'get', resource: RESOURCE[kind], namespace, name },
+      (o): Promise<Workload> =>
         kind === 'Deployment'
           ? this.apps.readNamespacedDeployment({ name, namespace }, o)
-          : this.apps.readNamespacedStatefulSet({ name, namespace }, o),
+          : kind === 'StatefulSet'
+            ? this.apps.readNamespacedStatefulSet({ name, namespace }, o)
+            : this.apps.readNamespacedDaemonSet({ name, namespace }, o),
       this.readAttempts,
       signal,
     );
   }
 
-  /** The Deployments or StatefulSets of a namespace, with the list's resourceVersion (to watch from). */
+  /** The Deployments, StatefulSets or DaemonSets of a namespace, with the list's resourceVersion (to watch from). */
   async listWorkloads(
     kind: WorkloadKind,
     namespace: string,
     signal?: AbortSignal,
-  ): Promise<{ items: (k8s.V1Deployment | k8s.V1StatefulSet)[]; resourceVersion: string }> {
-    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+  ): Promise<{ items: Workload[]; resourceVersion: string }> {
     const list = await this.call(
-      { verb: 'list', resource, namespace },
-      (o): Promise<k8s.V1DeploymentList | k8s.V1StatefulSetList> =>
+      { verb: 'list', resource: RESOURCE[kind], namespace },
+      (o): Promise<k8s.V1DeploymentList | k8s.V1StatefulSetList | k8s.V1DaemonSetList> =>
         kind === 'Deployment'
           ? this.apps.listNamespacedDeployment({ namespace }, o)
-          : this.apps.listNamespacedStatefulSet({ namespace }, o),
+          : kind === 'StatefulSet'
+            ? this.apps.listNamespacedStatefulSet({ namespace }, o)
+            : this.apps.listNamespacedDaemonSet({ namespace }, o),
       this.readAttempts,
       signal,
     );
@@ -245,7 +301,7 @@ export class KubeClient {
   }
 
   /**
-   * Watches the Deployments or StatefulSets of a namespace from `resourceVersion`, calling `onEvent`
+   * Watches the workloads of one kind in a namespace from `resourceVersion`, calling `onEvent`
    * for each change. Resolves when the watch ends: the server closed it, or `signal` aborted;
    * rejects with a KubeError when it could not be opened or broke.
    */
@@ -253,10 +309,10 @@ export class KubeClient {
     kind: WorkloadKind,
     namespace: string,
     resourceVersion: string,
-    onEvent: (type: string, object: k8s.V1Deployment | k8s.V1StatefulSet) => void,
+    onEvent: (type: string, object: Workload) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+    const resource = RESOURCE[kind];
     const call: KubeCall = { cluster: this.cluster, verb: 'watch', resource, namespace };
     if (signal.aborted) return;
     const watch = new k8s.Watch(this.target.config);
@@ -273,7 +329,7 @@ export class KubeClient {
         .watch(
           `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`,
           { resourceVersion, allowWatchBookmarks: true },
-          (type: string, object: k8s.V1Deployment | k8s.V1StatefulSet) => onEvent(type, object),
+          (type: string, object: Workload) => onEvent(type, object),
           done,
         )
         .then((c) => {
@@ -289,15 +345,16 @@ export class KubeClient {
     namespace: string,
     name: string,
     annotations: Record<string, string>,
-  ): Promise<k8s.V1Deployment | k8s.V1StatefulSet> {
-    const resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+  ): Promise<Workload> {
     const body = { spec: { template: { metadata: { annotations } } } };
     return this.call(
-      { verb: 'patch', resource, namespace, name },
-      (o) =>
+      { verb: 'patch', resource: RESOURCE[kind], namespace, name },
+      (o): Promise<Workload> =>
         kind === 'Deployment'
           ? this.apps.patchNamespacedDeployment({ name, namespace, body }, o)
-          : this.apps.patchNamespacedStatefulSet({ name, namespace, body }, o),
+          : kind === 'StatefulSet'
+            ? this.apps.patchNamespacedStatefulSet({ name, namespace, body }, o)
+            : this.apps.patchNamespacedDaemonSet({ name, namespace, body }, o),
       1,
       undefined,
       [contentType(k8s.PatchStrategy.StrategicMergePatch)],

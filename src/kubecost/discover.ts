@@ -75,6 +75,34 @@ export async function snapshotCluster(
       }
     }
   }
+  // The other readers of Secrets: a list that fails hides readers, not sites; say which.
+  const readers = await Promise.all(
+    (
+      [
+        ['daemonsets', () => client.listDaemonSets(namespace)],
+        ['cronjobs', () => client.listCronJobs(namespace)],
+        ['jobs', () => client.listJobs(namespace)],
+        ['pods', () => client.listAllPods(namespace)],
+      ] as const
+    ).map(async ([resource, list]) => {
+      try {
+        return await list();
+      } catch (error: unknown) {
+        const problem = problemOf(cluster, error, false);
+        problems.push({
+          ...problem,
+          message: `${problem.message} (${resource}: a reader of a rotated Secret among them would not be restarted or reported; grant get/list on ${resource})`,
+        });
+        return undefined;
+      }
+    }),
+  );
+  const [daemonSets, cronJobs, jobs, pods] = readers as [
+    Awaited<ReturnType<KubeClient['listDaemonSets']>> | undefined,
+    Awaited<ReturnType<KubeClient['listCronJobs']>> | undefined,
+    Awaited<ReturnType<KubeClient['listJobs']>> | undefined,
+    Awaited<ReturnType<KubeClient['listAllPods']>> | undefined,
+  ];
   let serviceAccounts;
   try {
     serviceAccounts = await client.listServiceAccounts(namespace);
@@ -86,7 +114,17 @@ export async function snapshotCluster(
     });
   }
   return {
-    snapshot: { cluster, deployments, statefulSets, secrets, ...(serviceAccounts ? { serviceAccounts } : {}) },
+    snapshot: {
+      cluster,
+      deployments,
+      statefulSets,
+      secrets,
+      ...(daemonSets ? { daemonSets } : {}),
+      ...(cronJobs ? { cronJobs } : {}),
+      ...(jobs ? { jobs } : {}),
+      ...(pods ? { pods } : {}),
+      ...(serviceAccounts ? { serviceAccounts } : {}),
+    },
     problems,
   };
 }

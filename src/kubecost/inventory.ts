@@ -8,9 +8,20 @@
  * role from what its aggregator reads, across the whole selection of clusters: an aggregator
  * reading a store that other clusters write is a primary.
  */
-import type { V1Deployment, V1Secret, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1CronJob,
+  V1DaemonSet,
+  V1Deployment,
+  V1Job,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodTemplateSpec,
+  V1Secret,
+  V1ServiceAccount,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
-import type { WorkloadKind } from '../kube/client.js';
+import type { ConsumerKind, WorkloadKind } from '../kube/client.js';
 import {
   chartVersionOf,
   hasKubecostChartLabel,
@@ -48,6 +59,12 @@ export interface ClusterSnapshot {
   readonly deployments: readonly V1Deployment[];
   readonly statefulSets: readonly V1StatefulSet[];
   readonly secrets: readonly V1Secret[];
+  /** The other readers of Secrets (absent: none listed). */
+  readonly daemonSets?: readonly V1DaemonSet[];
+  readonly cronJobs?: readonly V1CronJob[];
+  readonly jobs?: readonly V1Job[];
+  /** Every pod; only bare ones (no controller) are consumers of their own. */
+  readonly pods?: readonly V1Pod[];
   /** Undefined when they could not be read (ambient-identity hints are then not given). */
   readonly serviceAccounts?: readonly V1ServiceAccount[];
 }
@@ -70,10 +87,16 @@ export interface Installation {
 }
 
 /** One definition of the workload kinds, in the cluster layer. */
-export type { WorkloadKind };
+export type { ConsumerKind, WorkloadKind };
+
+/** Whether a consumer is restarted by a rollout (Deployment, StatefulSet, DaemonSet). */
+export function isRestartable(kind: ConsumerKind): kind is WorkloadKind {
+  return kind === 'Deployment' || kind === 'StatefulSet' || kind === 'DaemonSet';
+}
 
 export interface Consumer {
-  readonly kind: WorkloadKind;
+  /** Deployments, StatefulSets and DaemonSets are restarted; CronJobs and Jobs read the key at their next run; a bare Pod cannot be restarted. */
+  readonly kind: ConsumerKind;
   readonly name: string;
   readonly container: string;
   readonly mount: MountKind;
@@ -146,6 +169,10 @@ export type WarningCode =
   | 'EnvConsumer'
   /** A workload that is not a Kubecost component reads the Secret. */
   | 'UnknownConsumer'
+  /** A CronJob or Job reads the Secret: not restarted, its next run reads the new key. */
+  | 'BatchConsumer'
+  /** A Pod without a controller reads the Secret: nothing can restart it. */
+  | 'BarePodConsumer'
   /** A workload carries the Kubecost chart's labels but no rule knows what it is. */
   | 'UnrecognizedComponent'
   /** A Kubecost Secret holds a credential of a kind this tool does not rotate (temporary STS credentials, a service principal). */
@@ -193,7 +220,7 @@ export interface Inventory {
 }
 
 interface Workload {
-  readonly kind: WorkloadKind;
+  readonly kind: ConsumerKind;
   readonly namespace: string;
   readonly name: string;
   readonly objectLabels: Readonly<Record<string, string>>;
@@ -239,21 +266,60 @@ const THANOS_SIDE: ReadonlySet<ComponentRole> = new Set([
   'etl-utils',
 ]);
 
+const phaseOf = (pod: V1Pod) => pod.status?.phase ?? '';
+const finishedJob = (job: V1Job) =>
+  (job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+const controlled = (meta: V1ObjectMeta | undefined, kinds?: readonly string[]) =>
+  (meta?.ownerReferences ?? []).some((o) => o.controller === true && (!kinds || kinds.includes(o.kind)));
+
+/**
+ * Every object whose pods can read a Secret, with its pod template: the restartable workloads,
+ * CronJobs, Jobs that no CronJob owns and that have not finished, and bare Pods (no controller)
+ * still running. Pods and Jobs a controller owns are read through their owner.
+ */
 function workloadsOf(snapshot: ClusterSnapshot): Workload[] {
-  const all: { kind: WorkloadKind; obj: V1Deployment | V1StatefulSet }[] = [
-    ...snapshot.deployments.map((obj) => ({ kind: 'Deployment' as const, obj })),
-    ...snapshot.statefulSets.map((obj) => ({ kind: 'StatefulSet' as const, obj })),
+  const all: { kind: ConsumerKind; meta: V1ObjectMeta | undefined; template: V1PodTemplateSpec | undefined }[] = [
+    ...snapshot.deployments.map((obj) => ({
+      kind: 'Deployment' as const,
+      meta: obj.metadata,
+      template: obj.spec?.template,
+    })),
+    ...snapshot.statefulSets.map((obj) => ({
+      kind: 'StatefulSet' as const,
+      meta: obj.metadata,
+      template: obj.spec?.template,
+    })),
+    ...(snapshot.daemonSets ?? []).map((obj) => ({
+      kind: 'DaemonSet' as const,
+      meta: obj.metadata,
+      template: obj.spec?.template,
+    })),
+    ...(snapshot.cronJobs ?? []).map((obj) => ({
+      kind: 'CronJob' as const,
+      meta: obj.metadata,
+      template: obj.spec?.jobTemplate.spec?.template,
+    })),
+    ...(snapshot.jobs ?? [])
+      .filter((obj) => !controlled(obj.metadata, ['CronJob']) && !finishedJob(obj))
+      .map((obj) => ({ kind: 'Job' as const, meta: obj.metadata, template: obj.spec?.template })),
+    ...(snapshot.pods ?? [])
+      .filter((pod) => !controlled(pod.metadata) && phaseOf(pod) !== 'Succeeded' && phaseOf(pod) !== 'Failed')
+      .map((pod) => ({
+        kind: 'Pod' as const,
+        meta: pod.metadata,
+        template: { metadata: { labels: pod.metadata?.labels ?? {} }, ...(pod.spec ? { spec: pod.spec } : {}) },
+      })),
   ];
-  return all.map(({ kind, obj }) => {
-    const spec = obj.spec?.template.spec;
-    const podLabels = obj.spec?.template.metadata?.labels ?? {};
-    const objectLabels = obj.metadata?.labels ?? {};
+  return all.map(({ kind, meta, template }) => {
+    const spec = template?.spec;
+    const podLabels = template?.metadata?.labels ?? {};
+    const objectLabels = meta?.labels ?? {};
     const role = workloadRoleOf(podLabels, objectLabels);
-    const name = obj.metadata?.name ?? '';
+    const name = meta?.name ?? '';
     const labelled = releaseOf(podLabels) ?? releaseOf(objectLabels);
     return {
       kind,
-      namespace: obj.metadata?.namespace ?? '',
+      namespace: meta?.namespace ?? '',
       name,
       objectLabels,
       podLabels,
@@ -351,14 +417,16 @@ interface Candidate {
 
 function candidatesOf(cluster: string, workloads: readonly Workload[]): Candidate[] {
   const byKey = new Map<string, Candidate>();
-  for (const w of workloads.filter((x) => isInstallationRole(x.role) && x.release !== undefined)) {
+  // Batch work and bare Pods read keys, but an installation is made of its controllers.
+  const controllers = workloads.filter((x) => isRestartable(x.kind));
+  for (const w of controllers.filter((x) => isInstallationRole(x.role) && x.release !== undefined)) {
     const key = `${w.namespace}/${w.release ?? ''}`;
     const c = byKey.get(key) ?? { cluster, namespace: w.namespace, release: w.release ?? '', members: [] };
     c.members.push(w);
     byKey.set(key, c);
   }
   // Prometheus, Thanos and Grafana belong to the installation of their release, and make none.
-  for (const w of workloads.filter((x) => x.role !== 'unknown' && !isInstallationRole(x.role)))
+  for (const w of controllers.filter((x) => x.role !== 'unknown' && !isInstallationRole(x.role)))
     byKey.get(`${w.namespace}/${w.release ?? ''}`)?.members.push(w);
   return [...byKey.values()].sort((a, b) => `${a.namespace}/${a.release}`.localeCompare(`${b.namespace}/${b.release}`));
 }
@@ -497,7 +565,7 @@ function classify(
     roleBasis,
     ...(v.version ? { chartVersion: v.version } : {}),
     components: c.members
-      .map((w) => ({ role: w.role, kind: w.kind, name: w.name }))
+      .flatMap((w) => (isRestartable(w.kind) ? [{ role: w.role, kind: w.kind, name: w.name }] : []))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
@@ -828,7 +896,29 @@ export function buildInventory(
             credential: identity.id,
             message: `${c.kind} ${namespace}/${c.name} (container ${c.container}) reads Secret ${name} through env ${c.path}: the value changes only when the pod restarts.`,
           });
-        if (c.role === 'unknown')
+        if (c.kind === 'CronJob' || c.kind === 'Job')
+          warnings.push({
+            code: 'BatchConsumer',
+            cluster,
+            namespace,
+            secret: name,
+            dataKey,
+            workload,
+            credential: identity.id,
+            message: `${c.kind} ${namespace}/${c.name} on ${cluster} reads Secret ${name}: it is not restarted; ${c.kind === 'CronJob' ? 'its next run reads' : 'its pods started after the write read'} the new key (a pod running now keeps the old one until it ends).`,
+          });
+        else if (c.kind === 'Pod')
+          warnings.push({
+            code: 'BarePodConsumer',
+            cluster,
+            namespace,
+            secret: name,
+            dataKey,
+            workload,
+            credential: identity.id,
+            message: `Pod ${namespace}/${c.name} on ${cluster} reads Secret ${name} and has no controller: nothing can restart it, so it keeps the old key until it is deleted and created again. Rotating refuses it unless --force.`,
+          });
+        else if (c.role === 'unknown')
           warnings.push({
             code: 'UnknownConsumer',
             cluster,

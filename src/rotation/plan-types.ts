@@ -67,6 +67,20 @@ export interface PlannedRestart {
   readonly because: readonly SiteKind[];
 }
 
+/**
+ * A reader of a rotated Secret that is not restarted: a CronJob or Job (its next run reads the new
+ * key) or, with --force, a Pod without a controller (it keeps the old key until it is recreated).
+ */
+export interface PlannedNoRestart {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly kind: 'CronJob' | 'Job' | 'Pod';
+  readonly name: string;
+  readonly containers: readonly string[];
+  /** What happens to it, in a sentence (printed in the plan and the result). */
+  readonly note: string;
+}
+
 export interface PlannedStatusCheck {
   readonly cluster: string;
   readonly namespace: string;
@@ -90,6 +104,8 @@ export interface RotationPlan {
   readonly sites: readonly PlannedSite[];
   readonly writes: readonly PlannedWrite[];
   readonly restarts: readonly PlannedRestart[];
+  /** Readers that are not restarted (absent in journals older than this field). */
+  readonly notRestarted?: readonly PlannedNoRestart[];
   readonly statusChecks: readonly PlannedStatusCheck[];
   readonly options: RotationOptions;
   /** What verification must show (issue 7 §7), as planned; resume judges by the policy of its own flags. */

@@ -7,10 +7,18 @@ import type { ComponentRole } from '../kubecost/components.js';
 import { restartWaveFor, siteKindOf as kubecostSiteKindOf } from '../kubecost/restart-rules.js';
 import { cloudCostStatusEndpoint } from '../kubecost/status-endpoints.js';
 import { policyOf } from './verification.js';
-import type { CredentialRecord, Installation, Inventory, SiteRecord, WorkloadKind } from '../kubecost/inventory.js';
+import {
+  isRestartable,
+  type CredentialRecord,
+  type Installation,
+  type Inventory,
+  type SiteRecord,
+  type WorkloadKind,
+} from '../kubecost/inventory.js';
 import { ConfigError } from '../shared/errors.js';
 import {
   DEFAULT_OPTIONS,
+  type PlannedNoRestart,
   type PlannedRestart,
   type PlannedSite,
   type PlannedStatusCheck,
@@ -83,6 +91,22 @@ export interface PlanInput {
   readonly options?: Partial<RotationOptions>;
   /** Whether the direct probe runs (default true): the verdict policy depends on it. */
   readonly probing?: boolean;
+  /** Rotate even though bare Pods (no controller, so no restart) read the key: --force. */
+  readonly force?: boolean;
+  /** Write Secrets that an ExternalSecret, a SealedSecret or Argo CD manages: --allow-owned. */
+  readonly allowOwned?: boolean;
+}
+
+/** What happens to a reader that is not restarted. */
+function noRestartNote(kind: PlannedNoRestart['kind'], where: string): string {
+  switch (kind) {
+    case 'CronJob':
+      return `CronJob ${where} is not restarted: its next run reads the new key (a Job running now keeps the old one until it ends).`;
+    case 'Job':
+      return `Job ${where} is not restarted: its pods started after the write read the new key (a pod running now keeps the old one until it ends).`;
+    case 'Pod':
+      return `Pod ${where} has no controller and is not restarted (--force): it keeps the old key until you delete it and create it again; do that before the old key is retired.`;
+  }
 }
 
 /** Builds the ordered change set of one rotation. Throws ConfigError when it cannot be done safely. */
@@ -145,9 +169,23 @@ export function planRotation(input: PlanInput): RotationPlan {
       because: Set<SiteKind>;
     }
   >();
+  const notRestarted = new Map<string, PlannedNoRestart & { containers: string[] }>();
   for (const s of sites) {
     for (const c of s.consumers) {
       const key = `${s.cluster}/${s.namespace}/${c.kind}/${c.name}`;
+      if (!isRestartable(c.kind)) {
+        const entry = notRestarted.get(key) ?? {
+          cluster: s.cluster,
+          namespace: s.namespace,
+          kind: c.kind,
+          name: c.name,
+          containers: [],
+          note: noRestartNote(c.kind, `${s.namespace}/${c.name} on ${s.cluster}`),
+        };
+        if (!entry.containers.includes(c.container)) entry.containers.push(c.container);
+        notRestarted.set(key, entry);
+        continue;
+      }
       const entry = restarts.get(key) ?? {
         cluster: s.cluster,
         namespace: s.namespace,
@@ -162,6 +200,13 @@ export function planRotation(input: PlanInput): RotationPlan {
       restarts.set(key, entry);
     }
   }
+  // A Pod without a controller cannot be restarted onto the new key: it breaks when the old key is retired.
+  const barePods = [...notRestarted.values()].filter((n) => n.kind === 'Pod');
+  if (barePods.length > 0 && !input.force)
+    throw new ConfigError(
+      `${barePods.map((p) => `Pod ${p.namespace}/${p.name} on ${p.cluster} (container ${p.containers.join(', ')})`).join(', ')} read${barePods.length === 1 ? 's' : ''} credential ${credential.id} and ${barePods.length === 1 ? 'has' : 'have'} no controller: nothing can restart ${barePods.length === 1 ? 'it' : 'them'} onto the new key, and ${barePods.length === 1 ? 'it breaks' : 'they break'} when the old key is retired.`,
+      `Run ${barePods.length === 1 ? 'it' : 'them'} under a Deployment (or delete ${barePods.length === 1 ? 'it' : 'them'}) and plan again; or pass --force to rotate anyway, then delete and recreate ${barePods.length === 1 ? 'the pod' : 'each pod'} yourself (kubectl delete pod ${barePods[0]?.name ?? ''} -n ${barePods[0]?.namespace ?? ''}, then create it again) before retiring the old key.`,
+    );
   const restartList: PlannedRestart[] = [...restarts.entries()]
     .map(([key, r]) => ({
       step: `restart:${key}`,
@@ -226,6 +271,13 @@ export function planRotation(input: PlanInput): RotationPlan {
     sites,
     writes: [...writes.values()].sort((a, b) => a.step.localeCompare(b.step)),
     restarts: restartList,
+    ...(notRestarted.size > 0
+      ? {
+          notRestarted: [...notRestarted.values()].sort(
+            (a, b) => a.cluster.localeCompare(b.cluster) || `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`),
+          ),
+        }
+      : {}),
     statusChecks,
     options,
     verification,

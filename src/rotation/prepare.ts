@@ -24,6 +24,8 @@ export interface PlanRequest {
   readonly probing?: boolean;
   /** Go on although some workload to restart has pods that cannot start now (--force). */
   readonly force?: boolean;
+  /** Write Secrets that an ExternalSecret, a SealedSecret or Argo CD manages (--allow-owned). */
+  readonly allowOwned?: boolean;
 }
 
 export interface PreparedRotation {
@@ -65,6 +67,8 @@ export async function prepareRotation(
     now,
     ...(request.options ? { options: request.options } : {}),
     ...(request.probing !== undefined ? { probing: request.probing } : {}),
+    ...(request.force ? { force: true } : {}),
+    ...(request.allowOwned ? { allowOwned: true } : {}),
   });
   // What could not roll out is refused now, before any write (defect 7), not after two rollout time-outs.
   refuseBlockedRollouts(

@@ -237,7 +237,7 @@ export class RotationService {
     const text =
       message ??
       (journal.phase === 'Verified'
-        ? `Every site holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every consumer uses it. Retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready.`
+        ? `Every site holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every ${plan.notRestarted?.length ? 'restarted ' : ''}consumer uses it.${(plan.notRestarted ?? []).map((n) => ` ${n.note}`).join('')} Retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready.`
         : (journal.doc.reason ?? ''));
     const outcome = { rotation: journal.id, phase: journal.phase, message: text };
     const verification = this.verificationOf(journal);

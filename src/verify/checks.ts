@@ -3,7 +3,7 @@
  * cloud refused a key (reference §6; the wordings live in kubecost/log-signals.ts), and the
  * cloud-cost status document (reference §5).
  */
-import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 
 export interface RolloutStatus {
   readonly done: boolean;
@@ -73,6 +73,30 @@ export function statefulSetRollout(s: V1StatefulSet): RolloutStatus {
     done: true,
     message: `statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision ?? ''}...`,
   };
+}
+
+/** kubectl `rollout status` for a DaemonSet (polymorphichelpers.DaemonSetStatusViewer). */
+export function daemonSetRollout(d: V1DaemonSet): RolloutStatus {
+  const name = d.metadata?.name ?? '';
+  if (d.spec?.updateStrategy?.type && d.spec.updateStrategy.type !== 'RollingUpdate')
+    return { done: false, failed: true, message: 'rollout status is only available for RollingUpdate strategy type' };
+  const status = d.status;
+  if ((d.metadata?.generation ?? 0) > (status?.observedGeneration ?? 0))
+    return { done: false, message: 'Waiting for daemon set spec update to be observed...' };
+  const desired = status?.desiredNumberScheduled ?? 0;
+  const updated = status?.updatedNumberScheduled ?? 0;
+  if (updated < desired)
+    return {
+      done: false,
+      message: `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...`,
+    };
+  const available = status?.numberAvailable ?? 0;
+  if (available < desired)
+    return {
+      done: false,
+      message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`,
+    };
+  return { done: true, message: `daemon set "${name}" successfully rolled out` };
 }
 
 /** A cloud's "this key is not accepted" in a log line, by wording (reference §6, §1.10): the kubecost table. */

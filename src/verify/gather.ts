@@ -37,7 +37,8 @@ export async function gatherConsumer(
 ): Promise<ConsumerEvidence> {
   const where = `${target.cluster}/${target.namespace}/${target.kind}/${target.name}`;
   const workload = await kube.readWorkload(target.kind, target.namespace, target.name, signal);
-  if (workload.spec?.replicas === 0) return { target: where, token, scaledToZero: true, pods: [] };
+  if (workload.spec && 'replicas' in workload.spec && workload.spec.replicas === 0)
+    return { target: where, token, scaledToZero: true, pods: [] };
   const listed = await kube.listPods(target.namespace, labelSelectorText(workload.spec?.selector), signal);
   // Through their owner, not by labels alone: an evicted pod or a debug copy with the same labels is not judged.
   const { pods, skipped } = podsOwnedBy(target.kind, workload, listed);

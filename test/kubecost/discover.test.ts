@@ -424,8 +424,14 @@ describe('3.x', () => {
       'Deployment/kubecost-finopsagent[finops-agent]',
       'Deployment/kubecost-forecasting[forecasting]',
       'Deployment/kubecost-frontend[frontend]',
+      // The DaemonSet is a component too (it reads no Secret, so it is never restarted).
+      'DaemonSet/kubecost-network-costs[network-costs]',
     ]);
-    expect(inventory.installations[1]?.components.map((c) => c.role)).toEqual(['cluster-controller', 'finops-agent']);
+    expect(inventory.installations[1]?.components.map((c) => c.role)).toEqual([
+      'cluster-controller',
+      'finops-agent',
+      'network-costs',
+    ]);
     expect(inventory.installations[2]?.components.map((c) => c.role)).toContain('local-store');
   });
 
@@ -474,6 +480,7 @@ describe('3.x', () => {
     expect(inventory.installations[1]?.components.map((c) => `${c.kind}/${c.name}[${c.role}]`)).toEqual([
       'Deployment/kubecost-cluster-controller[cluster-controller]',
       'Deployment/kubecost-finops-agent[finops-agent]',
+      'DaemonSet/kubecost-network-costs[network-costs]',
     ]);
     expect(inventory.sites.filter((s) => s.kind === 'global-federated-storage').map((s) => s.dataKey)).toEqual([
       'federated-store-prod.yaml',

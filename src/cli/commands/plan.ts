@@ -1,7 +1,7 @@
 /** `plan`: the ordered change set of one rotation, with a redacted diff. Writes nothing. */
 import { ConfigError, ExitCode } from '../../shared/errors.js';
 import { rotationService, type CommandContext } from '../context.js';
-import { readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
+import { planPolicyOf, readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
 import { planSteps, renderPlanText } from '../render/plan.js';
 import { parseOutputFormat, renderDocument } from '../render/table.js';
 
@@ -16,7 +16,7 @@ export async function planCommand(ctx: CommandContext, flags: RotationFlags): Pr
     credential: flags.credential,
     ...(newKey ? { newKey } : {}),
     options: rotationOptionsOf(flags),
-    force: flags.force === true,
+    ...planPolicyOf(flags),
   });
   ctx.io.stdout.write(
     format === 'table' ? renderPlanText(plan) : renderDocument(format, { ...plan, steps: planSteps(plan) }),

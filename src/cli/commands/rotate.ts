@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import { ConfigError, ExitCode } from '../../shared/errors.js';
 import { progressOutput, rotationService, type CommandContext } from '../context.js';
-import { readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
+import { planPolicyOf, readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { renderPlanText } from '../render/plan.js';
 import { exitForRotation } from './outcome.js';
@@ -39,7 +39,7 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
     credential: flags.credential,
     newKey,
     options: rotationOptionsOf(flags),
-    force: flags.force === true,
+    ...planPolicyOf(flags),
   });
   const { plan } = prepared;
   if (flags.output !== 'json') io.stdout.write(renderPlanText(plan));

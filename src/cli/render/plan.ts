@@ -26,6 +26,7 @@ export function planSteps(plan: RotationPlan): string[] {
     steps.push(
       `restart ${r.kind} ${r.namespace}/${r.name} on ${r.cluster} [${r.role}] (${WAVE_TEXT[r.wave]}) and wait for its rollout`,
     );
+  for (const n of plan.notRestarted ?? []) steps.push(n.note);
   for (const r of plan.restarts)
     steps.push(
       `verify ${r.kind} ${r.namespace}/${r.name} on ${r.cluster}: pods started after the write, no auth failure in the logs of ${r.containers.join(', ')}`,

@@ -4,9 +4,10 @@
  * {@link RESYNC_MS}; one that cannot be opened falls back to a list every {@link FALLBACK_MS}. Every
  * wait ends at the rollout deadline, or at a stop request.
  */
-import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import type { Workload } from '../../kube/client.js';
 import { ANNOTATION_RESTART } from '../../shared/labels.js';
-import { deploymentRollout, statefulSetRollout, type RolloutStatus } from '../../verify/checks.js';
+import { daemonSetRollout, deploymentRollout, statefulSetRollout, type RolloutStatus } from '../../verify/checks.js';
 import type { PlannedRestart } from '../plan.js';
 import {
   checkStop,
@@ -24,10 +25,15 @@ export const RESYNC_MS = 30_000;
 /** Between two lists when watches cannot be opened. */
 export const FALLBACK_MS = 2_000;
 
-function rolloutOf(kind: PlannedRestart['kind'], workload: V1Deployment | V1StatefulSet): RolloutStatus {
-  return kind === 'Deployment'
-    ? deploymentRollout(workload as V1Deployment)
-    : statefulSetRollout(workload as V1StatefulSet);
+function rolloutOf(kind: PlannedRestart['kind'], workload: Workload): RolloutStatus {
+  switch (kind) {
+    case 'Deployment':
+      return deploymentRollout(workload as V1Deployment);
+    case 'StatefulSet':
+      return statefulSetRollout(workload as V1StatefulSet);
+    case 'DaemonSet':
+      return daemonSetRollout(workload as V1DaemonSet);
+  }
 }
 
 const objectOf = (r: PlannedRestart) => ({ cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name });
@@ -99,7 +105,7 @@ async function awaitGroup(
   const last = new Map<string, RolloutStatus>();
   const signals = [failed, ...(deps.stop ? [deps.stop] : [])];
   /** Judges one workload as seen; throws when its rollout can no longer finish. */
-  const judge = (workload: V1Deployment | V1StatefulSet) => {
+  const judge = (workload: Workload) => {
     const r = pending.get(workload.metadata?.name ?? '');
     if (!r) return;
     // Not restarted yet: its current state says nothing about the rollout to come.
