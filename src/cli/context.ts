@@ -31,18 +31,28 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
   const leaseSeconds = Number(env.KUBECOST_ROTATE_LEASE_SECONDS ?? 0);
   const endpointsFile = flags.providerEndpoints ?? env.KUBECOST_ROTATE_PROVIDER_ENDPOINTS;
   const probeOff = flags.probe === false || (env.KUBECOST_ROTATE_PROBE === 'off' && !flags.providerEndpoints);
-  const probe = probeOff
-    ? undefined
-    : siteProbe(endpointsFile ? loadProviderEndpoints(endpointsFile) : {}, {
+  const endpoints = probeOff ? undefined : endpointsFile ? loadProviderEndpoints(endpointsFile) : {};
+  const probeTimeoutMs = flags.probeTimeout ? parseDuration(flags.probeTimeout, '--probe-timeout') : undefined;
+  const probe = endpoints
+    ? siteProbe(endpoints, { clock: ctx.clock, ...(probeTimeoutMs ? { timeoutMs: probeTimeoutMs } : {}) })
+    : undefined;
+  // The pre-write proof retries a key the provider does not know everywhere yet, on the same base as other retries.
+  const base = retryBaseMs > 0 ? retryBaseMs : 1000;
+  const proof = endpoints
+    ? {
+        endpoints,
         clock: ctx.clock,
-        ...(flags.probeTimeout ? { timeoutMs: parseDuration(flags.probeTimeout, '--probe-timeout') } : {}),
-      });
+        retry: { attempts: 7, firstDelayMs: base / 2, maxDelayMs: base * 8 },
+        ...(probeTimeoutMs ? { timeoutMs: probeTimeoutMs * 2 } : {}),
+      }
+    : undefined;
   return new RotationService({
     clock: ctx.clock,
     ...(flags.requestTimeout ? { requestTimeoutMs: parseDuration(flags.requestTimeout, '--request-timeout') } : {}),
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),
+    ...(proof ? { proof } : {}),
     hooks: crashPointsFrom(env.KUBECOST_ROTATE_TEST_CRASH),
     ...(stop ? { stop } : {}),
   });

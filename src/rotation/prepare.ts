@@ -10,6 +10,7 @@ import { credentialFingerprint, credentialIdentity } from '../kubecost/secret-fo
 import type { Clock } from '../shared/clock.js';
 import type { Fleet } from './journal/find.js';
 import { checkReplacement, parseNewKey, type KeyMaterial } from './new-key.js';
+import type { ProofOutcome } from './proof.js';
 import { findCredential, planRotation, rotationId, type RotationOptions, type RotationPlan } from './plan.js';
 
 export interface PlanRequest {
@@ -19,6 +20,8 @@ export interface PlanRequest {
   /** The new key file's text and where it came from (for messages), if one was given. */
   readonly newKey?: { readonly text: string; readonly source: string };
   readonly options?: Partial<RotationOptions>;
+  /** Prove the new key at its provider before anything is written (rotate; not plan). */
+  readonly prove?: boolean;
 }
 
 export interface PreparedRotation {
@@ -27,6 +30,8 @@ export interface PreparedRotation {
   readonly plan: RotationPlan;
   /** The new key's material, when one was given. */
   readonly newKey?: KeyMaterial;
+  /** What the pre-write proof of the new key found, when it was asked for. */
+  readonly proof?: ProofOutcome;
 }
 
 /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */

@@ -22,6 +22,7 @@ import { prepareRotation, type PlanRequest, type PreparedRotation } from './prep
 
 export type { PlanRequest, PreparedRotation };
 import type { SiteProbe } from './probe.js';
+import { proveNewKey, type ProofSettings } from './proof.js';
 import type { ProgressStream } from './progress.js';
 import { recordKubernetesEvents } from './recorder.js';
 import { rollback, runForward, type StepContext } from './runner.js';
@@ -36,6 +37,8 @@ export interface ServiceConfig {
   readonly retry?: RetryPolicy;
   /** The direct probe of each site at its provider (none: no probe). */
   readonly probe?: SiteProbe;
+  /** How the new key is proven before anything is written (none: `--no-probe`, no proof). */
+  readonly proof?: ProofSettings;
   readonly hooks?: JournalHooks;
   /** Stops a running rotation at its next safe point (Ctrl-C). */
   readonly stop?: AbortSignal;
@@ -66,9 +69,18 @@ export class RotationService {
     return { clients: new Map(selectClusters(selection).map((t) => [t.name, new KubeClient(t, options)])) };
   }
 
-  /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
-  prepare(request: PlanRequest): Promise<PreparedRotation> {
-    return prepareRotation(request, this.connect(request.selection), this.config.clock, this.config.requestTimeoutMs);
+  /**
+   * Discovers, finds the credential, checks the new key and plans; with `request.prove`, proves the
+   * new key at its provider (a key that fails is a {@link KeyProofError}). Writes nothing.
+   */
+  async prepare(request: PlanRequest): Promise<PreparedRotation> {
+    const fleet = this.connect(request.selection);
+    const prepared = await prepareRotation(request, fleet, this.config.clock, this.config.requestTimeoutMs);
+    if (!request.prove || !prepared.newKey) return prepared;
+    const proof = this.config.proof
+      ? await proveNewKey(prepared.plan, fleet.clients, prepared.newKey, this.config.proof, this.config.stop)
+      : ({ status: 'skipped', summary: 'the new key was not proven before it is written (--no-probe)' } as const);
+    return { ...prepared, proof };
   }
 
   /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */

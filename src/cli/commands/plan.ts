@@ -4,6 +4,7 @@ import { rotationService, type CommandContext } from '../context.js';
 import { readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
 import { planSteps, renderPlanText } from '../render/plan.js';
 import { parseOutputFormat, renderDocument } from '../render/table.js';
+import { NO_PROBE_WARNING } from './outcome.js';
 
 export async function planCommand(ctx: CommandContext, flags: RotationFlags): Promise<number> {
   const format = parseOutputFormat(flags.output);
@@ -17,6 +18,7 @@ export async function planCommand(ctx: CommandContext, flags: RotationFlags): Pr
     ...(newKey ? { newKey } : {}),
     options: rotationOptionsOf(flags),
   });
+  if (flags.probe === false) ctx.io.stderr.write(NO_PROBE_WARNING);
   ctx.io.stdout.write(
     format === 'table' ? renderPlanText(plan) : renderDocument(format, { ...plan, steps: planSteps(plan) }),
   );

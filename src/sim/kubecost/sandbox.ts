@@ -7,7 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { FleetTarget } from '../kube/target.js';
-import { cloudSimBackend, prepareCloudForLayout, startCloudSim, trustCredential } from '../cloud/index.js';
+import {
+  cloudSimBackend,
+  prepareCloudForLayout,
+  provisionResources,
+  startCloudSim,
+  trustCredential,
+} from '../cloud/index.js';
 import { matchesCredential, successorOf, type FakeCredential } from './credentials.js';
 import { installLayout, type InstalledLayout, type LayoutName } from './layouts.js';
 import { withGcpPricing } from './backend.js';
@@ -58,6 +64,7 @@ export async function startSandbox(
   const layout = installLayout(fleet, layoutName);
   prepareCloudForLayout(cloud, layout, backend.alibabaKeys);
   for (const c of layout.credentials.values()) if (c.provider === 'gcp-api-key') allow(c);
+  await provisionResources(cloud, layout.documents ?? []);
   const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
   await writeFile(endpointsFile, JSON.stringify(cloud.endpoints, null, 2), { mode: 0o600 });
 
