@@ -3,7 +3,11 @@
  * retries, Lease duration and crash points), the progress stream with the output subscribed, and
  * the stop signal Ctrl-C raises.
  */
-import { loadProviderEndpoints, siteProbe } from '../rotation/probe.js';
+import { readFileSync } from 'node:fs';
+import type { ProviderSettings } from '../rotation/issuing.js';
+import { loadProviderEndpoints, siteProbe, type ProviderEndpoints } from '../rotation/probe.js';
+import { ConfigError } from '../shared/errors.js';
+import { SecretValue } from '../shared/secret-value.js';
 import type { RotationPlan } from '../rotation/plan.js';
 import { ProgressStream } from '../rotation/progress.js';
 import { RotationService } from '../rotation/service.js';
@@ -53,9 +57,38 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),
     ...(proof ? { proof } : {}),
+    providers: providerSettings(env, endpointsFile ? loadProviderEndpoints(endpointsFile) : {}, ctx.clock),
     hooks: crashPointsFrom(env.KUBECOST_ROTATE_TEST_CRASH),
     ...(stop ? { stop } : {}),
   });
+}
+
+/**
+ * The identities that manage keys at the providers, from the environment: AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY (else the AWS SDK's credential chain), GOOGLE_APPLICATION_CREDENTIALS (else
+ * Application Default Credentials).
+ */
+function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock: Clock): ProviderSettings {
+  const awsId = env.AWS_ACCESS_KEY_ID;
+  const awsSecret = env.AWS_SECRET_ACCESS_KEY;
+  const gcpFile = env.GOOGLE_APPLICATION_CREDENTIALS;
+  let gcpJson: string | undefined;
+  if (gcpFile)
+    try {
+      gcpJson = readFileSync(gcpFile, 'utf8');
+    } catch (error: unknown) {
+      throw new ConfigError(
+        `cannot read GOOGLE_APPLICATION_CREDENTIALS ${gcpFile}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  return {
+    endpoints,
+    clock,
+    ...(awsId && awsSecret
+      ? { aws: { provider: 'aws', accessKeyId: awsId, secretAccessKey: new SecretValue(awsSecret) } }
+      : {}),
+    ...(gcpJson ? { gcp: { provider: 'gcp', keyJson: new SecretValue(gcpJson) } } : {}),
+  };
 }
 
 /** A progress stream with the output the flags ask for subscribed: NDJSON, the live view on a terminal, or lines. */

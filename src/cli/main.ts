@@ -88,6 +88,19 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
     .option('--new-key-stdin', 'read the new key from standard input')
+    .option('--issue', 'mint the new key at the provider: check its limits and permissions now (writes nothing)')
+    .option(
+      '--retire <policy>',
+      'with --issue: retire the old key after verification: none, deactivate or delete (default deactivate)',
+    )
+    .option(
+      '--grace <duration>',
+      'with --issue --retire delete: time between deactivating and deleting the old key (default 24h)',
+    )
+    .option(
+      '--delete-inactive',
+      'with --issue: delete an inactive key of the principal that takes the slot the new key needs',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { planCommand } = await import('./commands/plan.js');
       run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());

@@ -35,6 +35,8 @@ export interface ProviderEndpoints {
   /** Azure Resource Manager and its authority host (minting and retiring storage keys). */
   readonly azureArm?: string;
   readonly azureAuthority?: string;
+  /** GCP IAM (service-account keys) and Policy Analyzer. */
+  readonly gcpIam?: string;
 }
 
 /** The endpoints a file may name. */
@@ -49,6 +51,7 @@ export const ENDPOINT_KEYS = [
   'iam',
   'azureArm',
   'azureAuthority',
+  'gcpIam',
 ] as const;
 
 export function loadProviderEndpoints(path: string): ProviderEndpoints {

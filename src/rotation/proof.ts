@@ -53,14 +53,14 @@ function identityEndpoints(endpoints: ProviderEndpoints): IdentityEndpoints {
   };
 }
 
-interface SiteDocument {
+export interface SiteDocument {
   readonly site: RotationPlan['sites'][number];
   readonly text: string;
   readonly credential: KeyMaterial;
 }
 
 /** Reads every planned site's document as it stands (the old key and the resource it names). */
-async function readSites(
+export async function readSites(
   plan: RotationPlan,
   clients: ReadonlyMap<string, KubeClient>,
   signal: AbortSignal,

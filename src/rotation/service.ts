@@ -23,6 +23,7 @@ import { prepareRotation, type PlanRequest, type PreparedRotation } from './prep
 export type { PlanRequest, PreparedRotation };
 import type { SiteProbe } from './probe.js';
 import { proveNewKey, type ProofSettings } from './proof.js';
+import { preflightIssue, type IssuePolicy, type IssuePreflight, type ProviderSettings } from './issuing.js';
 import type { ProgressStream } from './progress.js';
 import { recordKubernetesEvents } from './recorder.js';
 import { rollback, runForward, type StepContext } from './runner.js';
@@ -39,6 +40,8 @@ export interface ServiceConfig {
   readonly probe?: SiteProbe;
   /** How the new key is proven before anything is written (none: `--no-probe`, no proof). */
   readonly proof?: ProofSettings;
+  /** How keys are minted and retired at the providers (`--issue`). */
+  readonly providers?: ProviderSettings;
   readonly hooks?: JournalHooks;
   /** Stops a running rotation at its next safe point (Ctrl-C). */
   readonly stop?: AbortSignal;
@@ -81,6 +84,15 @@ export class RotationService {
       ? await proveNewKey(prepared.plan, fleet.clients, prepared.newKey, this.config.proof, this.config.stop)
       : ({ status: 'skipped', summary: 'the new key was not proven before it is written (--no-probe)' } as const);
     return { ...prepared, proof };
+  }
+
+  /** `plan --issue`: the principal's keys inspected and the pure capability checks. Changes nothing. */
+  preflightIssue(prepared: PreparedRotation, policy: IssuePolicy): Promise<IssuePreflight> {
+    const settings = this.config.providers ?? { endpoints: {}, clock: this.config.clock };
+    const signal = this.config.stop
+      ? AbortSignal.any([this.config.stop, this.config.clock.timeout(120_000)])
+      : this.config.clock.timeout(120_000);
+    return preflightIssue(prepared.plan, prepared.fleet.clients, policy, settings, signal);
   }
 
   /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */
