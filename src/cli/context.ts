@@ -5,7 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ProviderSettings } from '../rotation/issuing.js';
-import { loadProviderEndpoints, siteProbe, type ProviderEndpoints } from '../rotation/probe.js';
+import { kubeconfigExtension } from '../kube/kubeconfig.js';
+import {
+  ENDPOINTS_EXTENSION,
+  loadProviderEndpoints,
+  parseProviderEndpoints,
+  siteProbe,
+  type ProviderEndpoints,
+} from '../rotation/probe.js';
 import { ConfigError } from '../shared/errors.js';
 import { SecretValue } from '../shared/secret-value.js';
 import type { RotationPlan } from '../rotation/plan.js';
@@ -13,7 +20,7 @@ import { ProgressStream } from '../rotation/progress.js';
 import { RotationService } from '../rotation/service.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { crashPointsFrom } from './crash-points.js';
-import { parseDuration, type RotationFlags } from './flags.js';
+import { parseDuration, selectionOf, type RotationFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { liveView } from './render/live.js';
 import { lineWriter, ndjsonWriter } from './render/progress.js';
@@ -34,8 +41,15 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
   const retryBaseMs = Number(env.KUBECOST_ROTATE_RETRY_BASE_MS ?? 1000);
   const leaseSeconds = Number(env.KUBECOST_ROTATE_LEASE_SECONDS ?? 0);
   const endpointsFile = flags.providerEndpoints ?? env.KUBECOST_ROTATE_PROVIDER_ENDPOINTS;
+  // A sandbox's kubeconfig records its emulated clouds: nothing in the sandbox reaches a public endpoint.
+  const recorded = endpointsFile ? undefined : kubeconfigExtension(selectionOf(ctx.io, flags), ENDPOINTS_EXTENSION);
+  const configured = endpointsFile
+    ? loadProviderEndpoints(endpointsFile)
+    : recorded !== undefined
+      ? parseProviderEndpoints(recorded, `the kubeconfig's ${ENDPOINTS_EXTENSION} extension`)
+      : {};
   const probeOff = flags.probe === false || (env.KUBECOST_ROTATE_PROBE === 'off' && !flags.providerEndpoints);
-  const endpoints = probeOff ? undefined : endpointsFile ? loadProviderEndpoints(endpointsFile) : {};
+  const endpoints = probeOff ? undefined : configured;
   const probeTimeoutMs = flags.probeTimeout ? parseDuration(flags.probeTimeout, '--probe-timeout') : undefined;
   const probe = endpoints
     ? siteProbe(endpoints, { clock: ctx.clock, ...(probeTimeoutMs ? { timeoutMs: probeTimeoutMs } : {}) })
@@ -57,7 +71,7 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),
     ...(proof ? { proof } : {}),
-    providers: providerSettings(env, endpointsFile ? loadProviderEndpoints(endpointsFile) : {}, ctx.clock),
+    providers: providerSettings(env, configured, ctx.clock),
     hooks: crashPointsFrom(env.KUBECOST_ROTATE_TEST_CRASH),
     ...(stop ? { stop } : {}),
   });

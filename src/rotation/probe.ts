@@ -64,17 +64,25 @@ export function loadProviderEndpoints(path: string): ProviderEndpoints {
       `The file is JSON: {${ENDPOINT_KEYS.map((k) => `"${k}"`).join(',')}}, each a URL.`,
     );
   }
+  return parseProviderEndpoints(parsed, path);
+}
+
+/** Provider endpoints from a parsed document (a file, or the sandbox's kubeconfig extension); `where` names it in errors. */
+export function parseProviderEndpoints(parsed: unknown, where: string): ProviderEndpoints {
   const doc = (parsed ?? {}) as Record<string, unknown>;
   const out: Record<string, string> = {};
   for (const key of ENDPOINT_KEYS) {
     const value = doc[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !/^https?:\/\//.test(value))
-      throw new ConfigError(`${path}: "${key}" must be an http(s) URL.`);
+      throw new ConfigError(`${where}: "${key}" must be an http(s) URL.`);
     out[key] = value.replace(/\/+$/, '');
   }
   return out;
 }
+
+/** The kubeconfig extension in which `sandbox up` records its emulated clouds' endpoints. */
+export const ENDPOINTS_EXTENSION = 'kubecost-rotate.io/provider-endpoints';
 
 export function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): ProbeTarget {
   switch (target.kind) {

@@ -4,8 +4,9 @@
  * valid in the emulated cloud, as an operator would at the provider before rotating.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { parse, stringify } from 'yaml';
 import type { FleetTarget } from '../kube/target.js';
 import {
   cloudSimBackend,
@@ -43,6 +44,22 @@ export function sandboxEndpointsPath(kubeconfigPath: string): string {
   return `${kubeconfigPath}.endpoints.json`;
 }
 
+/** The kubeconfig extension in which the sandbox records its emulated clouds (kubecost-rotate reads it). */
+export const ENDPOINTS_EXTENSION = 'kubecost-rotate.io/provider-endpoints';
+
+/**
+ * Records the emulated clouds' endpoints in the kubeconfig, as a top-level extension, so that a
+ * rotation against the sandbox never reaches a public endpoint, without any flag or variable.
+ */
+async function recordEndpoints(kubeconfigPath: string, endpoints: object): Promise<void> {
+  const doc = (parse(await readFile(kubeconfigPath, 'utf8')) ?? {}) as { extensions?: { name?: string }[] };
+  doc.extensions = [
+    ...(doc.extensions ?? []).filter((e) => e.name !== ENDPOINTS_EXTENSION),
+    { name: ENDPOINTS_EXTENSION, extension: endpoints } as { name: string },
+  ];
+  await writeFile(kubeconfigPath, stringify(doc), { mode: 0o600 });
+}
+
 export async function startSandbox(
   fleet: FleetTarget,
   layoutName: LayoutName,
@@ -67,6 +84,7 @@ export async function startSandbox(
   await provisionResources(cloud, layout.documents ?? []);
   const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
   await writeFile(endpointsFile, JSON.stringify(cloud.endpoints, null, 2), { mode: 0o600 });
+  await recordEndpoints(kubeconfigPath, cloud.endpoints);
 
   const token = randomBytes(24).toString('base64url');
   const issued: FakeCredential[] = [];
