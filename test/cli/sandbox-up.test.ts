@@ -183,6 +183,19 @@ describe('sandbox with a layout', () => {
       ) as { credentials: { id: string }[] };
       expect(after.credentials.map((c) => c.id)).toContain(`aws:${keyFile.AccessKey.AccessKeyId}`);
       expect(after.credentials.map((c) => c.id)).not.toContain(aws?.id);
+      // new-key is CreateAccessKey of the IAM emulation: the old key still exists, so a third is refused as AWS refuses it.
+      const third = await runCli([
+        'sandbox',
+        'new-key',
+        '--kubeconfig',
+        kubeconfig,
+        '--credential',
+        `aws:${keyFile.AccessKey.AccessKeyId}`,
+      ]);
+      expect(third.code).toBe(2);
+      expect(third.stderr).toContain(
+        'the sandbox refused: LimitExceeded: Cannot exceed quota for AccessKeysPerUser: 2',
+      );
     } finally {
       expect(await sandbox.stop()).toBe(0);
     }

@@ -111,6 +111,29 @@ export async function startSandbox(
         return reply(404, {
           error: `no credential "${selector}" in this sandbox; run kubecost-rotate discover to list them`,
         });
+      // AWS: CreateAccessKey of the IAM emulation, with its limit of two keys per user; the others as before.
+      if (old.provider === 'aws') {
+        let made: { accessKeyId: string; secretAccessKey: string };
+        try {
+          made = cloud.aws.createAccessKey(old.user);
+        } catch (error: unknown) {
+          return reply(409, { error: error instanceof Error ? error.message.replace(/^cloud-sim: /, '') : 'refused' });
+        }
+        issued.push({ provider: 'aws', user: old.user, ...made });
+        const keyFile = JSON.stringify(
+          {
+            AccessKey: {
+              UserName: old.user,
+              AccessKeyId: made.accessKeyId,
+              Status: 'Active',
+              SecretAccessKey: made.secretAccessKey,
+            },
+          },
+          null,
+          2,
+        );
+        return reply(200, { keyFile });
+      }
       const { next, keyFile } = successorOf(old);
       allow(next);
       issued.push(next);
