@@ -3,13 +3,24 @@
  * retries, Lease duration and crash points), the progress stream with the output subscribed, and
  * the stop signal Ctrl-C raises.
  */
-import { loadProviderEndpoints, siteProbe } from '../rotation/probe.js';
+import { readFileSync } from 'node:fs';
+import type { ProviderSettings } from '../rotation/issuing.js';
+import { kubeconfigExtension } from '../kube/kubeconfig.js';
+import {
+  ENDPOINTS_EXTENSION,
+  loadProviderEndpoints,
+  parseProviderEndpoints,
+  siteProbe,
+  type ProviderEndpoints,
+} from '../rotation/probe.js';
+import { ConfigError } from '../shared/errors.js';
+import { SecretValue } from '../shared/secret-value.js';
 import type { RotationPlan } from '../rotation/plan.js';
 import { ProgressStream } from '../rotation/progress.js';
 import { RotationService } from '../rotation/service.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { crashPointsFrom } from './crash-points.js';
-import { parseDuration, type RotationFlags } from './flags.js';
+import { parseDuration, selectionOf, type RotationFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { liveView } from './render/live.js';
 import { lineWriter, ndjsonWriter } from './render/progress.js';
@@ -30,22 +41,68 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
   const retryBaseMs = Number(env.KUBECOST_ROTATE_RETRY_BASE_MS ?? 1000);
   const leaseSeconds = Number(env.KUBECOST_ROTATE_LEASE_SECONDS ?? 0);
   const endpointsFile = flags.providerEndpoints ?? env.KUBECOST_ROTATE_PROVIDER_ENDPOINTS;
+  // A sandbox's kubeconfig records its emulated clouds: nothing in the sandbox reaches a public endpoint.
+  const recorded = endpointsFile ? undefined : kubeconfigExtension(selectionOf(ctx.io, flags), ENDPOINTS_EXTENSION);
+  const configured = endpointsFile
+    ? loadProviderEndpoints(endpointsFile)
+    : recorded !== undefined
+      ? parseProviderEndpoints(recorded, `the kubeconfig's ${ENDPOINTS_EXTENSION} extension`)
+      : {};
   const probeOff = flags.probe === false || (env.KUBECOST_ROTATE_PROBE === 'off' && !flags.providerEndpoints);
-  const probe = probeOff
-    ? undefined
-    : siteProbe(endpointsFile ? loadProviderEndpoints(endpointsFile) : {}, {
+  const endpoints = probeOff ? undefined : configured;
+  const probeTimeoutMs = flags.probeTimeout ? parseDuration(flags.probeTimeout, '--probe-timeout') : undefined;
+  const probe = endpoints
+    ? siteProbe(endpoints, { clock: ctx.clock, ...(probeTimeoutMs ? { timeoutMs: probeTimeoutMs } : {}) })
+    : undefined;
+  // The pre-write proof retries a key the provider does not know everywhere yet, on the same base as other retries.
+  const base = retryBaseMs > 0 ? retryBaseMs : 1000;
+  const proof = endpoints
+    ? {
+        endpoints,
         clock: ctx.clock,
-        ...(flags.probeTimeout ? { timeoutMs: parseDuration(flags.probeTimeout, '--probe-timeout') } : {}),
-      });
+        retry: { attempts: 7, firstDelayMs: base / 2, maxDelayMs: base * 8 },
+        ...(probeTimeoutMs ? { timeoutMs: probeTimeoutMs * 2 } : {}),
+      }
+    : undefined;
   return new RotationService({
     clock: ctx.clock,
     ...(flags.requestTimeout ? { requestTimeoutMs: parseDuration(flags.requestTimeout, '--request-timeout') } : {}),
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),
+    ...(proof ? { proof } : {}),
+    providers: providerSettings(env, configured, ctx.clock),
     hooks: crashPointsFrom(env.KUBECOST_ROTATE_TEST_CRASH),
     ...(stop ? { stop } : {}),
   });
+}
+
+/**
+ * The identities that manage keys at the providers, from the environment: AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY (else the AWS SDK's credential chain), GOOGLE_APPLICATION_CREDENTIALS (else
+ * Application Default Credentials).
+ */
+function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock: Clock): ProviderSettings {
+  const awsId = env.AWS_ACCESS_KEY_ID;
+  const awsSecret = env.AWS_SECRET_ACCESS_KEY;
+  const gcpFile = env.GOOGLE_APPLICATION_CREDENTIALS;
+  let gcpJson: string | undefined;
+  if (gcpFile)
+    try {
+      gcpJson = readFileSync(gcpFile, 'utf8');
+    } catch (error: unknown) {
+      throw new ConfigError(
+        `cannot read GOOGLE_APPLICATION_CREDENTIALS ${gcpFile}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  return {
+    endpoints,
+    clock,
+    ...(awsId && awsSecret
+      ? { aws: { provider: 'aws', accessKeyId: awsId, secretAccessKey: new SecretValue(awsSecret) } }
+      : {}),
+    ...(gcpJson ? { gcp: { provider: 'gcp', keyJson: new SecretValue(gcpJson) } } : {}),
+  };
 }
 
 /** A progress stream with the output the flags ask for subscribed: NDJSON, the live view on a terminal, or lines. */

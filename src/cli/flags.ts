@@ -1,6 +1,7 @@
 /** Reading the rotation commands' flags: durations, the cluster selection, the new key. */
 import { readFile } from 'node:fs/promises';
 import type { ContextSelection } from '../kube/kubeconfig.js';
+import { DEFAULT_ISSUE_POLICY, type IssuePolicy } from '../rotation/issuing.js';
 import type { RotationOptions } from '../rotation/plan.js';
 import { ConfigError } from '../shared/errors.js';
 import { parseRequire } from '../verify/policy.js';
@@ -21,6 +22,10 @@ export interface RotationFlags extends GlobalOptions {
   force?: boolean;
   require?: string;
   allowOwned?: boolean;
+  issue?: boolean;
+  retire?: string;
+  grace?: string;
+  deleteInactive?: boolean;
 }
 
 /** What plan and rotate may do despite a refusal: --force (bare Pods), --allow-owned (managed Secrets). */
@@ -28,6 +33,27 @@ export function planPolicyOf(flags: RotationFlags): { force?: true; allowOwned?:
   return {
     ...(flags.force ? { force: true as const } : {}),
     ...(flags.allowOwned ? { allowOwned: true as const } : {}),
+  };
+}
+
+/** `--issue` and its policy: `--retire none|deactivate|delete` (deactivate), `--grace DURATION` (24h), `--delete-inactive`. */
+export function issuePolicyOf(flags: RotationFlags): IssuePolicy {
+  const retire = flags.retire ?? DEFAULT_ISSUE_POLICY.retire;
+  if (retire !== 'none' && retire !== 'deactivate' && retire !== 'delete')
+    throw new ConfigError(`--retire ${retire} is not a retire policy.`, 'Use --retire none, deactivate or delete.');
+  if (!flags.issue && (flags.retire !== undefined || flags.grace !== undefined || flags.deleteInactive))
+    throw new ConfigError(
+      '--retire, --grace and --delete-inactive go with --issue.',
+      'Add --issue to have kubecost-rotate mint the new key and retire the old one.',
+    );
+  if (flags.issue && (flags.newKeyFile || flags.newKeyStdin))
+    throw new ConfigError(
+      '--issue mints the new key at the provider: do not give one with --new-key-file or --new-key-stdin.',
+    );
+  return {
+    retire,
+    graceMs: flags.grace !== undefined ? parseDuration(flags.grace, '--grace') : DEFAULT_ISSUE_POLICY.graceMs,
+    deleteInactive: flags.deleteInactive === true,
   };
 }
 

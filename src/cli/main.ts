@@ -97,6 +97,19 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
     )
     .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
+    .option('--issue', 'mint the new key at the provider: check its limits and permissions now (writes nothing)')
+    .option(
+      '--retire <policy>',
+      'with --issue: retire the old key after verification: none, deactivate or delete (default deactivate)',
+    )
+    .option(
+      '--grace <duration>',
+      'with --issue --retire delete: time between deactivating and deleting the old key (default 24h)',
+    )
+    .option(
+      '--delete-inactive',
+      'with --issue: delete an inactive key of the principal that takes the slot the new key needs',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { planCommand } = await import('./commands/plan.js');
       run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());

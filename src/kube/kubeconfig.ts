@@ -4,10 +4,11 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { parse } from 'yaml';
 import { ConfigError } from '../shared/errors.js';
 
 export interface ContextSelection {
@@ -75,6 +76,28 @@ export function loadKubeConfig(
     );
   }
   return merged;
+}
+
+/**
+ * The value of a top-level kubeconfig extension (`extensions: [{name, extension}]`), from the first
+ * file of the selection that has it, as kubectl merges: undefined when none does. A file that does
+ * not parse has no extension here (loading it reports the error).
+ */
+export function kubeconfigExtension(selection: ContextSelection, name: string): unknown {
+  for (const path of kubeconfigPaths(selection.kubeconfig, selection.env ?? process.env)) {
+    if (!existsSync(path)) continue;
+    let doc: unknown;
+    try {
+      doc = parse(readFileSync(path, 'utf8'));
+    } catch {
+      continue;
+    }
+    const extensions = (doc as { extensions?: unknown } | null)?.extensions;
+    if (!Array.isArray(extensions)) continue;
+    const found = (extensions as { name?: unknown; extension?: unknown }[]).find((e) => e?.name === name);
+    if (found) return found.extension;
+  }
+  return undefined;
 }
 
 function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {

@@ -11,6 +11,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Fleet } from './journal/find.js';
 import { checkReplacement, parseNewKey, type KeyMaterial } from './new-key.js';
 import { findRolloutBlockers, missingSecretBlockers, refuseBlockedRollouts } from './preflight.js';
+import type { ProofOutcome } from './proof.js';
 import { findCredential, planRotation, rotationId, type RotationOptions, type RotationPlan } from './plan.js';
 
 export interface PlanRequest {
@@ -26,6 +27,8 @@ export interface PlanRequest {
   readonly force?: boolean;
   /** Write Secrets that an ExternalSecret, a SealedSecret or Argo CD manages (--allow-owned). */
   readonly allowOwned?: boolean;
+  /** Prove the new key at its provider before anything is written (rotate; not plan). */
+  readonly prove?: boolean;
 }
 
 export interface PreparedRotation {
@@ -34,6 +37,8 @@ export interface PreparedRotation {
   readonly plan: RotationPlan;
   /** The new key's material, when one was given. */
   readonly newKey?: KeyMaterial;
+  /** What the pre-write proof of the new key found, when it was asked for. */
+  readonly proof?: ProofOutcome;
 }
 
 /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */

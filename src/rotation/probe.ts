@@ -29,7 +29,30 @@ export interface ProviderEndpoints {
   readonly gcpToken?: string;
   /** Blob service base; the account is appended as a path segment (emulator style). */
   readonly azureBlob?: string;
+  /** AWS STS (the pre-write proof's GetCallerIdentity) and IAM (minting and retiring keys). */
+  readonly sts?: string;
+  readonly iam?: string;
+  /** Azure Resource Manager and its authority host (minting and retiring storage keys). */
+  readonly azureArm?: string;
+  readonly azureAuthority?: string;
+  /** GCP IAM (service-account keys) and Policy Analyzer. */
+  readonly gcpIam?: string;
 }
+
+/** The endpoints a file may name. */
+export const ENDPOINT_KEYS = [
+  's3',
+  'athena',
+  'gcs',
+  'bigquery',
+  'gcpToken',
+  'azureBlob',
+  'sts',
+  'iam',
+  'azureArm',
+  'azureAuthority',
+  'gcpIam',
+] as const;
 
 export function loadProviderEndpoints(path: string): ProviderEndpoints {
   let parsed: unknown;
@@ -38,22 +61,30 @@ export function loadProviderEndpoints(path: string): ProviderEndpoints {
   } catch (error: unknown) {
     throw new ConfigError(
       `cannot read provider endpoints from ${path}: ${error instanceof Error ? error.message : String(error)}`,
-      'The file is JSON: {"s3","athena","gcs","bigquery","gcpToken","azureBlob"}, each a URL.',
+      `The file is JSON: {${ENDPOINT_KEYS.map((k) => `"${k}"`).join(',')}}, each a URL.`,
     );
   }
+  return parseProviderEndpoints(parsed, path);
+}
+
+/** Provider endpoints from a parsed document (a file, or the sandbox's kubeconfig extension); `where` names it in errors. */
+export function parseProviderEndpoints(parsed: unknown, where: string): ProviderEndpoints {
   const doc = (parsed ?? {}) as Record<string, unknown>;
   const out: Record<string, string> = {};
-  for (const key of ['s3', 'athena', 'gcs', 'bigquery', 'gcpToken', 'azureBlob']) {
+  for (const key of ENDPOINT_KEYS) {
     const value = doc[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !/^https?:\/\//.test(value))
-      throw new ConfigError(`${path}: "${key}" must be an http(s) URL.`);
+      throw new ConfigError(`${where}: "${key}" must be an http(s) URL.`);
     out[key] = value.replace(/\/+$/, '');
   }
   return out;
 }
 
-function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): ProbeTarget {
+/** The kubeconfig extension in which `sandbox up` records its emulated clouds' endpoints. */
+export const ENDPOINTS_EXTENSION = 'kubecost-rotate.io/provider-endpoints';
+
+export function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): ProbeTarget {
   switch (target.kind) {
     case 's3':
       return endpoints.s3 ? { ...target, endpoint: endpoints.s3, forcePathStyle: true } : target;
@@ -76,7 +107,7 @@ function withEndpoints(target: ResourceTarget, endpoints: ProviderEndpoints): Pr
   }
 }
 
-function providerCredential(credential: KeyMaterial): ProviderCredential | undefined {
+export function providerCredential(credential: KeyMaterial): ProviderCredential | undefined {
   switch (credential.provider) {
     case 'aws':
       return { provider: 'aws', accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey };
@@ -90,7 +121,7 @@ function providerCredential(credential: KeyMaterial): ProviderCredential | undef
   }
 }
 
-function describe(target: ResourceTarget): string {
+export function describeTarget(target: ResourceTarget): string {
   switch (target.kind) {
     case 's3':
       return `s3://${target.bucket}`;
@@ -123,7 +154,7 @@ export function siteProbe(
         evidence: `no direct probe for a ${newKey.provider} ${site.format} site (it names no resource); verified through its consumers`,
       };
     }
-    const where = `${site.id} → ${describe(target)}`;
+    const where = `${site.id} → ${describeTarget(target)}`;
     const timeout = options.clock.timeout(timeoutMs);
     const bounded = AbortSignal.any([signal, timeout]);
     let result: Awaited<ReturnType<typeof probe>>;

@@ -25,6 +25,9 @@ import type { SiteProbe } from './probe.js';
 import type { ProgressStream, VerificationReport } from './progress.js';
 import { judge } from '../verify/policy.js';
 import { policyOf } from './verification.js';
+import { proveNewKey, type ProofSettings } from './proof.js';
+import { preflightIssue, type IssuePolicy, type IssuePreflight, type ProviderSettings } from './issuing.js';
+import type { ProgressStream } from './progress.js';
 import { recordKubernetesEvents } from './recorder.js';
 import { rollback, runForward, type StepContext } from './runner.js';
 
@@ -38,6 +41,10 @@ export interface ServiceConfig {
   readonly retry?: RetryPolicy;
   /** The direct probe of each site at its provider (none: no probe). */
   readonly probe?: SiteProbe;
+  /** How the new key is proven before anything is written (none: `--no-probe`, no proof). */
+  readonly proof?: ProofSettings;
+  /** How keys are minted and retired at the providers (`--issue`). */
+  readonly providers?: ProviderSettings;
   readonly hooks?: JournalHooks;
   /** Stops a running rotation at its next safe point (Ctrl-C). */
   readonly stop?: AbortSignal;
@@ -68,14 +75,29 @@ export class RotationService {
     return { clients: new Map(selectClusters(selection).map((t) => [t.name, new KubeClient(t, options)])) };
   }
 
-  /** Discovers, finds the credential, checks the new key and plans. Writes nothing. */
-  prepare(request: PlanRequest): Promise<PreparedRotation> {
-    return prepareRotation(
+  /**
+   * Discovers, finds the credential, checks the new key and plans; with `request.prove`, proves the
+   * new key at its provider (a key that fails is a {@link KeyProofError}). Writes nothing.
+   */
+  async prepare(request: PlanRequest): Promise<PreparedRotation> {
+    const fleet = this.connect(request.selection);
+    const prepared = await prepareRotation(
       { ...request, probing: this.config.probe !== undefined },
-      this.connect(request.selection),
-      this.config.clock,
-      this.config.requestTimeoutMs,
-    );
+      fleet, this.config.clock, this.config.requestTimeoutMs);
+    if (!request.prove || !prepared.newKey) return prepared;
+    const proof = this.config.proof
+      ? await proveNewKey(prepared.plan, fleet.clients, prepared.newKey, this.config.proof, this.config.stop)
+      : ({ status: 'skipped', summary: 'the new key was not proven before it is written (--no-probe)' } as const);
+    return { ...prepared, proof };
+  }
+
+  /** `plan --issue`: the principal's keys inspected and the pure capability checks. Changes nothing. */
+  preflightIssue(prepared: PreparedRotation, policy: IssuePolicy): Promise<IssuePreflight> {
+    const settings = this.config.providers ?? { endpoints: {}, clock: this.config.clock };
+    const signal = this.config.stop
+      ? AbortSignal.any([this.config.stop, this.config.clock.timeout(120_000)])
+      : this.config.clock.timeout(120_000);
+    return preflightIssue(prepared.plan, prepared.fleet.clients, policy, settings, signal);
   }
 
   /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */

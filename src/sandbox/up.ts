@@ -87,10 +87,10 @@ export async function sandboxUp(options: SandboxUpOptions, io: CliIo): Promise<v
       `     kubecost-rotate sandbox new-key --kubeconfig ${kubeconfigPath} --credential ID > new-key.json\n`,
     );
     io.stdout.write(
-      `     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json --provider-endpoints ${sandbox?.endpointsFile ?? ''}\n`,
+      `     kubecost-rotate rotate --kubeconfig ${kubeconfigPath} --all-contexts --credential ID --new-key-file new-key.json\n`,
     );
     io.stdout.write(
-      `(--provider-endpoints points the rotation's direct probe at the sandbox's emulated clouds; or export KUBECOST_ROTATE_PROVIDER_ENDPOINTS=${sandbox?.endpointsFile ?? ''})\n`,
+      `(the kubeconfig records the sandbox's emulated clouds in its kubecost-rotate.io/provider-endpoints extension, so the proof and the probes go there, never to a public endpoint; the same endpoints are in ${sandbox?.endpointsFile ?? ''})\n`,
     );
   }
   io.stdout.write('ready\n');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -24,9 +25,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { cwd: root });
+    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { cwd: root, env });
     return { code: 0, stdout, stderr };
   } catch (error: unknown) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -126,7 +130,7 @@ describe('sandbox up', () => {
 });
 
 describe('sandbox with a layout', () => {
-  it('lets a user discover, get a new key with sandbox new-key, and rotate it, all as separate commands', async () => {
+  it('lets a user discover, get a new key with sandbox new-key, and rotate it, all as separate commands, against the clouds the kubeconfig records', async () => {
     const kubeconfig = join(dir, 'kubeconfig-layout');
     const sandbox = await startSandboxProcess(['--layout', 'v2-single', '--kubeconfig', kubeconfig]);
     try {
@@ -143,22 +147,36 @@ describe('sandbox with a layout', () => {
       expect(keyFile.AccessKey.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
       const path = join(dir, 'new-key.json');
       await writeFile(path, issued.stdout);
-      const rotated = await runCli([
-        'rotate',
-        '--kubeconfig',
-        kubeconfig,
-        '--all-contexts',
-        '--credential',
-        aws?.id ?? '',
-        '--new-key-file',
-        path,
-        '--yes',
-        '--verify-window',
-        '3s',
-        '--provider-endpoints',
-        `${kubeconfig}.endpoints.json`,
-      ]);
+      // The kubeconfig records the emulated clouds: no --provider-endpoints, no variable, and the probe on.
+      const kubeconfigDoc = parse(await readFile(kubeconfig, 'utf8')) as {
+        extensions?: { name: string; extension: Record<string, string> }[];
+      };
+      const recorded = kubeconfigDoc.extensions?.find((e) => e.name === 'kubecost-rotate.io/provider-endpoints');
+      expect(recorded?.extension).toEqual(JSON.parse(await readFile(`${kubeconfig}.endpoints.json`, 'utf8')));
+      expect(
+        Object.values(recorded?.extension ?? {}).every((url) => /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url)),
+      ).toBe(true);
+      const { KUBECOST_ROTATE_PROBE: _off, KUBECOST_ROTATE_PROVIDER_ENDPOINTS: _file, ...env } = process.env;
+      const rotated = await runCli(
+        [
+          'rotate',
+          '--kubeconfig',
+          kubeconfig,
+          '--all-contexts',
+          '--credential',
+          aws?.id ?? '',
+          '--new-key-file',
+          path,
+          '--yes',
+          '--verify-window',
+          '3s',
+        ],
+        env,
+      );
       expect(rotated.stdout).toContain('Verified.');
+      expect(rotated.stdout).toMatch(
+        /^Proven: AKIA\w+ authenticates as arn:aws:iam::123456789012:user\/\S+ and reached/m,
+      );
       expect(rotated.stdout).toMatch(/ok\s+probe .* → athena us-east-1\/primary\/athenacurcfn_kubecost_cur/);
       expect(rotated.code).toBe(0);
       const after = JSON.parse(
@@ -166,6 +184,19 @@ describe('sandbox with a layout', () => {
       ) as { credentials: { id: string }[] };
       expect(after.credentials.map((c) => c.id)).toContain(`aws:${keyFile.AccessKey.AccessKeyId}`);
       expect(after.credentials.map((c) => c.id)).not.toContain(aws?.id);
+      // new-key is CreateAccessKey of the IAM emulation: the old key still exists, so a third is refused as AWS refuses it.
+      const third = await runCli([
+        'sandbox',
+        'new-key',
+        '--kubeconfig',
+        kubeconfig,
+        '--credential',
+        `aws:${keyFile.AccessKey.AccessKeyId}`,
+      ]);
+      expect(third.code).toBe(2);
+      expect(third.stderr).toContain(
+        'the sandbox refused: LimitExceeded: Cannot exceed quota for AccessKeysPerUser: 2',
+      );
     } finally {
       expect(await sandbox.stop()).toBe(0);
     }

@@ -1,8 +1,9 @@
 /**
  * A rotation end to end on a v2-federated fleet: the AWS key of the cloud integration, with the
- * simulated cloud-cost really using it. Then a bad key, which verification catches and rolls back.
+ * simulated cloud-cost really using it. Then bad keys: refused by the proof before anything is written,
+ * or, with --no-probe, written, caught by verification and rolled back.
  */
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
@@ -161,8 +162,99 @@ function allSecretData(): Map<string, Record<string, string>> {
   return out;
 }
 
+/** The journals on the primary cluster. */
+const journalNames = () =>
+  primary()
+    .api.select(SIM_RESOURCES.secrets, 'kubecost', { labelSelector: 'app.kubernetes.io/managed-by=kubecost-rotate' })
+    .map((s) => s.metadata.name);
+
 describe('a bad new key', () => {
-  it('is caught by verification (wrong secret), rolled back automatically, and everything ends byte-identical on the old key', async () => {
+  // The proof retries keys the provider may not know everywhere yet; short rounds here.
+  const savedBase = process.env.KUBECOST_ROTATE_RETRY_BASE_MS;
+  beforeAll(() => {
+    process.env.KUBECOST_ROTATE_RETRY_BASE_MS = '20';
+  });
+  afterAll(() => {
+    if (savedBase === undefined) delete process.env.KUBECOST_ROTATE_RETRY_BASE_MS;
+    else process.env.KUBECOST_ROTATE_RETRY_BASE_MS = savedBase;
+  });
+
+  it('is refused before anything is written (exit 2, no journal, no restart) when the provider does not know it, naming the check and the error code', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const unknown = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' }; // never issued
+    const before = allSecretData();
+    const journals = journalNames();
+    const pods = primary()
+      .api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' })
+      .map((p) => p.metadata.name);
+    const logsFrom = world.logs.length;
+    const run = await runCliInProcess(
+      rotateArgs(
+        current.accessKeyId,
+        await world.keyFile('unknown.json', {
+          accessKeyId: unknown.accessKeyId,
+          secretAccessKey: unknown.secretAccessKey,
+        }),
+      ),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `the new key ${unknown.accessKeyId} was refused before anything was written (no journal was made): the identity check (sts:GetCallerIdentity as ${unknown.accessKeyId}; expected arn:aws:iam::123456789012:user/${current.user}) failed with auth InvalidClientTokenId: `,
+    );
+    expect(run.stderr).toMatch(/\(after 7 rounds\)\.\nhint: .*--no-probe/);
+    expect(run.stdout).not.toContain('write Secret');
+    expect(allSecretData()).toEqual(before);
+    expect(journalNames()).toEqual(journals);
+    expect(
+      primary()
+        .api.select(SIM_RESOURCES.pods, 'kubecost', { labelSelector: 'app=cloud-cost' })
+        .map((p) => p.metadata.name),
+    ).toEqual(pods);
+    // No consumer ever saw the key: not one auth failure in any log.
+    const lines = world.logs
+      .slice(logsFrom)
+      .map((l) => l.line)
+      .join('\n');
+    expect(scanLogForAuthFailures(lines)).toEqual([]);
+    expect(
+      leakedSecrets(run.stdout + run.stderr, [unknown.secretAccessKey, ...layoutSecretValues(world.layout)]),
+    ).toEqual([]);
+  });
+
+  it('is refused before anything is written when its secret is mistyped, or a key of another IAM user', async () => {
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const before = allSecretData();
+    const journals = journalNames();
+    const good = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(good);
+    const wrongSecret = `${good.secretAccessKey.slice(0, 39)}${good.secretAccessKey.endsWith('A') ? 'B' : 'A'}`;
+    const other = fakeAwsKey('someone-else') as FakeCredential & { provider: 'aws' };
+    world.allow(other);
+    const cases: [object, RegExp][] = [
+      [
+        { accessKeyId: good.accessKeyId, secretAccessKey: wrongSecret },
+        /the identity check \(sts:GetCallerIdentity as AKIA\w+; expected \S+\) failed with auth SignatureDoesNotMatch: /,
+      ],
+      [
+        { accessKeyId: other.accessKeyId, secretAccessKey: other.secretAccessKey },
+        /failed with auth PrincipalMismatch: the key belongs to arn:aws:iam::123456789012:user\/someone-else, not to arn:aws:iam::123456789012:user\//,
+      ],
+    ];
+    for (const [content, message] of cases) {
+      const run = await runCliInProcess(
+        rotateArgs(current.accessKeyId, await world.keyFile('bad-proof.json', content)),
+      );
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(
+        leakedSecrets(run.stdout + run.stderr, [wrongSecret, good.secretAccessKey, other.secretAccessKey]),
+      ).toEqual([]);
+    }
+    expect(allSecretData()).toEqual(before);
+    expect(journalNames()).toEqual(journals);
+  });
+
+  it('with --no-probe is written unproven, with a loud warning, caught by verification and rolled back byte-identical', async () => {
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const good = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
     world.allow(good); // the key id exists at the provider...
@@ -173,16 +265,17 @@ describe('a bad new key', () => {
     const logsFrom = world.logs.length;
     // ...but the file has a mistyped secret.
     const wrongSecret = `${good.secretAccessKey.slice(0, 39)}${good.secretAccessKey.endsWith('A') ? 'B' : 'A'}`;
-    const run = await runCliInProcess(
-      rotateArgs(
+    const run = await runCliInProcess([
+      ...rotateArgs(
         current.accessKeyId,
         await world.keyFile('typo.json', { accessKeyId: good.accessKeyId, secretAccessKey: wrongSecret }),
       ),
-    );
+      '--no-probe',
+    ]);
     expect(run.code).toBe(1);
+    expect(run.stderr).toContain('WARNING: --no-probe: the new key is NOT proven at its provider before it is written');
     expect(run.stdout).toMatch(/FAIL\s+cloud-cost-status .*Failed Connection/);
     expect(run.stdout).toMatch(/FAIL\s+logs .*AWS SignatureDoesNotMatch/);
-    expect(run.stdout).toMatch(/FAIL\s+probe .* → s3:\/\/acme-cur-exports: auth SignatureDoesNotMatch/);
     expect(run.stdout).toMatch(/rotation \S+: RolledBack\. verification failed/);
     // Byte for byte what it was, on every Secret of every cluster.
     expect(allSecretData()).toEqual(before);
@@ -272,6 +365,7 @@ describe('machine-readable output and confirmation', () => {
   it('asks on a terminal without --yes, and a no changes nothing', async () => {
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
     const before = allSecretData();
     const args = rotateArgs(
       current.accessKeyId,
@@ -287,6 +381,7 @@ describe('machine-readable output and confirmation', () => {
   it('refuses to rotate without --yes when it cannot ask, and writes nothing', async () => {
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
     const before = allSecretData();
     const args = rotateArgs(
       current.accessKeyId,
@@ -362,14 +457,35 @@ describe('rolling back a verified rotation', () => {
 
 describe('defect 3: a provider endpoint that never answers', () => {
   it('is an unavailable probe verdict after the probe time-out: with --require probe the rotation rolls back (exit 1) instead of crashing', async () => {
+    // S3 and Athena answer (through a relay) while the new key is proven, and go dark once every Secret is written.
     const sockets: Socket[] = [];
-    const blackHole = createServer((socket) => void sockets.push(socket)); // accepts, never answers
-    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
-    const port = (blackHole.address() as AddressInfo).port;
+    let dark = false;
+    const relay = async (to: string) => {
+      const url = new URL(to);
+      const server = createServer((socket) => {
+        sockets.push(socket);
+        if (dark) return; // accepts, never answers
+        const upstream = connect(Number(url.port), url.hostname);
+        sockets.push(upstream);
+        socket.pipe(upstream).pipe(socket);
+        upstream.on('error', () => socket.destroy());
+        socket.on('error', () => upstream.destroy());
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    };
+    const s3 = await relay(world.cloud?.endpoints.s3 ?? '');
+    const athena = await relay(world.cloud?.endpoints.athena ?? '');
     const endpoints = await world.keyFile('black-hole-endpoints.json', {
       ...world.cloud?.endpoints,
-      s3: `http://127.0.0.1:${port}`,
-      athena: `http://127.0.0.1:${port}`,
+      s3: s3.url,
+      athena: athena.url,
+    });
+    const goDark = primary().store.subscribe((event) => {
+      if (event.def.kind === 'Secret' && event.object.metadata.labels?.['kubecost-rotate.io/phase'] === 'Written') {
+        dark = true;
+        for (const socket of sockets) socket.destroy();
+      }
     });
     const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
     const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
@@ -395,6 +511,7 @@ describe('defect 3: a provider endpoint that never answers', () => {
       ]);
       expect(run.stderr).not.toContain('internal error');
       expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/Proven: .* reached 1 resource\./);
       expect(run.stdout).toMatch(/n\/a\s+probe .*: no answer from the provider within 2 s/);
       expect(run.stdout).toMatch(
         /rotation \S+: RolledBack\. not verified under the --require policy: required check probe was unavailable/,
@@ -403,6 +520,43 @@ describe('defect 3: a provider endpoint that never answers', () => {
       const id = /rotation (\S+): RolledBack/.exec(run.stdout)?.[1] ?? '';
       const journal = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', `kubecost-rotate-${id}`);
       expect(Object.keys((journal.data as Record<string, string>) ?? {})).toEqual(['journal.json']);
+    } finally {
+      goDark();
+      for (const socket of sockets) socket.destroy();
+      s3.server.close();
+      athena.server.close();
+    }
+  });
+
+  it('refuses the new key before anything is written when the provider never answers its proof (exit 2)', async () => {
+    const sockets: Socket[] = [];
+    const blackHole = createServer((socket) => void sockets.push(socket)); // accepts, never answers
+    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+    const port = (blackHole.address() as AddressInfo).port;
+    const endpoints = await world.keyFile('black-hole-sts.json', {
+      ...world.cloud?.endpoints,
+      sts: `http://127.0.0.1:${port}`,
+    });
+    const current = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
+    const next = fakeAwsKey(current.user) as FakeCredential & { provider: 'aws' };
+    world.allow(next);
+    const before = allSecretData();
+    const journals = journalNames();
+    try {
+      const args = rotateArgs(
+        current.accessKeyId,
+        await world.keyFile('black-hole-sts-key.json', {
+          accessKeyId: next.accessKeyId,
+          secretAccessKey: next.secretAccessKey,
+        }),
+      ).filter((a) => !world.probeFlags.includes(a));
+      const run = await runCliInProcess([...args, '--provider-endpoints', endpoints, '--probe-timeout', '1s']);
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(run.stderr).toContain(
+        'the provider did not answer within 2 s; nothing was written and no journal was made',
+      );
+      expect(allSecretData()).toEqual(before);
+      expect(journalNames()).toEqual(journals);
     } finally {
       for (const socket of sockets) socket.destroy();
       blackHole.close();

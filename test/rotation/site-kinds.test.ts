@@ -214,6 +214,12 @@ describe('rotating each kind of site', () => {
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/: Verified\./);
       expect(run.code).toBe(0);
+      // The new key was proven at its provider before anything was written (where a provider check exists).
+      expect(run.stdout).toMatch(
+        old.provider === 'alibaba' || old.provider === 'gcp-api-key'
+          ? /^Not proven: no provider check can prove a (alibaba key|GCP API key) before it is written/m
+          : /^Proven: \S+( key \S+)? authenticates as \S+ and reached \d+ resources?/m,
+      );
       // The new key was tried directly at the (emulated) provider, on the resource each site names.
       const probes = run.stdout.split('\n').filter((l) => /\b(ok|FAIL)\s+probe /.test(l));
       // A site whose document names no resource is not probed: its consumers' checks speak for it.

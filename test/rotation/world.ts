@@ -11,6 +11,7 @@ import {
   trustCredential,
   cloudSimBackend,
   prepareCloudForLayout,
+  provisionResources,
   type CloudSim,
 } from '../../src/sim/cloud/index.js';
 import { SIM_RESOURCES, type TappedLog } from '../../src/sim/kube/index.js';
@@ -77,6 +78,8 @@ export async function startRotationWorld(
   // In the same tick as the install: no component starts before its keys are valid.
   if (cloud) prepareCloudForLayout(cloud, world.layout, keys.alibaba);
   for (const c of world.layout.credentials.values()) if (!cloud || c.provider === 'gcp-api-key') allow(c);
+  // The buckets, containers and tables the Secrets name exist before anything reads them, as at a real cloud.
+  if (cloud) await provisionResources(cloud, world.layout.documents ?? []);
   // Everything that can run is running (cluster-3 of "mixed" waits for a Secret that does not exist).
   await waitFor('the layout to be running', () =>
     world.fleet.clusters.every((c) =>

@@ -13,3 +13,8 @@ export function exitForRotation(phase: Phase): number {
 export function exitForRollback(phase: Phase): number {
   return phase === 'RolledBack' ? ExitCode.Ok : ExitCode.NeedsHuman;
 }
+
+/** What `--no-probe` costs, said every time it is used (plan and rotate). */
+export const NO_PROBE_WARNING =
+  'WARNING: --no-probe: the new key is NOT proven at its provider before it is written, and no site is probed after the restarts.\n' +
+  '         A key the provider does not know would be written everywhere and every consumer restarted onto it before verification rolls it back.\n';

@@ -5,7 +5,7 @@ import { progressOutput, rotationService, type CommandContext } from '../context
 import { planPolicyOf, readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { renderPlanText } from '../render/plan.js';
-import { exitForRotation } from './outcome.js';
+import { exitForRotation, NO_PROBE_WARNING } from './outcome.js';
 
 /** Asks on the terminal; Ctrl-C at the prompt (which readline takes in raw mode) is a no. */
 async function confirm(io: CliIo, question: string): Promise<boolean> {
@@ -40,9 +40,14 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
     newKey,
     options: rotationOptionsOf(flags),
     ...planPolicyOf(flags),
+    prove: true,
   });
-  const { plan } = prepared;
-  if (flags.output !== 'json') io.stdout.write(renderPlanText(plan));
+  const { plan, proof } = prepared;
+  if (flags.probe === false) io.stderr.write(NO_PROBE_WARNING);
+  if (flags.output !== 'json') {
+    io.stdout.write(renderPlanText(plan));
+    if (proof) io.stdout.write(`\n${proof.status === 'proven' ? 'Proven' : 'Not proven'}: ${proof.summary}.\n`);
+  }
   if (!flags.yes) {
     if (!io.stdin.isTTY || flags.newKeyStdin)
       throw new ConfigError(

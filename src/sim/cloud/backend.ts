@@ -31,6 +31,7 @@ import {
   type S3Access,
 } from '../kubecost/backend.js';
 import type { InstalledLayout } from '../kubecost/layouts.js';
+import { parseCloudIntegration, parseStoreConfig } from '../kubecost/programs.js';
 import type { CloudSim } from './cloud-sim.js';
 import { GOOGLE_TOKEN_URL } from './gcp.js';
 import { trustCredential } from './trust.js';
@@ -678,7 +679,7 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
  * Makes every credential of an installed layout valid in cloud-sim (`trustCredential`), as if
  * the keys in its Secrets had been issued by the clouds. Alibaba has no emulator: its keys go
  * into `alibabaKeys` (pass `backend.alibabaKeys`), or are skipped when none is given. Call it
- * right after `installLayout`; the resources the layout names are created by the backend on first use.
+ * right after `installLayout`, then {@link provisionResources} with the layout's Secrets.
  */
 export function prepareCloudForLayout(
   cloud: CloudSim,
@@ -688,5 +689,47 @@ export function prepareCloudForLayout(
   for (const credential of layout.credentials.values()) {
     if (credential.provider === 'alibaba') alibabaKeys?.set(credential.accessKeyId, credential.accessKeySecret);
     else trustCredential(cloud, credential);
+  }
+}
+
+/**
+ * Creates every bucket, container, Athena output bucket and BigQuery table the given documents
+ * (the data values of a layout's Secrets) name, read with the Kubecost programs' own parsers: at
+ * a real cloud these exist before Kubecost is configured to use them, so a check of the resource
+ * (the pre-write proof of a new key) must not depend on a program having run first. Documents
+ * that are no Kubecost configuration are passed over.
+ */
+export async function provisionResources(cloud: CloudSim, documents: Iterable<string>): Promise<void> {
+  const store = async (s: ObjectStoreAccess): Promise<void> => {
+    if (s.type === 'S3') await cloud.aws.ensureBucket(s.access.bucket);
+    else if (s.type === 'GCS') cloud.gcp.ensureBucket(s.access.bucket);
+    else await cloud.azure.ensureContainer(s.access.account, s.access.container);
+  };
+  const provisioner: CloudBackend = {
+    writeObject: (s) => store(s),
+    readObject: (s) => store(s),
+    athenaQuery: async (a) => {
+      if (a.outputLocation) await cloud.aws.ensureBucket(a.outputLocation);
+    },
+    bigQuery: (a) => Promise.resolve(cloud.gcp.ensureTable(a.projectId, a.dataset, a.table)),
+    azureBillingList: (a) => cloud.azure.ensureContainer(a.account, a.container),
+    alibabaBill: () => Promise.resolve(),
+  };
+  const ignore = () => undefined;
+  for (const text of documents) {
+    let integrations: ReturnType<typeof parseCloudIntegration> = [];
+    try {
+      integrations = parseCloudIntegration(text);
+    } catch {
+      // not a cloud integration
+    }
+    for (const integration of integrations) await integration.run(provisioner).catch(ignore);
+    let config: ReturnType<typeof parseStoreConfig> | undefined;
+    try {
+      config = parseStoreConfig(text);
+    } catch {
+      // not a store configuration
+    }
+    if (config && config.type !== 'CLUSTER') await store(config).catch(ignore);
   }
 }

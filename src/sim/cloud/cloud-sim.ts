@@ -43,6 +43,8 @@ export interface CloudSimEndpoints {
   readonly gcs: string;
   /** BigQuery root (the stand-in for https://bigquery.googleapis.com; REST API under /bigquery/v2). */
   readonly bigquery: string;
+  /** GCP IAM (service-account keys, testIamPermissions) and Policy Analyzer roots; the same server as GCS. */
+  readonly gcpIam: string;
 }
 
 export interface CloudSim {
@@ -85,6 +87,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       gcpToken: gcp.tokenUrl,
       gcs: gcp.url,
       bigquery: gcp.url,
+      gcpIam: gcp.url,
     };
     let stopped = false;
     return {

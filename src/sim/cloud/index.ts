@@ -10,6 +10,7 @@ export { GcpSim, GOOGLE_TOKEN_URL, type GcpKeyRecord } from './gcp.js';
 export {
   cloudSimBackend,
   prepareCloudForLayout,
+  provisionResources,
   type CloudSimBackend,
   type CloudSimBackendOptions,
   type CloudSimBackendStats,

@@ -126,6 +126,8 @@ export interface InstalledLayout {
   /** The credentials placed in Secrets, by a short name (for example `thanos-s3`). */
   /** Tests that rotate a key record the new one here, so the map always holds what the Secrets hold. */
   readonly credentials: Map<string, FakeCredential>;
+  /** The data values of every Secret installed, decoded: the documents the programs read (see `provisionResources`). */
+  readonly documents?: readonly string[];
 }
 
 export interface RenderedLayout {
@@ -1007,7 +1009,14 @@ export function installLayout(fleet: FleetTarget, name: LayoutName, options: Ren
     options,
   );
   for (const cluster of fleet.clusters) applyAll(cluster, rendered.objects.get(cluster.name) ?? []);
-  return rendered.layout;
+  const documents = [...rendered.objects.values()]
+    .flat()
+    .filter((o) => o.kind === 'Secret')
+    .flatMap((o) => [
+      ...Object.values((o.data ?? {}) as Record<string, string>).map((v) => Buffer.from(v, 'base64').toString('utf8')),
+      ...Object.values((o.stringData ?? {}) as Record<string, string>),
+    ]);
+  return { ...rendered.layout, documents };
 }
 
 function applyAll(cluster: ClusterTarget, objects: readonly KubeObject[]): void {

@@ -4,10 +4,17 @@
  * valid in the emulated cloud, as an operator would at the provider before rotating.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { parse, stringify } from 'yaml';
 import type { FleetTarget } from '../kube/target.js';
-import { cloudSimBackend, prepareCloudForLayout, startCloudSim, trustCredential } from '../cloud/index.js';
+import {
+  cloudSimBackend,
+  prepareCloudForLayout,
+  provisionResources,
+  startCloudSim,
+  trustCredential,
+} from '../cloud/index.js';
 import { matchesCredential, successorOf, type FakeCredential } from './credentials.js';
 import { installLayout, type InstalledLayout, type LayoutName } from './layouts.js';
 import { withGcpPricing } from './backend.js';
@@ -37,6 +44,22 @@ export function sandboxEndpointsPath(kubeconfigPath: string): string {
   return `${kubeconfigPath}.endpoints.json`;
 }
 
+/** The kubeconfig extension in which the sandbox records its emulated clouds (kubecost-rotate reads it). */
+export const ENDPOINTS_EXTENSION = 'kubecost-rotate.io/provider-endpoints';
+
+/**
+ * Records the emulated clouds' endpoints in the kubeconfig, as a top-level extension, so that a
+ * rotation against the sandbox never reaches a public endpoint, without any flag or variable.
+ */
+async function recordEndpoints(kubeconfigPath: string, endpoints: object): Promise<void> {
+  const doc = (parse(await readFile(kubeconfigPath, 'utf8')) ?? {}) as { extensions?: { name?: string }[] };
+  doc.extensions = [
+    ...(doc.extensions ?? []).filter((e) => e.name !== ENDPOINTS_EXTENSION),
+    { name: ENDPOINTS_EXTENSION, extension: endpoints } as { name: string },
+  ];
+  await writeFile(kubeconfigPath, stringify(doc), { mode: 0o600 });
+}
+
 export async function startSandbox(
   fleet: FleetTarget,
   layoutName: LayoutName,
@@ -58,8 +81,10 @@ export async function startSandbox(
   const layout = installLayout(fleet, layoutName);
   prepareCloudForLayout(cloud, layout, backend.alibabaKeys);
   for (const c of layout.credentials.values()) if (c.provider === 'gcp-api-key') allow(c);
+  await provisionResources(cloud, layout.documents ?? []);
   const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
   await writeFile(endpointsFile, JSON.stringify(cloud.endpoints, null, 2), { mode: 0o600 });
+  await recordEndpoints(kubeconfigPath, cloud.endpoints);
 
   const token = randomBytes(24).toString('base64url');
   const issued: FakeCredential[] = [];
@@ -86,6 +111,29 @@ export async function startSandbox(
         return reply(404, {
           error: `no credential "${selector}" in this sandbox; run kubecost-rotate discover to list them`,
         });
+      // AWS: CreateAccessKey of the IAM emulation, with its limit of two keys per user; the others as before.
+      if (old.provider === 'aws') {
+        let made: { accessKeyId: string; secretAccessKey: string };
+        try {
+          made = cloud.aws.createAccessKey(old.user);
+        } catch (error: unknown) {
+          return reply(409, { error: error instanceof Error ? error.message.replace(/^cloud-sim: /, '') : 'refused' });
+        }
+        issued.push({ provider: 'aws', user: old.user, ...made });
+        const keyFile = JSON.stringify(
+          {
+            AccessKey: {
+              UserName: old.user,
+              AccessKeyId: made.accessKeyId,
+              Status: 'Active',
+              SecretAccessKey: made.secretAccessKey,
+            },
+          },
+          null,
+          2,
+        );
+        return reply(200, { keyFile });
+      }
       const { next, keyFile } = successorOf(old);
       allow(next);
       issued.push(next);
