@@ -1,8 +1,6 @@
 /**
- * The use cases of rotation: prepare (discover and plan), rotate, resume, rollback, history. The
- * service owns the rules around the runner: one rotation in flight per credential, the credential's
- * Lease, creating the journal, and what resume does with each phase. It prints nothing: it reports
- * on the progress stream and throws typed errors.
+ * The use cases of rotation (prepare, rotate, resume, rollback, history) and the rules around the runner: one
+ * rotation in flight per credential, its Lease, the journal's creation, resume per phase. Prints nothing.
  */
 import { KubeClient } from '../kube/client.js';
 import { selectClusters, type ContextSelection } from '../kube/kubeconfig.js';
@@ -13,21 +11,18 @@ import type { JournalHooks } from './journal/hooks.js';
 import { listRotations, openJournal, type Fleet, type JournalListing } from './journal/find.js';
 import { Journal, listJournals } from './journal/journal.js';
 
-export type { Fleet, JournalListing };
 import { StoppedError } from './errors.js';
 import { DEFAULT_LEASE_SECONDS, holdingLease } from './lease.js';
 import { isEnded, type Phase } from './machine.js';
 import type { RotationOptions, RotationPlan } from './plan.js';
 import { prepareRotation, type PlanRequest, type PreparedRotation } from './prepare.js';
 
-export type { PlanRequest, PreparedRotation };
+export type { Fleet, JournalListing, PlanRequest, PreparedRotation };
 import type { SiteProbe } from './probe.js';
-import type { ProgressStream, VerificationReport } from './progress.js';
-import { judge } from '../verify/policy.js';
-import { policyOf } from './verification.js';
+import type { ProgressStream } from './progress.js';
+import { policyOf, verificationReport } from './verification.js';
 import { proveNewKey, type ProofSettings } from './proof.js';
 import { preflightIssue, type IssuePolicy, type IssuePreflight, type ProviderSettings } from './issuing.js';
-import type { ProgressStream } from './progress.js';
 import { recordKubernetesEvents } from './recorder.js';
 import { rollback, runForward, type StepContext } from './runner.js';
 
@@ -83,7 +78,10 @@ export class RotationService {
     const fleet = this.connect(request.selection);
     const prepared = await prepareRotation(
       { ...request, probing: this.config.probe !== undefined },
-      fleet, this.config.clock, this.config.requestTimeoutMs);
+      fleet,
+      this.config.clock,
+      this.config.requestTimeoutMs,
+    );
     if (!request.prove || !prepared.newKey) return prepared;
     const proof = this.config.proof
       ? await proveNewKey(prepared.plan, fleet.clients, prepared.newKey, this.config.proof, this.config.stop)
@@ -94,9 +92,10 @@ export class RotationService {
   /** `plan --issue`: the principal's keys inspected and the pure capability checks. Changes nothing. */
   preflightIssue(prepared: PreparedRotation, policy: IssuePolicy): Promise<IssuePreflight> {
     const settings = this.config.providers ?? { endpoints: {}, clock: this.config.clock };
-    const signal = this.config.stop
-      ? AbortSignal.any([this.config.stop, this.config.clock.timeout(120_000)])
-      : this.config.clock.timeout(120_000);
+    const signal = AbortSignal.any([
+      this.config.clock.timeout(120_000),
+      ...(this.config.stop ? [this.config.stop] : []),
+    ]);
     return preflightIssue(prepared.plan, prepared.fleet.clients, policy, settings, signal);
   }
 
@@ -262,22 +261,9 @@ export class RotationService {
         ? `Every site holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every ${plan.notRestarted?.length ? 'restarted ' : ''}consumer uses it.${(plan.notRestarted ?? []).map((n) => ` ${n.note}`).join('')} Retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready.`
         : (journal.doc.reason ?? ''));
     const outcome = { rotation: journal.id, phase: journal.phase, message: text };
-    const verification = this.verificationOf(journal);
+    const verification = verificationReport(journal.plan, journal.doc.verdicts, this.config.probe !== undefined);
     stream.emit({ type: 'result', ...outcome, ...(verification ? { verification } : {}) });
     return outcome;
-  }
-
-  /** What the last verification of a rotation found, under the policy it is judged by now. */
-  private verificationOf(journal: Journal): VerificationReport | undefined {
-    const verdicts = journal.doc.verdicts;
-    if (verdicts.length === 0) return undefined;
-    try {
-      const policy = policyOf(journal.plan, this.config.probe !== undefined);
-      const { verified, checks } = judge(verdicts, policy);
-      return { verified, policy, checks };
-    } catch {
-      return undefined;
-    }
   }
 
   /** Takes the credential's Lease around `fn`, reporting what it waits for. */

@@ -2,8 +2,9 @@
  * The verdict policy of a rotation: which checks it runs (from its plan and whether the direct
  * probe is on) and what `--require` asks; verify/policy.ts says what the verdicts must add up to.
  */
-import { verdictPolicy, type VerdictPolicy } from '../verify/policy.js';
-import type { CheckName } from '../verify/verdict.js';
+import { judge, verdictPolicy, type VerdictPolicy } from '../verify/policy.js';
+import type { CheckName, Verdict } from '../verify/verdict.js';
+import type { VerificationReport } from './progress.js';
 import type { RotationPlan } from './plan-types.js';
 import { namesResource } from '../kubecost/probe-targets.js';
 
@@ -41,4 +42,21 @@ export function policyOf(plan: PlanParts, probing: boolean): VerdictPolicy {
     ...(plan.options.require ? { require: plan.options.require } : {}),
     notRun: checksNotRun(plan, probing),
   });
+}
+
+/** What the last verification of a rotation found, under the policy it is judged by now (none before it ran). */
+export function verificationReport(
+  plan: PlanParts,
+  verdicts: readonly Verdict[],
+  probing: boolean,
+): VerificationReport | undefined {
+  if (verdicts.length === 0) return undefined;
+  try {
+    const policy = policyOf(plan, probing);
+    const { verified, checks } = judge(verdicts, policy);
+    return { verified, policy, checks };
+  } catch {
+    // A journal whose --require this run cannot meet: its verdicts speak for themselves.
+    return undefined;
+  }
 }

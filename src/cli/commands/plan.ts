@@ -1,7 +1,14 @@
 /** `plan`: the ordered change set of one rotation, with a redacted diff. Writes nothing. */
 import { ConfigError, ExitCode } from '../../shared/errors.js';
 import { rotationService, type CommandContext } from '../context.js';
-import { issuePolicyOf, planPolicyOf, readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
+import {
+  issuePolicyOf,
+  planPolicyOf,
+  readNewKey,
+  rotationOptionsOf,
+  selectionOf,
+  type RotationFlags,
+} from '../flags.js';
 import { planSteps, renderPlanText } from '../render/plan.js';
 import { parseOutputFormat, renderDocument } from '../render/table.js';
 import { renderIssuePreflight } from '../../rotation/issuing.js';
