@@ -12,6 +12,8 @@ import { matchesCredential, successorOf, type FakeCredential } from './credentia
 import { installLayout, type InstalledLayout, type LayoutName } from './layouts.js';
 import { withGcpPricing } from './backend.js';
 import { bindKubecostPrograms } from './programs.js';
+import { SimCluster } from '../kube/index.js';
+import { revertOwnedSecrets } from './owners.js';
 
 export interface SandboxState {
   readonly admin: string;
@@ -57,6 +59,8 @@ export async function startSandbox(
     bindKubecostPrograms(cluster, backend, { intervalMs: 2000, configReloadMs: 10_000 });
   const layout = installLayout(fleet, layoutName);
   prepareCloudForLayout(cloud, layout, backend.alibabaKeys);
+  // An ExternalSecret's operator and Argo CD self-heal put a directly edited Secret back, as they do on a cluster.
+  const owners = fleet.clusters.flatMap((c) => (c instanceof SimCluster ? [revertOwnedSecrets(c)] : []));
   for (const c of layout.credentials.values()) if (c.provider === 'gcp-api-key') allow(c);
   const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
   await writeFile(endpointsFile, JSON.stringify(cloud.endpoints, null, 2), { mode: 0o600 });
@@ -104,6 +108,7 @@ export async function startSandbox(
     endpointsFile,
     allow,
     stop: async () => {
+      for (const stopOwner of owners) stopOwner();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       backend.close();
       await cloud.stop();
