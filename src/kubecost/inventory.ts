@@ -121,6 +121,31 @@ export interface SiteRecord {
   readonly consumers: readonly Consumer[];
   /** The Secret is immutable: its data cannot be changed, only the Secret replaced. */
   readonly immutable?: true;
+  /** A controller that owns the Secret's value and puts it back after a direct edit. */
+  readonly managedBy?: SecretManager;
+}
+
+/** Who owns a Secret's value, and where its key must change instead. */
+export interface SecretManager {
+  readonly kind: 'ExternalSecret' | 'SealedSecret' | 'ArgoCD';
+  /** The ExternalSecret or SealedSecret, or the Argo CD tracking id / application. */
+  readonly name: string;
+}
+
+/** The controller that owns a Secret's value (an ExternalSecret, a SealedSecret, Argo CD), if any. */
+export function secretManagerOf(secret: V1Secret): SecretManager | undefined {
+  const meta = secret.metadata ?? {};
+  for (const owner of meta.ownerReferences ?? [])
+    if (owner.kind === 'ExternalSecret' || owner.kind === 'SealedSecret') return { kind: owner.kind, name: owner.name };
+  if (Object.keys(meta.labels ?? {}).some((k) => k.startsWith('reconcile.external-secrets.io/')))
+    return { kind: 'ExternalSecret', name: meta.name ?? '' };
+  const tracking = meta.annotations?.['argocd.argoproj.io/tracking-id'] ?? meta.labels?.['argocd.argoproj.io/instance'];
+  if (tracking) return { kind: 'ArgoCD', name: tracking };
+  // The label tracking method: app.kubernetes.io/instance, with Argo CD's own annotations beside it.
+  const instance = meta.labels?.['app.kubernetes.io/instance'];
+  if (instance && Object.keys(meta.annotations ?? {}).some((k) => k.startsWith('argocd.argoproj.io/')))
+    return { kind: 'ArgoCD', name: instance };
+  return undefined;
 }
 
 /**
@@ -843,6 +868,7 @@ export function buildInventory(
         credential: identity.id,
         consumers,
         ...(value.secret.immutable === true ? { immutable: true as const } : {}),
+        ...(secretManagerOf(value.secret) ? { managedBy: secretManagerOf(value.secret) as SecretManager } : {}),
       });
       const existing = credentials.get(identity.id);
       if (!existing) {

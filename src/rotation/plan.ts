@@ -29,6 +29,8 @@ import {
   type Wave,
 } from './plan-types.js';
 
+import { noRestartNote, ownedBecause } from './plan-notes.js';
+
 export * from './plan-types.js';
 
 /** The restart wave of a workload (DESIGN §3 fleet order), from the kubecost restart rules. */
@@ -97,18 +99,6 @@ export interface PlanInput {
   readonly allowOwned?: boolean;
 }
 
-/** What happens to a reader that is not restarted. */
-function noRestartNote(kind: PlannedNoRestart['kind'], where: string): string {
-  switch (kind) {
-    case 'CronJob':
-      return `CronJob ${where} is not restarted: its next run reads the new key (a Job running now keeps the old one until it ends).`;
-    case 'Job':
-      return `Job ${where} is not restarted: its pods started after the write read the new key (a pod running now keeps the old one until it ends).`;
-    case 'Pod':
-      return `Pod ${where} has no controller and is not restarted (--force): it keeps the old key until you delete it and create it again; do that before the old key is retired.`;
-  }
-}
-
 /** Builds the ordered change set of one rotation. Throws ConfigError when it cannot be done safely. */
 export function planRotation(input: PlanInput): RotationPlan {
   const { inventory, credential } = input;
@@ -142,6 +132,18 @@ export function planRotation(input: PlanInput): RotationPlan {
       `Secret ${immutable.namespace}/${immutable.secret} on ${immutable.cluster} is immutable: Kubernetes refuses any change to its data, so credential ${credential.id} cannot be rotated there.`,
       'An immutable Secret can only be replaced: recreate it without immutable: true (kubectl get secret -o yaml, edit, kubectl replace --force), then plan again.',
     );
+
+  // A Secret whose value a controller owns gets its old value back after a direct write.
+  const owned = inventory.sites.filter((s) => s.credential === credential.id && s.managedBy);
+  if (owned.length > 0 && !input.allowOwned) {
+    const lines = [
+      ...new Set(owned.map((s) => `Secret ${s.namespace}/${s.secret} on ${s.cluster}: ${ownedBecause(s)}`)),
+    ];
+    throw new ConfigError(
+      `credential ${credential.id} lives in Secret(s) whose value another controller owns, which would put the old key back after a direct write: ${lines.join('; ')}.`,
+      'Change the key where it comes from, let the controller write it, and run discover again; or pass --allow-owned to write these Secrets anyway (the rotation fails and rolls back if their owner reverts it).',
+    );
+  }
 
   const writes = new Map<string, PlannedWrite>();
   for (const s of sites) {

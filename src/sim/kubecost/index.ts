@@ -38,3 +38,4 @@ export {
 } from './credentials.js';
 export { startSandbox, sandboxStatePath, sandboxEndpointsPath, type Sandbox, type SandboxState } from './sandbox.js';
 export { successorOf, matchesCredential } from './credentials.js';
+export { revertOwnedSecrets, revertingOwnerOf, type OwnerRevertOptions } from './owners.js';

@@ -19,6 +19,8 @@ import { matchesCredential, successorOf, type FakeCredential } from './credentia
 import { installLayout, type InstalledLayout, type LayoutName } from './layouts.js';
 import { withGcpPricing } from './backend.js';
 import { bindKubecostPrograms } from './programs.js';
+import { SimCluster } from '../kube/index.js';
+import { revertOwnedSecrets } from './owners.js';
 
 export interface SandboxState {
   readonly admin: string;
@@ -80,6 +82,8 @@ export async function startSandbox(
     bindKubecostPrograms(cluster, backend, { intervalMs: 2000, configReloadMs: 10_000 });
   const layout = installLayout(fleet, layoutName);
   prepareCloudForLayout(cloud, layout, backend.alibabaKeys);
+  // An ExternalSecret's operator and Argo CD self-heal put a directly edited Secret back, as they do on a cluster.
+  const owners = fleet.clusters.flatMap((c) => (c instanceof SimCluster ? [revertOwnedSecrets(c)] : []));
   for (const c of layout.credentials.values()) if (c.provider === 'gcp-api-key') allow(c);
   await provisionResources(cloud, layout.documents ?? []);
   const endpointsFile = sandboxEndpointsPath(kubeconfigPath);
@@ -152,6 +156,7 @@ export async function startSandbox(
     endpointsFile,
     allow,
     stop: async () => {
+      for (const stopOwner of owners) stopOwner();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       backend.close();
       await cloud.stop();
