@@ -108,8 +108,10 @@ export async function startRealWorld(options: RealWorldOptions = {}): Promise<Re
   try {
     fleet = await startRealFleet(plane, {
       onError: (message) => {
-        agentErrors.push(message);
         note(`agent error: ${message}`);
+        // A kubelet's Events in a namespace being deleted (a layout's cleanup) are refused; a real kubelet drops them too.
+        if (/unable to create new content in namespace \S+ because it is being terminated/.test(message)) return;
+        agentErrors.push(message);
       },
     });
     cloud = await startCloudSim();
@@ -182,7 +184,7 @@ export async function startRealWorld(options: RealWorldOptions = {}): Promise<Re
           for (const o of rendered.objects.get(cluster.name) ?? []) cluster.apply(o);
         installed = rendered;
         await realFleet.settled();
-        if (install.running ?? true) await waitForLayoutRunning(realFleet, api);
+        if (install.running ?? true) await waitForLayoutRunning(realFleet, rendered, api);
         return rendered.layout;
       },
       allow,
@@ -264,6 +266,7 @@ async function clearLayouts(
 /** Every pod of the layout (but monitoring's) Running, every workload with its replicas ready. */
 async function waitForLayoutRunning(
   fleet: RealFleet,
+  rendered: RenderedLayout,
   api: <T extends k8s.ApiType>(cluster: string, type: new (config: k8s.Configuration) => T) => T,
 ): Promise<void> {
   for (const cluster of fleet.clusters) {
@@ -279,8 +282,11 @@ async function waitForLayoutRunning(
         ]);
         const mine = (ns: string | undefined) => ns !== 'kube-system' && ns !== 'monitoring';
         const workloads = [...deployments.items, ...statefulSets.items].filter((w) => mine(w.metadata?.namespace));
+        const expected = (rendered.objects.get(cluster.name) ?? []).filter(
+          (o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && mine(o.metadata.namespace),
+        ).length;
         const ready =
-          workloads.length > 0 &&
+          workloads.length >= expected &&
           workloads.every(
             (w) =>
               (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 1) &&
