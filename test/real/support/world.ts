@@ -114,6 +114,7 @@ export async function startRealWorld(options: RealWorldOptions = {}): Promise<Re
         agentErrors.push(message);
       },
     });
+    note(`node agents started: ${plane.clusters.flatMap((c) => c.nodes.map((n) => n.name)).join(', ')}`);
     cloud = await startCloudSim();
     const gcpApiKeys = new Set<string>();
     const alibabaKeys = new Map<string, string>();
