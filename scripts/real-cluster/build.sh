@@ -19,7 +19,7 @@ key="$(
   cd "$module"
   go version
   for f in go.mod go.sum $(printf '%s\n' *.go | LC_ALL=C sort) "$repo/scripts/real-cluster/build.sh"; do
-    echo "== $f"
+    echo "== ${f#"$repo/"}"
     cat "$f"
   done | sha256sum
 )"

@@ -111,7 +111,9 @@ export class RotationService {
     const home = fleet.clients.get(plan.journal.cluster);
     if (!home) throw new ConfigError(`the journal's cluster ${plan.journal.cluster} is not selected.`);
     return this.withLease(home, plan.journal.namespace, plan, `rotate ${plan.id}`, stream, async () => {
-      const inFlight = (await listJournals(home)).filter(
+      // Another journal of this credential lives where this one will: list that namespace only, so a
+      // Role in the Kubecost namespace is enough (listing Secrets cluster-wide is often forbidden).
+      const inFlight = (await listJournals(home, plan.journal.namespace)).filter(
         (d) => d.plan.credential.id === plan.credential.id && !isEnded(d.phase),
       );
       if (inFlight[0]) {

@@ -259,8 +259,11 @@ export class Journal {
   }
 }
 
-/** The journals on a cluster (for history and resume by id); only journal.json is read, never the key material. */
-export async function listJournals(client: KubeClient): Promise<JournalDocument[]> {
-  const secrets = await client.listSecretsByLabel(MANAGED_BY_SELECTOR);
+/**
+ * The journals on a cluster (for history and resume by id), or in one namespace of it; only
+ * journal.json is read, never the key material.
+ */
+export async function listJournals(client: KubeClient, namespace?: string): Promise<JournalDocument[]> {
+  const secrets = await client.listSecretsByLabel(MANAGED_BY_SELECTOR, namespace);
   return secrets.filter((s) => s.data?.['journal.json']).map((s) => documentOf(s));
 }

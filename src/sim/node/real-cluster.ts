@@ -171,6 +171,11 @@ export class RealCluster implements ClusterTarget {
     });
   }
 
+  /** Forgets which namespaces it has made sure exist (after a test deleted them). */
+  forgetNamespaces(): void {
+    this.knownNamespaces.clear();
+  }
+
   /** A client-node KubeConfig for this cluster as its admin. */
   kubeConfig(): k8s.KubeConfig {
     return adminKubeConfig(this.spec);
