@@ -49,6 +49,8 @@ const rotateArgs = (credential: string, keyFile: string, extra: string[] = []) =
   '1s',
   '--rollout-timeout',
   '60s',
+  // Some copies are managed by an ExternalSecret or Argo CD (no controller reverts them here).
+  '--allow-owned',
   ...extra,
 ];
 

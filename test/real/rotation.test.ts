@@ -116,6 +116,8 @@ describe('rotate on the real control plane', () => {
         '1s',
         '--rollout-timeout',
         '60s',
+        // Some copies are managed by an ExternalSecret, a SealedSecret or Argo CD (no controller reverts them here).
+        '--allow-owned',
         ...world.probeFlags,
       ]);
       expect(run.stderr).toBe('');
