@@ -27,6 +27,11 @@ export interface CommandContext {
  */
 export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?: AbortSignal): RotationService {
   const { env } = ctx.io;
+  // Every flag is checked, whether or not this run uses it, before anything is read or written.
+  const probeTimeoutMs =
+    flags.probeTimeout !== undefined ? parseDuration(flags.probeTimeout, '--probe-timeout') : undefined;
+  const requestTimeoutMs =
+    flags.requestTimeout !== undefined ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
   const retryBaseMs = Number(env.KUBECOST_ROTATE_RETRY_BASE_MS ?? 1000);
   const leaseSeconds = Number(env.KUBECOST_ROTATE_LEASE_SECONDS ?? 0);
   const endpointsFile = flags.providerEndpoints ?? env.KUBECOST_ROTATE_PROVIDER_ENDPOINTS;
@@ -35,11 +40,11 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
     ? undefined
     : siteProbe(endpointsFile ? loadProviderEndpoints(endpointsFile) : {}, {
         clock: ctx.clock,
-        ...(flags.probeTimeout ? { timeoutMs: parseDuration(flags.probeTimeout, '--probe-timeout') } : {}),
+        ...(probeTimeoutMs !== undefined ? { timeoutMs: probeTimeoutMs } : {}),
       });
   return new RotationService({
     clock: ctx.clock,
-    ...(flags.requestTimeout ? { requestTimeoutMs: parseDuration(flags.requestTimeout, '--request-timeout') } : {}),
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),
