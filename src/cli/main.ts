@@ -7,7 +7,13 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { KubeError } from '../kube/errors.js';
 import { JournalUnreadableError } from '../rotation/journal/document.js';
-import { JournalConflictError, LeaseError, LeaseHeldError, StoppedError } from '../rotation/errors.js';
+import {
+  ClustersUnreadableError,
+  JournalConflictError,
+  LeaseError,
+  LeaseHeldError,
+  StoppedError,
+} from '../rotation/errors.js';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
 import type { CommandContext } from './context.js';
@@ -204,7 +210,7 @@ function report(error: unknown, io: CliIo): number {
     io.stderr.write(`error: ${error.message}\n`);
     return ExitCode.Failed;
   }
-  if (error instanceof LeaseError) {
+  if (error instanceof LeaseError || error instanceof ClustersUnreadableError) {
     io.stderr.write(`error: ${error.message}\nhint: ${error.hint}\n`);
     return ExitCode.Failed;
   }

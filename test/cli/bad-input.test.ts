@@ -142,3 +142,36 @@ describe('an internal error', () => {
     expect(stderr).not.toContain(secret.slice(0, 16));
   });
 });
+
+describe('every cluster unreachable', () => {
+  it('plan names the clusters it could not read and exits 1, rather than say no credential matches', async () => {
+    const path = join(world.kubeconfig, '..', 'unreachable-kubeconfig');
+    const cluster = (name: string) => ({ name, cluster: { server: 'https://127.0.0.1:1' } });
+    const context = (name: string) => ({ name, context: { cluster: name, user: 'u' } });
+    await writeFile(
+      path,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [cluster('far-1'), cluster('far-2')],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [context('far-1'), context('far-2')],
+        'current-context': 'far-1',
+      }),
+    );
+    const run = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      path,
+      '--all-contexts',
+      '--credential',
+      old.accessKeyId,
+      '--request-timeout',
+      '1s',
+    ]);
+    expect(run.stderr).not.toContain('no credential matches');
+    expect(run.stderr).toContain('far-1');
+    expect(run.stderr).toContain('far-2');
+    expect(run.code).toBe(1);
+  });
+});
