@@ -38,6 +38,11 @@ export interface CommandContext {
  */
 export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?: AbortSignal): RotationService {
   const { env } = ctx.io;
+  // Every flag is checked, whether or not this run uses it, before anything is read or written.
+  const probeTimeoutMs =
+    flags.probeTimeout !== undefined ? parseDuration(flags.probeTimeout, '--probe-timeout') : undefined;
+  const requestTimeoutMs =
+    flags.requestTimeout !== undefined ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
   const retryBaseMs = Number(env.KUBECOST_ROTATE_RETRY_BASE_MS ?? 1000);
   const leaseSeconds = Number(env.KUBECOST_ROTATE_LEASE_SECONDS ?? 0);
   const endpointsFile = flags.providerEndpoints ?? env.KUBECOST_ROTATE_PROVIDER_ENDPOINTS;
@@ -50,9 +55,8 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
       : {};
   const probeOff = flags.probe === false || (env.KUBECOST_ROTATE_PROBE === 'off' && !flags.providerEndpoints);
   const endpoints = probeOff ? undefined : configured;
-  const probeTimeoutMs = flags.probeTimeout ? parseDuration(flags.probeTimeout, '--probe-timeout') : undefined;
   const probe = endpoints
-    ? siteProbe(endpoints, { clock: ctx.clock, ...(probeTimeoutMs ? { timeoutMs: probeTimeoutMs } : {}) })
+    ? siteProbe(endpoints, { clock: ctx.clock, ...(probeTimeoutMs !== undefined ? { timeoutMs: probeTimeoutMs } : {}) })
     : undefined;
   // The pre-write proof retries a key the provider does not know everywhere yet, on the same base as other retries.
   const base = retryBaseMs > 0 ? retryBaseMs : 1000;
@@ -61,12 +65,12 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
         endpoints,
         clock: ctx.clock,
         retry: { attempts: 7, firstDelayMs: base / 2, maxDelayMs: base * 8 },
-        ...(probeTimeoutMs ? { timeoutMs: probeTimeoutMs * 2 } : {}),
+        ...(probeTimeoutMs !== undefined ? { timeoutMs: probeTimeoutMs * 2 } : {}),
       }
     : undefined;
   return new RotationService({
     clock: ctx.clock,
-    ...(flags.requestTimeout ? { requestTimeoutMs: parseDuration(flags.requestTimeout, '--request-timeout') } : {}),
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),

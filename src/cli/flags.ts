@@ -57,16 +57,69 @@ export function issuePolicyOf(flags: RotationFlags): IssuePolicy {
   };
 }
 
-/** Parses a duration like 90s, 5m, 1h or 250ms. */
+/** The range each duration flag accepts, in ms (README "rotate"): a time-out of 0 or of centuries is a typo. */
+export const DURATION_BOUNDS: Readonly<Record<string, readonly [number, number]>> = {
+  '--verify-window': [100, 24 * 3_600_000],
+  '--rollout-timeout': [1000, 24 * 3_600_000],
+  '--probe-timeout': [100, 3_600_000],
+  '--request-timeout': [100, 600_000],
+};
+
+const showMs = (ms: number) =>
+  ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+
+/** Parses a duration like 90s, 5m, 1h or 250ms, within the flag's bounds. */
 export function parseDuration(value: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
   if (!m) throw new ConfigError(`${flag} ${value} is not a duration.`, 'Write it like 90s, 5m or 1h.');
   const n = Number(m[1]);
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+  const ms = Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+  const bounds = DURATION_BOUNDS[flag];
+  if (bounds && !(ms >= bounds[0] && ms <= bounds[1]))
+    throw new ConfigError(
+      `${flag} ${value} is out of range.`,
+      `Give a duration from ${showMs(bounds[0])} to ${showMs(bounds[1])}.`,
+    );
+  return ms;
+}
+
+/** The most clusters written and restarted at once. */
+export const MAX_PARALLEL_CLUSTERS = 256;
+
+/** Parses --max-parallel-clusters: a whole number from 1 to {@link MAX_PARALLEL_CLUSTERS}. */
+export function parseParallelClusters(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PARALLEL_CLUSTERS))
+    throw new ConfigError(
+      `--max-parallel-clusters ${value} is not a whole number from 1 to ${MAX_PARALLEL_CLUSTERS}.`,
+      'Write it like --max-parallel-clusters 8.',
+    );
+  return n;
+}
+
+const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Checks -n: a Kubernetes namespace name is an RFC 1123 label. */
+export function checkNamespace(namespace: string | undefined): void {
+  if (namespace !== undefined && !RFC1123_LABEL.test(namespace))
+    throw new ConfigError(
+      `-n ${JSON.stringify(namespace)} is not a namespace name.`,
+      'A namespace name is at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit.',
+    );
+}
+
+/** Checks a rotation id argument: the full id or a prefix of at least 8 characters (an empty one would match every rotation). */
+export function checkRotationId(id: string): void {
+  if (!/^[a-z0-9-]{8,}$/.test(id))
+    throw new ConfigError(
+      `rotation id ${JSON.stringify(id)} is not a rotation id.`,
+      'Give the id from kubecost-rotate history (or at least its first 8 characters).',
+    );
 }
 
 /** The clusters the flags select; `defaultAll` when no context is named (resume, rollback, history). */
 export function selectionOf(io: CliIo, flags: GlobalOptions, defaultAll = false): ContextSelection {
+  checkNamespace(flags.namespace);
   const contexts = flags.context ?? [];
   return {
     env: io.env,
@@ -78,11 +131,15 @@ export function selectionOf(io: CliIo, flags: GlobalOptions, defaultAll = false)
 
 export function rotationOptionsOf(flags: RotationFlags): Partial<RotationOptions> {
   return {
-    ...(flags.verifyWindow ? { verifyWindowMs: parseDuration(flags.verifyWindow, '--verify-window') } : {}),
-    ...(flags.rolloutTimeout ? { rolloutTimeoutMs: parseDuration(flags.rolloutTimeout, '--rollout-timeout') } : {}),
+    ...(flags.verifyWindow !== undefined
+      ? { verifyWindowMs: parseDuration(flags.verifyWindow, '--verify-window') }
+      : {}),
+    ...(flags.rolloutTimeout !== undefined
+      ? { rolloutTimeoutMs: parseDuration(flags.rolloutTimeout, '--rollout-timeout') }
+      : {}),
     ...(flags.require !== undefined ? { require: parseRequire(flags.require, '--require') } : {}),
-    ...(flags.maxParallelClusters
-      ? { maxParallelClusters: Math.max(1, Number.parseInt(flags.maxParallelClusters, 10) || 1) }
+    ...(flags.maxParallelClusters !== undefined
+      ? { maxParallelClusters: parseParallelClusters(flags.maxParallelClusters) }
       : {}),
   };
 }

@@ -7,7 +7,13 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { KubeError } from '../kube/errors.js';
 import { JournalUnreadableError } from '../rotation/journal/document.js';
-import { JournalConflictError, LeaseError, LeaseHeldError, StoppedError } from '../rotation/errors.js';
+import {
+  ClustersUnreadableError,
+  JournalConflictError,
+  LeaseError,
+  LeaseHeldError,
+  StoppedError,
+} from '../rotation/errors.js';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError, ExitCode, ExitError } from '../shared/errors.js';
 import type { CommandContext } from './context.js';
@@ -200,6 +206,25 @@ async function addSandbox(program: Command, ctx: CommandContext, run: Run): Prom
   }
 }
 
+/**
+ * An unexpected error, safe to print: its name, its message with anything that could be key material
+ * (PEM blocks, long runs of base64 or hex) masked, and only the code locations of its stack (a stack
+ * line names functions and files, never values; the frames' source text is not printed).
+ */
+export function redactedDetail(error: unknown): string {
+  const mask = (text: string) =>
+    text
+      .replace(/-----BEGIN [^-]+-----[\s\S]*?(-----END [^-]+-----|$)/g, '<redacted PEM>')
+      .replace(/[A-Za-z0-9+/=_-]{16,}/g, '<redacted>');
+  if (!(error instanceof Error)) return mask(String(error)).slice(0, 500);
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 10)
+    .map((line) => line.replaceAll(process.cwd(), '<cwd>'));
+  return [`${error.name}: ${mask(error.message.split('\n')[0] ?? '').slice(0, 500)}`, ...frames].join('\n');
+}
+
 /** Prints what went wrong and returns the exit code (DESIGN §2). */
 function report(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
@@ -212,7 +237,7 @@ function report(error: unknown, io: CliIo): number {
     io.stderr.write(`error: ${error.message}\n`);
     return ExitCode.Failed;
   }
-  if (error instanceof LeaseError) {
+  if (error instanceof LeaseError || error instanceof ClustersUnreadableError) {
     io.stderr.write(`error: ${error.message}\nhint: ${error.hint}\n`);
     return ExitCode.Failed;
   }
@@ -228,10 +253,7 @@ function report(error: unknown, io: CliIo): number {
     io.stderr.write(`error: ${error.message}\n`);
     return ExitCode.NeedsHuman;
   }
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  io.stderr.write(
-    `internal error (a bug in kubecost-rotate ${version}; please report it):\n${detail.replaceAll(process.cwd(), '<cwd>')}\n`,
-  );
+  io.stderr.write(`internal error (a bug in kubecost-rotate ${version}; please report it): ${redactedDetail(error)}\n`);
   return ExitCode.Internal;
 }
 

@@ -31,7 +31,7 @@ export function withClusterOptions(command: Command): Command {
       'kubeconfig context to use; repeat (or separate with commas) for several clusters',
       collect,
     )
-    .option('--all-contexts', 'use every context in the kubeconfig')
+    .addOption(new Option('--all-contexts', 'use every context in the kubeconfig').conflicts('context'))
     .option('-n, --namespace <namespace>', 'only this namespace (default: all namespaces)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
     .option(

@@ -50,8 +50,18 @@ export function loadKubeConfig(
   try {
     // Several files merge as kubectl does: the first file to define a name wins.
     const configs = existing.map((p) => {
+      if (readFileSync(p, 'utf8').trim() === '')
+        throw new ConfigError(
+          `the kubeconfig ${p} is empty.`,
+          'Point --kubeconfig (or KUBECONFIG) at a kubeconfig with clusters, users and contexts.',
+        );
       const kc = new KubeConfig();
       kc.loadFromFile(p);
+      if (kc.getContexts().length === 0 && kc.getClusters().length === 0)
+        throw new ConfigError(
+          `the kubeconfig ${p} holds no clusters and no contexts.`,
+          'Point --kubeconfig (or KUBECONFIG) at a kubeconfig with clusters, users and contexts.',
+        );
       return kc;
     });
     const first = configs[0] as KubeConfig;
@@ -71,9 +81,15 @@ export function loadKubeConfig(
       currentContext: first.getCurrentContext(),
     });
   } catch (error: unknown) {
-    throw new ConfigError(
-      `the kubeconfig ${existing.join(', ')} could not be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-    );
+    if (error instanceof ConfigError) throw error;
+    // client-node reads a YAML document that is not a kubeconfig with a TypeError: say what is wrong instead.
+    const why =
+      error instanceof TypeError
+        ? 'it is not a kubeconfig (no clusters, users and contexts)'
+        : error instanceof Error
+          ? (error.message.split('\n')[0] ?? '')
+          : String(error);
+    throw new ConfigError(`the kubeconfig ${existing.join(', ')} could not be read: ${why}`);
   }
   return merged;
 }

@@ -51,3 +51,15 @@ export class StoppedError extends Error {
 export class IllegalTransitionError extends Error {
   override readonly name = 'IllegalTransitionError';
 }
+
+/** Discovery could not read the clusters that would hold the credential: nothing was planned or written. */
+export class ClustersUnreadableError extends Error {
+  override readonly name = 'ClustersUnreadableError';
+  constructor(
+    readonly clusters: readonly string[],
+    detail: string,
+    readonly hint: string,
+  ) {
+    super(`could not read ${clusters.join(', ')}: ${detail}`);
+  }
+}

@@ -8,6 +8,8 @@ import { discover } from '../kubecost/discover.js';
 import type { Inventory } from '../kubecost/inventory.js';
 import { credentialFingerprint, credentialIdentity } from '../kubecost/secret-formats/index.js';
 import type { Clock } from '../shared/clock.js';
+import { ConfigError } from '../shared/errors.js';
+import { ClustersUnreadableError } from './errors.js';
 import type { Fleet } from './journal/find.js';
 import { checkReplacement, parseNewKey, type KeyMaterial } from './new-key.js';
 import { findRolloutBlockers, missingSecretBlockers, refuseBlockedRollouts } from './preflight.js';
@@ -54,7 +56,7 @@ export async function prepareRotation(
     ...(requestTimeoutMs ? { timeoutMs: requestTimeoutMs } : {}),
     ...(request.namespace ? { namespace: request.namespace } : {}),
   });
-  const record = findCredential(inventory, request.credential);
+  const record = credentialOrUnreadable(inventory, request.credential);
   let newKey: KeyMaterial | undefined;
   if (request.newKey) {
     newKey = parseNewKey(request.newKey.text, request.newKey.source);
@@ -81,4 +83,23 @@ export async function prepareRotation(
     request.force === true,
   );
   return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
+}
+
+/**
+ * The credential, or why it cannot be found: a credential that is not found while some clusters
+ * could not be read may well be on them, so name those clusters (exit 1) rather than say no match.
+ */
+function credentialOrUnreadable(inventory: Inventory, selector: string) {
+  try {
+    return findCredential(inventory, selector);
+  } catch (error: unknown) {
+    const hiding = inventory.problems.filter((p) => p.hidesSites);
+    if (!(error instanceof ConfigError) || hiding.length === 0 || !error.message.startsWith('no credential matches'))
+      throw error;
+    throw new ClustersUnreadableError(
+      [...new Set(hiding.map((p) => p.cluster))],
+      hiding[0]?.message ?? '',
+      `Credential ${selector} was not found on the clusters that could be read. Fix access to the clusters named (kubecost-rotate discover lists the problems), then plan again.`,
+    );
+  }
 }

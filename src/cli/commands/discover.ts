@@ -7,12 +7,13 @@ import type { Inventory } from '../../kubecost/inventory.js';
 import { selectClusters } from '../../kube/kubeconfig.js';
 import { ExitCode } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
-import { parseDuration } from '../flags.js';
+import { checkNamespace, parseDuration } from '../flags.js';
 import type { GlobalOptions } from '../options.js';
 import { parseOutputFormat, renderDocument, renderTable } from '../render/table.js';
 
 export async function discoverCommand(ctx: CommandContext, options: GlobalOptions): Promise<number> {
   const format = parseOutputFormat(options.output);
+  checkNamespace(options.namespace);
   const targets = selectClusters({
     env: ctx.io.env,
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),

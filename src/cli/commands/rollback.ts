@@ -1,6 +1,6 @@
 /** `rollback ID`: restore the exact previous Secret data of a rotation and restart its readers. */
 import { progressOutput, rotationService, type CommandContext } from '../context.js';
-import { selectionOf, type RotationFlags } from '../flags.js';
+import { checkRotationId, selectionOf, type RotationFlags } from '../flags.js';
 import { exitForRollback } from './outcome.js';
 
 export async function rollbackCommand(
@@ -9,6 +9,7 @@ export async function rollbackCommand(
   flags: RotationFlags,
   stop?: AbortSignal,
 ): Promise<number> {
+  checkRotationId(id);
   const outcome = await rotationService(ctx, flags, stop).rollback(
     id,
     selectionOf(ctx.io, flags, true),

@@ -43,7 +43,7 @@ export async function findJournal(
     [...fleet.clients].map(async ([cluster, client]) => {
       try {
         for (const doc of await listJournals(client))
-          if (doc.id === id || doc.id.startsWith(id))
+          if (doc.id === id || (id.length >= 8 && doc.id.startsWith(id)))
             found.push({ cluster, namespace: doc.plan.journal.namespace, doc });
       } catch (error: unknown) {
         failures.push(`${cluster}: ${error instanceof Error ? error.message : String(error)}`);
