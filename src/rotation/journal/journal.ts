@@ -133,6 +133,25 @@ export class Journal {
     return this.setRecord(id, book, { state: 'started', startedAt: this.now(), detail, ...extra });
   }
 
+  /** Records, in one save, that several steps are about to act (before any of their effects). */
+  beginMany(
+    steps: readonly { id: string; detail: string; extra?: Partial<StepRecord> }[],
+    book: StepBook = 'steps',
+  ): Promise<void> {
+    if (steps.length === 0) return Promise.resolve();
+    const startedAt = this.now();
+    for (const { id, detail, extra } of steps) this.merge(id, book, { state: 'started', startedAt, detail, ...extra });
+    return this.save();
+  }
+
+  /** Records, in one save, that several steps did not act and will not by themselves. */
+  failMany(ids: readonly string[], detail: string, book: StepBook = 'steps'): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    const endedAt = this.now();
+    for (const id of ids) this.merge(id, book, { state: 'failed', endedAt, detail });
+    return this.save();
+  }
+
   /** Records that a step's effect happened (or was found to have happened). */
   finish(id: string, detail: string, extra: Partial<StepRecord> = {}, book: StepBook = 'steps'): Promise<void> {
     return this.setRecord(id, book, { state: 'done', endedAt: this.now(), detail, ...extra });
@@ -190,9 +209,13 @@ export class Journal {
   }
 
   private setRecord(id: string, book: StepBook, record: Partial<StepRecord>): Promise<void> {
+    this.merge(id, book, record);
+    return this.save();
+  }
+
+  private merge(id: string, book: StepBook, record: Partial<StepRecord>): void {
     const records = this.state.doc[book];
     records[id] = { ...(records[id] ?? { state: 'pending' }), ...record } as StepRecord;
-    return this.save();
   }
 
   private now(): string {

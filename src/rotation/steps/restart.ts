@@ -42,18 +42,32 @@ export async function restartWaves(ctx: StepContext, pass: RestartPass): Promise
     });
     let rolloutFailure: { error: unknown } | undefined;
     rollouts.catch((error: unknown) => (rolloutFailure = { error }));
+    // One save records every restart of the wave about to be issued; their ends are saved grouped.
+    const fresh = inWave.filter((r) => !['done', 'started'].includes(ctx.journal.record(r.step, pass.book).state));
+    const batch = { begun: new Set(fresh.map((r) => r.step)), finishes: [] as Promise<void>[] };
     try {
+      checkStop(ctx);
+      await ctx.journal.beginMany(
+        fresh.map((r) => ({
+          id: r.step,
+          detail: `restarting ${r.kind} ${r.namespace}/${r.name} (wave ${r.wave})`,
+          extra: { token: pass.token },
+        })),
+        pass.book,
+      );
       await forEachGrouped(
         inWave,
         (r) => r.cluster,
         ctx.plan.options.maxParallelClusters,
         async (r) => {
           if (rolloutFailure) throw rolloutFailure.error;
-          await restartOne(ctx, pass, r, restarted);
+          await restartOne(ctx, pass, r, restarted, batch);
         },
       );
+      await Promise.all(batch.finishes);
     } catch (error: unknown) {
       abandon.abort();
+      await Promise.allSettled(batch.finishes);
       await rollouts.catch(() => undefined);
       throw error;
     }
@@ -62,13 +76,20 @@ export async function restartWaves(ctx: StepContext, pass: RestartPass): Promise
 }
 
 /** Restarts one workload (or adopts a restart that already happened). */
-async function restartOne(ctx: StepContext, pass: RestartPass, r: PlannedRestart, counter: StepCounter): Promise<void> {
+async function restartOne(
+  ctx: StepContext,
+  pass: RestartPass,
+  r: PlannedRestart,
+  counter: StepCounter,
+  batch: { readonly begun: ReadonlySet<string>; readonly finishes: Promise<void>[] },
+): Promise<void> {
   const { journal } = ctx;
   checkStop(ctx);
   const record = journal.record(r.step, pass.book);
   if (record.state === 'done') return void counter.tick();
   const kube = clientOf(ctx, r.cluster);
-  if (record.state === 'started') {
+  const begun = batch.begun.has(r.step);
+  if (!begun && record.state === 'started') {
     const current = await withRetries(ctx, `reading ${r.kind} ${r.name}`, () =>
       kube.readWorkload(r.kind, r.namespace, r.name),
     );
@@ -77,12 +98,13 @@ async function restartOne(ctx: StepContext, pass: RestartPass, r: PlannedRestart
       return void counter.tick();
     }
   }
-  await journal.begin(
-    r.step,
-    `restarting ${r.kind} ${r.namespace}/${r.name} (wave ${r.wave})`,
-    { token: pass.token },
-    pass.book,
-  );
+  if (!begun)
+    await journal.begin(
+      r.step,
+      `restarting ${r.kind} ${r.namespace}/${r.name} (wave ${r.wave})`,
+      { token: pass.token },
+      pass.book,
+    );
   emitStep(ctx, {
     kind: 'restart',
     step: r.step,
@@ -104,7 +126,10 @@ async function restartOne(ctx: StepContext, pass: RestartPass, r: PlannedRestart
     kube.annotatePodTemplate(r.kind, r.namespace, r.name, annotations),
   );
   afterEffect(ctx);
-  await journal.finish(r.step, `restart requested with token ${pass.token}`, {}, pass.book);
+  // Saved with the next grouped save; restartWaves waits for every one before the wave ends.
+  const saved = journal.finish(r.step, `restart requested with token ${pass.token}`, {}, pass.book);
+  saved.catch(() => undefined); // awaited (and its failure thrown) by restartWaves
+  batch.finishes.push(saved);
   emitStep(ctx, {
     kind: 'restart',
     step: r.step,

@@ -34,19 +34,51 @@ function notWrittenBecause(error: unknown): string {
   return error instanceof StopRotation ? 'modified by someone else since it was read' : describeError(error);
 }
 
-/** Writes every planned Secret; on failure, says what must happen next (StopRotation). */
+/**
+ * Writes every planned Secret; on failure, says what must happen next (StopRotation). One journal
+ * save records every write about to be made, before the first is sent (a crash from then on leaves
+ * each `started`: resume and rollback look at the Secret before doing anything to it); the records
+ * of writes that happened are saved as they come, grouped, and all are saved before the phase ends.
+ */
 export async function writeAll(ctx: StepContext): Promise<void> {
   const { plan, journal } = ctx;
   const counter = new StepCounter(plan.writes.length);
   for (const w of plan.writes) if (journal.record(w.step).state === 'done') counter.tick();
+  const fresh = plan.writes.filter((w) => !['done', 'started'].includes(journal.record(w.step).state));
+  const begun = new Set(fresh.map((w) => w.step));
+  const attempted = new Set<string>();
+  const finishes: Promise<void>[] = [];
   try {
+    checkStop(ctx);
+    await journal.beginMany(
+      fresh.map((w) => {
+        const rv = journal.backupOf(w)?.resourceVersion ?? '';
+        return {
+          id: w.step,
+          detail: `writing new key ${plan.newKey.fingerprint} at resourceVersion ${rv}`,
+          extra: { resourceVersionBefore: rv },
+        };
+      }),
+    );
     await forEachGrouped(
       plan.writes,
       (w) => w.cluster,
       plan.options.maxParallelClusters,
-      (w) => writeOne(ctx, w, counter),
+      (w) => {
+        attempted.add(w.step);
+        return writeOne(ctx, w, counter, { begun: begun.has(w.step), finishes });
+      },
     );
+    await Promise.all(finishes);
   } catch (error: unknown) {
+    await Promise.allSettled(finishes);
+    // The writes never sent did not happen: say so, so that nothing fences or waits for them.
+    await journal
+      .failMany(
+        fresh.filter((w) => !attempted.has(w.step) && journal.record(w.step).state === 'started').map((w) => w.step),
+        'not written: the rotation stopped before this write',
+      )
+      .catch(() => undefined);
     const states = plan.writes.map((w) => journal.record(w.step).state);
     const written = states.filter((s) => s === 'done').length;
     const unsure = states.filter((s) => s === 'started').length;
@@ -63,7 +95,12 @@ export async function writeAll(ctx: StepContext): Promise<void> {
 }
 
 /** Writes one Secret (or adopts a write that already happened), recording it before and after. */
-async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCounter): Promise<void> {
+async function writeOne(
+  ctx: StepContext,
+  write: PlannedWrite,
+  counter: StepCounter,
+  batch: { readonly begun: boolean; readonly finishes: Promise<void>[] },
+): Promise<void> {
   const { plan, journal } = ctx;
   checkStop(ctx);
   const key = `${write.cluster}/${write.namespace}/${write.secret}`;
@@ -73,10 +110,15 @@ async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCoun
   if (!backup)
     throw new StopRotation('needs-human', `the journal has no backup of Secret ${key}; it cannot be written safely`);
   const kube = clientOf(ctx, write.cluster);
-  const written = async (current: V1Secret, detail: string, applied: boolean) => {
-    await journal.finish(write.step, `${detail} at resourceVersion ${current.metadata?.resourceVersion ?? ''}`, {
-      resourceVersionAfter: current.metadata?.resourceVersion ?? '',
-    });
+  // Saved with the next grouped save; writeAll waits for every one before the phase ends.
+  const written = (current: V1Secret, detail: string, applied: boolean) => {
+    const saved = journal.finish(
+      write.step,
+      `${detail} at resourceVersion ${current.metadata?.resourceVersion ?? ''}`,
+      { resourceVersionAfter: current.metadata?.resourceVersion ?? '' },
+    );
+    saved.catch(() => undefined); // awaited (and its failure thrown) by writeAll
+    batch.finishes.push(saved);
     emitStep(ctx, {
       kind: 'write',
       step: write.step,
@@ -87,7 +129,7 @@ async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCoun
       applied,
     });
   };
-  if (journal.record(write.step).state === 'started') {
+  if (!batch.begun && journal.record(write.step).state === 'started') {
     // A crash (or a timeout) may have happened after the write: look before writing again.
     const current = await withRetries(ctx, `reading Secret ${key}`, () =>
       kube.readSecret(write.namespace, write.secret),
@@ -101,11 +143,12 @@ async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCoun
       );
     }
   }
-  await journal.begin(
-    write.step,
-    `writing new key ${plan.newKey.fingerprint} at resourceVersion ${backup.resourceVersion}`,
-    { resourceVersionBefore: backup.resourceVersion },
-  );
+  if (!batch.begun)
+    await journal.begin(
+      write.step,
+      `writing new key ${plan.newKey.fingerprint} at resourceVersion ${backup.resourceVersion}`,
+      { resourceVersionBefore: backup.resourceVersion },
+    );
   emitStep(ctx, {
     kind: 'write',
     step: write.step,
@@ -171,5 +214,5 @@ async function writeOne(ctx: StepContext, write: PlannedWrite, counter: StepCoun
     throw error;
   }
   afterEffect(ctx);
-  await written(result, 'written', true);
+  written(result, 'written', true);
 }
