@@ -900,61 +900,42 @@ export function buildInventory(
       }
       for (const c of consumers) {
         const workload = `${c.kind}/${c.name}`;
+        const warn = (code: WarningCode, message: string) =>
+          warnings.push({
+            code,
+            cluster,
+            namespace,
+            secret: name,
+            dataKey,
+            workload,
+            credential: identity.id,
+            message,
+          });
         if (c.mount === 'subPath')
-          warnings.push({
-            code: 'SubPathMount',
-            cluster,
-            namespace,
-            secret: name,
-            dataKey,
-            workload,
-            credential: identity.id,
-            message: `${c.kind} ${namespace}/${c.name} (container ${c.container}) mounts Secret ${name} with subPath at ${c.path}: the file never changes in a running pod, so it must restart to read a new key.`,
-          });
+          warn(
+            'SubPathMount',
+            `${c.kind} ${namespace}/${c.name} (container ${c.container}) mounts Secret ${name} with subPath at ${c.path}: the file never changes in a running pod, so it must restart to read a new key.`,
+          );
         if (c.mount === 'env')
-          warnings.push({
-            code: 'EnvConsumer',
-            cluster,
-            namespace,
-            secret: name,
-            dataKey,
-            workload,
-            credential: identity.id,
-            message: `${c.kind} ${namespace}/${c.name} (container ${c.container}) reads Secret ${name} through env ${c.path}: the value changes only when the pod restarts.`,
-          });
+          warn(
+            'EnvConsumer',
+            `${c.kind} ${namespace}/${c.name} (container ${c.container}) reads Secret ${name} through env ${c.path}: the value changes only when the pod restarts.`,
+          );
         if (c.kind === 'CronJob' || c.kind === 'Job')
-          warnings.push({
-            code: 'BatchConsumer',
-            cluster,
-            namespace,
-            secret: name,
-            dataKey,
-            workload,
-            credential: identity.id,
-            message: `${c.kind} ${namespace}/${c.name} on ${cluster} reads Secret ${name}: it is not restarted; ${c.kind === 'CronJob' ? 'its next run reads' : 'its pods started after the write read'} the new key (a pod running now keeps the old one until it ends).`,
-          });
+          warn(
+            'BatchConsumer',
+            `${c.kind} ${namespace}/${c.name} on ${cluster} reads Secret ${name}: it is not restarted; ${c.kind === 'CronJob' ? 'its next run reads' : 'its pods started after the write read'} the new key (a pod running now keeps the old one until it ends).`,
+          );
         else if (c.kind === 'Pod')
-          warnings.push({
-            code: 'BarePodConsumer',
-            cluster,
-            namespace,
-            secret: name,
-            dataKey,
-            workload,
-            credential: identity.id,
-            message: `Pod ${namespace}/${c.name} on ${cluster} reads Secret ${name} and has no controller: nothing can restart it, so it keeps the old key until it is deleted and created again. Rotating refuses it unless --force.`,
-          });
+          warn(
+            'BarePodConsumer',
+            `Pod ${namespace}/${c.name} on ${cluster} reads Secret ${name} and has no controller: nothing can restart it, so it keeps the old key until it is deleted and created again. Rotating refuses it unless --force.`,
+          );
         else if (c.role === 'unknown')
-          warnings.push({
-            code: 'UnknownConsumer',
-            cluster,
-            namespace,
-            secret: name,
-            dataKey,
-            workload,
-            credential: identity.id,
-            message: `${c.kind} ${namespace}/${c.name} on ${cluster} reads Secret ${name} but is not a Kubecost component: it is restarted after the Kubecost workloads, and nothing checks it uses the new key.`,
-          });
+          warn(
+            'UnknownConsumer',
+            `${c.kind} ${namespace}/${c.name} on ${cluster} reads Secret ${name} but is not a Kubecost component: it is restarted after the Kubecost workloads, and nothing checks it uses the new key.`,
+          );
       }
       if (serviceAccounts) {
         const seen = new Set<string>();
