@@ -53,6 +53,7 @@ const OPTIONAL = new Map<string, string>([
   ['list daemonsets (apps)', 'discovery warns that a DaemonSet reading the key would not be restarted'],
   ['list cronjobs (batch)', 'discovery warns that a CronJob reading the key would not be reported'],
   ['list jobs (batch)', 'discovery warns that a Job reading the key would not be reported'],
+  ['get pods/log', 'the log checks are unavailable; under the default policy the probe proves the key'],
   ['get services/proxy', "a federated-store key's plan has no cloud-cost status check to read"],
   ['create events', 'the Events on the journal are then dropped'],
   ['update leases (coordination.k8s.io)', 'every renewal of the Lease is refused with a warning'],
@@ -65,15 +66,15 @@ const OPTIONAL = new Map<string, string>([
  * rollback (the admin rolls it back here), 1 when it rolled back by itself or refused at the start.
  */
 const REQUIRED_EXIT = new Map<string, number>([
-  ['list secrets', 2],
+  ['list secrets', 1],
   ['update secrets', 3],
   ['get deployments (apps)', 3],
-  ['list deployments (apps)', 2],
+  ['list deployments (apps)', 1],
   ['patch deployments (apps)', 3],
   ['get statefulsets (apps)', 3],
-  ['list statefulsets (apps)', 2],
+  ['list statefulsets (apps)', 1],
   ['patch statefulsets (apps)', 3],
-  ['list pods', 3],
+  ['list pods', 1],
 ]);
 
 const NS = 'kubecost';
@@ -243,7 +244,9 @@ describe("a ServiceAccount with the README's permissions", () => {
     const { run } = await rotateAsServiceAccount();
     expect(run.code, run.stdout.slice(-2500) + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/rotation \S+: Verified\./);
-    expect(run.stdout + run.stderr).not.toMatch(/forbidden|unavailable/i);
+    expect(run.stdout + run.stderr).not.toMatch(/forbidden/i);
+    // No check was unavailable (the policy's own text says that some may be).
+    expect(run.stdout).not.toMatch(/^\S* ?n\/a\s/m);
   });
 
   for (const missing of README_PERMISSIONS) {

@@ -144,20 +144,37 @@ describe('a rotation that succeeds', () => {
 });
 
 describe('a bad new key', () => {
-  it('is caught by verification, rolled back automatically (exit 1), and every Secret ends byte-identical', async () => {
+  /** A key whose id exists at the provider, in a file with a mistyped secret. */
+  async function mistypedKey() {
     await settle();
     const { old, next } = await freshKey('billing-aws');
-    // The key id exists at the provider, but the file has a mistyped secret.
     const wrongSecret = `${next.secretAccessKey.slice(0, 39)}${next.secretAccessKey.endsWith('A') ? 'B' : 'A'}`;
     keys.push(wrongSecret);
     const keyFile = await world.keyFile('typo.json', { accessKeyId: next.accessKeyId, secretAccessKey: wrongSecret });
+    return { old, keyFile };
+  }
+
+  it('is refused before anything is written (exit 2, no journal), naming the provider error', async () => {
+    const { old, keyFile } = await mistypedKey();
     const before = await snapshotRealSecrets(world);
+    const journals = (await realJournals(world)).length;
     const run = await world.cli([...rotateArgs(old.accessKeyId, keyFile), ...world.probeFlags]);
     printed.push(run.stdout, run.stderr);
+    expect(run.code, run.stdout.slice(-2000) + run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/SignatureDoesNotMatch|InvalidSignatureException/);
+    expect(snapshotDiff(before, await snapshotRealSecrets(world))).toEqual([]);
+    expect((await realJournals(world)).length).toBe(journals);
+  });
+
+  it('with --no-probe is written unproven, caught by verification, rolled back (exit 1), every Secret byte-identical', async () => {
+    const { old, keyFile } = await mistypedKey();
+    const before = await snapshotRealSecrets(world);
+    const run = await world.cli([...rotateArgs(old.accessKeyId, keyFile), '--no-probe']);
+    printed.push(run.stdout, run.stderr);
     expect(run.code, run.stdout.slice(-2000)).toBe(1);
+    expect(run.stderr).toMatch(/WARNING/);
     expect(run.stdout).toMatch(/FAIL\s+logs .*AWS SignatureDoesNotMatch/);
-    expect(run.stdout).toMatch(/FAIL\s+probe .* → athena .*InvalidSignatureException/);
-    expect(run.stdout).toMatch(/rotation \S+: RolledBack\. verification failed/);
+    expect(run.stdout).toMatch(/rotation \S+: RolledBack\./);
     expect(snapshotDiff(before, await snapshotRealSecrets(world))).toEqual([]);
   });
 });
