@@ -13,19 +13,12 @@ export function findCredential(inventory: Inventory, selector: string): Credenti
   );
   if (matches.length === 1 && matches[0]) return matches[0];
   const known = inventory.credentials.map((c) => `${c.id} (${c.fingerprint})`).join(', ') || 'none';
-  if (matches.length === 0) {
-    // A credential may be hidden by what could not be read (an unreachable cluster, a forbidden list).
-    const unread = inventory.problems
-      .filter((p) => p.hidesSites)
-      .map((p) => `${p.cluster}${p.namespace ? ` (namespace ${p.namespace})` : ''}: ${p.message}`);
+  if (matches.length === 0)
+    // prepare.ts names the clusters discovery could not read, where the credential may be.
     throw new ConfigError(
-      `no credential matches "${selector}" in the selected clusters` +
-        (unread.length > 0 ? `; discovery could not read: ${unread.join('; ')}` : '.'),
-      unread.length > 0
-        ? 'Fix what discovery could not read (permissions, the context), then run kubecost-rotate discover to list the credentials.'
-        : `Run kubecost-rotate discover to list them. Known: ${known}`,
+      `no credential matches "${selector}" in the selected clusters.`,
+      `Run kubecost-rotate discover to list them. Known: ${known}`,
     );
-  }
   throw new ConfigError(
     `"${selector}" matches ${matches.length} credentials: ${matches.map((m) => m.id).join(', ')}.`,
     'Give the full id or fingerprint.',

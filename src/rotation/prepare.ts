@@ -98,7 +98,7 @@ function credentialOrUnreadable(inventory: Inventory, selector: string) {
       throw error;
     throw new ClustersUnreadableError(
       [...new Set(hiding.map((p) => p.cluster))],
-      hiding[0]?.message ?? '',
+      hiding.map((p) => p.message).join('; '),
       `Credential ${selector} was not found on the clusters that could be read. Fix access to the clusters named (kubecost-rotate discover lists the problems), then plan again.`,
     );
   }

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('a credential that discovery could not see', () => {
-  it('is refused (exit 2) with what discovery could not read, naming the cluster, the namespace and the refusal', async () => {
+  it('is refused (exit 1, nothing written) with what discovery could not read, naming the cluster, the namespace and the refusal', async () => {
     const allow = world.fleet.cluster('cluster-1').access.deny({ verb: 'list', resource: 'secrets' });
     try {
       const run = await runCliInProcess([
@@ -33,11 +33,11 @@ describe('a credential that discovery could not see', () => {
         '--new-key-stdin',
         '--yes',
       ]);
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain('no credential matches "aws:AKIAIOSFODNN7EXAMPLE" in the selected clusters');
+      expect(run.code).toBe(1);
       expect(run.stderr).toMatch(
-        /discovery could not read: cluster-1 \(namespace kubecost\): .*list secrets.*forbidden/i,
+        /could not read cluster-1: cluster cluster-1: list secrets in namespace kubecost: .*forbidden/i,
       );
+      expect(run.stderr).toContain('aws:AKIAIOSFODNN7EXAMPLE was not found on the clusters that could be read');
     } finally {
       allow();
     }

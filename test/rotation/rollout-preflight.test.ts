@@ -94,7 +94,8 @@ describe('an OnDelete StatefulSet to restart', () => {
   it('is refused by plan with how to switch it to RollingUpdate', async () => {
     const restore = editSpec('statefulsets', 'kubecost-aggregator', { updateStrategy: { type: 'OnDelete' } });
     try {
-      const plan = await runCliInProcess(['plan', ...common(), '--credential', gcpId()]);
+      // (cluster-3's copy is managed by an ExternalSecret: --allow-owned, so that the OnDelete refusal is what speaks.)
+      const plan = await runCliInProcess(['plan', ...common(), '--credential', gcpId(), '--allow-owned']);
       expect(plan.code).toBe(2);
       expect(plan.stderr).toContain(
         'StatefulSet kubecost/kubecost-aggregator on cluster-1 updates its pods only when they are deleted (updateStrategy OnDelete)',
