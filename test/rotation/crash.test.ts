@@ -209,6 +209,20 @@ async function killAt(chain: Chain, point: string, forRollback: boolean, soft: E
   if (point.startsWith('journal:') && run.child.code === 0 && run.journal?.doc.phase === 'Verified') {
     console.info(`crash matrix: ${chain.name} ${point} not reached, the run ended Verified in fewer saves`);
     soft.soft(run.child.stdout, at('the run that did not reach the point ends Verified')).toMatch(/: Verified\./);
+    if (forRollback) {
+      // The rollback chain starts each point from the old key: undo the verified rotation (--force).
+      const undo = await runCliSerialized([
+        'rollback',
+        run.journal.doc.id,
+        '--kubeconfig',
+        chain.world.kubeconfig,
+        '--force',
+      ]);
+      chain.printed.push(undo.stdout, undo.stderr);
+      soft
+        .soft(undo.code, at(`the verified rotation is rolled back with --force (${undo.stderr.slice(0, 300)})`))
+        .toBe(0);
+    }
     chain.timings.push({ point, child: run.child.ms, after: 0 });
     return { run, at, journal: undefined };
   }
