@@ -1,7 +1,7 @@
 /** Reading the rotation commands' flags: durations, the cluster selection, the new key. */
-import { readFile } from 'node:fs/promises';
 import type { ContextSelection } from '../kube/kubeconfig.js';
 import { DEFAULT_ISSUE_POLICY, type IssuePolicy } from '../rotation/issuing.js';
+import { MAX_KEY_FILE_BYTES, readKeyFile } from '../rotation/new-key.js';
 import type { RotationOptions } from '../rotation/plan.js';
 import { ConfigError } from '../shared/errors.js';
 import { parseRequire } from '../verify/policy.js';
@@ -26,13 +26,18 @@ export interface RotationFlags extends GlobalOptions {
   retire?: string;
   grace?: string;
   deleteInactive?: boolean;
+  partial?: boolean;
 }
 
-/** What plan and rotate may do despite a refusal: --force (bare Pods), --allow-owned (managed Secrets). */
-export function planPolicyOf(flags: RotationFlags): { force?: true; allowOwned?: true } {
+/**
+ * What plan and rotate may do despite a refusal: --force (bare Pods), --allow-owned (managed
+ * Secrets), --partial (contexts outside the selection hold the same key).
+ */
+export function planPolicyOf(flags: RotationFlags): { force?: true; allowOwned?: true; partial?: true } {
   return {
     ...(flags.force ? { force: true as const } : {}),
     ...(flags.allowOwned ? { allowOwned: true as const } : {}),
+    ...(flags.partial ? { partial: true as const } : {}),
   };
 }
 
@@ -151,18 +156,20 @@ export async function readNewKey(
 ): Promise<{ text: string; source: string } | undefined> {
   if (flags.newKeyFile && flags.newKeyStdin)
     throw new ConfigError('give the new key with --new-key-file or --new-key-stdin, not both.');
-  if (flags.newKeyFile) {
-    try {
-      return { text: await readFile(flags.newKeyFile, 'utf8'), source: `--new-key-file ${flags.newKeyFile}` };
-    } catch (error: unknown) {
-      throw new ConfigError(
-        `cannot read --new-key-file ${flags.newKeyFile}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
+  if (flags.newKeyFile) return readKeyFile(flags.newKeyFile);
   if (flags.newKeyStdin) {
+    // Read no more than a key file may hold, and one byte: the check in readKeyText names the size.
     const chunks: Buffer[] = [];
-    for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk));
+    let bytes = 0;
+    for await (const chunk of io.stdin) {
+      chunks.push(Buffer.from(chunk));
+      bytes += chunks.at(-1)?.length ?? 0;
+      if (bytes > MAX_KEY_FILE_BYTES)
+        throw new ConfigError(
+          `the key read from stdin is over ${MAX_KEY_FILE_BYTES} bytes: a key file is at most 64 KiB, and no key format comes near that.`,
+          'Pipe the key file as the provider issued it.',
+        );
+    }
     return { text: Buffer.concat(chunks).toString('utf8'), source: 'the key read from stdin' };
   }
   return undefined;

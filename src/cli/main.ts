@@ -12,6 +12,7 @@ import {
   JournalConflictError,
   LeaseError,
   LeaseHeldError,
+  PartialFleetError,
   StoppedError,
 } from '../rotation/errors.js';
 import { systemClock } from '../shared/clock.js';
@@ -103,6 +104,10 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
     )
     .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
+    .option(
+      '--partial',
+      'rotate only the selected contexts although other contexts of the kubeconfig hold the same key (they keep the old key, so it is not to be retired)',
+    )
     .option('--issue', 'mint the new key at the provider: check its limits and permissions now (writes nothing)')
     .option(
       '--retire <policy>',
@@ -138,6 +143,10 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
     )
     .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
+    .option(
+      '--partial',
+      'rotate only the selected contexts although other contexts of the kubeconfig hold the same key (they keep the old key, so it is not to be retired)',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));
@@ -241,7 +250,7 @@ function report(error: unknown, io: CliIo): number {
     io.stderr.write(`error: ${error.message}\nhint: ${error.hint}\n`);
     return ExitCode.Failed;
   }
-  if (error instanceof ConfigError || error instanceof LeaseHeldError) {
+  if (error instanceof ConfigError || error instanceof LeaseHeldError || error instanceof PartialFleetError) {
     io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
     return ExitCode.Usage;
   }

@@ -1,0 +1,190 @@
+/**
+ * A partial fleet (issue 8, defect 8): when contexts of the kubeconfig outside the selection hold
+ * the key being rotated, plan and rotate refuse (exit 2, nothing written, no journal) naming them,
+ * unless --partial; a partial rotation records who was left with the old key and never advises
+ * retiring it. An outside context that cannot be read is named as not checked, never ignored.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { refuseRetiringHeldKey } from '../../src/rotation/partial-fleet.js';
+import type { RotationPlan } from '../../src/rotation/plan.js';
+import { successorOf, type FakeCredential } from '../../src/sim/kubecost/index.js';
+import { runCliInProcess } from '../support/capture.js';
+import { journals, snapshotDiff, snapshotSecrets } from './harness.js';
+import { startRotationWorld, type RotationWorld } from './world.js';
+
+let world: RotationWorld;
+let shared: FakeCredential;
+/** The federated store's key: one site on each of cluster-1, cluster-2 and cluster-3. */
+let sharedId: string;
+/** The AWS billing key: on cluster-1 only. */
+let billingId: string;
+
+beforeAll(async () => {
+  world = await startRotationWorld('v2-federated', { backend: 'memory' });
+  shared = world.layout.credentials.get('federated-gcs') as FakeCredential;
+  const inventory = await world.discover();
+  sharedId = inventory.sites.find((s) => s.cluster === 'cluster-2' && s.secret === 'federated-store')?.credential ?? '';
+  billingId = (world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' }).accessKeyId;
+}, 120_000);
+afterAll(() => world.stop());
+
+const only = (context: string) => ['--kubeconfig', world.kubeconfig, '--context', context];
+
+async function newKeyFile(name: string): Promise<string> {
+  const { next, keyFile } = successorOf(shared);
+  world.allow(next);
+  return world.keyFile(name, keyFile);
+}
+
+/** The world's kubeconfig with one more context, whose API server nobody answers. */
+async function withUnreachableContext(): Promise<string> {
+  const doc = parse(await readFile(world.kubeconfig, 'utf8')) as {
+    clusters: unknown[];
+    contexts: unknown[];
+    users: { name: string }[];
+  };
+  doc.clusters.push({ name: 'far-away', cluster: { server: 'https://127.0.0.1:1' } });
+  doc.contexts.push({ name: 'far-away', context: { cluster: 'far-away', user: doc.users[0]?.name ?? '' } });
+  const path = join(world.kubeconfig, '..', 'with-far-away.yaml');
+  await writeFile(path, stringify(doc));
+  return path;
+}
+
+describe('contexts outside the selection that hold the same key', () => {
+  it('plan and rotate refuse with exit 2, naming the contexts and Secrets that hold it, with nothing written and no journal', async () => {
+    const before = snapshotSecrets(world);
+    const file = await newKeyFile('partial-refused.json');
+    for (const argv of [
+      ['plan', ...only('cluster-1'), '--credential', sharedId],
+      ['rotate', ...only('cluster-1'), '--credential', sharedId, '--new-key-file', file, '--yes'],
+    ]) {
+      const run = await runCliInProcess(argv);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('cluster-2');
+      expect(run.stderr).toContain('cluster-3');
+      expect(run.stderr).toContain('kubecost/federated-store');
+      expect(run.stderr).toContain('--context/--all-contexts');
+      expect(run.stderr).toContain('--partial');
+      expect(run.stderr).not.toContain('internal error');
+    }
+    expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    expect(journals(world)).toEqual([]);
+  });
+
+  it('are not a reason to refuse when every context is selected', async () => {
+    const run = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      world.kubeconfig,
+      '--all-contexts',
+      '--allow-owned',
+      '--credential',
+      sharedId,
+      '-o',
+      'json',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout) as RotationPlan;
+    expect(new Set(plan.sites.map((s) => s.cluster))).toEqual(new Set(['cluster-1', 'cluster-2', 'cluster-3']));
+    expect(plan.partial).toBeUndefined();
+  });
+
+  it('are not a reason to refuse when they do not hold the key', async () => {
+    const run = await runCliInProcess(['plan', ...only('cluster-1'), '--credential', billingId, '-o', 'json']);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as RotationPlan).partial).toBeUndefined();
+  });
+});
+
+describe('an outside context that cannot be read', () => {
+  it('is named as not checked, in the refusal and in a plan that goes on', async () => {
+    const kubeconfig = await withUnreachableContext();
+    const refused = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'cluster-1',
+      '--credential',
+      sharedId,
+      '--request-timeout',
+      '1s',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('cluster-2');
+    expect(refused.stderr).toMatch(/far-away could not be checked/);
+
+    const planned = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'cluster-1',
+      '--credential',
+      billingId,
+      '--request-timeout',
+      '1s',
+    ]);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/far-away could not be checked/);
+    const json = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'cluster-1',
+      '--credential',
+      billingId,
+      '--request-timeout',
+      '1s',
+      '-o',
+      'json',
+    ]);
+    const plan = JSON.parse(json.stdout) as RotationPlan;
+    expect(plan.partial?.holders).toEqual([]);
+    expect(plan.partial?.unchecked.map((u) => u.cluster)).toEqual(['far-away']);
+    expect(() => refuseRetiringHeldKey(plan)).toThrow(/far-away/);
+  });
+});
+
+describe('--partial', () => {
+  it('rotates only the selected contexts, records who was left with the old key, and does not advise retiring it', async () => {
+    const before = snapshotSecrets(world);
+    const run = await runCliInProcess([
+      'rotate',
+      ...only('cluster-1'),
+      '--partial',
+      '--credential',
+      sharedId,
+      '--new-key-file',
+      await newKeyFile('partial-new.json'),
+      '--yes',
+      '--verify-window',
+      '1500ms',
+      '--rollout-timeout',
+      '60s',
+    ]);
+    expect(run.stderr).not.toContain('internal error');
+    expect(run.code).toBe(0);
+    // The plan said who keeps the old key.
+    expect(run.stdout).toMatch(/left with the old key[\s\S]*cluster-2[\s\S]*cluster-3/);
+    const result = run.stdout.slice(run.stdout.lastIndexOf('Verified'));
+    expect(result).not.toMatch(/retire the old key/i);
+    expect(result).toContain('cluster-2');
+    expect(result).toContain('cluster-3');
+    expect(result).toMatch(/do not retire/i);
+
+    const changed = snapshotDiff(before, snapshotSecrets(world)).join('\n');
+    expect(changed).toContain('cluster-1/kubecost/federated-store');
+    expect(changed).not.toContain('cluster-2/');
+    expect(changed).not.toContain('cluster-3/');
+    const [journal] = journals(world);
+    const plan = journal?.doc.plan as unknown as RotationPlan;
+    expect(plan.partial?.holders.map((h) => h.cluster).sort()).toEqual(['cluster-2', 'cluster-3']);
+    expect(() => refuseRetiringHeldKey(plan)).toThrow(/cluster-2.*cluster-3|cluster-3.*cluster-2/);
+  }, 120_000);
+});
