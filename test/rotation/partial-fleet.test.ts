@@ -12,7 +12,7 @@ import { refuseRetiringHeldKey } from '../../src/rotation/partial-fleet.js';
 import type { RotationPlan } from '../../src/rotation/plan.js';
 import { successorOf, type FakeCredential } from '../../src/sim/kubecost/index.js';
 import { runCliInProcess } from '../support/capture.js';
-import { journals, snapshotDiff, snapshotSecrets } from './harness.js';
+import { journals, runCliChild, snapshotDiff, snapshotSecrets } from './harness.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
 
 let world: RotationWorld;
@@ -186,5 +186,41 @@ describe('--partial', () => {
     const plan = journal?.doc.plan as unknown as RotationPlan;
     expect(plan.partial?.holders.map((h) => h.cluster).sort()).toEqual(['cluster-2', 'cluster-3']);
     expect(() => refuseRetiringHeldKey(plan)).toThrow(/cluster-2.*cluster-3|cluster-3.*cluster-2/);
+  }, 120_000);
+
+  it('is kept by resume: a partial rotation that crashed ends Verified still naming who holds the old key', async () => {
+    // cluster-1 holds the new key now; cluster-2 and cluster-3 still hold the old one.
+    const known = new Set(journals(world).map((j) => j.doc.id));
+    const crashed = await runCliChild(
+      [
+        'rotate',
+        ...only('cluster-2'),
+        '--partial',
+        '--credential',
+        sharedId,
+        '--new-key-file',
+        await newKeyFile('partial-resumed.json'),
+        '--yes',
+        '--verify-window',
+        '1500ms',
+        '--rollout-timeout',
+        '60s',
+      ],
+      { KUBECOST_ROTATE_TEST_CRASH: 'effect:1' },
+    );
+    expect(crashed.signal).toBe('SIGKILL');
+    const journal = journals(world).find((j) => !known.has(j.doc.id));
+    expect(journal?.doc.phase).not.toBe('Verified');
+    const id = journal?.doc.id ?? '';
+
+    const resumed = await runCliInProcess(['resume', id, '--kubeconfig', world.kubeconfig]);
+    expect(resumed.stderr).not.toContain('internal error');
+    expect(resumed.code).toBe(0);
+    const result = resumed.stdout.split('\n').find((line) => line.includes(`rotation ${id}: Verified.`)) ?? '';
+    expect(result).toContain('Every site of this rotation holds key');
+    expect(result).toMatch(/do not retire/i);
+    expect(result).toContain('on cluster-3');
+    expect(result).not.toContain('on cluster-1');
+    expect(result).not.toMatch(/retire the old key/i);
   }, 120_000);
 });
