@@ -4,7 +4,7 @@
  * key it replaces. Errors name the file and the field, never a value.
  */
 import { createPrivateKey } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import {
   alibabaAccessKey,
   awsAccessKey,
@@ -115,17 +115,33 @@ function checkKeySize(bytes: number, source: string): void {
     );
 }
 
-/** Reads `--new-key-file PATH`: its size is checked before it is read. */
+/**
+ * Reads `--new-key-file PATH`, never more than {@link MAX_KEY_FILE_BYTES} and one byte: a regular
+ * file's size is checked before it is read; a pipe (`--new-key-file <(vault read ...)`) is read up
+ * to the limit.
+ */
 export async function readKeyFile(path: string): Promise<{ text: string; source: string }> {
   const source = `--new-key-file ${path}`;
+  let file;
   try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new ConfigError(`${source} is not a file.`);
-    checkKeySize(info.size, source);
-    return { text: await readFile(path, 'utf8'), source };
+    file = await open(path, 'r');
+    const info = await file.stat();
+    if (info.isDirectory()) throw new ConfigError(`${source} is a directory, not a key file.`);
+    if (info.isFile()) checkKeySize(info.size, source);
+    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n)
+      ({ bytesRead: n } = await file.read(buffer, length, buffer.length - length, null));
+    if (length > MAX_KEY_FILE_BYTES)
+      throw new ConfigError(
+        `${source} is over ${MAX_KEY_FILE_BYTES} bytes: a key file is at most 64 KiB, and no key format comes near that.`,
+      );
+    return { text: buffer.subarray(0, length).toString('utf8'), source };
   } catch (error: unknown) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await file?.close();
   }
 }
 
