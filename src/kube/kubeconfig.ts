@@ -182,16 +182,24 @@ export interface UnselectedContexts {
 
 /**
  * The contexts of the same kubeconfig outside the selection (none with --all-contexts). A context
- * the kubeconfig does not define completely is in `invalid` rather than an error: it is not one the
- * command works on.
+ * that reaches the API server of a selected one (another user or namespace on the same cluster) is
+ * not outside it. A context the kubeconfig does not define completely is in `invalid` rather than
+ * an error: it is not one the command works on.
  */
 export function unselectedContexts(selection: ContextSelection): UnselectedContexts {
   const kc = loadKubeConfig(selection.kubeconfig, selection.env);
   const selected = new Set(selectedNames(kc, selection));
+  const serverOf = (name: string) => {
+    const context = kc.getContextObject(name);
+    return context ? kc.getCluster(context.cluster)?.server : undefined;
+  };
+  const selectedServers = new Set([...selected].map(serverOf).filter((s) => s !== undefined));
   const targets: ClusterTarget[] = [];
   const invalid: { name: string; reason: string }[] = [];
   for (const { name } of kc.getContexts()) {
     if (selected.has(name)) continue;
+    const server = serverOf(name);
+    if (server !== undefined && selectedServers.has(server)) continue;
     try {
       targets.push(targetOf(kc, name));
     } catch (error: unknown) {

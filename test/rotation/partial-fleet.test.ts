@@ -39,6 +39,18 @@ async function newKeyFile(name: string): Promise<string> {
   return world.keyFile(name, keyFile);
 }
 
+/** The world's kubeconfig with a second context for cluster-1 (another name, the same API server and user). */
+async function withAliasOfCluster1(): Promise<string> {
+  const doc = parse(await readFile(world.kubeconfig, 'utf8')) as {
+    contexts: { name: string; context: { cluster: string; user: string } }[];
+  };
+  const first = doc.contexts.find((c) => c.name === 'cluster-1');
+  doc.contexts.push({ name: 'cluster-1-admin', context: { ...(first?.context ?? { cluster: '', user: '' }) } });
+  const path = join(world.kubeconfig, '..', 'with-alias.yaml');
+  await writeFile(path, stringify(doc));
+  return path;
+}
+
 /** The world's kubeconfig with one more context, whose API server nobody answers. */
 async function withUnreachableContext(): Promise<string> {
   const doc = parse(await readFile(world.kubeconfig, 'utf8')) as {
@@ -103,6 +115,37 @@ describe('contexts outside the selection that hold the same key', () => {
     const run = await runCliInProcess(['plan', ...only('cluster-1'), '--credential', billingId, '-o', 'json']);
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as RotationPlan).partial).toBeUndefined();
+  });
+});
+
+describe('another context for a selected cluster', () => {
+  it('is not outside the selection: it is neither refused nor named as a holder', async () => {
+    const kubeconfig = await withAliasOfCluster1();
+    const refused = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'cluster-1',
+      '--credential',
+      sharedId,
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('on cluster-2');
+    expect(refused.stderr).not.toContain('cluster-1-admin');
+    const planned = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'cluster-1',
+      '--credential',
+      billingId,
+      '-o',
+      'json',
+    ]);
+    expect(planned.code).toBe(0);
+    expect((JSON.parse(planned.stdout) as RotationPlan).partial).toBeUndefined();
   });
 });
 
