@@ -3,7 +3,7 @@
  * exit codes. This is the only top-level catch in the program. `main` takes its streams,
  * environment and signals (no module state), so it runs the same in a test or in the sandbox demo.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { KubeError } from '../kube/errors.js';
 import { JournalUnreadableError } from '../rotation/journal/document.js';
@@ -99,9 +99,14 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
     .option('--new-key-stdin', 'read the new key from standard input')
     .option(
-      '--force',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
+      '--allow-unready',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull): for when the old key is why',
     )
+    .option(
+      '--allow-bare-pods',
+      'go on although Pods without a controller read the key (they keep the old key until recreated)',
+    )
+    .addOption(new Option('--force').hideHelp())
     .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .option('--issue', 'mint the new key at the provider: check its limits and permissions now (writes nothing)')
     .option(
@@ -134,9 +139,14 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .option('--new-key-stdin', 'read the new key from standard input')
     .option('--yes', 'do not ask for confirmation')
     .option(
-      '--force',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
+      '--allow-unready',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull): for when the old key is why',
     )
+    .option(
+      '--allow-bare-pods',
+      'go on although Pods without a controller read the key (they keep the old key until recreated)',
+    )
+    .addOption(new Option('--force').hideHelp())
     .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
