@@ -29,6 +29,21 @@ interface Run {
   exitCode: number;
 }
 
+/** The refusals of plan and rotate a user may go past, one flag per risk (`--force` is rollback's; refused here). */
+function refusalOverrides(command: Command): Command {
+  return command
+    .option(
+      '--allow-unready',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull): for when the old key is why',
+    )
+    .option(
+      '--allow-bare-pods',
+      'go on although Pods without a controller read the key (they keep the old key until recreated)',
+    )
+    .addOption(new Option('--force').hideHelp())
+    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)');
+}
+
 function rotationOptions(command: Command): Command {
   return withClusterOptions(command)
     .option('--verify-window <duration>', 'how long to watch the restarted workloads for auth failures (default 60s)')
@@ -94,20 +109,14 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     run.exitCode = await discoverCommand(ctx, command.opts<GlobalOptions>());
   });
 
-  rotationOptions(program.command('plan').description('print the ordered change set of one rotation; writes nothing'))
+  refusalOverrides(
+    rotationOptions(
+      program.command('plan').description('print the ordered change set of one rotation; writes nothing'),
+    ),
+  )
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
     .option('--new-key-stdin', 'read the new key from standard input')
-    .option(
-      '--allow-unready',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull): for when the old key is why',
-    )
-    .option(
-      '--allow-bare-pods',
-      'go on although Pods without a controller read the key (they keep the old key until recreated)',
-    )
-    .addOption(new Option('--force').hideHelp())
-    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .option('--issue', 'mint the new key at the provider: check its limits and permissions now (writes nothing)')
     .option(
       '--retire <policy>',
@@ -126,10 +135,12 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());
     });
 
-  rotationOptions(
-    program
-      .command('rotate')
-      .description('rotate one credential everywhere it lives, with restarts, verification and rollback'),
+  refusalOverrides(
+    rotationOptions(
+      program
+        .command('rotate')
+        .description('rotate one credential everywhere it lives, with restarts, verification and rollback'),
+    ),
   )
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option(
@@ -138,16 +149,6 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     )
     .option('--new-key-stdin', 'read the new key from standard input')
     .option('--yes', 'do not ask for confirmation')
-    .option(
-      '--allow-unready',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull): for when the old key is why',
-    )
-    .option(
-      '--allow-bare-pods',
-      'go on although Pods without a controller read the key (they keep the old key until recreated)',
-    )
-    .addOption(new Option('--force').hideHelp())
-    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));

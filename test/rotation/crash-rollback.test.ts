@@ -166,42 +166,26 @@ describe('a rotation killed inside its automatic rollback', () => {
     await Promise.all([resumeFleet.world.stop(), rollbackFleet.world.stop()]);
   });
 
-  it.concurrent(
-    'resume finishes the rollback after a kill at each of its journal saves and each of its effects',
-    async ({ expect: soft }) => {
-      const saves = await matrix(resumeFleet, 'rollback-journal', 'resume', soft);
-      const effects = await matrix(resumeFleet, 'rollback-effect', 'resume', soft);
+  it.concurrent.for<{ command: 'resume' | 'rollback'; what: string }>([
+    { command: 'resume', what: 'resume finishes the rollback' },
+    { command: 'rollback', what: 'rollback restores every Secret byte for byte' },
+  ])(
+    '$what after a kill at each of its journal saves and each of its effects',
+    { timeout: 600_000 },
+    async ({ command }, { expect: soft }) => {
+      const fleet = command === 'resume' ? resumeFleet : rollbackFleet;
+      const saves = await matrix(fleet, 'rollback-journal', command, soft);
+      const effects = await matrix(fleet, 'rollback-effect', command, soft);
       // The rollback of two Secrets and their readers: at least a save per phase and an effect per Secret.
       soft(saves.length, 'rollback saves its journal at least twice').toBeGreaterThanOrEqual(2);
       soft(effects.length, 'rollback restores two Secrets and restarts their readers').toBeGreaterThanOrEqual(4);
-      console.info(`crash matrix in rollback (resume): ${saves.length} save points, ${effects.length} effect points`);
+      console.info(
+        `crash matrix in rollback (${command}): ${saves.length} save points, ${effects.length} effect points`,
+      );
       soft(
-        leakedSecrets(resumeFleet.printed.join('\n'), [
-          ...layoutSecretValues(resumeFleet.world.layout),
-          ...resumeFleet.secrets,
-        ]),
+        leakedSecrets(fleet.printed.join('\n'), [...layoutSecretValues(fleet.world.layout), ...fleet.secrets]),
         'no secret value was printed',
       ).toEqual([]);
     },
-    600_000,
-  );
-
-  it.concurrent(
-    'rollback restores every Secret byte for byte after a kill at each of its journal saves and each of its effects',
-    async ({ expect: soft }) => {
-      const saves = await matrix(rollbackFleet, 'rollback-journal', 'rollback', soft);
-      const effects = await matrix(rollbackFleet, 'rollback-effect', 'rollback', soft);
-      soft(saves.length, 'rollback saves its journal at least twice').toBeGreaterThanOrEqual(2);
-      soft(effects.length, 'rollback restores two Secrets and restarts their readers').toBeGreaterThanOrEqual(4);
-      console.info(`crash matrix in rollback (rollback): ${saves.length} save points, ${effects.length} effect points`);
-      soft(
-        leakedSecrets(rollbackFleet.printed.join('\n'), [
-          ...layoutSecretValues(rollbackFleet.world.layout),
-          ...rollbackFleet.secrets,
-        ]),
-        'no secret value was printed',
-      ).toEqual([]);
-    },
-    600_000,
   );
 });
