@@ -20,6 +20,8 @@ export interface RotationFlags extends GlobalOptions {
   probe?: boolean;
   probeTimeout?: string;
   force?: boolean;
+  allowUnready?: boolean;
+  allowBarePods?: boolean;
   require?: string;
   allowOwned?: boolean;
   issue?: boolean;
@@ -30,12 +32,25 @@ export interface RotationFlags extends GlobalOptions {
 }
 
 /**
- * What plan and rotate may do despite a refusal: --force (bare Pods), --allow-owned (managed
- * Secrets), --partial (contexts outside the selection hold the same key).
+ * What plan and rotate may do despite a refusal: --allow-unready (pods that cannot start now),
+ * --allow-bare-pods (Pods without a controller), --allow-owned (managed Secrets), --partial
+ * (contexts outside the selection hold the same key). Each names the one risk it accepts; `--force`
+ * is rollback's alone, so a plan never takes more risk than it says.
  */
-export function planPolicyOf(flags: RotationFlags): { force?: true; allowOwned?: true; partial?: true } {
+export function planPolicyOf(flags: RotationFlags): {
+  allowUnready?: true;
+  allowBarePods?: true;
+  allowOwned?: true;
+  partial?: true;
+} {
+  if (flags.force)
+    throw new ConfigError(
+      '--force is not an option of plan or rotate: say which refusal to go past.',
+      'Use --allow-unready for workloads whose pods cannot start now (when the old key is why), --allow-bare-pods for Pods without a controller that read the key, or --allow-owned for Secrets another controller manages.',
+    );
   return {
-    ...(flags.force ? { force: true as const } : {}),
+    ...(flags.allowUnready ? { allowUnready: true as const } : {}),
+    ...(flags.allowBarePods ? { allowBarePods: true as const } : {}),
     ...(flags.allowOwned ? { allowOwned: true as const } : {}),
     ...(flags.partial ? { partial: true as const } : {}),
   };

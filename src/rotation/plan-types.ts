@@ -69,7 +69,7 @@ export interface PlannedRestart {
 
 /**
  * A reader of a rotated Secret that is not restarted: a CronJob or Job (its next run reads the new
- * key) or, with --force, a Pod without a controller (it keeps the old key until it is recreated).
+ * key) or, with --allow-bare-pods, a Pod without a controller (it keeps the old key until it is recreated).
  */
 export interface PlannedNoRestart {
   readonly cluster: string;

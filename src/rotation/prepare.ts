@@ -26,8 +26,10 @@ export interface PlanRequest {
   readonly options?: Partial<RotationOptions>;
   /** Whether the direct probe will run (default true): the verdict policy depends on it. */
   readonly probing?: boolean;
-  /** Go on although some workload to restart has pods that cannot start now (--force). */
-  readonly force?: boolean;
+  /** Go on although some workload to restart has pods that cannot start now (--allow-unready). */
+  readonly allowUnready?: boolean;
+  /** Go on although Pods without a controller read the key (--allow-bare-pods). */
+  readonly allowBarePods?: boolean;
   /** Write Secrets that an ExternalSecret, a SealedSecret or Argo CD manages (--allow-owned). */
   readonly allowOwned?: boolean;
   /** Prove the new key at its provider before anything is written (rotate; not plan). */
@@ -88,14 +90,14 @@ export async function prepareRotation(
     now,
     ...(request.options ? { options: request.options } : {}),
     ...(request.probing !== undefined ? { probing: request.probing } : {}),
-    ...(request.force ? { force: true } : {}),
+    ...(request.allowBarePods ? { allowBarePods: true } : {}),
     ...(request.allowOwned ? { allowOwned: true } : {}),
   });
   const plan: RotationPlan = outside ? { ...planned, partial: outside } : planned;
   // What could not roll out is refused now, before any write (defect 7), not after two rollout time-outs.
   refuseBlockedRollouts(
     [...missingSecretBlockers(inventory, plan), ...(await findRolloutBlockers(plan, fleet))],
-    request.force === true,
+    request.allowUnready === true,
   );
   return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
 }

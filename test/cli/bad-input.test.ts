@@ -66,6 +66,16 @@ describe('bad flags of plan and rotate', () => {
     expect(run.stderr).toMatch(/from \S+ to \S+/);
   });
 
+  it('refuses --force on plan and rotate, naming the flag for each refusal it used to pass', async () => {
+    for (const argv of [
+      ['plan', ...base(), '--force'],
+      ['rotate', ...base(), '--new-key-file', keyFile, '--yes', '--force'],
+    ]) {
+      const run = await refused(argv, '--force is not an option of plan or rotate');
+      for (const flag of ['--allow-unready', '--allow-bare-pods', '--allow-owned']) expect(run.stderr).toContain(flag);
+    }
+  });
+
   it('refuses -n with a name that is not a namespace name', async () => {
     await refused(['plan', ...base(), '-n', 'Bad/NS'], '-n "Bad/NS" is not a namespace name');
     await refused(['discover', '--kubeconfig', world.kubeconfig, '--all-contexts', '-n', 'Bad/NS'], 'namespace');
