@@ -146,3 +146,21 @@ export function verifiedResult(plan: RotationPlan): string {
   const where = plan.partial?.holders.length ? 'Every site of this rotation' : 'Every site';
   return `${where} holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every ${restarted}consumer uses it.${notes} ${retireAdvice(plan)}`;
 }
+
+/**
+ * For `--issue --retire deactivate|delete`: refuses, before anything is minted or written, a plan
+ * whose old key other contexts still hold or may hold (retiring it would break them). Throws
+ * {@link PartialFleetError}.
+ */
+export function refuseRetirePolicy(plan: RotationPlan, retire: 'none' | 'deactivate' | 'delete'): void {
+  const outside = plan.partial;
+  if (retire === 'none' || !outside || (outside.holders.length === 0 && outside.unchecked.length === 0)) return;
+  const oldKey = plan.credential.keyId ?? plan.credential.fingerprint;
+  const held = outside.holders.length > 0 ? ` ${outside.holders.map(describeSite).join(', ')} still hold it.` : '';
+  throw new PartialFleetError(
+    `--retire ${retire} would retire key ${oldKey} after this rotation, but the rotation does not cover every context that may use it.${held}${uncheckedSentence(outside)}`,
+    'Select those contexts too (--context/--all-contexts), or pass --retire none and retire the key yourself once nothing uses it.',
+    outside.holders,
+    outside.unchecked.map((u) => u.cluster),
+  );
+}

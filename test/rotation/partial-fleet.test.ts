@@ -197,6 +197,24 @@ describe('an outside context that cannot be read', () => {
     expect(plan.partial?.holders).toEqual([]);
     expect(plan.partial?.unchecked.map((u) => u.cluster)).toEqual(['far-away']);
     expect(() => refuseRetiringHeldKey(plan)).toThrow(/far-away/);
+
+    // --issue would retire the old key after the rotation: refused before anything is minted.
+    const retiring = await runCliInProcess([
+      'plan',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'cluster-1',
+      '--credential',
+      billingId,
+      '--request-timeout',
+      '1s',
+      '--issue',
+    ]);
+    expect(retiring.code).toBe(2);
+    expect(retiring.stderr).toContain('--retire deactivate would retire key');
+    expect(retiring.stderr).toMatch(/far-away could not be checked/);
+    expect(retiring.stderr).toContain('--retire none');
   });
 });
 
