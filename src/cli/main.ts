@@ -138,6 +138,10 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
     )
     .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
+    .option(
+      '--keep-backup <duration>',
+      'how long the journal keeps the previous data of the Secrets after Verified, for rollback --force (default 7d; dropped sooner once the old key is retired)',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
 import { selectClusters } from '../../src/kube/kubeconfig.js';
 import { fromSecret } from '../../src/rotation/journal/codec.js';
-import type { SecretBackup } from '../../src/rotation/journal/document.js';
+import { backupOf } from '../../src/rotation/journal/backup.js';
 import { Journal } from '../../src/rotation/journal/journal.js';
 import type { RotationPlan } from '../../src/rotation/plan.js';
 import { gcpServiceAccountKey } from '../../src/kubecost/secret-formats/index.js';
@@ -51,15 +51,14 @@ describe('the journal Secret', () => {
     const newValue = randomBytes(3072).toString('base64');
     const journal = await Journal.create(client, plan('20261128-000000-aaaa'), newKey, { clock: systemClock });
     for (let i = 0; i < 200; i++) {
-      const backup: SecretBackup = {
-        cluster: `cluster-${i}`,
-        namespace: 'kubecost',
-        secret: 'federated-store',
-        resourceVersion: String(100 + i),
-        data: { 'federated-store.yaml': oldValue },
-        newData: { 'federated-store.yaml': newValue },
-        annotations: { team: 'finops' },
-      };
+      const backup = backupOf(
+        { cluster: `cluster-${i}`, namespace: 'kubecost', secret: 'federated-store' },
+        {
+          metadata: { resourceVersion: String(100 + i), annotations: { team: 'finops' } },
+          data: { 'federated-store.yaml': oldValue, 'other.yaml': oldValue },
+        },
+        { 'federated-store.yaml': newValue },
+      );
       journal.keepBackup(backup);
     }
     await journal.advance('Staged', 'staged 200');
