@@ -15,35 +15,42 @@ import type { RotationPlan } from './plan.js';
 /** What the API server lets a Secret's data values total (core.MaxSecretSize). */
 export const SECRET_DATA_LIMIT = 1024 * 1024;
 
-/** A step record or a verdict as long as the longest the steps write (a detail or evidence of about 300 characters). */
+/** A step record as long as the ones the steps write (measured: 170 to 200 bytes). */
 const RECORD = JSON.stringify({
   state: 'done',
   startedAt: '2026-01-01T00:00:00.000Z',
   endedAt: '2026-01-01T00:00:00.000Z',
-  detail: 'x'.repeat(300),
-  resourceVersionBefore: '1234567890',
-  resourceVersionAfter: '1234567890',
-  token: 'x'.repeat(40),
-  changed: true,
+  detail: 'x'.repeat(45),
+  resourceVersionBefore: '1234567',
+}).length;
+/** A verdict as long as the ones verification records (measured: 190 to 260 bytes). */
+const VERDICT = JSON.stringify({
+  check: 'secret-holds-new-key',
+  target: 'x'.repeat(90),
+  status: 'passed',
+  reason: 'SecretHoldsNewKey',
+  evidence: 'x'.repeat(80),
 }).length;
 const TIMELINE_ENTRY = JSON.stringify({
   at: '2026-01-01T00:00:00.000Z',
   phase: 'RollingBack',
   message: 'x'.repeat(300),
 }).length;
-/** Verdicts per restarted workload (pods, logs, status and a spare), per write, per site (probe). */
-const VERDICTS_PER_RESTART = 4;
-
 /** The largest journal.json of a plan: the plan, every step's records (forward and rollback), verdicts and timeline. */
 export function projectedDocumentBytes(plan: RotationPlan): number {
   const planBytes = Buffer.byteLength(JSON.stringify(plan));
   const ids = [...plan.writes.map((w) => w.step), ...plan.restarts.map((r) => r.step)];
   const idBytes = ids.reduce((n, id) => n + Buffer.byteLength(id) + 4, 0);
-  // Forward: one record per write and restart; rollback: restore and fence per write, a restart each.
-  const records = (plan.writes.length + plan.restarts.length) * 2 + plan.writes.length;
+  // Forward: one record per write and restart; rollback: a restore per write and a restart each (a fence
+  // only follows a write that got no answer: not counted).
+  const records = (plan.writes.length + plan.restarts.length) * 2;
+  // Pods and logs (one per container) per restarted workload, the re-read per write, a probe per site, the statuses.
   const verdicts =
-    plan.restarts.length * VERDICTS_PER_RESTART + plan.writes.length + plan.sites.length + plan.statusChecks.length;
-  return planBytes + 3 * idBytes + (records + verdicts) * (RECORD + 8) + 16 * TIMELINE_ENTRY + 1024;
+    plan.restarts.reduce((n, r) => n + 1 + r.containers.length, 0) +
+    plan.writes.length +
+    plan.sites.length +
+    plan.statusChecks.length;
+  return planBytes + 3 * idBytes + records * (RECORD + 8) + verdicts * (VERDICT + 2) + 16 * TIMELINE_ENTRY + 1024;
 }
 
 /** The bytes a Secret's data values total (what the API server counts). */
