@@ -29,6 +29,7 @@ export interface RotationFlags extends GlobalOptions {
   grace?: string;
   deleteInactive?: boolean;
   partial?: boolean;
+  keepBackup?: string;
 }
 
 /**
@@ -83,17 +84,26 @@ export const DURATION_BOUNDS: Readonly<Record<string, readonly [number, number]>
   '--rollout-timeout': [1000, 24 * 3_600_000],
   '--probe-timeout': [100, 3_600_000],
   '--request-timeout': [100, 600_000],
+  '--keep-backup': [60_000, 366 * 86_400_000],
 };
 
 const showMs = (ms: number) =>
-  ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  ms % 86_400_000 === 0
+    ? `${ms / 86_400_000}d`
+    : ms % 3_600_000 === 0
+      ? `${ms / 3_600_000}h`
+      : ms % 1000 === 0
+        ? `${ms / 1000}s`
+        : `${ms}ms`;
 
-/** Parses a duration like 90s, 5m, 1h or 250ms, within the flag's bounds. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses a duration like 90s, 5m, 1h, 7d or 250ms, within the flag's bounds. */
 export function parseDuration(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-  if (!m) throw new ConfigError(`${flag} ${value} is not a duration.`, 'Write it like 90s, 5m or 1h.');
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
+  if (!m) throw new ConfigError(`${flag} ${value} is not a duration.`, 'Write it like 90s, 5m, 1h or 7d.');
   const n = Number(m[1]);
-  const ms = Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+  const ms = Math.round(n * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
   const bounds = DURATION_BOUNDS[flag];
   if (bounds && !(ms >= bounds[0] && ms <= bounds[1]))
     throw new ConfigError(
@@ -161,6 +171,7 @@ export function rotationOptionsOf(flags: RotationFlags): Partial<RotationOptions
     ...(flags.maxParallelClusters !== undefined
       ? { maxParallelClusters: parseParallelClusters(flags.maxParallelClusters) }
       : {}),
+    ...(flags.keepBackup !== undefined ? { keepBackupMs: parseDuration(flags.keepBackup, '--keep-backup') } : {}),
   };
 }
 

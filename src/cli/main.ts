@@ -154,6 +154,10 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     )
     .option('--new-key-stdin', 'read the new key from standard input')
     .option('--yes', 'do not ask for confirmation')
+    .option(
+      '--keep-backup <duration>',
+      'how long the journal keeps the previous data of the Secrets after Verified, for rollback --force (default 7d; dropped sooner once the old key is retired)',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));

@@ -143,6 +143,8 @@ export interface RotationOptions {
   readonly rolloutTimeoutMs: number;
   /** The checks `--require` names (undefined: the default policy). */
   readonly require?: readonly CheckName[];
+  /** How long the old data is kept after Verified (`--keep-backup`; undefined: 7 days). */
+  readonly keepBackupMs?: number;
 }
 
 export const DEFAULT_OPTIONS: RotationOptions = {

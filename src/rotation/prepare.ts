@@ -11,7 +11,8 @@ import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import { ClustersUnreadableError } from './errors.js';
 import type { Fleet } from './journal/find.js';
-import { checkReplacement, readKeyText, type KeyMaterial } from './new-key.js';
+import { projectedJournalBytes, refuseOversizedJournal } from './journal-size.js';
+import { checkReplacement, keyFileOf, readKeyText, type KeyMaterial } from './new-key.js';
 import { outsideHolders, readOutside, refusePartialFleet } from './partial-fleet.js';
 import { findRolloutBlockers, missingSecretBlockers, refuseBlockedRollouts } from './preflight.js';
 import type { ProofOutcome } from './proof.js';
@@ -99,7 +100,25 @@ export async function prepareRotation(
     [...missingSecretBlockers(inventory, plan), ...(await findRolloutBlockers(plan, fleet))],
     request.allowUnready === true,
   );
+  // The journal must fit in one Secret: refused now, before the Lease and any write (defect 11).
+  refuseOversizedJournal(
+    plan,
+    projectedJournalBytes(plan, newKey ? keyFileOf(newKey).length : 0, valueSizes(inventory, plan)),
+  );
   return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
+}
+
+/**
+ * The sizes of the data values the plan changes, each distinct value once as far as discovery can
+ * tell (values of the same data key and size are taken as one: the same document on every cluster);
+ * stage measures the real journal before the first write.
+ */
+function valueSizes(inventory: Inventory, plan: RotationPlan): number[] {
+  const planned = new Set(plan.sites.map((s) => s.id));
+  const distinct = new Map<string, number>();
+  for (const site of inventory.sites.filter((s) => planned.has(s.id)))
+    distinct.set(`${site.dataKey}\n${site.valueBytes ?? 0}`, site.valueBytes ?? 0);
+  return [...distinct.values()];
 }
 
 /**

@@ -24,6 +24,7 @@ import { proveNewKey, type ProofSettings } from './proof.js';
 import { preflightIssue, type IssuePolicy, type IssuePreflight, type ProviderSettings } from './issuing.js';
 import { recordKubernetesEvents } from './recorder.js';
 import { verifiedResult } from './partial-fleet.js';
+import { refuseUnrollbackable } from './retention.js';
 import { rollback, runForward, type StepContext } from './runner.js';
 
 export interface ServiceConfig {
@@ -197,15 +198,12 @@ export class RotationService {
           await journal.dropLeftoverMaterial();
           return this.result(journal, stream, 'already rolled back');
         }
+        await refuseUnrollbackable(journal, this.config.clock); // its backups were dropped (retired, expired)
         const oldKey = journal.plan.credential.keyId ?? journal.plan.credential.fingerprint;
         if (journal.phase === 'Verified' && !options.force)
           throw new ConfigError(
             `rotation ${journal.id} was verified: every consumer uses the new key, and the old key ${oldKey} may already be retired at the provider. Rolling back would put that key back everywhere.`,
             `If the old key is still active, run kubecost-rotate rollback ${journal.id} --force.`,
-          );
-        if (journal.backups.size === 0 && journal.phase !== 'Planned')
-          throw new ConfigError(
-            `rotation ${journal.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`,
           );
         if (journal.backups.size === 0) {
           await journal.end('RolledBack', 'rolled back before anything was read or written; nothing was changed');
@@ -219,7 +217,7 @@ export class RotationService {
 
   /** The journals on the selected clusters, newest first. */
   history(selection: ContextSelection): Promise<JournalListing> {
-    return listRotations(this.connect(selection));
+    return listRotations(this.connect(selection), this.config.clock);
   }
 
   private journalDeps() {
