@@ -60,21 +60,46 @@ export function outsideHolders(reading: OutsideReading, credential: CredentialRe
   if (holders.size === 0 && unchecked.size === 0) return undefined;
   return {
     holders: [...holders.values()].sort(
-      (a, b) =>
-        a.cluster.localeCompare(b.cluster) || `${a.namespace}/${a.secret}`.localeCompare(`${b.namespace}/${b.secret}`),
+      (a, b) => natural(a.cluster, b.cluster) || natural(`${a.namespace}/${a.secret}`, `${b.namespace}/${b.secret}`),
     ),
     unchecked: [...unchecked.entries()]
       .map(([cluster, reason]) => ({ cluster, reason }))
-      .sort((a, b) => a.cluster.localeCompare(b.cluster)),
+      .sort((a, b) => natural(a.cluster, b.cluster)),
   };
 }
 
+/** cluster-2 before cluster-10. */
+const natural = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 const describeSite = (s: OutsideSite) => `Secret ${s.namespace}/${s.secret} (${s.dataKey}) on ${s.cluster}`;
 const clustersOf = (sites: readonly OutsideSite[]) => [...new Set(sites.map((s) => s.cluster))];
 
+/** The most places a message names one by one (a fleet of 200 would make a page of it); the plan lists them all. */
+const NAMED = 5;
+
+/** The first few of a list, then how many more. */
+function firstFew(items: readonly string[], more: (n: number) => string): string {
+  return items.length <= NAMED ? items.join(', ') : `${items.slice(0, NAMED).join(', ')} ${more(items.length - NAMED)}`;
+}
+
+/** The outside sites that hold the key, for a message. */
+function listSites(sites: readonly OutsideSite[]): string {
+  return firstFew(sites.map(describeSite), (n) => `and ${n} more (kubecost-rotate plan --partial lists them all)`);
+}
+
+/** The contexts to add to a selection, as a --context value (or --all-contexts for many). */
+function contextFlag(selected: readonly string[], clusters: readonly string[]): string {
+  return clusters.length <= NAMED ? `--context ${[...selected, ...clusters].join(',')}` : '--all-contexts';
+}
+
 /** What could not be checked, as a sentence (empty when everything was). */
 function uncheckedSentence(outside: OutsideHolders): string {
-  return outside.unchecked.map((u) => ` ${u.cluster} could not be checked: ${u.reason.replace(/\.$/, '')}.`).join('');
+  const { unchecked } = outside;
+  if (unchecked.length > NAMED)
+    return ` ${firstFew(
+      unchecked.map((u) => u.cluster),
+      (n) => `and ${n} more`,
+    )} could not be checked (kubecost-rotate plan --partial says why).`;
+  return unchecked.map((u) => ` ${u.cluster} could not be checked: ${u.reason.replace(/\.$/, '')}.`).join('');
 }
 
 /**
@@ -90,8 +115,8 @@ export function refusePartialFleet(
   if (!outside || outside.holders.length === 0 || partial) return;
   const clusters = clustersOf(outside.holders);
   throw new PartialFleetError(
-    `credential ${credential.id} is also held outside the selected context(s) ${selected.join(', ')}: ${outside.holders.map(describeSite).join(', ')}. Rotating only the selection would leave ${clusters.length === 1 ? 'that context' : 'those contexts'} on the old key, which breaks them when it is retired.${uncheckedSentence(outside)}`,
-    `Add them with --context/--all-contexts (--context ${[...selected, ...clusters].join(',')}), or pass --partial to rotate only these.`,
+    `credential ${credential.id} is also held outside the selected context(s) ${selected.join(', ')}: ${listSites(outside.holders)}. Rotating only the selection would leave ${clusters.length === 1 ? 'that context' : 'those contexts'} on the old key, which breaks them when it is retired.${uncheckedSentence(outside)}`,
+    `Add them with --context/--all-contexts (${contextFlag(selected, clusters)}), or pass --partial to rotate only these.`,
     outside.holders,
     outside.unchecked.map((u) => u.cluster),
   );
@@ -103,7 +128,10 @@ export function describeOutside(plan: RotationPlan): string[] {
   if (!outside) return [];
   return [
     ...(outside.holders.length > 0
-      ? [`Outside the selection, left with the old key (--partial): ${outside.holders.map(describeSite).join(', ')}.`]
+      ? [
+          `Outside the selection, left with the old key (--partial): ${outside.holders.length} site(s) on ${clustersOf(outside.holders).length} context(s):`,
+          ...outside.holders.map((h) => `  ${describeSite(h)}`),
+        ]
       : []),
     ...outside.unchecked.map((u) => `${u.cluster} could not be checked for this key: ${u.reason.replace(/\.$/, '')}.`),
   ];
@@ -114,9 +142,12 @@ export function retireAdvice(plan: RotationPlan): string {
   const oldKey = plan.credential.keyId ?? plan.credential.fingerprint;
   const outside = plan.partial;
   if (outside && outside.holders.length > 0)
-    return `Do not retire key ${oldKey} yet: outside this rotation ${outside.holders.map(describeSite).join(', ')} still hold${outside.holders.length === 1 ? 's' : ''} it. Rotate ${clustersOf(outside.holders).length === 1 ? 'that context' : 'those contexts'} onto the same new key (kubecost-rotate rotate --context ${clustersOf(outside.holders).join(',')} --credential ${plan.credential.id} --new-key-file FILE), then retire it.${uncheckedSentence(outside)}`;
+    return `Do not retire key ${oldKey} yet: outside this rotation ${listSites(outside.holders)} still hold${outside.holders.length === 1 ? 's' : ''} it. Rotate ${clustersOf(outside.holders).length === 1 ? 'that context' : 'those contexts'} onto the same new key (kubecost-rotate rotate ${contextFlag([], clustersOf(outside.holders)).replace('--all-contexts', '--context ...')} --credential ${plan.credential.id} --new-key-file FILE), then retire it.${uncheckedSentence(outside)}`;
   if (outside && outside.unchecked.length > 0)
-    return `Before you retire key ${oldKey} at the provider, make sure ${outside.unchecked.map((u) => u.cluster).join(', ')} (not checked: unreadable) do${outside.unchecked.length === 1 ? 'es' : ''} not hold it.`;
+    return `Before you retire key ${oldKey} at the provider, make sure ${firstFew(
+      outside.unchecked.map((u) => u.cluster),
+      (n) => `and ${n} more`,
+    )} (not checked: unreadable) do${outside.unchecked.length === 1 ? 'es' : ''} not hold it.`;
   return `Retire the old key ${oldKey} at the provider when you are ready.`;
 }
 
@@ -128,12 +159,15 @@ export function refuseRetiringHeldKey(plan: RotationPlan): void {
   const outside = plan.partial;
   if (!outside || (outside.holders.length === 0 && outside.unchecked.length === 0)) return;
   const oldKey = plan.credential.keyId ?? plan.credential.fingerprint;
-  const held = outside.holders.length > 0 ? ` ${outside.holders.map(describeSite).join(', ')} still hold it.` : '';
+  const held = outside.holders.length > 0 ? ` ${listSites(outside.holders)} still hold it.` : '';
   throw new PartialFleetError(
     `the old key ${oldKey} of rotation ${plan.id} is not retired: this rotation did not cover every context that may use it.${held}${uncheckedSentence(outside)}`,
     outside.holders.length > 0
-      ? `Rotate ${clustersOf(outside.holders).join(', ')} too, then retire the key at the provider yourself.`
-      : `Check ${outside.unchecked.map((u) => u.cluster).join(', ')} (kubecost-rotate discover --context ...), then retire the key at the provider yourself.`,
+      ? `Rotate ${firstFew(clustersOf(outside.holders), (n) => `and ${n} more`)} too, then retire the key at the provider yourself.`
+      : `Check ${firstFew(
+          outside.unchecked.map((u) => u.cluster),
+          (n) => `and ${n} more`,
+        )} (kubecost-rotate discover --context ...), then retire the key at the provider yourself.`,
     outside.holders,
     outside.unchecked.map((u) => u.cluster),
   );
@@ -156,7 +190,7 @@ export function refuseRetirePolicy(plan: RotationPlan, retire: 'none' | 'deactiv
   const outside = plan.partial;
   if (retire === 'none' || !outside || (outside.holders.length === 0 && outside.unchecked.length === 0)) return;
   const oldKey = plan.credential.keyId ?? plan.credential.fingerprint;
-  const held = outside.holders.length > 0 ? ` ${outside.holders.map(describeSite).join(', ')} still hold it.` : '';
+  const held = outside.holders.length > 0 ? ` ${listSites(outside.holders)} still hold it.` : '';
   throw new PartialFleetError(
     `--retire ${retire} would retire key ${oldKey} after this rotation, but the rotation does not cover every context that may use it.${held}${uncheckedSentence(outside)}`,
     'Select those contexts too (--context/--all-contexts), or pass --retire none and retire the key yourself once nothing uses it.',

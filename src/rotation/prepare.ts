@@ -56,6 +56,8 @@ export async function prepareRotation(
   clock: Clock,
   requestTimeoutMs?: number,
 ): Promise<PreparedRotation> {
+  // The key a user brings is read first: a bad file is refused before any cluster is read.
+  const newKey = request.newKey ? readKeyText(request.newKey.text, request.newKey.source) : undefined;
   const targets = [...fleet.clients.values()].map((c) => c.target);
   const scope = {
     clock,
@@ -67,11 +69,7 @@ export async function prepareRotation(
   outsideReading.catch(() => undefined);
   const inventory = await discover(targets, scope);
   const record = credentialOrUnreadable(inventory, request.credential);
-  let newKey: KeyMaterial | undefined;
-  if (request.newKey) {
-    newKey = readKeyText(request.newKey.text, request.newKey.source);
-    checkReplacement(record, newKey, request.newKey.source);
-  }
+  if (newKey && request.newKey) checkReplacement(record, newKey, request.newKey.source);
   const outside = outsideHolders(await outsideReading, record);
   refusePartialFleet(
     outside,

@@ -184,6 +184,9 @@ describe('bad key files', () => {
     ],
   ])('refuses an unknown field in %s, naming the field and not its value', async (_format, content) => {
     const path = await world.keyFile('extra-field-aws.json', content());
+    // Refused before any cluster is read.
+    const requests = () => world.fleet.clusters.map((c) => c.stats.requests);
+    const from = requests();
     for (const command of ['plan', 'rotate']) {
       const run = await refused(
         [command, ...base(), '--new-key-file', path, ...(command === 'rotate' ? ['--yes'] : [])],
@@ -192,6 +195,7 @@ describe('bad key files', () => {
       expect(run.stderr).toContain(path);
       expect(run.stderr).not.toContain(secretLike);
     }
+    expect(requests()).toEqual(from);
   });
 
   it('refuses a GCP service-account key file with a field the format does not define', async () => {

@@ -21,18 +21,22 @@ describe('a credential that discovery could not see', () => {
   it('is refused (exit 1, nothing written) with what discovery could not read, naming the cluster, the namespace and the refusal', async () => {
     const allow = world.fleet.cluster('cluster-1').access.deny({ verb: 'list', resource: 'secrets' });
     try {
-      const run = await runCliInProcess([
-        'rotate',
-        '--kubeconfig',
-        world.kubeconfig,
-        '--all-contexts',
-        '-n',
-        'kubecost',
-        '--credential',
-        'aws:AKIAIOSFODNN7EXAMPLE',
-        '--new-key-stdin',
-        '--yes',
-      ]);
+      const run = await runCliInProcess(
+        [
+          'rotate',
+          '--kubeconfig',
+          world.kubeconfig,
+          '--all-contexts',
+          '-n',
+          'kubecost',
+          '--credential',
+          'aws:AKIAIOSFODNN7EXAMPLE',
+          '--new-key-stdin',
+          '--yes',
+        ],
+        // A well-formed key (the key file is read before any cluster): what is refused is the credential.
+        { stdin: JSON.stringify({ accessKeyId: 'AKIAJOSFODNN7EXAMPLE', secretAccessKey: 'a'.repeat(40) }) },
+      );
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(
         /could not read cluster-1: cluster cluster-1: list secrets in namespace kubecost: .*forbidden/i,
