@@ -17,7 +17,7 @@ import { ConfigError } from '../shared/errors.js';
 import { SecretValue } from '../shared/secret-value.js';
 import type { RotationPlan } from '../rotation/plan.js';
 import { ProgressStream } from '../rotation/progress.js';
-import { RotationService } from '../rotation/service.js';
+import { RetiringService } from '../rotation/retire-service.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { crashPointsFrom } from './crash-points.js';
 import { parseDuration, selectionOf, type RotationFlags } from './flags.js';
@@ -36,7 +36,7 @@ export interface CommandContext {
  * KUBECOST_ROTATE_PROVIDER_ENDPOINTS points the direct probe at other endpoints; KUBECOST_ROTATE_PROBE=off
  * turns the probe off unless --provider-endpoints is given; KUBECOST_ROTATE_TEST_CRASH arms the crash matrix.
  */
-export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?: AbortSignal): RotationService {
+export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?: AbortSignal): RetiringService {
   const { env } = ctx.io;
   // Every flag is checked, whether or not this run uses it, before anything is read or written.
   const probeTimeoutMs =
@@ -68,7 +68,7 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
         ...(probeTimeoutMs !== undefined ? { timeoutMs: probeTimeoutMs * 2 } : {}),
       }
     : undefined;
-  return new RotationService({
+  return new RetiringService({
     clock: ctx.clock,
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },
@@ -84,7 +84,9 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
 /**
  * The identities that manage keys at the providers, from the environment: AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY (else the AWS SDK's credential chain), GOOGLE_APPLICATION_CREDENTIALS (else
- * Application Default Credentials).
+ * Application Default Credentials), AZURE_SUBSCRIPTION_ID with AZURE_TENANT_ID, AZURE_CLIENT_ID and
+ * AZURE_CLIENT_SECRET (else DefaultAzureCredential) and KUBECOST_ROTATE_AZURE_CA_FILE (an extra CA for
+ * ARM); KUBECOST_ROTATE_AWS_LAST_USED_DELAY: how late AWS reports a key's use (default 4h; 0s for emulators).
  */
 function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock: Clock): ProviderSettings {
   const awsId = env.AWS_ACCESS_KEY_ID;
@@ -99,9 +101,33 @@ function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock
         `cannot read GOOGLE_APPLICATION_CREDENTIALS ${gcpFile}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  const readFile = (file: string, name: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error: unknown) {
+      throw new ConfigError(`cannot read ${name} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const delay = env.KUBECOST_ROTATE_AWS_LAST_USED_DELAY;
+  const { AZURE_SUBSCRIPTION_ID: subscriptionId, AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId } = env;
+  const azureSecret = env.AZURE_CLIENT_SECRET;
+  const azureCa = env.KUBECOST_ROTATE_AZURE_CA_FILE;
+  const azure = subscriptionId
+    ? {
+        subscriptionId,
+        ...(tenantId && clientId && azureSecret
+          ? { credentials: { tenantId, clientId, clientSecret: new SecretValue(azureSecret) } }
+          : {}),
+        ...(azureCa ? { caPem: readFile(azureCa, 'KUBECOST_ROTATE_AZURE_CA_FILE') } : {}),
+      }
+    : undefined;
   return {
     endpoints,
     clock,
+    ...(delay !== undefined
+      ? { awsReportingDelayMs: parseDuration(delay, 'KUBECOST_ROTATE_AWS_LAST_USED_DELAY') }
+      : {}),
+    ...(azure ? { azure } : {}),
     ...(awsId && awsSecret
       ? { aws: { provider: 'aws', accessKeyId: awsId, secretAccessKey: new SecretValue(awsSecret) } }
       : {}),

@@ -11,6 +11,7 @@ import {
   ProviderError,
   providers,
   type AwsCredential,
+  type AzureClientSecret,
   type CloudId,
   type GcpCredential,
   type Inspection,
@@ -49,6 +50,14 @@ export interface ProviderSettings {
   readonly aws?: AwsCredential;
   /** GCP: the key file of the identity that manages service-account keys. Default: Application Default Credentials. */
   readonly gcp?: GcpCredential;
+  /** AWS: how late GetAccessKeyLastUsed may report a use. Default 4 h (AWS's own figure). */
+  readonly awsReportingDelayMs?: number;
+  /** Azure: the subscription of the storage accounts, the service principal (else DefaultAzureCredential), an extra CA. */
+  readonly azure?: {
+    readonly subscriptionId: string;
+    readonly credentials?: AzureClientSecret;
+    readonly caPem?: string;
+  };
 }
 
 /** The provider that mints and retires keys of a cloud. */
@@ -60,6 +69,7 @@ export function keyProviderFor(cloud: string, settings: ProviderSettings): KeyPr
         ...(endpoints.iam ? { iamEndpoint: endpoints.iam } : {}),
         ...(endpoints.sts ? { stsEndpoint: endpoints.sts } : {}),
         ...(settings.aws ? { credentials: settings.aws } : {}),
+        ...(settings.awsReportingDelayMs !== undefined ? { reportingDelayMs: settings.awsReportingDelayMs } : {}),
         clock,
       });
     case 'gcp':
@@ -67,6 +77,21 @@ export function keyProviderFor(cloud: string, settings: ProviderSettings): KeyPr
         ...(endpoints.gcpIam ? { iamEndpoint: endpoints.gcpIam, policyAnalyzerEndpoint: endpoints.gcpIam } : {}),
         ...(endpoints.gcpToken ? { tokenUrl: endpoints.gcpToken } : {}),
         ...(settings.gcp ? { credentials: settings.gcp } : {}),
+        clock,
+      });
+    case 'azure':
+      if (!settings.azure)
+        throw new ConfigError(
+          'managing Azure storage-account keys needs the subscription: set AZURE_SUBSCRIPTION_ID.',
+          'Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for the service principal too (else DefaultAzureCredential).',
+        );
+      return providers.create('azure', {
+        subscriptionId: settings.azure.subscriptionId,
+        ...(endpoints.azureArm ? { armEndpoint: endpoints.azureArm } : {}),
+        ...(endpoints.azureAuthority ? { authorityHost: endpoints.azureAuthority } : {}),
+        ...(endpoints.azureBlob ? { blobEndpoint: endpoints.azureBlob } : {}),
+        ...(settings.azure.credentials ? { credentials: settings.azure.credentials } : {}),
+        ...(settings.azure.caPem ? { caPem: settings.azure.caPem } : {}),
         clock,
       });
     default:

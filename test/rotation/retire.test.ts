@@ -1,0 +1,176 @@
+/**
+ * Retiring the old key after a Verified rotation (issue 10), on kube-sim with the simulated Kubecost
+ * programs really using their keys at cloud-sim, through the official SDKs: the old key deactivated
+ * and deleted only on evidence (every site rediscovered, none holding the old key; AWS
+ * GetAccessKeyLastUsed shows no use after the restarts; GCP the key's status and Policy Analyzer;
+ * Azure every site proven on the new slot), a grace period that `resume` continues, and a rollback
+ * from Retiring that reactivates the old key first.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudSim } from '../../src/sim/cloud/index.js';
+import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
+import { layoutSecretValues, successorOf, type FakeCredential } from '../../src/sim/kubecost/index.js';
+import { scanLogForAuthFailures } from '../../src/verify/checks.js';
+import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
+import { journalById, settle } from './harness.js';
+import { startRotationWorld, type RotationWorld } from './world.js';
+
+let world: RotationWorld;
+let cloud: CloudSim;
+const saved: Record<string, string | undefined> = {};
+const managerSecrets: string[] = [];
+const minted: string[] = [];
+const primary = () => world.fleet.cluster('cluster-1');
+
+beforeAll(async () => {
+  world = await startRotationWorld('v2-federated');
+  cloud = world.cloud as CloudSim;
+  // The identities kubecost-rotate manages keys as, from the environment, as an operator would set them.
+  const aws = cloud.aws.createAdmin();
+  const gcp = cloud.gcp.createAdmin('acme-billing');
+  const azure = cloud.azureControl.createServicePrincipal();
+  const dir = join(world.kubeconfig, '..');
+  const gcpFile = join(dir, 'gcp-admin.json');
+  const caFile = join(dir, 'azure-arm-ca.pem');
+  await writeFile(gcpFile, gcp.keyJson, { mode: 0o600 });
+  await writeFile(caFile, cloud.azureControl.caPem);
+  managerSecrets.push(
+    aws.secretAccessKey,
+    (JSON.parse(gcp.keyJson) as { private_key: string }).private_key,
+    azure.clientSecret,
+  );
+  const env = {
+    AWS_ACCESS_KEY_ID: aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
+    GOOGLE_APPLICATION_CREDENTIALS: gcpFile,
+    AZURE_SUBSCRIPTION_ID: cloud.azureControl.subscriptionId,
+    AZURE_TENANT_ID: azure.tenantId,
+    AZURE_CLIENT_ID: azure.clientId,
+    AZURE_CLIENT_SECRET: azure.clientSecret,
+    KUBECOST_ROTATE_AZURE_CA_FILE: caFile,
+    // cloud-sim reports a use at once (its delay is 0): so may the tool assume.
+    KUBECOST_ROTATE_AWS_LAST_USED_DELAY: '0s',
+    KUBECOST_ROTATE_RETRY_BASE_MS: '50',
+  };
+  for (const [k, v] of Object.entries(env)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+});
+
+afterAll(async () => {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  await world.stop();
+});
+
+const cli = (...argv: string[]) =>
+  runCliInProcess([argv[0] ?? '', ...argv.slice(1), '--kubeconfig', world.kubeconfig, ...world.probeFlags]);
+
+/** Rotates `name` onto a key the test brings (valid at cloud-sim next to the old one); returns the rotation id. */
+async function rotate(name: string): Promise<{ id: string; old: FakeCredential; next: FakeCredential }> {
+  const old = world.layout.credentials.get(name) as FakeCredential;
+  const { next, keyFile } = successorOf(old);
+  world.allow(next);
+  const selector =
+    old.provider === 'aws'
+      ? old.accessKeyId
+      : old.provider === 'gcp'
+        ? `gcp:${old.clientEmail}:${old.privateKeyId}`
+        : `azure:${old.provider === 'azure' ? old.accountName : ''}`;
+  const run = await cli(
+    'rotate',
+    '--all-contexts',
+    '--credential',
+    old.provider === 'azure' ? await credentialIdOf(old) : selector,
+    '--new-key-file',
+    await world.keyFile(`${name}-${Date.now()}.json`, keyFile),
+    '--yes',
+    '--verify-window',
+    '1500ms',
+    '--rollout-timeout',
+    '30s',
+  );
+  expect(run.stderr).toBe('');
+  expect(run.code, run.stdout).toBe(0);
+  world.layout.credentials.set(name, next);
+  minted.push(...secretsOf(next));
+  const id = /rotation (\S+): Verified\./.exec(run.stdout)?.[1] ?? '';
+  expect(id).not.toBe('');
+  await settle(world);
+  return { id, old, next };
+}
+
+/** The discovery id of an Azure credential (fingerprint-based). */
+async function credentialIdOf(old: FakeCredential): Promise<string> {
+  const run = await cli('discover', '--all-contexts', '-o', 'json');
+  const doc = JSON.parse(run.stdout) as { credentials: { id: string; principal?: string; provider: string }[] };
+  const account = old.provider === 'azure' ? old.accountName : '';
+  return doc.credentials.find((c) => c.provider === 'azure' && c.principal === account)?.id ?? '';
+}
+
+const secretsOf = (c: FakeCredential) =>
+  c.provider === 'aws'
+    ? [c.secretAccessKey]
+    : c.provider === 'gcp'
+      ? [c.privateKey]
+      : c.provider === 'azure'
+        ? [c.accountKey]
+        : [];
+
+const retire = (id: string, ...flags: string[]) => cli('retire', id, ...flags);
+
+function clean(...runs: CliRun[]): void {
+  const secrets = [...layoutSecretValues(world.layout), ...managerSecrets, ...minted];
+  for (const run of runs) expect(leakedSecrets(run.stdout + run.stderr, secrets)).toEqual([]);
+}
+
+const phaseOf = (id: string) => journalById(world, id)?.doc.phase;
+
+function eventsOn(secret: string, reason: string): string[] {
+  return primary()
+    .api.select(SIM_RESOURCES.events, 'kubecost')
+    .filter(
+      (e) =>
+        (e.involvedObject as { kind?: string; name?: string }).kind === 'Secret' &&
+        (e.involvedObject as { name?: string }).name === secret &&
+        e.reason === reason,
+    )
+    .map((e) => String(e.message));
+}
+
+const iamStatus = (id: string) => cloud.aws.iam.keys.get(id)?.status;
+
+describe('retire after an AWS rotation with a brought key', () => {
+  it('with --retire delete --grace 0s reaches Retired: the old key is gone at the provider and no program logged an auth failure', async () => {
+    const logsBefore = world.logs.length;
+    const { id, old, next } = await rotate('billing-aws');
+    if (old.provider !== 'aws' || next.provider !== 'aws') throw new Error('an AWS key');
+    expect(iamStatus(old.accessKeyId)).toBe('Active');
+    const run = await retire(id, '--retire', 'delete', '--grace', '0s');
+    expect(run.stderr).toBe('');
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toContain(`rotation ${id}: Retired.`);
+    expect(run.stdout).toContain(`was not used from`);
+    expect(cloud.aws.iam.keys.has(old.accessKeyId)).toBe(false);
+    expect(iamStatus(next.accessKeyId)).toBe('Active');
+    expect(phaseOf(id)).toBe('Retired');
+    const journal = journalById(world, id);
+    expect(eventsOn(journal?.name ?? '', 'OldKeyDeactivated')).toEqual([
+      expect.stringContaining(`deactivated the old key ${old.accessKeyId}`),
+    ]);
+    expect(eventsOn('cloud-integration', 'OldKeyDeleted')).toEqual([
+      expect.stringContaining(`deleted the old key ${old.accessKeyId}`),
+    ]);
+    // The programs kept running on the new key the whole time: zero auth failures.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const lines = world.logs.slice(logsBefore).map((l) => `${l.namespace}/${l.pod}/${l.container}: ${l.line}`);
+    expect(lines.some((l) => l.includes('ingestor: completed run'))).toBe(true);
+    expect(scanLogForAuthFailures(lines.join('\n'))).toEqual([]);
+    clean(run);
+  });
+});
