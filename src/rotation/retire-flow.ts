@@ -191,9 +191,8 @@ export async function retireOldKey(
   if (journal.phase === 'NeedsHuman')
     await journal.advance(deactivatedAt ? 'Retiring' : 'Verified', 'retirement resumed by a human');
   const emitPhase = (message: string) => deps.emit({ type: 'phase', rotation: plan.id, phase: journal.phase, message });
-  const again =
-    journal.phase === 'Retiring' ? `kubecost-rotate resume ${plan.id}` : `kubecost-rotate retire ${plan.id}`;
   for (;;) {
+    const again = `kubecost-rotate ${journal.phase === 'Retiring' ? 'resume' : 'retire'} ${plan.id}`;
     if (ctx.deps.stop?.aborted) return stoppedMessage(ctx);
     const facts = await gatherFacts(ctx, provider, ref, settings, signalOf(ctx));
     const choice = chooseRetirement(facts);

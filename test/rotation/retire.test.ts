@@ -53,6 +53,7 @@ beforeAll(async () => {
     // cloud-sim reports a use at once (its delay is 0): so may the tool assume.
     KUBECOST_ROTATE_AWS_LAST_USED_DELAY: '0s',
     KUBECOST_ROTATE_RETRY_BASE_MS: '50',
+    KUBECOST_ROTATE_PROVIDER_ENDPOINTS: world.probeFlags[1] ?? '',
   };
   for (const [k, v] of Object.entries(env)) {
     saved[k] = process.env[k];
@@ -68,8 +69,8 @@ afterAll(async () => {
   await world.stop();
 });
 
-const cli = (...argv: string[]) =>
-  runCliInProcess([argv[0] ?? '', ...argv.slice(1), '--kubeconfig', world.kubeconfig, ...world.probeFlags]);
+// rollback and discover take the provider endpoints from the environment (retire, rotate and resume take the flag too).
+const cli = (...argv: string[]) => runCliInProcess([...argv, '--kubeconfig', world.kubeconfig]);
 
 /** Rotates `name` onto a key the test brings (valid at cloud-sim next to the old one); returns the rotation id. */
 async function rotate(name: string): Promise<{ id: string; old: FakeCredential; next: FakeCredential }> {
@@ -172,5 +173,149 @@ describe('retire after an AWS rotation with a brought key', () => {
     expect(lines.some((l) => l.includes('ingestor: completed run'))).toBe(true);
     expect(scanLogForAuthFailures(lines.join('\n'))).toEqual([]);
     clean(run);
+  });
+});
+
+describe('retirement refused on evidence', () => {
+  it('is refused while a site the rotation did not update still holds the old key, naming it, and succeeds once it is gone', async () => {
+    const before = primary().api.get(SIM_RESOURCES.secrets, 'kubecost', 'cloud-integration');
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    // A copy of the old integration, made by hand: nothing reads it, but it holds the old key.
+    primary().apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cloud-integration-copy', namespace: 'kubecost' },
+      data: { ...(before.data as Record<string, string>) },
+    });
+    const refused = await retire(id, '--retire', 'delete', '--grace', '0s');
+    expect(refused.code, refused.stdout).toBe(3);
+    expect(refused.stdout).toContain(
+      'still holding the old key: Secret kubecost/cloud-integration-copy key cloud-integration.json on cluster-1',
+    );
+    expect(refused.stdout).toContain(`then run "kubecost-rotate retire ${id}"`);
+    expect(iamStatus(old.accessKeyId)).toBe('Active');
+    expect(phaseOf(id)).toBe('Verified');
+    primary().api.delete(SIM_RESOURCES.secrets, 'kubecost', 'cloud-integration-copy');
+    const done = await retire(id);
+    expect(done.code, done.stdout).toBe(0);
+    expect(phaseOf(id)).toBe('Retired');
+    expect(cloud.aws.iam.keys.has(old.accessKeyId)).toBe(false);
+    clean(refused, done);
+  });
+
+  it('is refused when GetAccessKeyLastUsed shows a use of the old key after the consumers restarted', async () => {
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    // Something outside the clusters still uses the old key.
+    cloud.aws.iam.markUsed(old.accessKeyId, 's3');
+    const refused = await retire(id, '--retire', 'delete', '--grace', '0s');
+    expect(refused.code, refused.stdout).toBe(3);
+    expect(refused.stdout).toMatch(new RegExp(`refused: ${old.accessKeyId} was used after \\S+: last used \\S+ by s3`));
+    expect(iamStatus(old.accessKeyId)).toBe('Active');
+    expect(journalById(world, id)?.raw).toContain('iam:GetAccessKeyLastUsed');
+    clean(refused);
+    cloud.aws.revokeKey(old.accessKeyId);
+  });
+
+  it('waits, without deactivating, while AWS may not have recorded a use yet (the reporting delay)', async () => {
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    process.env.KUBECOST_ROTATE_AWS_LAST_USED_DELAY = '4h';
+    try {
+      const early = await retire(id, '--retire', 'delete', '--grace', '0s');
+      expect(early.code, early.stdout).toBe(3);
+      expect(early.stdout).toContain('too early to tell whether');
+      expect(early.stdout).toContain(`Run "kubecost-rotate retire ${id}" after`);
+      expect(iamStatus(old.accessKeyId)).toBe('Active');
+      clean(early);
+    } finally {
+      process.env.KUBECOST_ROTATE_AWS_LAST_USED_DELAY = '0s';
+    }
+    const done = await retire(id, '--retire', 'delete', '--grace', '0s');
+    expect(done.code, done.stdout).toBe(0);
+  });
+});
+
+describe('the grace period and rollback from Retiring', () => {
+  it('deactivates, says when the grace ends, and resume deletes only after it', async () => {
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    const started = await retire(id, '--retire', 'delete', '--grace', '3s');
+    expect(started.code, started.stdout).toBe(3);
+    expect(phaseOf(id)).toBe('Retiring');
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    expect(started.stdout).toMatch(/the grace period ends at \S+Z\. Run "kubecost-rotate resume \S+" after/);
+    const early = await cli('resume', id);
+    expect(early.code, early.stdout).toBe(3);
+    expect(early.stdout).toContain('the grace period ends at');
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    const late = await cli('resume', id);
+    expect(late.code, late.stdout).toBe(0);
+    expect(phaseOf(id)).toBe('Retired');
+    expect(cloud.aws.iam.keys.has(old.accessKeyId)).toBe(false);
+    clean(started, early, late);
+  });
+
+  it('rolls back from Retiring only with --force, reactivating the old key before it goes back into the Secrets', async () => {
+    const { id, old, next } = await rotate('billing-aws');
+    if (old.provider !== 'aws' || next.provider !== 'aws') throw new Error('an AWS key');
+    const started = await retire(id, '--retire', 'delete', '--grace', '1h');
+    expect(started.code, started.stdout).toBe(3);
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    const unforced = await cli('rollback', id);
+    expect(unforced.code).toBe(2);
+    expect(unforced.stderr).toContain(`Run kubecost-rotate rollback ${id} --force.`);
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    const forced = await cli('rollback', id, '--force');
+    expect(forced.code, forced.stdout + forced.stderr).toBe(0);
+    expect(phaseOf(id)).toBe('RolledBack');
+    expect(iamStatus(old.accessKeyId)).toBe('Active');
+    const text = Buffer.from(
+      (primary().api.get(SIM_RESOURCES.secrets, 'kubecost', 'cloud-integration').data as Record<string, string>)[
+        'cloud-integration.json'
+      ] ?? '',
+      'base64',
+    ).toString('utf8');
+    expect(text).toContain(old.accessKeyId);
+    expect(eventsOn('cloud-integration', 'OldKeyReactivated')).toEqual([
+      expect.stringContaining(`reactivated the old key ${old.accessKeyId}`),
+    ]);
+    world.layout.credentials.set('billing-aws', old);
+    cloud.aws.revokeKey(next.accessKeyId);
+    clean(started, unforced, forced);
+    await settle(world);
+  });
+});
+
+describe('GCP and Azure', () => {
+  it('GCP: disables, then deletes the old service-account key, saying what was checked', async () => {
+    const { id, old } = await rotate('billing-gcp');
+    if (old.provider !== 'gcp') throw new Error('a GCP key');
+    const run = await retire(id, '--retire', 'delete', '--grace', '0s');
+    expect(run.code, run.stdout).toBe(0);
+    expect(phaseOf(id)).toBe('Retired');
+    expect(run.stdout).toContain(`iam keys.get for ${old.privateKeyId}: enabled`);
+    expect(run.stdout).toContain(`Policy Analyzer serviceAccountKeyLastAuthentication for ${old.privateKeyId}`);
+    expect(run.stdout).toContain('not checked: Cloud Audit Logs of the service account');
+    expect(cloud.gcp.listKeys(old.clientEmail).map((k) => k.privateKeyId)).not.toContain(old.privateKeyId);
+    clean(run);
+  });
+
+  it('Azure: refuses --retire deactivate (no inactive state), and --retire delete regenerates the old slot once every site is on the new one', async () => {
+    const { id, old, next } = await rotate('billing-azure');
+    if (old.provider !== 'azure' || next.provider !== 'azure') throw new Error('an Azure key');
+    const refused = await retire(id);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('have no inactive state');
+    expect(cloud.azure.slotOf(old.accountName, old.accountKey)).toBe(old.slot);
+    const run = await retire(id, '--retire', 'delete');
+    expect(run.code, run.stdout).toBe(0);
+    expect(phaseOf(id)).toBe('Retired');
+    expect(run.stdout).toContain('listKeys: every site holds the value of the slot other than');
+    expect(cloud.azure.slotOf(old.accountName, old.accountKey)).toBeUndefined();
+    expect(cloud.azure.slotOf(next.accountName, next.accountKey)).toBe(next.slot);
+    clean(refused, run);
   });
 });
