@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudSim } from '../../src/sim/cloud/index.js';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
+import { ProgressStream } from '../../src/rotation/progress.js';
+import { RetiringService } from '../../src/rotation/retire-service.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { SecretValue } from '../../src/shared/secret-value.js';
 import { layoutSecretValues, successorOf, type FakeCredential } from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
@@ -19,6 +23,7 @@ import { startRotationWorld, type RotationWorld } from './world.js';
 
 let world: RotationWorld;
 let cloud: CloudSim;
+let awsAdmin: { accessKeyId: string; secretAccessKey: string };
 const saved: Record<string, string | undefined> = {};
 const managerSecrets: string[] = [];
 const minted: string[] = [];
@@ -29,6 +34,7 @@ beforeAll(async () => {
   cloud = world.cloud as CloudSim;
   // The identities kubecost-rotate manages keys as, from the environment, as an operator would set them.
   const aws = cloud.aws.createAdmin();
+  awsAdmin = aws;
   const gcp = cloud.gcp.createAdmin('acme-billing');
   const azure = cloud.azureControl.createServicePrincipal();
   const dir = join(world.kubeconfig, '..');
@@ -286,6 +292,46 @@ describe('the grace period and rollback from Retiring', () => {
     cloud.aws.revokeKey(next.accessKeyId);
     clean(started, unforced, forced);
     await settle(world);
+  });
+});
+
+describe('a stop (Ctrl-C) during retirement', () => {
+  it('stops at the next safe point after deactivating: Retiring is kept and the result names the command that goes on', async () => {
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    const stop = new AbortController();
+    const service = new RetiringService({
+      clock: systemClock,
+      providers: {
+        endpoints: cloud.endpoints,
+        clock: systemClock,
+        aws: {
+          provider: 'aws',
+          accessKeyId: awsAdmin.accessKeyId,
+          secretAccessKey: new SecretValue(awsAdmin.secretAccessKey),
+        },
+        awsReportingDelayMs: 0,
+      },
+      // Ctrl-C arrives while the deactivation's answer is on its way back.
+      hooks: { afterSave: () => undefined, afterEffect: () => stop.abort('SIGINT') },
+      stop: stop.signal,
+    });
+    const outcome = await service.retire(
+      id,
+      { kubeconfig: world.kubeconfig, allContexts: true, contexts: [], env: process.env },
+      { policy: 'delete', graceMs: 0 },
+      new ProgressStream(),
+    );
+    expect(outcome.phase).toBe('Retiring');
+    expect(outcome.message).toContain('stopped by SIGINT while Retiring');
+    expect(outcome.message).toContain(`Run "kubecost-rotate resume ${id}" to go on`);
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    expect(phaseOf(id)).toBe('Retiring');
+    // The grace (0 s) is over: resume deletes.
+    const resumed = await cli('resume', id);
+    expect(resumed.code, resumed.stdout).toBe(0);
+    expect(cloud.aws.iam.keys.has(old.accessKeyId)).toBe(false);
+    clean(resumed);
   });
 });
 
