@@ -254,6 +254,11 @@ export async function rollbackRetirement(
 ): Promise<void> {
   const { plan, journal } = ctx;
   const record = journal.doc.retire;
+  if (journal.phase === 'Retired')
+    throw new ConfigError(
+      `rotation ${plan.id} is Retired: its old key ${plan.credential.fingerprint} is ${record?.deletedAt ? 'deleted' : 'deactivated for good'} at the provider, so it cannot be rolled back.`,
+      'Rotate again with a new key instead.',
+    );
   if (record?.deleteStarted)
     throw new ConfigError(
       `rotation ${plan.id} cannot be rolled back: the old key ${plan.credential.fingerprint} is ${record.deletedAt ? '' : 'being '}deleted at the provider.`,

@@ -179,6 +179,9 @@ describe('retire after an AWS rotation with a brought key', () => {
     expect(lines.some((l) => l.includes('ingestor: completed run'))).toBe(true);
     expect(scanLogForAuthFailures(lines.join('\n'))).toEqual([]);
     clean(run);
+    // The journal keeps the retirement by reference: key ids and times, no secret.
+    expect(journal?.raw).toContain(`"deletedAt"`);
+    expect(leakedSecrets(journal?.raw ?? '', [...minted, ...managerSecrets, old.secretAccessKey])).toEqual([]);
   });
 });
 
@@ -240,6 +243,55 @@ describe('retirement refused on evidence', () => {
     }
     const done = await retire(id, '--retire', 'delete', '--grace', '0s');
     expect(done.code, done.stdout).toBe(0);
+  });
+});
+
+describe('retire with the default policy', () => {
+  it('deactivates the old key and ends Retired, keeping it inactive; such a rotation is not rolled back', async () => {
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    const run = await retire(id);
+    expect(run.code, run.stdout).toBe(0);
+    expect(phaseOf(id)).toBe('Retired');
+    expect(run.stdout).toContain(`the old key ${old.accessKeyId} stays deactivated (--retire deactivate)`);
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    const rollback = await cli('rollback', id, '--force');
+    expect(rollback.code).toBe(2);
+    expect(rollback.stderr).toContain(
+      `rotation ${id} is Retired: its old key ${old.accessKeyId} is deactivated for good`,
+    );
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    clean(run, rollback);
+    cloud.aws.revokeKey(old.accessKeyId);
+  });
+});
+
+describe('AWS reports a use late', () => {
+  it('is honoured: a use cloud-sim has not reported yet is waited for, not taken as no use, then refuses', async () => {
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    // Longer than the rotation took since its restarts: the window does not cover them yet.
+    cloud.aws.iam.lastUsedDelayMs = 6000;
+    process.env.KUBECOST_ROTATE_AWS_LAST_USED_DELAY = '6s';
+    try {
+      cloud.aws.iam.markUsed(old.accessKeyId, 'athena');
+      const early = await retire(id, '--retire', 'delete', '--grace', '0s');
+      expect(early.code, early.stdout).toBe(3);
+      expect(early.stdout).toContain('too early to tell whether');
+      // Once AWS (cloud-sim) has recorded the use, the window covers it.
+      await new Promise((resolve) => setTimeout(resolve, 6500));
+      const late = await retire(id, '--retire', 'delete', '--grace', '0s');
+      expect(late.code, late.stdout).toBe(3);
+      expect(late.stdout).toMatch(
+        new RegExp(`refused: ${old.accessKeyId} was used after \\S+: last used \\S+ by athena`),
+      );
+      expect(iamStatus(old.accessKeyId)).toBe('Active');
+      clean(early, late);
+    } finally {
+      cloud.aws.iam.lastUsedDelayMs = 0;
+      process.env.KUBECOST_ROTATE_AWS_LAST_USED_DELAY = '0s';
+      cloud.aws.revokeKey(old.accessKeyId);
+    }
   });
 });
 
