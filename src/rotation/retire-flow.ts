@@ -42,10 +42,10 @@ const PROVIDER_TIMEOUT_MS = 120_000;
 
 /** Whether `resume` goes on with a retirement: a grace period, or a retire step a stop or crash cut short. */
 export function continuesRetirement(doc: { phase: string; retire?: RetireRecord }): boolean {
-  const started = doc.retire?.deactivateStarted ?? doc.retire?.deleteStarted;
-  return (
-    doc.phase === 'Retiring' || (doc.phase === 'NeedsHuman' && started !== undefined && !doc.retire?.reactivateStarted)
-  );
+  const r = doc.retire;
+  if (!r || r.reactivateStarted) return doc.phase === 'Retiring';
+  const cutShort = (r.deactivateStarted !== undefined && !r.deactivatedAt) || r.deleteStarted !== undefined;
+  return doc.phase === 'Retiring' || ((doc.phase === 'NeedsHuman' || doc.phase === 'Verified') && cutShort);
 }
 
 const describeSite = (s: { cluster: string; namespace: string; secret: string; dataKey: string }) =>

@@ -94,6 +94,15 @@ describe('choosing the next retire step', () => {
     });
   });
 
+  it('finishes a step a crash cut short (begun, not recorded done) without asking again', () => {
+    const begun = { policy: 'delete' as const, graceMs: 0, ref, deactivateStarted: '2026-12-03T11:30:00Z' };
+    expect(chooseRetirement(facts({ record: begun, usage: usage('unknown') }))).toEqual({ action: 'deactivate' });
+    const deleting = { ...begun, deactivatedAt: '2026-12-03T11:30:01Z', deleteStarted: '2026-12-03T11:31:00Z' };
+    expect(chooseRetirement(facts({ record: deleting, now: new Date('2026-12-03T11:00:00Z') }))).toEqual({
+      action: 'delete',
+    });
+  });
+
   it('regenerates an Azure slot only when every site is on the new slot', () => {
     const azure = { capabilities: azureCapabilities, usage: undefined };
     expect(chooseRetirement(facts(azure))).toEqual({ action: 'delete' });

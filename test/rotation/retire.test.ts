@@ -18,7 +18,7 @@ import { SecretValue } from '../../src/shared/secret-value.js';
 import { layoutSecretValues, successorOf, type FakeCredential } from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
-import { journalById, settle } from './harness.js';
+import { journalById, runCliChild, settle } from './harness.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
 
 let world: RotationWorld;
@@ -384,6 +384,34 @@ describe('a stop (Ctrl-C) during retirement', () => {
     expect(resumed.code, resumed.stdout).toBe(0);
     expect(cloud.aws.iam.keys.has(old.accessKeyId)).toBe(false);
     clean(resumed);
+  });
+});
+
+describe('a crash during retirement', () => {
+  it('right after the deactivation landed, before the journal recorded it: resume finishes it and deletes after the grace', async () => {
+    const { id, old } = await rotate('billing-aws');
+    if (old.provider !== 'aws') throw new Error('an AWS key');
+    const lease = { KUBECOST_ROTATE_LEASE_SECONDS: '1' };
+    const child = await runCliChild(
+      ['retire', id, '--retire', 'delete', '--grace', '0s', '--kubeconfig', world.kubeconfig],
+      { ...lease, KUBECOST_ROTATE_TEST_CRASH: 'effect:1' },
+    );
+    expect(child.signal).toBe('SIGKILL');
+    // The provider did it; the journal says it began, not that it ended.
+    expect(iamStatus(old.accessKeyId)).toBe('Inactive');
+    expect(phaseOf(id)).toBe('Verified');
+    expect(journalById(world, id)?.raw).toContain('"deactivateStarted"');
+    expect(journalById(world, id)?.raw).not.toContain('"deactivatedAt"');
+    process.env.KUBECOST_ROTATE_LEASE_SECONDS = '1';
+    try {
+      const resumed = await cli('resume', id);
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      clean(resumed);
+    } finally {
+      delete process.env.KUBECOST_ROTATE_LEASE_SECONDS;
+    }
+    expect(phaseOf(id)).toBe('Retired');
+    expect(cloud.aws.iam.keys.has(old.accessKeyId)).toBe(false);
   });
 });
 

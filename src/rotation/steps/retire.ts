@@ -49,6 +49,10 @@ export const regenerates = (capabilities: ProviderCapabilities) => capabilities.
 export function chooseRetirement(facts: RetireFacts): RetireChoice {
   const { record, capabilities } = facts;
   if (record.deletedAt) return { action: 'done' };
+  // A step recorded as begun (then a crash or a stop) was decided on the evidence of its time: finish it
+  // (the call is idempotent) rather than leave the provider in a state the journal does not say.
+  if (record.deleteStarted) return { action: 'delete' };
+  if (record.deactivateStarted && !record.deactivatedAt) return { action: 'deactivate' };
   // Whatever the step, no site may still hold the old key (deactivating or deleting it would cut it off).
   if (facts.unreadable.length > 0)
     return {
