@@ -429,6 +429,23 @@ describe('GCP and Azure', () => {
     clean(run);
   });
 
+  it('GCP without Policy Analyzer: says its use could not be read, and goes on the sites\u2019 evidence alone', async () => {
+    const { id, old } = await rotate('billing-gcp');
+    if (old.provider !== 'gcp') throw new Error('a GCP key');
+    const permission = 'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query';
+    cloud.gcp.deny(permission);
+    try {
+      const run = await retire(id, '--retire', 'delete', '--grace', '0s');
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.stdout).toContain(`${old.privateKeyId} is enabled and its use could not be read`);
+      expect(run.stdout).toContain("not checked: the key's last authentication (Policy Analyzer:");
+      expect(cloud.gcp.listKeys(old.clientEmail).map((k) => k.privateKeyId)).not.toContain(old.privateKeyId);
+      clean(run);
+    } finally {
+      cloud.gcp.allow(permission);
+    }
+  });
+
   it('Azure: refuses --retire deactivate (no inactive state), and --retire delete regenerates the old slot once every site is on the new one', async () => {
     const { id, old, next } = await rotate('billing-azure');
     if (old.provider !== 'azure' || next.provider !== 'azure') throw new Error('an Azure key');
