@@ -246,6 +246,17 @@ describe('retirement refused on evidence', () => {
   });
 });
 
+describe('retire flags', () => {
+  it('refuses a policy it cannot carry out and a bad --grace before reading anything', async () => {
+    const none = await retire('20261203-000000-abcd', '--retire', 'none');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--retire none is not a policy retire can carry out.');
+    const grace = await retire('20261203-000000-abcd', '--grace', 'soon');
+    expect(grace.code).toBe(2);
+    expect(grace.stderr).toContain('--grace soon is not a duration.');
+  });
+});
+
 describe('retire with the default policy', () => {
   it('deactivates the old key and ends Retired, keeping it inactive; such a rotation is not rolled back', async () => {
     const { id, old } = await rotate('billing-aws');
@@ -340,6 +351,9 @@ describe('the grace period and rollback from Retiring', () => {
     expect(eventsOn('cloud-integration', 'OldKeyReactivated')).toEqual([
       expect.stringContaining(`reactivated the old key ${old.accessKeyId}`),
     ]);
+    const again = await retire(id);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`rotation ${id} is RolledBack: only the old key of a Verified rotation is retired.`);
     world.layout.credentials.set('billing-aws', old);
     cloud.aws.revokeKey(next.accessKeyId);
     clean(started, unforced, forced);
