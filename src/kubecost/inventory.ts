@@ -929,7 +929,7 @@ export function buildInventory(
         else if (c.kind === 'Pod')
           warn(
             'BarePodConsumer',
-            `Pod ${namespace}/${c.name} on ${cluster} reads Secret ${name} and has no controller: nothing can restart it, so it keeps the old key until it is deleted and created again. Rotating refuses it unless --force.`,
+            `Pod ${namespace}/${c.name} on ${cluster} reads Secret ${name} and has no controller: nothing can restart it, so it keeps the old key until it is deleted and created again. Rotating refuses it unless --allow-bare-pods.`,
           );
         else if (c.role === 'unknown')
           warn(

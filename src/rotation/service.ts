@@ -10,7 +10,6 @@ import type { RetryPolicy } from '../shared/retry.js';
 import type { JournalHooks } from './journal/hooks.js';
 import { listRotations, openJournal, type Fleet, type JournalListing } from './journal/find.js';
 import { Journal, listJournals } from './journal/journal.js';
-
 import { StoppedError } from './errors.js';
 import { DEFAULT_LEASE_SECONDS, holdingLease } from './lease.js';
 import { isEnded, type Phase } from './machine.js';
@@ -24,6 +23,7 @@ import { policyOf, verificationReport } from './verification.js';
 import { proveNewKey, type ProofSettings } from './proof.js';
 import { preflightIssue, type IssuePolicy, type IssuePreflight, type ProviderSettings } from './issuing.js';
 import { recordKubernetesEvents } from './recorder.js';
+import { verifiedResult } from './partial-fleet.js';
 import { rollback, runForward, type StepContext } from './runner.js';
 
 export interface ServiceConfig {
@@ -257,11 +257,7 @@ export class RotationService {
   /** The outcome of the journal as it stands, reported as the stream's last event. */
   protected result(journal: Journal, stream: ProgressStream, message?: string): RotationOutcome {
     const { plan } = journal;
-    const text =
-      message ??
-      (journal.phase === 'Verified'
-        ? `Every site holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every ${plan.notRestarted?.length ? 'restarted ' : ''}consumer uses it.${(plan.notRestarted ?? []).map((n) => ` ${n.note}`).join('')} Retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready.`
-        : (journal.doc.reason ?? ''));
+    const text = message ?? (journal.phase === 'Verified' ? verifiedResult(plan) : (journal.doc.reason ?? ''));
     const outcome = { rotation: journal.id, phase: journal.phase, message: text };
     const verification = verificationReport(journal.plan, journal.doc.verdicts, this.config.probe !== undefined);
     stream.emit({ type: 'result', ...outcome, ...(verification ? { verification } : {}) });

@@ -73,7 +73,7 @@ export class Journal {
     );
     const created = await client.createSecret(toSecret(journal.state, journal.namespace));
     journal.state.resourceVersion = created.metadata?.resourceVersion ?? '';
-    journal.hooks.afterSave();
+    journal.hooks.afterSave(journal.phase);
     return journal;
   }
 
@@ -285,7 +285,7 @@ export class Journal {
       if (error instanceof KubeError && error.failure === 'Conflict') throw new JournalConflictError(this.id, name);
       throw error;
     });
-    this.hooks.afterSave();
+    this.hooks.afterSave(this.phase);
   }
 }
 

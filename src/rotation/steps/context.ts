@@ -168,5 +168,5 @@ export async function pause(ctx: StepContext, ms: number): Promise<void> {
 }
 
 export function afterEffect(ctx: StepContext): void {
-  ctx.deps.hooks?.afterEffect();
+  ctx.deps.hooks?.afterEffect(ctx.journal.phase);
 }
