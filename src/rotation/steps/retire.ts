@@ -9,7 +9,7 @@ import { recordEvent } from '../../kube/events.js';
 import type { KeyProvider, KeyRef, ProviderCapabilities, UsageEvidence } from '../../providers/index.js';
 import type { RetireRecord } from '../journal/document.js';
 import type { Phase } from '../machine.js';
-import type { StepContext } from './context.js';
+import { afterEffect, type StepContext } from './context.js';
 
 export type { StepContext } from './context.js';
 
@@ -95,7 +95,7 @@ export async function deactivateOldKey(
   const { journal } = ctx;
   await journal.retirement({ deactivateStarted: ctx.deps.clock.now().toISOString() });
   await provider.deactivate(ref, signal);
-  ctx.deps.hooks?.afterEffect();
+  afterEffect(ctx);
   const at = ctx.deps.clock.now();
   const grace = journal.doc.retire?.graceMs ?? 0;
   const message = `deactivated the old key ${keyName(ref)} of ${ref.principal.name}`;
@@ -119,7 +119,7 @@ export async function deleteOldKey(
   if (journal.phase !== 'Retiring') await journal.advance('Retiring', `retiring the old key ${keyName(ref)}`);
   await journal.retirement({ deleteStarted: ctx.deps.clock.now().toISOString() });
   await provider.delete(ref, signal);
-  ctx.deps.hooks?.afterEffect();
+  afterEffect(ctx);
   const message = `${verb} the old key ${keyName(ref)} of ${ref.principal.name}`;
   await journal.retirement({ deletedAt: ctx.deps.clock.now().toISOString() }, 'Retired', message);
   return message;
@@ -135,7 +135,7 @@ export async function reactivateOldKey(
   const { journal } = ctx;
   await journal.retirement({ reactivateStarted: ctx.deps.clock.now().toISOString() });
   await provider.reactivate(ref, signal);
-  ctx.deps.hooks?.afterEffect();
+  afterEffect(ctx);
   await journal.retirement({ reactivatedAt: ctx.deps.clock.now().toISOString() });
   return `reactivated the old key ${keyName(ref)} of ${ref.principal.name}`;
 }
