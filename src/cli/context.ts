@@ -17,7 +17,7 @@ import { ConfigError } from '../shared/errors.js';
 import { SecretValue } from '../shared/secret-value.js';
 import type { RotationPlan } from '../rotation/plan.js';
 import { ProgressStream } from '../rotation/progress.js';
-import { RotationService } from '../rotation/service.js';
+import { RetiringService } from '../rotation/retire-service.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { crashPointsFrom } from './crash-points.js';
 import { parseDuration, selectionOf, type RotationFlags } from './flags.js';
@@ -36,7 +36,7 @@ export interface CommandContext {
  * KUBECOST_ROTATE_PROVIDER_ENDPOINTS points the direct probe at other endpoints; KUBECOST_ROTATE_PROBE=off
  * turns the probe off unless --provider-endpoints is given; KUBECOST_ROTATE_TEST_CRASH arms the crash matrix.
  */
-export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?: AbortSignal): RotationService {
+export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?: AbortSignal): RetiringService {
   const { env } = ctx.io;
   // Every flag is checked, whether or not this run uses it, before anything is read or written.
   const probeTimeoutMs =
@@ -68,37 +68,59 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
         ...(probeTimeoutMs !== undefined ? { timeoutMs: probeTimeoutMs * 2 } : {}),
       }
     : undefined;
-  return new RotationService({
+  return new RetiringService({
     clock: ctx.clock,
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
     retry: { attempts: 4, baseMs: retryBaseMs > 0 ? retryBaseMs : 1000 },
     ...(leaseSeconds > 0 ? { leaseSeconds } : {}),
     ...(probe ? { probe } : {}),
     ...(proof ? { proof } : {}),
-    providers: providerSettings(env, configured, ctx.clock),
+    providers: { ...providerSettings(env, configured, ctx.clock), ...awsUsageDelay(env) },
     hooks: crashPointsFrom(env.KUBECOST_ROTATE_TEST_CRASH),
     ...(stop ? { stop } : {}),
   });
 }
 
+/** A file named by an environment variable, read now (a clear error naming the variable if it cannot be). */
+function readEnvFile(name: string, path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    throw new ConfigError(`cannot read ${name} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Azure's key manager, from the environment: AZURE_SUBSCRIPTION_ID (and AZURE_RESOURCE_GROUP), a
+ * service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (else
+ * DefaultAzureCredential), KUBECOST_ROTATE_AZURE_CA_FILE for a private cloud's or an emulator's CA.
+ */
+function azureSettings(env: CliIo['env']): ProviderSettings['azure'] {
+  const subscriptionId = env.AZURE_SUBSCRIPTION_ID;
+  if (!subscriptionId) return undefined;
+  const { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId, AZURE_CLIENT_SECRET: secret } = env;
+  const caPem = readEnvFile('KUBECOST_ROTATE_AZURE_CA_FILE', env.KUBECOST_ROTATE_AZURE_CA_FILE);
+  return {
+    subscriptionId,
+    ...(env.AZURE_RESOURCE_GROUP ? { resourceGroup: env.AZURE_RESOURCE_GROUP } : {}),
+    ...(tenantId && clientId && secret
+      ? { credentials: { tenantId, clientId, clientSecret: new SecretValue(secret) } }
+      : {}),
+    ...(caPem ? { caPem } : {}),
+  };
+}
+
 /**
  * The identities that manage keys at the providers, from the environment: AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY (else the AWS SDK's credential chain), GOOGLE_APPLICATION_CREDENTIALS (else
- * Application Default Credentials).
+ * Application Default Credentials), and Azure's (see {@link azureSettings}).
  */
 function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock: Clock): ProviderSettings {
   const awsId = env.AWS_ACCESS_KEY_ID;
   const awsSecret = env.AWS_SECRET_ACCESS_KEY;
-  const gcpFile = env.GOOGLE_APPLICATION_CREDENTIALS;
-  let gcpJson: string | undefined;
-  if (gcpFile)
-    try {
-      gcpJson = readFileSync(gcpFile, 'utf8');
-    } catch (error: unknown) {
-      throw new ConfigError(
-        `cannot read GOOGLE_APPLICATION_CREDENTIALS ${gcpFile}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+  const gcpJson = readEnvFile('GOOGLE_APPLICATION_CREDENTIALS', env.GOOGLE_APPLICATION_CREDENTIALS);
+  const azure = azureSettings(env);
   return {
     endpoints,
     clock,
@@ -106,7 +128,16 @@ function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock
       ? { aws: { provider: 'aws', accessKeyId: awsId, secretAccessKey: new SecretValue(awsSecret) } }
       : {}),
     ...(gcpJson ? { gcp: { provider: 'gcp', keyJson: new SecretValue(gcpJson) } } : {}),
+    ...(azure ? { azure } : {}),
   };
+}
+
+/** KUBECOST_ROTATE_AWS_LAST_USED_DELAY: how late AWS reports a key's use (default 4h; 0s for an emulator that reports at once). */
+function awsUsageDelay(env: CliIo['env']): { awsReportingDelayMs?: number } {
+  const delay = env.KUBECOST_ROTATE_AWS_LAST_USED_DELAY;
+  return delay === undefined
+    ? {}
+    : { awsReportingDelayMs: parseDuration(delay, 'KUBECOST_ROTATE_AWS_LAST_USED_DELAY') };
 }
 
 /** A progress stream with the output the flags ask for subscribed: NDJSON, the live view on a terminal, or lines. */

@@ -187,6 +187,25 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
 
   withClusterOptions(
     program
+      .command('retire')
+      .description(
+        'retire the old key of a verified rotation at the provider, on evidence: deactivate it, delete it after the grace',
+      )
+      .argument('<id>', 'rotation id'),
+  )
+    .option('--retire <policy>', "deactivate or delete (default: the rotation's, else deactivate)")
+    .option(
+      '--grace <duration>',
+      'with --retire delete: time between deactivating and deleting the old key (default 24h)',
+    )
+    .option('--provider-endpoints <file>', 'JSON file of provider endpoints (iam, sts, gcpIam, azureArm...)')
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { retireCommand } = await import('./commands/retire.js');
+      run.exitCode = await stoppable(ctx, (stop) => retireCommand(ctx, id, command.opts<RotationFlags>(), stop));
+    });
+
+  withClusterOptions(
+    program
       .command('history')
       .description('list rotations and their phases (journals on the selected clusters; default all contexts)'),
   ).action(async (_opts: unknown, command: Command) => {

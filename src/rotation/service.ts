@@ -60,7 +60,7 @@ const streamFor = (output: ProgressOutput, plan: RotationPlan) =>
   typeof output === 'function' ? output(plan) : output;
 
 export class RotationService {
-  constructor(private readonly config: ServiceConfig) {}
+  constructor(protected readonly config: ServiceConfig) {}
 
   /** Clients for the selected clusters. */
   connect(selection: ContextSelection): Fleet {
@@ -220,12 +220,12 @@ export class RotationService {
     return listRotations(this.connect(selection), this.config.clock);
   }
 
-  private journalDeps() {
+  protected journalDeps() {
     return { clock: this.config.clock, ...(this.config.hooks ? { hooks: this.config.hooks } : {}) };
   }
 
   /** Runs `fn` on the journal with the runner's dependencies, recording Kubernetes Events as it goes. */
-  private async run(
+  protected async run(
     fleet: Fleet,
     journal: Journal,
     stream: ProgressStream,
@@ -253,7 +253,7 @@ export class RotationService {
   }
 
   /** The outcome of the journal as it stands, reported as the stream's last event. */
-  private result(journal: Journal, stream: ProgressStream, message?: string): RotationOutcome {
+  protected result(journal: Journal, stream: ProgressStream, message?: string): RotationOutcome {
     const { plan } = journal;
     const text = message ?? (journal.phase === 'Verified' ? verifiedResult(plan) : (journal.doc.reason ?? ''));
     const outcome = { rotation: journal.id, phase: journal.phase, message: text };
@@ -263,7 +263,7 @@ export class RotationService {
   }
 
   /** Takes the credential's Lease around `fn`, reporting what it waits for. */
-  private withLease<T>(
+  protected withLease<T>(
     client: KubeClient,
     namespace: string,
     plan: RotationPlan,

@@ -2,9 +2,9 @@
 import type { Phase } from '../../rotation/machine.js';
 import { ExitCode } from '../../shared/errors.js';
 
-/** rotate and resume: 0 verified, 1 rolled back, 3 needs a human. */
+/** rotate and resume: 0 verified (or its old key retired), 1 rolled back, 3 needs a human (or a grace period runs). */
 export function exitForRotation(phase: Phase): number {
-  if (phase === 'Verified') return ExitCode.Ok;
+  if (phase === 'Verified' || phase === 'Retired') return ExitCode.Ok;
   if (phase === 'RolledBack') return ExitCode.Failed;
   return ExitCode.NeedsHuman;
 }
@@ -18,3 +18,8 @@ export function exitForRollback(phase: Phase): number {
 export const NO_PROBE_WARNING =
   'WARNING: --no-probe: the new key is NOT proven at its provider before it is written, and no site is probed after the restarts.\n' +
   '         A key the provider does not know would be written everywhere and every consumer restarted onto it before verification rolls it back.\n';
+
+/** retire: 0 once the old key is retired; 3 while it is not (refused, too early to tell, a grace period running, stopped). */
+export function exitForRetire(phase: Phase): number {
+  return phase === 'Retired' ? ExitCode.Ok : ExitCode.NeedsHuman;
+}

@@ -3,6 +3,7 @@
  * No secret value, fingerprints only. Versioned, and older versions are migrated on read.
  */
 import type { CheckName, Verdict, VerdictReason } from '../../verify/verdict.js';
+import type { KeyRef as ProviderKeyRef } from '../../providers/types.js';
 import type { Phase } from '../machine.js';
 import type { RotationPlan } from '../plan.js';
 import type { BackupRetention } from './material.js';
@@ -51,6 +52,31 @@ export interface JournalDocument {
   reason?: string;
   /** How long the old data of the Secrets is kept, and when it was dropped (schema 3). */
   retention?: BackupRetention;
+  /** The old key's retirement at the provider, once asked for (retire-flow.ts). */
+  retire?: RetireRecord;
+}
+
+/**
+ * The retirement of the old key: the policy, the key at the provider by reference (no secret), and
+ * each effect recorded before (`*Started`) and after it happened. Times are ISO 8601.
+ */
+export interface RetireRecord {
+  policy: 'deactivate' | 'delete';
+  graceMs: number;
+  /** The old key at the provider (principal, key id; Azure: slot and fingerprint). */
+  ref?: ProviderKeyRef;
+  deactivateStarted?: string;
+  deactivatedAt?: string;
+  /** When the old key may be deleted: deactivatedAt + grace. */
+  deleteAfter?: string;
+  deleteStarted?: string;
+  deletedAt?: string;
+  reactivateStarted?: string;
+  reactivatedAt?: string;
+  /** What the last evidence check showed, one line each (no secret). */
+  evidence?: string[];
+  /** Why an attempt was refused, the last time one was. */
+  refused?: string;
 }
 
 /** Thrown when a journal cannot be read: edited by hand, truncated, or from a newer kubecost-rotate. */

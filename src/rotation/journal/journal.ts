@@ -209,6 +209,13 @@ export class Journal {
     return this.save();
   }
 
+  /** Merges into the retirement record (and moves to `to`) in one save: before and after each provider effect. */
+  retirement(patch: Partial<NonNullable<JournalDocument['retire']>>, to?: Phase, message = ''): Promise<void> {
+    this.state.doc.retire = { policy: 'deactivate', graceMs: 0, ...this.state.doc.retire, ...patch };
+    if (to) this.move(to, message);
+    return this.save();
+  }
+
   recordVerdicts(verdicts: readonly Verdict[]): Promise<void> {
     this.state.doc.verdicts = [...verdicts];
     return this.save();

@@ -39,6 +39,10 @@ export interface IamKey {
   lastUsed?: Date;
   lastUsedService?: string;
   lastUsedRegion?: string;
+  /** Uses not reported yet by GetAccessKeyLastUsed (younger than the store's `lastUsedDelayMs`), oldest first. */
+  unreported?: { at: number; service: string; region: string }[];
+  /** The last use GetAccessKeyLastUsed reports. */
+  reported?: { at: Date; service: string; region: string };
 }
 
 /** A denied action: `iam:CreateAccessKey`, for every caller or for one user. */
@@ -53,6 +57,8 @@ export interface IamStoreOptions {
   readonly consistencyDelayMs?: number;
   /** The store's clock (ms), for creation and last-use times and the consistency delay. Default Date.now. */
   readonly clock?: () => number;
+  /** How late GetAccessKeyLastUsed reports a use (AWS: up to about 4 hours). Default 0. */
+  readonly lastUsedDelayMs?: number;
 }
 
 const xmlEscape = (value: string) =>
@@ -66,11 +72,14 @@ export class IamStore {
   readonly keys = new Map<string, IamKey>();
   private readonly denies: DenyRule[] = [];
   consistencyDelayMs: number;
+  /** How late GetAccessKeyLastUsed reports a use; a test may change it. */
+  lastUsedDelayMs: number;
   private readonly clock: () => number;
 
   constructor(options: IamStoreOptions) {
     this.accountId = options.accountId;
     this.consistencyDelayMs = options.consistencyDelayMs ?? 0;
+    this.lastUsedDelayMs = options.lastUsedDelayMs ?? 0;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -150,6 +159,20 @@ export class IamStore {
     key.lastUsed = this.now();
     key.lastUsedService = service;
     key.lastUsedRegion = region;
+    (key.unreported ??= []).push({ at: this.clock(), service, region });
+  }
+
+  /** The last use as GetAccessKeyLastUsed reports it: a use younger than `lastUsedDelayMs` is not reported yet. */
+  reportedUse(key: IamKey): IamKey['reported'] {
+    const horizon = this.clock() - this.lastUsedDelayMs;
+    const pending = key.unreported ?? [];
+    const settled = pending.filter((u) => u.at <= horizon).at(-1);
+    if (settled) key.reported = { at: new Date(settled.at), service: settled.service, region: settled.region };
+    key.unreported = pending.filter((u) => u.at > horizon);
+    if (!key.reported && key.lastUsed && pending.length === 0)
+      // A use carried over by putKey, before any was recorded here.
+      key.reported = { at: key.lastUsed, service: key.lastUsedService ?? 'N/A', region: key.lastUsedRegion ?? 'N/A' };
+    return key.reported;
   }
 
   deny(action: string, user?: string): void {
@@ -380,8 +403,9 @@ export class IamEmulator {
     const id = params.get('AccessKeyId') ?? '';
     const key = this.store.keys.get(id);
     if (!key) return this.noSuchKey(res, id);
-    const used = key.lastUsed
-      ? `<LastUsedDate>${isoSeconds(key.lastUsed)}</LastUsedDate><ServiceName>${key.lastUsedService ?? 'N/A'}</ServiceName><Region>${key.lastUsedRegion ?? 'N/A'}</Region>`
+    const reported = this.store.reportedUse(key);
+    const used = reported
+      ? `<LastUsedDate>${isoSeconds(reported.at)}</LastUsedDate><ServiceName>${reported.service}</ServiceName><Region>${reported.region}</Region>`
       : '<ServiceName>N/A</ServiceName><Region>N/A</Region>';
     this.ok(
       res,

@@ -86,6 +86,8 @@ export interface AwsSimOptions {
   readonly consistencyDelayMs?: number;
   /** Clock of the IAM store (ms). Default Date.now. */
   readonly clock?: () => number;
+  /** How late GetAccessKeyLastUsed reports a use (AWS: up to about 4 hours). Default 0. */
+  readonly lastUsedDelayMs?: number;
 }
 
 export class AwsSim {
@@ -122,6 +124,7 @@ export class AwsSim {
       accountId,
       ...(opts.consistencyDelayMs !== undefined ? { consistencyDelayMs: opts.consistencyDelayMs } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.lastUsedDelayMs !== undefined ? { lastUsedDelayMs: opts.lastUsedDelayMs } : {}),
     });
     // Runs before s3rver's own middleware: s3rver lets unsigned requests through as anonymous,
     // and its key registry is shared by every s3rver in the process, so this simulator decides

@@ -18,6 +18,8 @@ export interface CloudSimOptions {
   readonly awsAccountId?: string;
   /** How long a new AWS access key is refused everywhere after CreateAccessKey (IAM's eventual consistency). Default 0. */
   readonly awsConsistencyDelayMs?: number;
+  /** How late IAM GetAccessKeyLastUsed reports a use of a key (AWS: up to about 4 hours). Default 0; also `aws.iam.lastUsedDelayMs`. */
+  readonly awsLastUsedDelayMs?: number;
   /** The control planes' clock (ms): key creation and last-use times, the consistency delay. Default Date.now. */
   readonly clock?: () => number;
 }
@@ -68,6 +70,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       accountId: options.awsAccountId ?? '123456789012',
       ...(options.awsConsistencyDelayMs !== undefined ? { consistencyDelayMs: options.awsConsistencyDelayMs } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.awsLastUsedDelayMs !== undefined ? { lastUsedDelayMs: options.awsLastUsedDelayMs } : {}),
     });
     started.push(aws);
     const azure = await AzureSim.start(join(directory, 'azure'));

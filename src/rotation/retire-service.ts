@@ -1,0 +1,105 @@
+/**
+ * The rotation service with retirement (issue 10): `retire ID`, `resume` of a grace period (or of a
+ * retire step a stop cut short), and `rollback` after the old key was deactivated (it is
+ * reactivated first). Everything else is RotationService's; the flow itself is retire-flow.ts.
+ */
+import type { ContextSelection } from '../kube/kubeconfig.js';
+import { openJournal, type Fleet } from './journal/find.js';
+import type { Journal } from './journal/journal.js';
+import type { RotationOptions } from './plan.js';
+import type { ProgressStream } from './progress.js';
+import { continuesRetirement, retireOldKey, rollbackRetirement, type RetireRequest } from './retire-flow.js';
+import { RotationService, type ProgressOutput, type RotationOutcome } from './service.js';
+
+export type { RetireRequest };
+
+const streamFor = (output: ProgressOutput, journal: Journal): ProgressStream =>
+  typeof output === 'function' ? output(journal.plan) : output;
+
+export class RetiringService extends RotationService {
+  /** `retire ID`: retires the old key of a Verified rotation as far as the evidence and the grace allow. */
+  async retire(
+    id: string,
+    selection: ContextSelection,
+    request: RetireRequest,
+    output: ProgressOutput,
+  ): Promise<RotationOutcome> {
+    const fleet = this.connect(selection);
+    return this.retireHeld(fleet, await openJournal(fleet, id, this.journalDeps()), request, output, 'retire');
+  }
+
+  /** A grace period, or a retire step a stop cut short, goes on with the retirement; anything else as before. */
+  override async resume(
+    id: string,
+    selection: ContextSelection,
+    overrides: Partial<RotationOptions>,
+    output: ProgressOutput,
+  ): Promise<RotationOutcome> {
+    const fleet = this.connect(selection);
+    const journal = await openJournal(fleet, id, this.journalDeps());
+    if (!continuesRetirement(journal.doc)) return super.resume(id, selection, overrides, output);
+    return this.retireHeld(fleet, journal, {}, output, 'resume');
+  }
+
+  /** After a deactivation, the old key is reactivated before the previous data goes back. */
+  override async rollback(
+    id: string,
+    selection: ContextSelection,
+    options: { readonly force?: boolean },
+    output: ProgressOutput,
+  ): Promise<RotationOutcome> {
+    const fleet = this.connect(selection);
+    const journal = await openJournal(fleet, id, this.journalDeps());
+    const started = journal.doc.retire?.deactivateStarted ?? journal.doc.retire?.deleteStarted;
+    if (!started || journal.phase === 'RolledBack') return super.rollback(id, selection, options, output);
+    const stream = streamFor(output, journal);
+    return this.withLease(
+      journal.client,
+      journal.namespace,
+      journal.plan,
+      `rollback ${journal.id}`,
+      stream,
+      async () => {
+        await journal.reload();
+        const settings = this.retireSettings();
+        await this.run(fleet, journal, stream, (ctx) =>
+          rollbackRetirement(ctx, settings, 'rollback requested', options.force === true),
+        );
+        return this.result(journal, stream);
+      },
+    );
+  }
+
+  private retireHeld(
+    fleet: Fleet,
+    journal: Journal,
+    request: RetireRequest,
+    output: ProgressOutput,
+    purpose: string,
+  ): Promise<RotationOutcome> {
+    const stream = streamFor(output, journal);
+    return this.withLease(
+      journal.client,
+      journal.namespace,
+      journal.plan,
+      `${purpose} ${journal.id}`,
+      stream,
+      async () => {
+        await journal.reload();
+        let message = '';
+        const settings = this.retireSettings();
+        await this.run(fleet, journal, stream, async (ctx) => {
+          message = await retireOldKey(ctx, request, settings);
+        });
+        return this.result(journal, stream, message);
+      },
+    );
+  }
+
+  private retireSettings() {
+    return {
+      providers: this.config.providers ?? { endpoints: {}, clock: this.config.clock },
+      ...(this.config.requestTimeoutMs ? { requestTimeoutMs: this.config.requestTimeoutMs } : {}),
+    };
+  }
+}
