@@ -22,6 +22,8 @@ export async function historyCommand(ctx: CommandContext, flags: GlobalOptions):
           createdAt: d.createdAt,
           updatedAt: d.updatedAt,
           reason: d.reason,
+          // Until when the old data is kept for rollback --force, or when and why it was dropped.
+          retention: d.retention,
           timeline: d.timeline,
           verdicts: d.verdicts,
         })),

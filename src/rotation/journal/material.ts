@@ -30,8 +30,10 @@ function verifiedAt(doc: JournalDocument): number | undefined {
 
 /** Until when a rotation's old data is kept; undefined while it is needed whatever the time (not Verified). */
 export function keepUntil(doc: JournalDocument): number | undefined {
+  // A rotation being rolled back (or stopped for a human) needs its backup whatever the time.
+  if (doc.phase !== 'Verified' && doc.phase !== 'Retiring') return undefined;
   if (doc.retention?.keepUntil) return Date.parse(doc.retention.keepUntil);
-  const at = doc.phase === 'Verified' || doc.phase === 'Retiring' ? verifiedAt(doc) : undefined;
+  const at = verifiedAt(doc);
   return at === undefined ? undefined : at + (doc.plan.options.keepBackupMs ?? DEFAULT_KEEP_BACKUP_MS);
 }
 
