@@ -81,24 +81,46 @@ export function rotationService(ctx: CommandContext, flags: RotationFlags, stop?
   });
 }
 
+/** A file named by an environment variable, read now (a clear error naming the variable if it cannot be). */
+function readEnvFile(name: string, path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    throw new ConfigError(`cannot read ${name} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Azure's key manager, from the environment: AZURE_SUBSCRIPTION_ID (and AZURE_RESOURCE_GROUP), a
+ * service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (else
+ * DefaultAzureCredential), KUBECOST_ROTATE_AZURE_CA_FILE for a private cloud's or an emulator's CA.
+ */
+function azureSettings(env: CliIo['env']): ProviderSettings['azure'] {
+  const subscriptionId = env.AZURE_SUBSCRIPTION_ID;
+  if (!subscriptionId) return undefined;
+  const { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId, AZURE_CLIENT_SECRET: secret } = env;
+  const caPem = readEnvFile('KUBECOST_ROTATE_AZURE_CA_FILE', env.KUBECOST_ROTATE_AZURE_CA_FILE);
+  return {
+    subscriptionId,
+    ...(env.AZURE_RESOURCE_GROUP ? { resourceGroup: env.AZURE_RESOURCE_GROUP } : {}),
+    ...(tenantId && clientId && secret
+      ? { credentials: { tenantId, clientId, clientSecret: new SecretValue(secret) } }
+      : {}),
+    ...(caPem ? { caPem } : {}),
+  };
+}
+
 /**
  * The identities that manage keys at the providers, from the environment: AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY (else the AWS SDK's credential chain), GOOGLE_APPLICATION_CREDENTIALS (else
- * Application Default Credentials).
+ * Application Default Credentials), and Azure's (see {@link azureSettings}).
  */
 function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock: Clock): ProviderSettings {
   const awsId = env.AWS_ACCESS_KEY_ID;
   const awsSecret = env.AWS_SECRET_ACCESS_KEY;
-  const gcpFile = env.GOOGLE_APPLICATION_CREDENTIALS;
-  let gcpJson: string | undefined;
-  if (gcpFile)
-    try {
-      gcpJson = readFileSync(gcpFile, 'utf8');
-    } catch (error: unknown) {
-      throw new ConfigError(
-        `cannot read GOOGLE_APPLICATION_CREDENTIALS ${gcpFile}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+  const gcpJson = readEnvFile('GOOGLE_APPLICATION_CREDENTIALS', env.GOOGLE_APPLICATION_CREDENTIALS);
+  const azure = azureSettings(env);
   return {
     endpoints,
     clock,
@@ -106,6 +128,7 @@ function providerSettings(env: CliIo['env'], endpoints: ProviderEndpoints, clock
       ? { aws: { provider: 'aws', accessKeyId: awsId, secretAccessKey: new SecretValue(awsSecret) } }
       : {}),
     ...(gcpJson ? { gcp: { provider: 'gcp', keyJson: new SecretValue(gcpJson) } } : {}),
+    ...(azure ? { azure } : {}),
   };
 }
 

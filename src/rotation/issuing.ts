@@ -11,6 +11,7 @@ import {
   ProviderError,
   providers,
   type AwsCredential,
+  type AzureClientSecret,
   type CloudId,
   type GcpCredential,
   type Inspection,
@@ -49,6 +50,17 @@ export interface ProviderSettings {
   readonly aws?: AwsCredential;
   /** GCP: the key file of the identity that manages service-account keys. Default: Application Default Credentials. */
   readonly gcp?: GcpCredential;
+  /** Azure: the subscription of the storage accounts, and the service principal that manages their keys. */
+  readonly azure?: AzureSettings;
+}
+
+export interface AzureSettings {
+  readonly subscriptionId: string;
+  readonly resourceGroup?: string;
+  /** Default: DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI). */
+  readonly credentials?: AzureClientSecret;
+  /** Extra CA certificate (PEM) trusted for ARM and the authority: private clouds, emulators. */
+  readonly caPem?: string;
 }
 
 /** The provider that mints and retires keys of a cloud. */
@@ -69,9 +81,27 @@ export function keyProviderFor(cloud: string, settings: ProviderSettings): KeyPr
         ...(settings.gcp ? { credentials: settings.gcp } : {}),
         clock,
       });
+    case 'azure': {
+      const azure = settings.azure;
+      if (!azure)
+        throw new ConfigError(
+          '--issue needs the Azure subscription of the storage account: AZURE_SUBSCRIPTION_ID is not set.',
+          'Set AZURE_SUBSCRIPTION_ID, and AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal (else DefaultAzureCredential is used).',
+        );
+      return providers.create('azure', {
+        subscriptionId: azure.subscriptionId,
+        ...(azure.resourceGroup ? { resourceGroup: azure.resourceGroup } : {}),
+        ...(endpoints.azureArm ? { armEndpoint: endpoints.azureArm } : {}),
+        ...(endpoints.azureAuthority ? { authorityHost: endpoints.azureAuthority } : {}),
+        ...(endpoints.azureBlob ? { blobEndpoint: endpoints.azureBlob } : {}),
+        ...(azure.credentials ? { credentials: azure.credentials } : {}),
+        ...(azure.caPem ? { caPem: azure.caPem } : {}),
+        clock,
+      });
+    }
     default:
       throw new ConfigError(
-        `--issue cannot mint a ${cloud} key yet (AWS IAM user keys and GCP service-account keys only).`,
+        `--issue cannot mint a ${cloud} key (AWS IAM user keys, GCP service-account keys and Azure storage keys only).`,
         'Create the new key yourself and pass it with --new-key-file.',
       );
   }
