@@ -129,13 +129,13 @@ export function keyIdOf(key: FakeCredential): string {
 }
 
 /** Auth failures any Kubecost program logged since `start` (an index into world.logs). */
-export function authFailuresSince(world: RotationWorld, start: number) {
+export function authFailuresSince(world: RotationWorld, start: number): string[] {
   return scanLogForAuthFailures(
     world.logs
       .slice(start)
       .map((l) => `${l.namespace}/${l.pod}/${l.container}: ${l.line}`)
       .join('\n'),
-  );
+  ).map((finding) => JSON.stringify(finding));
 }
 
 /** Every secret value the tests must never see printed: the layout's keys, the managers', and the keys minted. */
