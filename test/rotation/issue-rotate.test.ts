@@ -49,6 +49,9 @@ describe.each(CASES)('rotate --issue --retire none of a $provider key', ({ layou
   let verified: IssueJournal | undefined;
   let keysBefore: SimKey[];
   let logStart: number;
+  const remember = (keys: readonly SimKey[]) => {
+    for (const k of keys) if (k.value) minted.push(k.value);
+  };
 
   beforeAll(async () => {
     issue = await startIssueWorld(layout);
@@ -160,4 +163,39 @@ describe.each(CASES)('rotate --issue --retire none of a $provider key', ({ layou
     await settle(issue.world);
     expect(authFailuresSince(issue.world, logStart), 'no Kubecost program logged an auth failure').toEqual([]);
   }, 120_000);
+
+  it.runIf(credential === 'federated-s3')(
+    'proves a new AWS key that IAM takes seconds to accept everywhere with bounded retries, then writes it',
+    async () => {
+      const iam = issue.cloud.aws.iam;
+      iam.consistencyDelayMs = 2000;
+      let id: string | undefined;
+      try {
+        const run = await runCliInProcess(rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'none'));
+        printed.push(run.stdout, run.stderr);
+        expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
+        expect(run.stdout).toMatch(
+          /authenticates as arn:aws:iam::123456789012:user\/\S+ and reached \d+ resources? \(after [2-7] rounds\)/,
+        );
+        expect(run.stdout).toMatch(/: Verified\./);
+        id = /rotation (\S+): Verified\./.exec(run.stdout)?.[1];
+        remember(principalKeys(issue.cloud, old));
+      } finally {
+        iam.consistencyDelayMs = 0;
+      }
+      // Put the old key back, for the world's other users (and the minted key is deleted again).
+      const undo = await runCliInProcess([
+        'rollback',
+        id ?? '',
+        '--kubeconfig',
+        issue.world.kubeconfig,
+        '--force',
+        ...issue.world.probeFlags,
+      ]);
+      printed.push(undo.stdout, undo.stderr);
+      expect(undo.code, undo.stderr).toBe(0);
+      expect(principalKeys(issue.cloud, old).map((k) => k.id)).toEqual(keysBefore.map((k) => k.id));
+    },
+    120_000,
+  );
 });
