@@ -1,7 +1,7 @@
 /** Reading the rotation commands' flags: durations, the cluster selection, the new key. */
-import { readFile } from 'node:fs/promises';
 import type { ContextSelection } from '../kube/kubeconfig.js';
 import { DEFAULT_ISSUE_POLICY, type IssuePolicy } from '../rotation/issuing.js';
+import { MAX_KEY_FILE_BYTES, readKeyFile } from '../rotation/new-key.js';
 import type { RotationOptions } from '../rotation/plan.js';
 import { ConfigError } from '../shared/errors.js';
 import { parseRequire } from '../verify/policy.js';
@@ -20,19 +20,40 @@ export interface RotationFlags extends GlobalOptions {
   probe?: boolean;
   probeTimeout?: string;
   force?: boolean;
+  allowUnready?: boolean;
+  allowBarePods?: boolean;
   require?: string;
   allowOwned?: boolean;
   issue?: boolean;
   retire?: string;
   grace?: string;
   deleteInactive?: boolean;
+  partial?: boolean;
+  keepBackup?: string;
 }
 
-/** What plan and rotate may do despite a refusal: --force (bare Pods), --allow-owned (managed Secrets). */
-export function planPolicyOf(flags: RotationFlags): { force?: true; allowOwned?: true } {
+/**
+ * What plan and rotate may do despite a refusal: --allow-unready (pods that cannot start now),
+ * --allow-bare-pods (Pods without a controller), --allow-owned (managed Secrets), --partial
+ * (contexts outside the selection hold the same key). Each names the one risk it accepts; `--force`
+ * is rollback's alone, so a plan never takes more risk than it says.
+ */
+export function planPolicyOf(flags: RotationFlags): {
+  allowUnready?: true;
+  allowBarePods?: true;
+  allowOwned?: true;
+  partial?: true;
+} {
+  if (flags.force)
+    throw new ConfigError(
+      '--force is not an option of plan or rotate: say which refusal to go past.',
+      'Use --allow-unready for workloads whose pods cannot start now (when the old key is why), --allow-bare-pods for Pods without a controller that read the key, or --allow-owned for Secrets another controller manages.',
+    );
   return {
-    ...(flags.force ? { force: true as const } : {}),
+    ...(flags.allowUnready ? { allowUnready: true as const } : {}),
+    ...(flags.allowBarePods ? { allowBarePods: true as const } : {}),
     ...(flags.allowOwned ? { allowOwned: true as const } : {}),
+    ...(flags.partial ? { partial: true as const } : {}),
   };
 }
 
@@ -63,17 +84,26 @@ export const DURATION_BOUNDS: Readonly<Record<string, readonly [number, number]>
   '--rollout-timeout': [1000, 24 * 3_600_000],
   '--probe-timeout': [100, 3_600_000],
   '--request-timeout': [100, 600_000],
+  '--keep-backup': [60_000, 366 * 86_400_000],
 };
 
 const showMs = (ms: number) =>
-  ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  ms % 86_400_000 === 0
+    ? `${ms / 86_400_000}d`
+    : ms % 3_600_000 === 0
+      ? `${ms / 3_600_000}h`
+      : ms % 1000 === 0
+        ? `${ms / 1000}s`
+        : `${ms}ms`;
 
-/** Parses a duration like 90s, 5m, 1h or 250ms, within the flag's bounds. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses a duration like 90s, 5m, 1h, 7d or 250ms, within the flag's bounds. */
 export function parseDuration(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-  if (!m) throw new ConfigError(`${flag} ${value} is not a duration.`, 'Write it like 90s, 5m or 1h.');
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
+  if (!m) throw new ConfigError(`${flag} ${value} is not a duration.`, 'Write it like 90s, 5m, 1h or 7d.');
   const n = Number(m[1]);
-  const ms = Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+  const ms = Math.round(n * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
   const bounds = DURATION_BOUNDS[flag];
   if (bounds && !(ms >= bounds[0] && ms <= bounds[1]))
     throw new ConfigError(
@@ -141,6 +171,7 @@ export function rotationOptionsOf(flags: RotationFlags): Partial<RotationOptions
     ...(flags.maxParallelClusters !== undefined
       ? { maxParallelClusters: parseParallelClusters(flags.maxParallelClusters) }
       : {}),
+    ...(flags.keepBackup !== undefined ? { keepBackupMs: parseDuration(flags.keepBackup, '--keep-backup') } : {}),
   };
 }
 
@@ -151,18 +182,20 @@ export async function readNewKey(
 ): Promise<{ text: string; source: string } | undefined> {
   if (flags.newKeyFile && flags.newKeyStdin)
     throw new ConfigError('give the new key with --new-key-file or --new-key-stdin, not both.');
-  if (flags.newKeyFile) {
-    try {
-      return { text: await readFile(flags.newKeyFile, 'utf8'), source: `--new-key-file ${flags.newKeyFile}` };
-    } catch (error: unknown) {
-      throw new ConfigError(
-        `cannot read --new-key-file ${flags.newKeyFile}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
+  if (flags.newKeyFile) return readKeyFile(flags.newKeyFile);
   if (flags.newKeyStdin) {
+    // Read no more than a key file may hold, and one byte: the check in readKeyText names the size.
     const chunks: Buffer[] = [];
-    for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk));
+    let bytes = 0;
+    for await (const chunk of io.stdin) {
+      chunks.push(Buffer.from(chunk));
+      bytes += chunks.at(-1)?.length ?? 0;
+      if (bytes > MAX_KEY_FILE_BYTES)
+        throw new ConfigError(
+          `the key read from stdin is over ${MAX_KEY_FILE_BYTES} bytes: a key file is at most 64 KiB, and no key format comes near that.`,
+          'Pipe the key file as the provider issued it.',
+        );
+    }
     return { text: Buffer.concat(chunks).toString('utf8'), source: 'the key read from stdin' };
   }
   return undefined;

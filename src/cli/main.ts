@@ -3,7 +3,7 @@
  * exit codes. This is the only top-level catch in the program. `main` takes its streams,
  * environment and signals (no module state), so it runs the same in a test or in the sandbox demo.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { KubeError } from '../kube/errors.js';
 import { JournalUnreadableError } from '../rotation/journal/document.js';
@@ -12,6 +12,7 @@ import {
   JournalConflictError,
   LeaseError,
   LeaseHeldError,
+  PartialFleetError,
   StoppedError,
 } from '../rotation/errors.js';
 import { systemClock } from '../shared/clock.js';
@@ -27,6 +28,25 @@ const { version } = require('../../package.json') as { version: string };
 /** The exit code a command sets (commander's actions return nothing). */
 interface Run {
   exitCode: number;
+}
+
+/** The refusals of plan and rotate a user may go past, one flag per risk (`--force` is rollback's; refused here). */
+function refusalOverrides(command: Command): Command {
+  return command
+    .option(
+      '--allow-unready',
+      'go on although a workload to restart has pods that cannot start now (crash loop, image pull): for when the old key is why',
+    )
+    .option(
+      '--allow-bare-pods',
+      'go on although Pods without a controller read the key (they keep the old key until recreated)',
+    )
+    .addOption(new Option('--force').hideHelp())
+    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
+    .option(
+      '--partial',
+      'rotate only the selected contexts although other contexts of the kubeconfig hold the same key (they keep the old key, so it is not to be retired)',
+    );
 }
 
 function rotationOptions(command: Command): Command {
@@ -94,15 +114,14 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     run.exitCode = await discoverCommand(ctx, command.opts<GlobalOptions>());
   });
 
-  rotationOptions(program.command('plan').description('print the ordered change set of one rotation; writes nothing'))
+  refusalOverrides(
+    rotationOptions(
+      program.command('plan').description('print the ordered change set of one rotation; writes nothing'),
+    ),
+  )
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option('--new-key-file <file>', 'the new key (JSON key file), to show its fingerprint in the plan')
     .option('--new-key-stdin', 'read the new key from standard input')
-    .option(
-      '--force',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
-    )
-    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .option('--issue', 'mint the new key at the provider: check its limits and permissions now (writes nothing)')
     .option(
       '--retire <policy>',
@@ -121,10 +140,12 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       run.exitCode = await planCommand(ctx, command.opts<RotationFlags>());
     });
 
-  rotationOptions(
-    program
-      .command('rotate')
-      .description('rotate one credential everywhere it lives, with restarts, verification and rollback'),
+  refusalOverrides(
+    rotationOptions(
+      program
+        .command('rotate')
+        .description('rotate one credential everywhere it lives, with restarts, verification and rollback'),
+    ),
   )
     .requiredOption('--credential <id>', 'credential id, AWS key id or fingerprint (from discover)')
     .option(
@@ -134,10 +155,9 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
     .option('--new-key-stdin', 'read the new key from standard input')
     .option('--yes', 'do not ask for confirmation')
     .option(
-      '--force',
-      'go on although a workload to restart has pods that cannot start now (crash loop, image pull), or Pods without a controller read the key (they keep the old key)',
+      '--keep-backup <duration>',
+      'how long the journal keeps the previous data of the Secrets after Verified, for rollback --force (default 7d; dropped sooner once the old key is retired)',
     )
-    .option('--allow-owned', 'write Secrets an ExternalSecret, a SealedSecret or Argo CD manages (they may revert it)')
     .option('--issue', 'mint the new key at the provider (the old key stays active until it is retired)')
     .option('--retire <policy>', 'with --issue: retire the old key after verification: none (for now, the only one)')
     .option('--grace <duration>', 'with --issue --retire delete: time between deactivating and deleting the old key')
@@ -252,7 +272,7 @@ function report(error: unknown, io: CliIo): number {
     io.stderr.write(`error: ${error.message}\nhint: ${error.hint}\n`);
     return ExitCode.Failed;
   }
-  if (error instanceof ConfigError || error instanceof LeaseHeldError) {
+  if (error instanceof ConfigError || error instanceof LeaseHeldError || error instanceof PartialFleetError) {
     io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
     return ExitCode.Usage;
   }

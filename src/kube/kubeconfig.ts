@@ -126,9 +126,8 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
   });
 }
 
-/** The clusters selected by the flags: named contexts, all of them, or the current one. */
-export function selectClusters(selection: ContextSelection): ClusterTarget[] {
-  const kc = loadKubeConfig(selection.kubeconfig, selection.env);
+/** The names of the contexts the flags select: named contexts, all of them, or the current one. */
+function selectedNames(kc: KubeConfig, selection: ContextSelection): string[] {
   const available = kc.getContexts().map((c) => c.name);
   let names: string[];
   if (selection.allContexts) names = available;
@@ -146,25 +145,69 @@ export function selectClusters(selection: ContextSelection): ClusterTarget[] {
     names = [current];
   }
   if (names.length === 0) throw new ConfigError('the kubeconfig has no contexts.');
-  return names.map((name) => {
-    // Each target holds only its own cluster, user and context: a fleet's kubeconfig copied
-    // into every target would cost memory quadratic in the number of clusters.
-    const context = kc.getContextObject(name);
-    const cluster = context ? kc.getCluster(context.cluster) : null;
-    const user = context?.user ? kc.getUser(context.user) : null;
-    if (!context || !cluster)
-      throw new ConfigError(
-        `context "${name}" in the kubeconfig names cluster "${context?.cluster ?? ''}", which the kubeconfig does not define.`,
-      );
-    const config = withKeepAlive(new KubeConfig());
-    config.loadFromOptions({
-      clusters: [cluster],
-      users: user ? [user] : [],
-      contexts: [context],
-      currentContext: name,
-    });
-    return { name, config, ...(context.namespace ? { namespace: context.namespace } : {}) };
+  return names;
+}
+
+function targetOf(kc: KubeConfig, name: string): ClusterTarget {
+  // Each target holds only its own cluster, user and context: a fleet's kubeconfig copied
+  // into every target would cost memory quadratic in the number of clusters.
+  const context = kc.getContextObject(name);
+  const cluster = context ? kc.getCluster(context.cluster) : null;
+  const user = context?.user ? kc.getUser(context.user) : null;
+  if (!context || !cluster)
+    throw new ConfigError(
+      `context "${name}" in the kubeconfig names cluster "${context?.cluster ?? ''}", which the kubeconfig does not define.`,
+    );
+  const config = withKeepAlive(new KubeConfig());
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: user ? [user] : [],
+    contexts: [context],
+    currentContext: name,
   });
+  return { name, config, ...(context.namespace ? { namespace: context.namespace } : {}) };
+}
+
+/** The clusters selected by the flags: named contexts, all of them, or the current one. */
+export function selectClusters(selection: ContextSelection): ClusterTarget[] {
+  const kc = loadKubeConfig(selection.kubeconfig, selection.env);
+  return selectedNames(kc, selection).map((name) => targetOf(kc, name));
+}
+
+/** The contexts of the kubeconfig the flags leave out: the clusters to talk to, and those that cannot be (and why). */
+export interface UnselectedContexts {
+  readonly targets: readonly ClusterTarget[];
+  readonly invalid: readonly { readonly name: string; readonly reason: string }[];
+}
+
+/**
+ * The contexts of the same kubeconfig outside the selection (none with --all-contexts). A context
+ * that reaches the API server of a selected one (another user or namespace on the same cluster) is
+ * not outside it. A context the kubeconfig does not define completely is in `invalid` rather than
+ * an error: it is not one the command works on.
+ */
+export function unselectedContexts(selection: ContextSelection): UnselectedContexts {
+  const kc = loadKubeConfig(selection.kubeconfig, selection.env);
+  const selected = new Set(selectedNames(kc, selection));
+  const serverOf = (name: string) => {
+    const context = kc.getContextObject(name);
+    return context ? kc.getCluster(context.cluster)?.server : undefined;
+  };
+  const selectedServers = new Set([...selected].map(serverOf).filter((s) => s !== undefined));
+  const targets: ClusterTarget[] = [];
+  const invalid: { name: string; reason: string }[] = [];
+  for (const { name } of kc.getContexts()) {
+    if (selected.has(name)) continue;
+    const server = serverOf(name);
+    if (server !== undefined && selectedServers.has(server)) continue;
+    try {
+      targets.push(targetOf(kc, name));
+    } catch (error: unknown) {
+      if (!(error instanceof ConfigError)) throw error;
+      invalid.push({ name, reason: error.message });
+    }
+  }
+  return { targets, invalid };
 }
 
 type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => Agent;

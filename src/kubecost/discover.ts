@@ -13,6 +13,11 @@ export interface DiscoverOptions extends KubeClientOptions {
   readonly namespace?: string;
   /** How many clusters are read at once. Default 16. */
   readonly parallelism?: number;
+  /**
+   * Read only what finds sites (workloads and Secrets), not the other readers of Secrets or the
+   * service accounts: enough to tell which credentials a cluster holds, at about half the calls.
+   */
+  readonly sitesOnly?: boolean;
 }
 
 function problemOf(cluster: string, error: unknown, hidesSites = true): Problem {
@@ -39,6 +44,7 @@ function problemOf(cluster: string, error: unknown, hidesSites = true): Problem 
 export async function snapshotCluster(
   client: KubeClient,
   namespace?: string,
+  sitesOnly = false,
 ): Promise<{ snapshot?: ClusterSnapshot; problems: Problem[] }> {
   const cluster = client.cluster;
   const problems: Problem[] = [];
@@ -75,6 +81,7 @@ export async function snapshotCluster(
       }
     }
   }
+  if (sitesOnly) return { snapshot: { cluster, deployments, statefulSets, secrets }, problems };
   // The other readers of Secrets: a list that fails hides readers, not sites; say which.
   const readers = await Promise.all(
     (
@@ -140,7 +147,10 @@ export async function discover(targets: readonly ClusterTarget[], options: Disco
     Array.from({ length: Math.min(parallelism, queue.length) }, async () => {
       for (let target = queue.shift(); target; target = queue.shift()) {
         const client = new KubeClient(target, options);
-        results.set(target.name, await snapshotCluster(client, options.namespace ?? undefined));
+        results.set(
+          target.name,
+          await snapshotCluster(client, options.namespace ?? undefined, options.sitesOnly === true),
+        );
       }
     }),
   );

@@ -123,6 +123,8 @@ export interface SiteRecord {
   readonly immutable?: true;
   /** A controller that owns the Secret's value and puts it back after a direct edit. */
   readonly managedBy?: SecretManager;
+  /** The size in bytes of the data value that holds the site (a rotation's journal backs it up). */
+  readonly valueBytes?: number;
 }
 
 /** Who owns a Secret's value, and where its key must change instead. */
@@ -869,6 +871,7 @@ export function buildInventory(
         consumers,
         ...(value.secret.immutable === true ? { immutable: true as const } : {}),
         ...(secretManagerOf(value.secret) ? { managedBy: secretManagerOf(value.secret) as SecretManager } : {}),
+        valueBytes: Buffer.from(value.secret.data?.[dataKey] ?? '', 'base64').length,
       });
       const existing = credentials.get(identity.id);
       if (!existing) {
@@ -929,7 +932,7 @@ export function buildInventory(
         else if (c.kind === 'Pod')
           warn(
             'BarePodConsumer',
-            `Pod ${namespace}/${c.name} on ${cluster} reads Secret ${name} and has no controller: nothing can restart it, so it keeps the old key until it is deleted and created again. Rotating refuses it unless --force.`,
+            `Pod ${namespace}/${c.name} on ${cluster} reads Secret ${name} and has no controller: nothing can restart it, so it keeps the old key until it is deleted and created again. Rotating refuses it unless --allow-bare-pods.`,
           );
         else if (c.role === 'unknown')
           warn(

@@ -63,3 +63,19 @@ export class ClustersUnreadableError extends Error {
     super(`could not read ${clusters.join(', ')}: ${detail}`);
   }
 }
+
+/**
+ * The key is held outside what the command works on: contexts of the kubeconfig outside the
+ * selection (refused unless --partial), or, for retirement, sites a partial rotation left on it.
+ */
+export class PartialFleetError extends Error {
+  override readonly name = 'PartialFleetError';
+  constructor(
+    message: string,
+    readonly hint: string,
+    readonly holders: readonly { readonly cluster: string; readonly namespace: string; readonly secret: string }[],
+    readonly unchecked: readonly string[],
+  ) {
+    super(message);
+  }
+}

@@ -4,6 +4,7 @@
  * key it replaces. Errors name the file and the field, never a value.
  */
 import { createPrivateKey } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import {
   alibabaAccessKey,
   awsAccessKey,
@@ -17,6 +18,7 @@ import {
   type Provider,
 } from '../kubecost/secret-formats/index.js';
 import { ConfigError } from '../shared/errors.js';
+import { unknownKeyField } from './key-fields.js';
 
 const AWS_KEY_ID = /^AKIA[A-Z2-7]{16}$/;
 const AWS_SECRET = /^[A-Za-z0-9/+=]{40}$/;
@@ -100,6 +102,64 @@ export function parseNewKey(text: string, source: string): KeyMaterial {
   if (!AWS_SECRET.test(secret))
     throw new ConfigError(`${source}: the secret access key of ${keyId} is not 40 characters of base64.`);
   return awsAccessKey(keyId, secret);
+}
+
+/** The most a key file may hold: the largest key format (a GCP service-account key) is under 3 KiB. */
+export const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+function checkKeySize(bytes: number, source: string): void {
+  if (bytes > MAX_KEY_FILE_BYTES)
+    throw new ConfigError(
+      `${source} is ${bytes} bytes: a key file is at most 64 KiB (${MAX_KEY_FILE_BYTES} bytes), and no key format comes near that.`,
+      'Pass the key file as the provider issued it: {"accessKeyId","secretAccessKey"} for AWS, the service-account JSON for GCP, {"accountName","accountKey"} for Azure.',
+    );
+}
+
+/**
+ * Reads `--new-key-file PATH`, never more than {@link MAX_KEY_FILE_BYTES} and one byte: a regular
+ * file's size is checked before it is read; a pipe (`--new-key-file <(vault read ...)`) is read up
+ * to the limit.
+ */
+export async function readKeyFile(path: string): Promise<{ text: string; source: string }> {
+  const source = `--new-key-file ${path}`;
+  let file;
+  try {
+    file = await open(path, 'r');
+    const info = await file.stat();
+    if (info.isDirectory()) throw new ConfigError(`${source} is a directory, not a key file.`);
+    if (info.isFile()) checkKeySize(info.size, source);
+    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n)
+      ({ bytesRead: n } = await file.read(buffer, length, buffer.length - length, null));
+    if (length > MAX_KEY_FILE_BYTES)
+      throw new ConfigError(
+        `${source} is over ${MAX_KEY_FILE_BYTES} bytes: a key file is at most 64 KiB, and no key format comes near that.`,
+      );
+    return { text: buffer.subarray(0, length).toString('utf8'), source };
+  } catch (error: unknown) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await file?.close();
+  }
+}
+
+/**
+ * Reads a key a user brings, strictly: at most {@link MAX_KEY_FILE_BYTES}, one of the accepted
+ * shapes ({@link parseNewKey}), and no field its format does not define (a typo or a key of
+ * another kind must not pass unseen). Errors name the source and the field, never a value.
+ */
+export function readKeyText(text: string, source: string): KeyMaterial {
+  checkKeySize(Buffer.byteLength(text, 'utf8'), source);
+  const key = parseNewKey(text, source);
+  const unknown = unknownKeyField(text, key);
+  if (unknown)
+    throw new ConfigError(
+      `${source}: unknown field ${JSON.stringify(unknown.field.slice(0, 64))} in ${unknown.format}.`,
+      `Remove it: ${unknown.format} has the fields ${unknown.allowed.join(', ')}.`,
+    );
+  return key;
 }
 
 /** What is known of the key being replaced (from discovery: no key material needed). */

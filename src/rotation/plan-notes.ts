@@ -25,6 +25,6 @@ export function noRestartNote(kind: PlannedNoRestart['kind'], where: string): st
     case 'Job':
       return `Job ${where} is not restarted: its pods started after the write read the new key (a pod running now keeps the old one until it ends).`;
     case 'Pod':
-      return `Pod ${where} has no controller and is not restarted (--force): it keeps the old key until you delete it and create it again; do that before the old key is retired.`;
+      return `Pod ${where} has no controller and is not restarted (--allow-bare-pods): it keeps the old key until you delete it and create it again; do that before the old key is retired.`;
   }
 }

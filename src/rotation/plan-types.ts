@@ -69,7 +69,7 @@ export interface PlannedRestart {
 
 /**
  * A reader of a rotated Secret that is not restarted: a CronJob or Job (its next run reads the new
- * key) or, with --force, a Pod without a controller (it keeps the old key until it is recreated).
+ * key) or, with --allow-bare-pods, a Pod without a controller (it keeps the old key until it is recreated).
  */
 export interface PlannedNoRestart {
   readonly cluster: string;
@@ -112,6 +112,26 @@ export interface RotationPlan {
   readonly verification: VerdictPolicy;
   /** Things the user should know (ownership by Helm and the like), copied from discovery. */
   readonly warnings: readonly string[];
+  /**
+   * Contexts of the kubeconfig outside the selection that hold the old key (rotated anyway with
+   * --partial) or could not be checked for it. Absent: nothing outside the selection holds it.
+   */
+  readonly partial?: OutsideHolders;
+}
+
+/** A place outside the rotation's selection that keeps the old key. */
+export interface OutsideSite {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly secret: string;
+  readonly dataKey: string;
+}
+
+/** Who, outside the selection, keeps the old key after the rotation (partial-fleet.ts). */
+export interface OutsideHolders {
+  readonly holders: readonly OutsideSite[];
+  /** Outside contexts that could not be read (unreachable, forbidden): they may hold it too. */
+  readonly unchecked: readonly { readonly cluster: string; readonly reason: string }[];
 }
 
 export interface RotationOptions {
@@ -123,6 +143,8 @@ export interface RotationOptions {
   readonly rolloutTimeoutMs: number;
   /** The checks `--require` names (undefined: the default policy). */
   readonly require?: readonly CheckName[];
+  /** How long the old data is kept after Verified (`--keep-backup`; undefined: 7 days). */
+  readonly keepBackupMs?: number;
 }
 
 export const DEFAULT_OPTIONS: RotationOptions = {

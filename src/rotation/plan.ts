@@ -73,8 +73,8 @@ export interface PlanInput {
   readonly options?: Partial<RotationOptions>;
   /** Whether the direct probe runs (default true): the verdict policy depends on it. */
   readonly probing?: boolean;
-  /** Rotate even though bare Pods (no controller, so no restart) read the key: --force. */
-  readonly force?: boolean;
+  /** Rotate even though bare Pods (no controller, so no restart) read the key: --allow-bare-pods. */
+  readonly allowBarePods?: boolean;
   /** Write Secrets that an ExternalSecret, a SealedSecret or Argo CD manages: --allow-owned. */
   readonly allowOwned?: boolean;
 }
@@ -184,10 +184,10 @@ export function planRotation(input: PlanInput): RotationPlan {
   }
   // A Pod without a controller cannot be restarted onto the new key: it breaks when the old key is retired.
   const barePods = [...notRestarted.values()].filter((n) => n.kind === 'Pod');
-  if (barePods.length > 0 && !input.force)
+  if (barePods.length > 0 && !input.allowBarePods)
     throw new ConfigError(
       `${barePods.map((p) => `Pod ${p.namespace}/${p.name} on ${p.cluster} (container ${p.containers.join(', ')})`).join(', ')} read${barePods.length === 1 ? 's' : ''} credential ${credential.id} and ${barePods.length === 1 ? 'has' : 'have'} no controller: nothing can restart ${barePods.length === 1 ? 'it' : 'them'} onto the new key, and ${barePods.length === 1 ? 'it breaks' : 'they break'} when the old key is retired.`,
-      `Run ${barePods.length === 1 ? 'it' : 'them'} under a Deployment (or delete ${barePods.length === 1 ? 'it' : 'them'}) and plan again; or pass --force to rotate anyway, then delete and recreate ${barePods.length === 1 ? 'the pod' : 'each pod'} yourself (kubectl delete pod ${barePods[0]?.name ?? ''} -n ${barePods[0]?.namespace ?? ''}, then create it again) before retiring the old key.`,
+      `Run ${barePods.length === 1 ? 'it' : 'them'} under a Deployment (or delete ${barePods.length === 1 ? 'it' : 'them'}) and plan again; or pass --allow-bare-pods to rotate anyway, then delete and recreate ${barePods.length === 1 ? 'the pod' : 'each pod'} yourself (kubectl delete pod ${barePods[0]?.name ?? ''} -n ${barePods[0]?.namespace ?? ''}, then create it again) before retiring the old key.`,
     );
   const restartList: PlannedRestart[] = [...restarts.entries()]
     .map(([key, r]) => ({

@@ -53,13 +53,13 @@ export function missingSecretBlockers(inventory: Inventory, plan: RotationPlan):
       reason: 'MissingSecret',
       message: w.message,
       fix: `Create the missing Secret (or make the reference optional) in ${w.namespace ?? ''} on ${w.cluster}, then plan again.`,
-      forcible: false,
+      passableWithAllowUnready: false,
     }));
 }
 
-/** Refuses a plan whose restarts could not roll out; `force` lets pods that cannot start now through. */
-export function refuseBlockedRollouts(blockers: readonly RolloutBlocker[], force: boolean): void {
-  const refused = blockers.filter((b) => !(force && b.forcible));
+/** Refuses a plan whose restarts could not roll out; `allowUnready` lets pods that cannot start now through. */
+export function refuseBlockedRollouts(blockers: readonly RolloutBlocker[], allowUnready: boolean): void {
+  const refused = blockers.filter((b) => !(allowUnready && b.passableWithAllowUnready));
   if (refused.length === 0) return;
   throw new ConfigError(
     `${refused.length === 1 ? 'a workload' : `${refused.length} workloads`} this rotation restarts could not roll out, so nothing was written: ${refused.map((b) => b.message).join(' ')}`,

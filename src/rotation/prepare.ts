@@ -11,7 +11,9 @@ import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import { ClustersUnreadableError } from './errors.js';
 import type { Fleet } from './journal/find.js';
-import { checkReplacement, parseNewKey, type KeyMaterial } from './new-key.js';
+import { projectedJournalBytes, refuseOversizedJournal } from './journal-size.js';
+import { checkReplacement, keyFileOf, readKeyText, type KeyMaterial } from './new-key.js';
+import { outsideHolders, readOutside, refusePartialFleet } from './partial-fleet.js';
 import { findRolloutBlockers, missingSecretBlockers, refuseBlockedRollouts } from './preflight.js';
 import type { ProofOutcome } from './proof.js';
 import { findCredential, planRotation, rotationId, type RotationOptions, type RotationPlan } from './plan.js';
@@ -25,12 +27,16 @@ export interface PlanRequest {
   readonly options?: Partial<RotationOptions>;
   /** Whether the direct probe will run (default true): the verdict policy depends on it. */
   readonly probing?: boolean;
-  /** Go on although some workload to restart has pods that cannot start now (--force). */
-  readonly force?: boolean;
+  /** Go on although some workload to restart has pods that cannot start now (--allow-unready). */
+  readonly allowUnready?: boolean;
+  /** Go on although Pods without a controller read the key (--allow-bare-pods). */
+  readonly allowBarePods?: boolean;
   /** Write Secrets that an ExternalSecret, a SealedSecret or Argo CD manages (--allow-owned). */
   readonly allowOwned?: boolean;
   /** Prove the new key at its provider before anything is written (rotate; not plan). */
   readonly prove?: boolean;
+  /** Rotate the selection although contexts outside it hold the same key (--partial). */
+  readonly partial?: boolean;
 }
 
 export interface PreparedRotation {
@@ -51,20 +57,31 @@ export async function prepareRotation(
   requestTimeoutMs?: number,
 ): Promise<PreparedRotation> {
   const targets = [...fleet.clients.values()].map((c) => c.target);
-  const inventory = await discover(targets, {
+  const scope = {
     clock,
     ...(requestTimeoutMs ? { timeoutMs: requestTimeoutMs } : {}),
     ...(request.namespace ? { namespace: request.namespace } : {}),
-  });
+  };
+  // The contexts outside the selection are read at the same time (defect 8): they may hold the same key.
+  const outsideReading = readOutside(request.selection, scope);
+  outsideReading.catch(() => undefined);
+  const inventory = await discover(targets, scope);
   const record = credentialOrUnreadable(inventory, request.credential);
   let newKey: KeyMaterial | undefined;
   if (request.newKey) {
-    newKey = parseNewKey(request.newKey.text, request.newKey.source);
+    newKey = readKeyText(request.newKey.text, request.newKey.source);
     checkReplacement(record, newKey, request.newKey.source);
   }
+  const outside = outsideHolders(await outsideReading, record);
+  refusePartialFleet(
+    outside,
+    record,
+    targets.map((t) => t.name),
+    request.partial === true,
+  );
   const now = clock.now();
   const keyId = newKey ? credentialIdentity(newKey).keyId : undefined;
-  const plan = planRotation({
+  const planned = planRotation({
     inventory,
     credential: record,
     newKey: newKey
@@ -74,15 +91,34 @@ export async function prepareRotation(
     now,
     ...(request.options ? { options: request.options } : {}),
     ...(request.probing !== undefined ? { probing: request.probing } : {}),
-    ...(request.force ? { force: true } : {}),
+    ...(request.allowBarePods ? { allowBarePods: true } : {}),
     ...(request.allowOwned ? { allowOwned: true } : {}),
   });
+  const plan: RotationPlan = outside ? { ...planned, partial: outside } : planned;
   // What could not roll out is refused now, before any write (defect 7), not after two rollout time-outs.
   refuseBlockedRollouts(
     [...missingSecretBlockers(inventory, plan), ...(await findRolloutBlockers(plan, fleet))],
-    request.force === true,
+    request.allowUnready === true,
+  );
+  // The journal must fit in one Secret: refused now, before the Lease and any write (defect 11).
+  refuseOversizedJournal(
+    plan,
+    projectedJournalBytes(plan, newKey ? keyFileOf(newKey).length : 0, valueSizes(inventory, plan)),
   );
   return { fleet, inventory, plan, ...(newKey ? { newKey } : {}) };
+}
+
+/**
+ * The sizes of the data values the plan changes, each distinct value once as far as discovery can
+ * tell (values of the same data key and size are taken as one: the same document on every cluster);
+ * stage measures the real journal before the first write.
+ */
+function valueSizes(inventory: Inventory, plan: RotationPlan): number[] {
+  const planned = new Set(plan.sites.map((s) => s.id));
+  const distinct = new Map<string, number>();
+  for (const site of inventory.sites.filter((s) => planned.has(s.id)))
+    distinct.set(`${site.dataKey}\n${site.valueBytes ?? 0}`, site.valueBytes ?? 0);
+  return [...distinct.values()];
 }
 
 /**

@@ -15,6 +15,7 @@ import { stage } from './steps/stage.js';
 import { verify } from './steps/verify.js';
 import { writeAll } from './steps/write.js';
 import { policyOf } from './verification.js';
+import { retireAdvice } from './partial-fleet.js';
 
 export { rollback };
 export type { RunnerDeps, StepContext } from './steps/context.js';
@@ -57,8 +58,7 @@ const PHASE_EVENT: Readonly<Record<ForwardStepName, (ctx: StepContext) => string
   stage: (ctx) => `${ctx.plan.writes.length} Secret(s) staged`,
   write: () => 'every Secret holds the new key',
   restart: (ctx) => `${ctx.plan.restarts.length} workload(s) restarted`,
-  verify: (ctx) =>
-    `verified: retire the old key ${ctx.plan.credential.keyId ?? ctx.plan.credential.fingerprint} at the provider when you are ready`,
+  verify: (ctx) => `verified. ${retireAdvice(ctx.plan)}`,
 };
 
 /**

@@ -10,7 +10,6 @@ import type { RetryPolicy } from '../shared/retry.js';
 import type { JournalHooks } from './journal/hooks.js';
 import { listRotations, openJournal, type Fleet, type JournalListing } from './journal/find.js';
 import { Journal, listJournals } from './journal/journal.js';
-
 import { withLease } from './service-lease.js';
 import { issueIntent, type IssueStart } from './issue-flow.js';
 import { isEnded, type Phase } from './machine.js';
@@ -24,6 +23,8 @@ import { policyOf, verificationReport } from './verification.js';
 import { proveNewKey, type ProofSettings } from './proof.js';
 import { preflightIssue, type IssuePolicy, type IssuePreflight, type ProviderSettings } from './issuing.js';
 import { recordKubernetesEvents } from './recorder.js';
+import { verifiedResult } from './partial-fleet.js';
+import { refuseUnrollbackable } from './retention.js';
 import { rollback, runForward, type StepContext } from './runner.js';
 
 export interface ServiceConfig {
@@ -203,6 +204,7 @@ export class RotationService {
           await journal.dropLeftoverMaterial();
           return this.result(journal, stream, 'already rolled back');
         }
+        await refuseUnrollbackable(journal, this.config.clock); // its backups were dropped (retired, expired)
         const oldKey = journal.plan.credential.keyId ?? journal.plan.credential.fingerprint;
         if (journal.phase === 'Verified' && !options.force)
           throw new ConfigError(
@@ -210,12 +212,7 @@ export class RotationService {
             `If the old key is still active, run kubecost-rotate rollback ${journal.id} --force.`,
           );
         // A rotation that minted its key rolls back through the steps, which delete that key.
-        const issued = journal.doc.issue !== undefined;
-        if (journal.backups.size === 0 && journal.phase !== 'Planned' && !issued)
-          throw new ConfigError(
-            `rotation ${journal.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`,
-          );
-        if (journal.backups.size === 0 && !issued) {
+        if (journal.backups.size === 0 && journal.doc.issue === undefined) {
           await journal.end('RolledBack', 'rolled back before anything was read or written; nothing was changed');
           return this.result(journal, stream);
         }
@@ -227,7 +224,7 @@ export class RotationService {
 
   /** The journals on the selected clusters, newest first. */
   history(selection: ContextSelection): Promise<JournalListing> {
-    return listRotations(this.connect(selection));
+    return listRotations(this.connect(selection), this.config.clock);
   }
 
   private journalDeps() {
@@ -268,11 +265,7 @@ export class RotationService {
   /** The outcome of the journal as it stands, reported as the stream's last event. */
   private result(journal: Journal, stream: ProgressStream, message?: string): RotationOutcome {
     const { plan } = journal;
-    const text =
-      message ??
-      (journal.phase === 'Verified'
-        ? `Every site holds key ${plan.newKey.keyId ?? plan.newKey.fingerprint} and every ${plan.notRestarted?.length ? 'restarted ' : ''}consumer uses it.${(plan.notRestarted ?? []).map((n) => ` ${n.note}`).join('')} Retire the old key ${plan.credential.keyId ?? plan.credential.fingerprint} at the provider when you are ready.`
-        : (journal.doc.reason ?? ''));
+    const text = message ?? (journal.phase === 'Verified' ? verifiedResult(plan) : (journal.doc.reason ?? ''));
     const outcome = { rotation: journal.id, phase: journal.phase, message: text };
     const verification = verificationReport(journal.plan, journal.doc.verdicts, this.config.probe !== undefined);
     stream.emit({ type: 'result', ...outcome, ...(verification ? { verification } : {}) });

@@ -12,8 +12,8 @@ export interface RolloutBlocker {
   readonly reason: 'Paused' | 'OnDelete' | 'PodsCannotStart' | 'MissingSecret';
   readonly message: string;
   readonly fix: string;
-  /** Whether `--force` may go on anyway (pods that fail now may start with the new key). */
-  readonly forcible: boolean;
+  /** Whether `--allow-unready` may go on anyway (pods that fail now may start with the new key). */
+  readonly passableWithAllowUnready: boolean;
 }
 
 /** Container waiting reasons that mean the pod cannot start by itself. */
@@ -42,14 +42,14 @@ export function rolloutBlockers(
       reason: 'Paused',
       message: `${what} is paused (spec.paused): a restart would never roll out.`,
       fix: `Resume it (${kubectl} rollout resume deployment/${name}) or leave this credential for later, then plan again.`,
-      forcible: false,
+      passableWithAllowUnready: false,
     });
   if (kind === 'StatefulSet' && (workload as V1StatefulSet).spec?.updateStrategy?.type === 'OnDelete')
     out.push({
       reason: 'OnDelete',
       message: `${what} updates its pods only when they are deleted (updateStrategy OnDelete): a restart would not roll out.`,
       fix: `Switch it to RollingUpdate (${kubectl} patch statefulset ${name} -p '{"spec":{"updateStrategy":{"type":"RollingUpdate"}}}'), then plan again.`,
-      forcible: false,
+      passableWithAllowUnready: false,
     });
   const stuck = pods.flatMap((pod) =>
     [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
@@ -60,8 +60,8 @@ export function rolloutBlockers(
     out.push({
       reason: 'PodsCannotStart',
       message: `${what} has pods that cannot start (${stuck.join(', ')}): its rollout would not finish.`,
-      fix: `Fix the workload first (${kubectl} describe ${kind.toLowerCase()} ${name}), or pass --force if the old key is why they fail and the new key will let them start.`,
-      forcible: true,
+      fix: `Fix the workload first (${kubectl} describe ${kind.toLowerCase()} ${name}), or pass --allow-unready if the old key is why they fail and the new key will let them start.`,
+      passableWithAllowUnready: true,
     });
   return out;
 }

@@ -16,6 +16,8 @@ import { startRotationWorld, type RotationWorld } from '../rotation/world.js';
 let world: RotationWorld;
 let old: FakeCredential & { provider: 'aws' };
 let keyFile: string;
+/** The new AWS key as `aws iam create-access-key` prints it. */
+let keyText: string;
 let before: SecretSnapshot;
 
 beforeAll(async () => {
@@ -23,6 +25,7 @@ beforeAll(async () => {
   old = world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
   const { next, keyFile: text } = successorOf(old);
   world.allow(next);
+  keyText = text;
   keyFile = await world.keyFile('bad-input-new.json', text);
   before = snapshotSecrets(world);
 });
@@ -61,6 +64,16 @@ describe('bad flags of plan and rotate', () => {
   ])('refuses %s %s as out of range, saying which range it takes', async (flag, value) => {
     const run = await refused(['rotate', ...base(), '--new-key-file', keyFile, '--yes', flag, value], flag);
     expect(run.stderr).toMatch(/from \S+ to \S+/);
+  });
+
+  it('refuses --force on plan and rotate, naming the flag for each refusal it used to pass', async () => {
+    for (const argv of [
+      ['plan', ...base(), '--force'],
+      ['rotate', ...base(), '--new-key-file', keyFile, '--yes', '--force'],
+    ]) {
+      const run = await refused(argv, '--force is not an option of plan or rotate');
+      for (const flag of ['--allow-unready', '--allow-bare-pods', '--allow-owned']) expect(run.stderr).toContain(flag);
+    }
   });
 
   it('refuses -n with a name that is not a namespace name', async () => {
@@ -108,6 +121,145 @@ describe('bad flags of plan and rotate', () => {
     await refused(['plan', '--kubeconfig', empty, '--credential', old.accessKeyId], `the kubeconfig ${empty} is empty`);
     await writeFile(empty, 'just: text\n');
     await refused(['plan', '--kubeconfig', empty, '--credential', old.accessKeyId], empty);
+  });
+});
+
+describe('bad key files', () => {
+  const secretLike = 'VALUE-THAT-MUST-NOT-BE-PRINTED-0123456789';
+  const idOf = async (name: string) => {
+    const key = world.layout.credentials.get(name) as FakeCredential;
+    const inventory = await world.discover();
+    const id = inventory.credentials.find(
+      (c) => c.provider === key.provider && c.sites.some((s) => s.startsWith('cluster-1/')) && matches(c, key),
+    )?.id;
+    return id ?? '';
+  };
+  const matches = (c: { principal?: string; keyId?: string }, key: FakeCredential) =>
+    key.provider === 'gcp'
+      ? c.keyId === key.privateKeyId
+      : key.provider === 'azure'
+        ? c.principal === key.accountName
+        : false;
+
+  it('refuses a key file over 64 KiB, naming the file and its size, before reading the clusters', async () => {
+    const big = JSON.stringify({ ...(JSON.parse(keyText) as object), padding: 'x'.repeat(2 * 1024 * 1024) });
+    const path = await world.keyFile('two-megabytes.json', big);
+    const size = String(Buffer.byteLength(big));
+    for (const command of ['plan', 'rotate']) {
+      const run = await refused(
+        [command, ...base(), '--new-key-file', path, ...(command === 'rotate' ? ['--yes'] : [])],
+        path,
+      );
+      expect(run.stderr).toContain(size);
+      expect(run.stderr).toContain('64 KiB');
+    }
+  });
+
+  it('refuses a key over 64 KiB on stdin', async () => {
+    const big = JSON.stringify({ ...(JSON.parse(keyText) as object), padding: 'x'.repeat(100 * 1024) });
+    const run = await runCliInProcess(['rotate', ...base(), '--new-key-stdin', '--yes'], { stdin: big });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/stdin is over 65536 bytes/);
+    expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
+    expect(journals(world)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'an AWS key file',
+      () => {
+        const { AccessKeyId, SecretAccessKey } = (
+          JSON.parse(keyText) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } }
+        ).AccessKey;
+        return { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, note: secretLike };
+      },
+    ],
+    [
+      'aws iam create-access-key output',
+      () => ({ AccessKey: { ...(JSON.parse(keyText) as { AccessKey: object }).AccessKey, Password: secretLike } }),
+    ],
+    [
+      'aws iam create-access-key output (outside AccessKey)',
+      () => ({ ...(JSON.parse(keyText) as object), Note: secretLike }),
+    ],
+  ])('refuses an unknown field in %s, naming the field and not its value', async (_format, content) => {
+    const path = await world.keyFile('extra-field-aws.json', content());
+    for (const command of ['plan', 'rotate']) {
+      const run = await refused(
+        [command, ...base(), '--new-key-file', path, ...(command === 'rotate' ? ['--yes'] : [])],
+        /unknown field "(note|Password|Note)"/,
+      );
+      expect(run.stderr).toContain(path);
+      expect(run.stderr).not.toContain(secretLike);
+    }
+  });
+
+  it('refuses a GCP service-account key file with a field the format does not define', async () => {
+    const old = world.layout.credentials.get('billing-gcp') as FakeCredential;
+    const { keyFile: text } = successorOf(old);
+    const path = await world.keyFile('extra-field-gcp.json', {
+      ...(JSON.parse(text) as object),
+      private_key_2: secretLike,
+    });
+    const run = await refused(
+      [
+        'plan',
+        '--kubeconfig',
+        world.kubeconfig,
+        '--all-contexts',
+        '--credential',
+        await idOf('billing-gcp'),
+        '--new-key-file',
+        path,
+      ],
+      'unknown field "private_key_2" in a GCP service-account key file',
+    );
+    expect(run.stderr).toContain('universe_domain');
+    expect(run.stderr).not.toContain(secretLike);
+  });
+
+  it('refuses an Azure key file with a field the format does not define', async () => {
+    const old = world.layout.credentials.get('billing-azure') as FakeCredential;
+    const { keyFile: text } = successorOf(old);
+    const path = await world.keyFile('extra-field-azure.json', {
+      ...(JSON.parse(text) as object),
+      connectionString: secretLike,
+    });
+    const run = await refused(
+      [
+        'plan',
+        '--kubeconfig',
+        world.kubeconfig,
+        '--all-contexts',
+        '--credential',
+        await idOf('billing-azure'),
+        '--new-key-file',
+        path,
+      ],
+      'unknown field "connectionString" in an Azure key file',
+    );
+    expect(run.stderr).not.toContain(secretLike);
+  });
+
+  it('accepts the documented fields of every format', async () => {
+    const run = await runCliInProcess(['plan', ...base(), '--new-key-file', keyFile]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    for (const name of ['billing-gcp', 'billing-azure']) {
+      const { keyFile: text } = successorOf(world.layout.credentials.get(name) as FakeCredential);
+      const ok = await runCliInProcess([
+        'plan',
+        '--kubeconfig',
+        world.kubeconfig,
+        '--all-contexts',
+        '--credential',
+        await idOf(name),
+        '--new-key-file',
+        await world.keyFile(`${name}-ok.json`, text),
+      ]);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+    }
   });
 });
 

@@ -2,7 +2,7 @@
  * Readers of a rotated Secret that are not Deployments or StatefulSets (issue 8, defect 14): a
  * DaemonSet is restarted like a Deployment and waited for by kubectl's rules; a CronJob and a Job
  * are not restarted, and the plan and the result say their next run reads the new key; a Pod with
- * no controller is refused unless --force, naming it and what to do.
+ * no controller is refused unless --allow-bare-pods, naming it and what to do.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/sim/kube/index.js';
@@ -172,12 +172,12 @@ describe('readers of a rotated Secret besides Deployments and StatefulSets', () 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Pod kubecost/debug-shell on cluster-1 (container shell)');
     expect(run.stderr).toContain('no controller');
-    expect(run.stderr).toContain('--force');
+    expect(run.stderr).toContain('--allow-bare-pods');
     expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
     expect(journals()).toEqual([]);
   });
 
-  it('with --force: the DaemonSet restarts and rolls out like a Deployment; the plan and the result say the CronJob and the Job read the new key at their next run', async () => {
+  it('with --allow-bare-pods: the DaemonSet restarts and rolls out like a Deployment; the plan and the result say the CronJob and the Job read the new key at their next run', async () => {
     const podsBefore = cluster()
       .api.select(SIM_RESOURCES.pods, NS, { labelSelector: 'app=log-shipper' })
       .map((p) => p.metadata.name);
@@ -186,7 +186,7 @@ describe('readers of a rotated Secret besides Deployments and StatefulSets', () 
     const run = await runCliInProcess(
       rotateArgs(
         await world.keyFile('forced.json', { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }),
-        '--force',
+        '--allow-bare-pods',
       ),
     );
     expect(run.stderr).toBe('');
@@ -195,7 +195,7 @@ describe('readers of a rotated Secret besides Deployments and StatefulSets', () 
     const cronNote = 'CronJob kubecost/cost-export on cluster-1 is not restarted: its next run reads the new key';
     const jobNote =
       'Job kubecost/backfill on cluster-1 is not restarted: its pods started after the write read the new key';
-    const podNote = 'Pod kubecost/debug-shell on cluster-1 has no controller and is not restarted (--force)';
+    const podNote = 'Pod kubecost/debug-shell on cluster-1 has no controller and is not restarted (--allow-bare-pods)';
     const [planText, ...rest] = run.stdout.split(/\nRotate|\n.*Planned/);
     expect(planText).toContain(cronNote);
     expect(planText).toContain(jobNote);

@@ -77,7 +77,7 @@ describe('a paused Deployment to restart', () => {
       expect(plan.stderr).toContain(
         'kubectl --context cluster-1 -n kubecost rollout resume deployment/kubecost-cloud-cost',
       );
-      const rotate = await rotateBilling(['--force']);
+      const rotate = await rotateBilling(['--allow-unready']);
       expect(rotate.code).toBe(2);
       expect(rotate.stderr).toMatch(/is paused/);
       expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
@@ -110,7 +110,7 @@ describe('an OnDelete StatefulSet to restart', () => {
 });
 
 describe('a workload to restart whose pods cannot start', () => {
-  it('is refused while it crash-loops (exit 2, no journal), and --force lets the plan through', async () => {
+  it('is refused while it crash-loops (exit 2, no journal), and --allow-unready lets the plan through', async () => {
     const unbind = primary().kubelet.bind({
       workload: 'Deployment/kubecost-cloud-cost',
       program: () => {
@@ -135,10 +135,16 @@ describe('a workload to restart whose pods cannot start', () => {
       expect(rotate.stderr).toMatch(
         /Deployment kubecost\/kubecost-cloud-cost on cluster-1 has pods that cannot start \(kubecost-cloud-cost-\S+\/cloud-cost: CrashLoopBackOff\)/,
       );
-      expect(rotate.stderr).toMatch(/--force if the old key is why they fail/);
+      expect(rotate.stderr).toMatch(/--allow-unready if the old key is why they fail/);
       expect(snapshotDiff(before, snapshotSecrets(world))).toEqual([]);
       expect(journals()).toEqual([]);
-      const forced = await runCliInProcess(['plan', ...common(), '--credential', billing().accessKeyId, '--force']);
+      const forced = await runCliInProcess([
+        'plan',
+        ...common(),
+        '--credential',
+        billing().accessKeyId,
+        '--allow-unready',
+      ]);
       expect(forced.code, forced.stderr).toBe(0);
     } finally {
       unbind();

@@ -250,8 +250,8 @@ describe("verification finds a workload's pods through their owner (defect 6)", 
       status: undefined,
     });
     try {
-      // The debug copy has no controller: a bare Pod that reads the key is refused unless --force (defect 14).
-      const { run, of } = await rotate(['--force']);
+      // The debug copy has no controller: a bare Pod that reads the key is refused unless --allow-bare-pods (defect 14).
+      const { run, of } = await rotate(['--allow-bare-pods']);
       expect(run.code, JSON.stringify(of('pods-restarted'))).toBe(0);
       const cloudCost = of('pods-restarted').find((v) => v.evidence.includes('cloud-cost-debug'));
       expect(cloudCost).toMatchObject({ status: 'passed', reason: 'PodsRestarted' });

@@ -13,6 +13,7 @@ import { planSteps, renderPlanText } from '../render/plan.js';
 import { parseOutputFormat, renderDocument } from '../render/table.js';
 import { renderIssuePreflight } from '../../rotation/issuing.js';
 import { NO_PROBE_WARNING } from './outcome.js';
+import { refuseRetirePolicy } from '../../rotation/partial-fleet.js';
 
 export async function planCommand(ctx: CommandContext, flags: RotationFlags): Promise<number> {
   const format = parseOutputFormat(flags.output);
@@ -31,6 +32,7 @@ export async function planCommand(ctx: CommandContext, flags: RotationFlags): Pr
   });
   const { plan } = prepared;
   if (flags.probe === false) ctx.io.stderr.write(NO_PROBE_WARNING);
+  if (flags.issue) refuseRetirePolicy(plan, policy.retire);
   const issue = flags.issue ? await service.preflightIssue(prepared, policy) : undefined;
   ctx.io.stdout.write(
     format === 'table'

@@ -1,5 +1,6 @@
 /** The plan as a person reads it: the sites with a redacted diff, and the ordered steps. */
 import type { RotationPlan } from '../../rotation/plan.js';
+import { describeOutside } from '../../rotation/partial-fleet.js';
 import { hasDirectProbe } from '../../rotation/verification.js';
 import { CHECK_NAMES } from '../../verify/policy.js';
 
@@ -72,6 +73,11 @@ export function renderPlanText(plan: RotationPlan): string {
           ? `not run: ${notRun[check] ?? ''}`
           : 'reported: may be unavailable, must not fail';
     out.push(`  ${check.padEnd(21)} ${role}\n`);
+  }
+  const outside = describeOutside(plan);
+  if (outside.length > 0) {
+    out.push('\nOther contexts of the kubeconfig:\n');
+    for (const line of outside) out.push(`  ${line}\n`);
   }
   if (plan.warnings.length > 0) {
     out.push('\nWarnings:\n');

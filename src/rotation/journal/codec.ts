@@ -1,12 +1,12 @@
 /**
  * The journal as a Secret `kubecost-rotate-<id>`: `journal.json` (the document, no secret), `new-key`
  * (the new key's key file, until the rotation ends), and the backups of written Secrets
- * (`backups.json` and `blob.*`: the exact previous and new data, until RolledBack, or until the old
- * key is retired). Backups are content-addressed: each distinct value once, so a fleet with the same
- * federated-store.yaml on 200 clusters costs two blobs, not 400 copies (a Secret holds 1 MiB).
+ * (`backups.json`: the changed data keys with digests, and `blob.*`: their old and new values, for
+ * as long as material.ts keeps them). Values are content-addressed: each distinct value once, so a
+ * fleet with the same federated-store.yaml on 200 clusters costs two blobs, not 400 copies (a Secret
+ * holds 1 MiB). Backups of schema 2 (whole Secrets' data) are read into the changed keys only.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import { createHash } from 'node:crypto';
 import {
   ANNOTATION_CREDENTIAL,
   ANNOTATION_NEW_KEY_FINGERPRINT,
@@ -16,7 +16,8 @@ import {
   MANAGED_BY,
 } from '../../shared/labels.js';
 import { keyFileOf, parseNewKey, type KeyMaterial } from '../new-key.js';
-import { JournalUnreadableError, migrate, type JournalDocument, type SecretBackup } from './document.js';
+import { digestOf, ROTATION_ANNOTATIONS, type KeyDigests, type SecretBackup } from './backup.js';
+import { JournalUnreadableError, migrate, type JournalDocument } from './document.js';
 
 /** Everything a journal Secret holds, decoded. */
 export interface JournalState {
@@ -36,27 +37,46 @@ export const journalSecretName = (id: string) => `kubecost-rotate-${id}`;
 export const backupKey = (b: { cluster: string; namespace: string; secret: string }) =>
   `${b.cluster}/${b.namespace}/${b.secret}`;
 
-function blobId(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 32);
+/** A backup in backups.json: the values are named by digest (their blob holds them while they are kept). */
+interface StoredBackup {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly secret: string;
+  readonly resourceVersion: string;
+  readonly keys: Record<string, KeyDigests & { readonly oldKept: boolean; readonly newKept: boolean }>;
+  readonly annotations: Record<string, string>;
 }
 
-type StoredBackup = Omit<SecretBackup, 'annotations'> & { annotations: string };
+/** A backup of schema 2: every data key of the Secret, old and new, and all its annotations, by blob. */
+interface StoredBackupV2 {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly secret: string;
+  readonly resourceVersion: string;
+  readonly data: Record<string, string>;
+  readonly newData: Record<string, string>;
+  readonly annotations: string;
+}
 
 export function toSecret(state: JournalState, namespace: string): V1Secret {
   const data: Record<string, string> = { 'journal.json': b64(JSON.stringify(state.doc)) };
   if (state.newKey !== undefined) data['new-key'] = b64(keyFileOf(state.newKey));
-  const store = (value: string): string => {
-    const id = blobId(value);
-    data[`blob.${id}`] = value;
-    return id;
+  const store = (value: string | undefined): boolean => {
+    if (value !== undefined) data[`blob.${digestOf(value)}`] = value;
+    return value !== undefined;
   };
-  const refs = (values: Record<string, string>) =>
-    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, store(v)]));
   const index: StoredBackup[] = [...state.backups.values()].map((b) => ({
-    ...b,
-    data: refs(b.data),
-    newData: refs(b.newData),
-    annotations: store(b64(JSON.stringify(b.annotations))),
+    cluster: b.cluster,
+    namespace: b.namespace,
+    secret: b.secret,
+    resourceVersion: b.resourceVersion,
+    keys: Object.fromEntries(
+      Object.entries(b.keys).map(([k, d]) => [
+        k,
+        { ...d, oldKept: store(b.data?.[k]), newKept: store(b.newData?.[k]) },
+      ]),
+    ),
+    annotations: { ...b.annotations },
   }));
   if (index.length > 0) data['backups.json'] = b64(JSON.stringify(index));
   return {
@@ -101,19 +121,57 @@ export function fromSecret(secret: V1Secret): JournalState {
       throw new JournalUnreadableError(`journal ${name} is missing blob ${id}: it was edited by hand or truncated`);
     return value;
   };
-  const values = (refs: Record<string, string>) =>
-    Object.fromEntries(Object.entries(refs).map(([k, id]) => [k, blob(id)]));
   const backups = new Map<string, SecretBackup>();
-  for (const stored of data['backups.json'] ? (JSON.parse(unb64(data['backups.json'])) as StoredBackup[]) : []) {
-    const backup: SecretBackup = {
-      ...stored,
-      data: values(stored.data),
-      newData: values(stored.newData),
-      annotations: JSON.parse(unb64(blob(stored.annotations))) as Record<string, string>,
-    };
+  const stored = data['backups.json'] ? (JSON.parse(unb64(data['backups.json'])) as unknown[]) : [];
+  for (const entry of stored) {
+    const backup =
+      'keys' in (entry as object) ? readBackup(entry as StoredBackup, blob) : readV2(entry as StoredBackupV2, blob);
     backups.set(backupKey(backup), backup);
   }
   const newKey =
     data['new-key'] !== undefined ? parseNewKey(unb64(data['new-key']), `the new key in journal ${name}`) : undefined;
   return { doc, ...(newKey ? { newKey } : {}), backups, resourceVersion: secret.metadata?.resourceVersion ?? '' };
+}
+
+function readBackup(stored: StoredBackup, blob: (id: string) => string): SecretBackup {
+  const keys = Object.entries(stored.keys);
+  const values = (which: 'old' | 'new') =>
+    keys.every(([, d]) => d[which === 'old' ? 'oldKept' : 'newKept'])
+      ? Object.fromEntries(keys.map(([k, d]) => [k, blob(d[which])]))
+      : undefined;
+  const data = values('old');
+  const newData = values('new');
+  return {
+    cluster: stored.cluster,
+    namespace: stored.namespace,
+    secret: stored.secret,
+    resourceVersion: stored.resourceVersion,
+    keys: Object.fromEntries(keys.map(([k, d]) => [k, { old: d.old, new: d.new }])),
+    ...(data ? { data } : {}),
+    ...(newData ? { newData } : {}),
+    annotations: stored.annotations,
+  };
+}
+
+/** A schema-2 backup, kept to the data keys the rotation changed (those whose old and new values differ). */
+function readV2(stored: StoredBackupV2, blob: (id: string) => string): SecretBackup {
+  const changed = Object.keys(stored.newData).filter((k) => stored.data[k] !== stored.newData[k]);
+  const annotations = JSON.parse(unb64(blob(stored.annotations))) as Record<string, string>;
+  const pick = (refs: Record<string, string>) => Object.fromEntries(changed.map((k) => [k, blob(refs[k] ?? '')]));
+  const data = pick(stored.data);
+  const newData = pick(stored.newData);
+  return {
+    cluster: stored.cluster,
+    namespace: stored.namespace,
+    secret: stored.secret,
+    resourceVersion: stored.resourceVersion,
+    keys: Object.fromEntries(
+      changed.map((k) => [k, { old: digestOf(data[k] ?? ''), new: digestOf(newData[k] ?? '') }]),
+    ),
+    data,
+    newData,
+    annotations: Object.fromEntries(
+      ROTATION_ANNOTATIONS.filter((k) => annotations[k] !== undefined).map((k) => [k, annotations[k] as string]),
+    ),
+  };
 }

@@ -7,8 +7,12 @@ import type { CheckName, Verdict, VerdictReason } from '../../verify/verdict.js'
 import type { Phase } from '../machine.js';
 import type { KeyMaterial } from '../new-key.js';
 import type { NewKeyRef, RotationPlan } from '../plan.js';
+import type { BackupRetention } from './material.js';
 
-export const SCHEMA_VERSION = 2;
+export type { SecretBackup } from './backup.js';
+
+/** 3: backups hold only the changed data keys, with digests; the values are dropped as material.ts says. */
+export const SCHEMA_VERSION = 3;
 
 export type StepState = 'pending' | 'started' | 'done' | 'failed';
 
@@ -47,6 +51,8 @@ export interface JournalDocument {
   updatedAt: string;
   /** Why the rotation stopped, when it did not verify. */
   reason?: string;
+  /** How long the old data of the Secrets is kept, and when it was dropped (schema 3). */
+  retention?: BackupRetention;
   /** The key this rotation mints at the provider (`rotate --issue`); absent for a key the user brings. */
   issue?: IssueRecord;
 }
@@ -84,19 +90,6 @@ export interface MintedKey {
   readonly message: string;
 }
 
-/** The exact data of a Secret before the rotation wrote it, and the data it writes. */
-export interface SecretBackup {
-  readonly cluster: string;
-  readonly namespace: string;
-  readonly secret: string;
-  readonly resourceVersion: string;
-  readonly data: Record<string, string>;
-  /** The data the rotation writes (so resume and rollback can tell whose bytes are there). */
-  readonly newData: Record<string, string>;
-  /** The Secret's annotations before the rotation added its own (restored with the data). */
-  readonly annotations: Record<string, string>;
-}
-
 /** Thrown when a journal cannot be read: edited by hand, truncated, or from a newer kubecost-rotate. */
 export class JournalUnreadableError extends Error {
   override readonly name = 'JournalUnreadableError';
@@ -122,6 +115,8 @@ const V1_REASONS: Readonly<Record<CheckName, readonly [VerdictReason, VerdictRea
 export function migrate(raw: unknown, secretName: string): JournalDocument {
   const doc = raw as { schemaVersion?: unknown; verdicts?: unknown[] } & Record<string, unknown>;
   if (doc.schemaVersion === SCHEMA_VERSION) return doc as unknown as JournalDocument;
+  // Version 2 differs in its backups only (whole Secrets' data), which codec.ts reads.
+  if (doc.schemaVersion === 2) return { ...(doc as unknown as JournalDocument), schemaVersion: SCHEMA_VERSION };
   if (doc.schemaVersion === 1) {
     // Version 1 had a boolean verdict; a check then either passed or did not.
     const verdicts = ((doc.verdicts ?? []) as V1Verdict[]).map((v): Verdict => ({

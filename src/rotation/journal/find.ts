@@ -1,5 +1,7 @@
 /** Finding journals across a fleet: by rotation id (or a unique prefix), and all of them for history. */
 import type { KubeClient } from '../../kube/client.js';
+import type { Clock } from '../../shared/clock.js';
+import { dropIfExpired } from '../retention.js';
 import { ConfigError } from '../../shared/errors.js';
 import type { JournalDocument } from './document.js';
 import { Journal, listJournals, type JournalDeps } from './journal.js';
@@ -15,14 +17,17 @@ export interface JournalListing {
   readonly problems: readonly string[];
 }
 
-/** Every journal on the fleet's clusters, newest first; a cluster that cannot be read is a problem, not an error. */
-export async function listRotations(fleet: Fleet): Promise<JournalListing> {
+/**
+ * Every journal on the fleet's clusters, newest first; a cluster that cannot be read is a problem, not
+ * an error. Given a clock, expired backups are dropped on the way (retention.ts).
+ */
+export async function listRotations(fleet: Fleet, clock?: Clock): Promise<JournalListing> {
   const rotations: (JournalDocument & { cluster: string })[] = [];
   const problems: string[] = [];
   await Promise.all(
     [...fleet.clients].map(async ([cluster, client]) => {
       try {
-        for (const doc of await listJournals(client)) rotations.push({ ...doc, cluster });
+        for (const doc of await listJournals(client, undefined, clock)) rotations.push({ ...doc, cluster });
       } catch (error: unknown) {
         problems.push(`${cluster}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -62,11 +67,15 @@ export async function findJournal(
   );
 }
 
-/** Opens a rotation's journal on the fleet's clusters; every cluster the rotation spans must be in the fleet. */
+/**
+ * Opens a rotation's journal on the fleet's clusters (dropping its backup if it expired); every
+ * cluster the rotation spans must be in the fleet.
+ */
 export async function openJournal(fleet: Fleet, id: string, deps: JournalDeps): Promise<Journal> {
   const found = await findJournal(fleet, id);
   const home = fleet.clients.get(found.cluster) as KubeClient;
   const journal = await Journal.load(home, found.namespace, found.doc.id, deps);
+  await dropIfExpired(journal, deps.clock).catch(() => undefined); // a rollback refuses an expired backup anyway
   const missing = [...new Set(journal.plan.sites.map((s) => s.cluster))].filter((c) => !fleet.clients.has(c));
   if (missing.length > 0)
     throw new ConfigError(

@@ -5,19 +5,20 @@
  * resourceVersion it read, so two runners cannot interleave.
  */
 import type { KubeClient } from '../../kube/client.js';
-import { KubeError } from '../../kube/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { KeyMaterial } from '../new-key.js';
 import { MANAGED_BY_SELECTOR } from '../../shared/labels.js';
-import { retry } from '../../shared/retry.js';
 import type { Verdict } from '../../verify/verdict.js';
-import { IllegalTransitionError, JournalConflictError } from '../errors.js';
+import { IllegalTransitionError } from '../errors.js';
 import { canTransition, type Phase } from '../machine.js';
 import type { RotationOptions, RotationPlan } from '../plan.js';
 import { backupKey, documentOf, fromSecret, journalSecretName, toSecret, type JournalState } from './codec.js';
-import { SCHEMA_VERSION, type JournalDocument, type SecretBackup, type StepRecord } from './document.js';
-import type { MintedKey } from './document.js';
+import type { SecretBackup } from './backup.js';
+import { SCHEMA_VERSION, type JournalDocument, type MintedKey, type StepRecord } from './document.js';
+import { DEFAULT_KEEP_BACKUP_MS, dropMaterialFor, dropOldData } from './material.js';
 import { NO_HOOKS, type JournalHooks } from './hooks.js';
+import { storeJournal } from './store.js';
+import { dropExpiredBackups } from '../retention.js';
 
 export interface JournalDeps {
   readonly clock: Clock;
@@ -71,7 +72,7 @@ export class Journal {
     const journal = new Journal(client, plan.journal.namespace, state, deps);
     const created = await client.createSecret(toSecret(journal.state, journal.namespace));
     journal.state.resourceVersion = created.metadata?.resourceVersion ?? '';
-    journal.hooks.afterSave();
+    journal.hooks.afterSave(journal.phase);
     return journal;
   }
 
@@ -109,6 +110,12 @@ export class Journal {
 
   backupOf(where: { cluster: string; namespace: string; secret: string }): SecretBackup | undefined {
     return this.state.backups.get(backupKey(where));
+  }
+
+  /** The bytes the journal Secret's data values would total if saved now (the API server's 1 MiB counts these). */
+  savedBytes(): number {
+    const data = toSecret(this.state, this.namespace).data ?? {};
+    return Object.values(data).reduce((n, v) => n + Buffer.from(v, 'base64').length, 0);
   }
 
   /** Keeps a backup (saved with the next save). */
@@ -167,23 +174,24 @@ export class Journal {
   }
 
   /**
-   * Ends (or stops) the rotation with its reason. RolledBack drops every key material; Verified drops
-   * the new key (it is in the Secrets) and keeps the backups until the old key is retired.
+   * Ends (or stops) the rotation with its reason, dropping the key material the end no longer needs
+   * (material.ts): RolledBack keeps none; Verified drops the new key and new values and keeps the
+   * old values until the old key is retired or `--keep-backup` after now; NeedsHuman keeps all.
    */
   end(phase: EndPhase, reason: string): Promise<void> {
     this.move(phase, reason);
     if (phase !== 'Verified') this.state.doc.reason = reason;
-    if (phase !== 'NeedsHuman') delete this.state.newKey;
-    if (phase === 'RolledBack') this.state.backups.clear();
+    if (phase === 'Verified') {
+      const keep = this.plan.options.keepBackupMs ?? DEFAULT_KEEP_BACKUP_MS;
+      this.state.doc.retention = { keepUntil: new Date(this.deps.clock.now().getTime() + keep).toISOString() };
+    }
+    dropMaterialFor(this.state);
     return this.save();
   }
 
   /** Drops key material a crash left behind after the rotation ended (resume and rollback of an ended rotation). */
   async dropLeftoverMaterial(): Promise<boolean> {
-    const leftover = this.state.newKey !== undefined || (this.phase === 'RolledBack' && this.state.backups.size > 0);
-    if (!leftover) return false;
-    delete this.state.newKey;
-    if (this.phase === 'RolledBack') this.state.backups.clear();
+    if (!dropMaterialFor(this.state)) return false;
     await this.save();
     return true;
   }
@@ -195,6 +203,16 @@ export class Journal {
     this.move('Issued', minted.message);
     this.state.newKey = minted.key;
     Object.assign(this.state.doc.plan, { newKey: minted.ref });
+    return this.save();
+  }
+
+  /**
+   * Drops the old data of the Secrets (the digests stay), saying why: the retire step calls it once
+   * the old key is gone, and retention.ts once the backup expired. The rotation can no longer be
+   * rolled back afterwards (retention.ts: refuseUnrollbackable).
+   */
+  dropBackups(because: string): Promise<void> {
+    dropOldData(this.state, this.deps.clock.now(), because);
     return this.save();
   }
 
@@ -253,48 +271,19 @@ export class Journal {
 
   private async write(): Promise<void> {
     this.state.doc.updatedAt = this.now();
-    const name = this.plan.journal.secret;
-    await retry(
-      async () => {
-        try {
-          const saved = await this.client.replaceSecret(toSecret(this.state, this.namespace));
-          this.state.resourceVersion = saved.metadata?.resourceVersion ?? '';
-        } catch (error: unknown) {
-          if (!(error instanceof KubeError && error.mayHaveApplied)) throw error;
-          // The save may have landed without an answer: adopt it if the stored journal is ours.
-          const stored = await this.client.readSecret(this.namespace, name).catch(() => undefined);
-          if (stored && documentOf(stored).updatedAt === this.state.doc.updatedAt) {
-            this.state.resourceVersion = stored.metadata?.resourceVersion ?? '';
-            return;
-          }
-          if (stored && stored.metadata?.resourceVersion !== this.state.resourceVersion)
-            throw new JournalConflictError(this.id, name);
-          throw error;
-        }
-      },
-      {
-        clock: this.deps.clock,
-        policy: { attempts: 4, baseMs: 200 },
-        retryable: (error) =>
-          error instanceof KubeError && (error.retryable || error.failure === 'Timeout')
-            ? error.retryAfterMs !== undefined
-              ? { afterMs: error.retryAfterMs }
-              : {}
-            : false,
-      },
-    ).catch((error: unknown) => {
-      if (error instanceof KubeError && error.failure === 'Conflict') throw new JournalConflictError(this.id, name);
-      throw error;
-    });
-    this.hooks.afterSave();
+    await storeJournal(this.client, this.namespace, this.state, this.deps.clock);
+    this.hooks.afterSave(this.phase);
   }
 }
 
 /**
  * The journals on a cluster (for history and resume by id), or in one namespace of it; only
- * journal.json is read, never the key material.
+ * journal.json is read, never the key material. Given a clock, backups that expired are dropped
+ * first (best effort: retention.ts).
  */
-export async function listJournals(client: KubeClient, namespace?: string): Promise<JournalDocument[]> {
-  const secrets = await client.listSecretsByLabel(MANAGED_BY_SELECTOR, namespace);
-  return secrets.filter((s) => s.data?.['journal.json']).map((s) => documentOf(s));
+export async function listJournals(client: KubeClient, namespace?: string, clock?: Clock): Promise<JournalDocument[]> {
+  const secrets = (await client.listSecretsByLabel(MANAGED_BY_SELECTOR, namespace)).filter(
+    (s) => s.data?.['journal.json'],
+  );
+  return clock ? dropExpiredBackups(client, secrets, clock) : secrets.map((s) => documentOf(s));
 }

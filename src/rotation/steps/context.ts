@@ -75,12 +75,6 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function sameData(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const ka = Object.keys(a ?? {}).sort();
-  const kb = Object.keys(b ?? {}).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && (a ?? {})[k] === (b ?? {})[k]);
-}
-
 /** A Secret with other data and annotations, everything else as read (type, immutability, resourceVersion). */
 export function secretWith(
   current: V1Secret,
@@ -172,5 +166,5 @@ export async function pause(ctx: StepContext, ms: number): Promise<void> {
 }
 
 export function afterEffect(ctx: StepContext): void {
-  ctx.deps.hooks?.afterEffect();
+  ctx.deps.hooks?.afterEffect(ctx.journal.phase);
 }

@@ -5,14 +5,14 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { KubeError } from '../../kube/errors.js';
-import { ANNOTATION_FENCE, ANNOTATION_FINGERPRINT, ANNOTATION_ROTATION } from '../../shared/labels.js';
+import { ANNOTATION_FENCE } from '../../shared/labels.js';
+import { carriesRotation, holdsNew, holdsOld, withoutRotationAnnotations, withValues } from '../journal/backup.js';
 import type { PlannedWrite } from '../plan.js';
 import {
   afterEffect,
   clientOf,
   describeError,
   emitStep,
-  sameData,
   secretWith,
   StepCounter,
   withRetries,
@@ -78,8 +78,9 @@ async function restoreOne(
   const step = `restore:${key}`;
   if (journal.record(step, 'rollback').state === 'done') return 'already';
   const backup = journal.backupOf(write);
-  if (!backup) {
-    leftOver.push(`the journal has no backup of Secret ${key}`);
+  const oldValues = backup?.data;
+  if (!backup || !oldValues) {
+    leftOver.push(`the journal ${backup ? 'no longer holds the previous data' : 'has no backup'} of Secret ${key}`);
     return undefined;
   }
   const kube = clientOf(ctx, write.cluster);
@@ -96,20 +97,23 @@ async function restoreOne(
       kube.readSecret(write.namespace, write.secret),
     );
     try {
-      if (sameData(current.data, backup.data)) {
-        if (mayLand() && !(await fence(ctx, write, current))) continue;
-        restored = current;
-      } else if (!sameData(current.data, backup.newData)) {
+      // Only the data keys the rotation changed are compared and restored: edits to other keys stay.
+      const annotations = withoutRotationAnnotations(current.metadata?.annotations, backup);
+      if (holdsOld(current.data, backup)) {
+        // Its owner (an ExternalSecret, Argo CD) may have put the old data back, leaving this rotation's annotations.
+        let found = current;
+        if (carriesRotation(current.metadata?.annotations, plan.id)) {
+          found = await kube.replaceSecret(secretWith(current, current.data ?? {}, annotations));
+          afterEffect(ctx);
+        }
+        if (mayLand() && !(await fence(ctx, write, found))) continue;
+        restored = found;
+      } else if (!holdsNew(current.data, backup)) {
         outcome = 'changed';
         restored = current;
       } else {
-        const annotations = { ...(current.metadata?.annotations ?? {}) };
-        delete annotations[ANNOTATION_ROTATION];
-        delete annotations[ANNOTATION_FINGERPRINT];
-        for (const k of [ANNOTATION_ROTATION, ANNOTATION_FINGERPRINT])
-          if (backup.annotations[k] !== undefined) annotations[k] = backup.annotations[k];
         restored = await withRetries(ctx, `restoring Secret ${key}`, () =>
-          kube.replaceSecret(secretWith(current, backup.data, annotations)),
+          kube.replaceSecret(secretWith(current, withValues(current.data, oldValues), annotations)),
         );
         outcome = 'restored';
       }
@@ -119,7 +123,7 @@ async function restoreOne(
   }
   if (outcome === 'changed') {
     leftOver.push(
-      `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation read it; it was left as it is (its data before the rotation is in the journal)`,
+      `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else after the rotation read it; it was left as it is (the previous values of the keys the rotation changed are in the journal)`,
     );
     await journal.fail(step, 'changed by someone else; left untouched', 'rollback');
     return outcome;

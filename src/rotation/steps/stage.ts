@@ -1,7 +1,8 @@
 /**
  * Stage: read every Secret to write, check that it still holds the old key where discovery found it,
- * compute its new bytes (only the credential fields change) and back up the old. Writes nothing to
- * any cluster but the journal; a failure here ends the rotation with nothing changed.
+ * compute its new bytes (only the credential fields change) and back up the old values of the data
+ * keys it changes (no other key). Writes nothing to any cluster but the journal; a failure here ends
+ * the rotation with nothing changed.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import {
@@ -11,7 +12,8 @@ import {
   replaceCredential,
 } from '../../kubecost/secret-formats/index.js';
 import { forEachGrouped } from '../../shared/pool.js';
-import type { SecretBackup } from '../journal/document.js';
+import { backupOf } from '../journal/backup.js';
+import { stagedOversize } from '../journal-size.js';
 import type { KeyMaterial } from '../new-key.js';
 import type { PlannedWrite } from '../plan.js';
 import {
@@ -26,11 +28,11 @@ import {
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
-/** The new data of one Secret: every planned site of it rewritten with `newKey`. */
+/** The new values of the data keys of one Secret that hold a planned site, rewritten with `newKey` (only those keys). */
 function rewrite(ctx: StepContext, write: PlannedWrite, secret: V1Secret, newKey: KeyMaterial): Record<string, string> {
   const { plan } = ctx;
   const data = { ...(secret.data ?? {}) };
-  const newData = { ...data };
+  const newData: Record<string, string> = {};
   const sites = plan.sites.filter((s) => write.sites.includes(s.id));
   for (const dataKey of [...new Set(sites.map((s) => s.dataKey))]) {
     const location = { cluster: write.cluster, namespace: write.namespace, secret: write.secret, dataKey };
@@ -77,15 +79,8 @@ export async function stage(ctx: StepContext): Promise<void> {
           `cannot read Secret ${write.namespace}/${write.secret} on ${write.cluster}: ${describeError(error)}`,
         );
       }
-      const backup: SecretBackup = {
-        cluster: write.cluster,
-        namespace: write.namespace,
-        secret: write.secret,
-        resourceVersion: secret.metadata?.resourceVersion ?? '',
-        data: { ...(secret.data ?? {}) },
-        newData: rewrite(ctx, write, secret, newKey),
-        annotations: { ...(secret.metadata?.annotations ?? {}) },
-      };
+      // Only the data keys the rotation changes: the Secret's other keys are neither kept nor restored.
+      const backup = backupOf(write, secret, rewrite(ctx, write, secret, newKey));
       journal.keepBackup(backup);
       emitStep(ctx, {
         kind: 'stage',
@@ -97,4 +92,7 @@ export async function stage(ctx: StepContext): Promise<void> {
       });
     },
   );
+  // The backups are saved with the next phase: a journal over 1 MiB would be refused then, or mid-rotation.
+  const oversize = stagedOversize(journal);
+  if (oversize) throw new StopRotation('end-unchanged', oversize);
 }

@@ -9,7 +9,8 @@ import { CONSUMER_CHAIN, runChain, secretHoldsNewKey } from '../../verify/chains
 import { gatherConsumer, pollCloudCostStatus } from '../../verify/gather.js';
 import type { Verdict } from '../../verify/verdict.js';
 import { hasDirectProbe } from '../verification.js';
-import { checkStop, clientOf, pause, sameData, type StepContext } from './context.js';
+import { holdsNew } from '../journal/backup.js';
+import { checkStop, clientOf, pause, type StepContext } from './context.js';
 
 /** How many Secret re-reads and consumer checks run at once (each a few requests to one cluster). */
 export const VERIFY_CONCURRENCY = 16;
@@ -26,7 +27,7 @@ async function probeSites(ctx: StepContext): Promise<Verdict[]> {
   const probe = deps.probe;
   if (!probe || !newKey) return [];
   const textOf = (site: (typeof plan.sites)[number]) =>
-    Buffer.from(journal.backupOf(site)?.newData[site.dataKey] ?? '', 'base64').toString('utf8');
+    Buffer.from(journal.backupOf(site)?.newData?.[site.dataKey] ?? '', 'base64').toString('utf8');
   const sameProbe = new Map<string, (typeof plan.sites)[number][]>();
   // A site whose document names no resource has no direct probe: its consumers' checks speak for it.
   for (const site of plan.sites.filter((s) => hasDirectProbe(s, plan.credential.provider))) {
@@ -100,7 +101,7 @@ export async function verify(ctx: StepContext): Promise<Verdict[]> {
       const current = await clientOf(ctx, w.cluster).readSecret(w.namespace, w.secret, deps.stop);
       return secretHoldsNewKey(
         `${w.cluster}/${w.namespace}/${w.secret}`,
-        backup !== undefined && sameData(current.data, backup.newData),
+        backup !== undefined && holdsNew(current.data, backup),
         current.metadata?.resourceVersion ?? '',
       );
     })),

@@ -7,6 +7,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { KubeError } from '../../kube/errors.js';
 import { forEachGrouped } from '../../shared/pool.js';
 import { ANNOTATION_FINGERPRINT, ANNOTATION_ROTATION } from '../../shared/labels.js';
+import { holdsNew, holdsOld, withValues } from '../journal/backup.js';
 import type { PlannedWrite } from '../plan.js';
 import {
   afterEffect,
@@ -14,7 +15,6 @@ import {
   clientOf,
   describeError,
   emitStep,
-  sameData,
   secretWith,
   StepCounter,
   stopRequested,
@@ -107,7 +107,8 @@ async function writeOne(
   const object = { cluster: write.cluster, namespace: write.namespace, kind: 'Secret', name: write.secret } as const;
   if (journal.record(write.step).state === 'done') return;
   const backup = journal.backupOf(write);
-  if (!backup)
+  const newValues = backup?.newData;
+  if (!backup || !newValues)
     throw new StopRotation('needs-human', `the journal has no backup of Secret ${key}; it cannot be written safely`);
   const kube = clientOf(ctx, write.cluster);
   // Saved with the next grouped save; writeAll waits for every one before the phase ends.
@@ -134,9 +135,9 @@ async function writeOne(
     const current = await withRetries(ctx, `reading Secret ${key}`, () =>
       kube.readSecret(write.namespace, write.secret),
     );
-    if (sameData(current.data, backup.newData))
+    if (holdsNew(current.data, backup))
       return written(current, 'written (found after a restart of kubecost-rotate)', false);
-    if (!sameData(current.data, backup.data)) {
+    if (!holdsOld(current.data, backup)) {
       throw new StopRotation(
         'needs-human',
         `Secret ${write.namespace}/${write.secret} on ${write.cluster} was changed by someone else during the rotation (it holds neither the old nor the new data). Nothing more was written to it.`,
@@ -164,7 +165,7 @@ async function writeOne(
   try {
     result = await withRetries(ctx, `writing Secret ${key}`, async () => {
       const current = await kube.readSecret(write.namespace, write.secret);
-      if (sameData(current.data, backup.newData)) return current; // the previous attempt landed
+      if (holdsNew(current.data, backup)) return current; // the previous attempt landed
       if (current.metadata?.resourceVersion !== backup.resourceVersion) {
         throw new StopRotation(
           'roll-back',
@@ -178,7 +179,8 @@ async function writeOne(
       };
       sent = true;
       try {
-        return await kube.replaceSecret(secretWith(current, backup.newData, annotations));
+        // The changed keys only: every other key is sent back as read (the resourceVersion proves it).
+        return await kube.replaceSecret(secretWith(current, withValues(current.data, newValues), annotations));
       } catch (error: unknown) {
         if (!(error instanceof KubeError) || error.mayHaveApplied) unsure = true;
         throw error;
@@ -187,7 +189,7 @@ async function writeOne(
   } catch (error: unknown) {
     if (unsure) {
       const current = await kube.readSecret(write.namespace, write.secret).catch(() => undefined);
-      if (current && sameData(current.data, backup.newData)) {
+      if (current && holdsNew(current.data, backup)) {
         afterEffect(ctx);
         return written(current, 'written (the answer came late)', true);
       }
