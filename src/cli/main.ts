@@ -158,6 +158,13 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       '--keep-backup <duration>',
       'how long the journal keeps the previous data of the Secrets after Verified, for rollback --force (default 7d; dropped sooner once the old key is retired)',
     )
+    .option('--issue', 'mint the new key at the provider (the old key stays active until it is retired)')
+    .option('--retire <policy>', 'with --issue: retire the old key after verification: none (for now, the only one)')
+    .option('--grace <duration>', 'with --issue --retire delete: time between deactivating and deleting the old key')
+    .option(
+      '--delete-inactive',
+      'with --issue: delete an inactive key of the principal that takes the slot the new key needs',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { rotateCommand } = await import('./commands/rotate.js');
       run.exitCode = await stoppable(ctx, (stop) => rotateCommand(ctx, command.opts<RotationFlags>(), stop));
@@ -180,6 +187,10 @@ async function buildProgram(ctx: CommandContext, run: Run): Promise<Command> {
       .argument('<id>', 'rotation id'),
   )
     .option('--force', 'roll back a rotation that was already verified (only while the old key is still active)')
+    .option(
+      '--provider-endpoints <file>',
+      'JSON file of provider endpoints where a key minted with --issue is deleted (default: $KUBECOST_ROTATE_PROVIDER_ENDPOINTS, else the public endpoints)',
+    )
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { rollbackCommand } = await import('./commands/rollback.js');
       run.exitCode = await stoppable(ctx, (stop) => rollbackCommand(ctx, id, command.opts<RotationFlags>(), stop));

@@ -299,6 +299,12 @@ export interface KeyProvider {
   deactivate(ref: KeyRef, signal: AbortSignal): Promise<void>;
   reactivate(ref: KeyRef, signal: AbortSignal): Promise<void>;
   delete(ref: KeyRef, signal: AbortSignal): Promise<void>;
+  /**
+   * The material of a key minted by a run that crashed before it recorded it, read again where the
+   * provider can give it (Azure: listKeys); absent where it cannot (AWS and GCP return the secret only
+   * when minting: such a key is deleted instead). Undefined when `ref` no longer names that key.
+   */
+  adopt?(ref: KeyRef, signal: AbortSignal): Promise<IssuedKey | undefined>;
   /** Whether `ref` was used after `since`, and what window the answer covers. */
   evidence(ref: KeyRef, since: Date, signal: AbortSignal): Promise<UsageEvidence>;
 }

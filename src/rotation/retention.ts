@@ -81,7 +81,8 @@ export async function refuseUnrollbackable(journal: OpenJournal, clock: Clock): 
       `rotation ${journal.id} can no longer be rolled back: the previous data of its Secrets was dropped from the journal at ${retention.droppedAt} (${retention.droppedBecause ?? 'no reason recorded'}). Its Secrets hold key ${plan.newKey.keyId ?? plan.newKey.fingerprint}.`,
       `To change the key again, rotate it: kubecost-rotate rotate --credential ${plan.newKey.keyId ?? plan.newKey.fingerprint} --new-key-file FILE (with a new key, or the old key ${plan.credential.keyId ?? plan.credential.fingerprint} if it is still active at the provider).`,
     );
-  if (journal.phase !== 'Planned' && !holdsOldData(journal))
+  // Planned or Issued, nothing was staged (a minted key is deleted by the rollback steps).
+  if (journal.phase !== 'Planned' && journal.phase !== 'Issued' && !holdsOldData(journal))
     throw new ConfigError(
       `rotation ${journal.id} no longer holds the previous data of its Secrets, so it cannot be rolled back.`,
     );

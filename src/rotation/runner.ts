@@ -6,8 +6,9 @@
 import { KubeError } from '../kube/errors.js';
 import { JournalConflictError } from './errors.js';
 import { describeChecks, judge } from '../verify/policy.js';
-import { FORWARD, isEnded, type ForwardStepName } from './machine.js';
+import { isEnded, nextStep, type ForwardStepName } from './machine.js';
 import { checkStop, describeError, stopRequested, StopRotation, type StepContext } from './steps/context.js';
+import { issueKey, proveIssued } from './steps/issue.js';
 import { restartWaves } from './steps/restart.js';
 import { rollback } from './steps/rollback.js';
 import { stage } from './steps/stage.js';
@@ -76,13 +77,18 @@ export async function runForward(ctx: StepContext): Promise<void> {
     }
     phaseEvent(message);
   };
+  // A rotation that mints its key (--issue) does so first, and proves it before staging.
+  const issuing = journal.doc.issue !== undefined;
   try {
-    for (
-      let row = FORWARD.find((r) => r.from === journal.phase);
-      row;
-      row = FORWARD.find((r) => r.from === journal.phase)
-    ) {
+    for (let row = nextStep(journal.phase, issuing); row; row = nextStep(journal.phase, issuing)) {
       checkStop(ctx);
+      if (row.step === 'issue') {
+        await issueKey(ctx);
+        phaseEvent(journal.doc.timeline.at(-1)?.message ?? 'the new key was minted');
+        continue;
+      }
+      if (row.from === 'Issued')
+        deps.emit({ type: 'phase', rotation: plan.id, phase: 'Issued', message: await proveIssued(ctx) });
       const message = await STEPS[row.step](ctx);
       if (row.to === 'Verified') await journal.end('Verified', message);
       else await journal.advance(row.to, message);
@@ -101,6 +107,8 @@ export async function runForward(ctx: StepContext): Promise<void> {
     if (error instanceof StopRotation) {
       switch (error.outcome) {
         case 'end-unchanged': {
+          // A key minted for this rotation is deleted at the provider on the way out.
+          if (issuing) return await rollback(ctx, `${error.message}. No Secret was changed.`);
           const message = `${error.message}. Nothing was changed.`;
           await journal.end('RolledBack', message);
           phaseEvent(message);

@@ -10,8 +10,8 @@ import type { RetryPolicy } from '../shared/retry.js';
 import type { JournalHooks } from './journal/hooks.js';
 import { listRotations, openJournal, type Fleet, type JournalListing } from './journal/find.js';
 import { Journal, listJournals } from './journal/journal.js';
-import { StoppedError } from './errors.js';
-import { DEFAULT_LEASE_SECONDS, holdingLease } from './lease.js';
+import { withLease } from './service-lease.js';
+import { issueIntent, type IssueStart } from './issue-flow.js';
 import { isEnded, type Phase } from './machine.js';
 import type { RotationOptions, RotationPlan } from './plan.js';
 import { prepareRotation, type PlanRequest, type PreparedRotation } from './prepare.js';
@@ -31,7 +31,7 @@ export interface ServiceConfig {
   readonly clock: Clock;
   /** How long one call to a cluster may take. Default 15 s. */
   readonly requestTimeoutMs?: number;
-  /** The credential Lease's duration. Default {@link DEFAULT_LEASE_SECONDS}. */
+  /** The credential Lease's duration. Default 30 s (lease.ts). */
   readonly leaseSeconds?: number;
   /** Retries of writes, restarts and reads between effects. */
   readonly retry?: RetryPolicy;
@@ -100,11 +100,14 @@ export class RotationService {
     return preflightIssue(prepared.plan, prepared.fleet.clients, policy, settings, signal);
   }
 
-  /** Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it. */
-  async rotate(prepared: PreparedRotation, output: ProgressOutput): Promise<RotationOutcome> {
+  /**
+   * Runs a prepared rotation: takes the Lease, refuses a second rotation in flight, creates the journal, runs it.
+   * With `issue` (`--issue`), the journal is created with the intent to mint the key, which the run then mints.
+   */
+  async rotate(prepared: PreparedRotation, output: ProgressOutput, issue?: IssueStart): Promise<RotationOutcome> {
     const { plan, fleet, newKey } = prepared;
     const stream = streamFor(output, plan);
-    if (!newKey)
+    if (!newKey && !issue)
       throw new ConfigError(
         'rotate needs the new key: --new-key-file FILE or --new-key-stdin.',
         'Create the key at your provider first (kubecost-rotate sandbox new-key in the sandbox).',
@@ -123,7 +126,8 @@ export class RotationService {
           `Finish it with kubecost-rotate resume ${inFlight[0].id}, or undo it with kubecost-rotate rollback ${inFlight[0].id}.`,
         );
       }
-      const journal = await Journal.create(home, plan, newKey, this.journalDeps());
+      const intent = issue ? issueIntent(issue, this.config.clock.now()) : undefined;
+      const journal = await Journal.create(home, plan, newKey, this.journalDeps(), intent);
       stream.emit({
         type: 'phase',
         rotation: plan.id,
@@ -156,7 +160,9 @@ export class RotationService {
         await this.run(fleet, journal, stream, (ctx) => rollback(ctx, journal.doc.reason ?? 'resumed rollback'));
         return this.result(journal, stream);
       }
-      if (!journal.newKey)
+      // A crash between minting a key and recording it leaves the journal without it: the issue step finds it.
+      const mintsAgain = journal.doc.issue?.state === 'intent' && journal.backups.size === 0;
+      if (!journal.newKey && !mintsAgain)
         throw new ConfigError(
           `rotation ${journal.id} no longer holds its new key, so it cannot go forward.`,
           `Run kubecost-rotate rollback ${journal.id}.`,
@@ -205,7 +211,8 @@ export class RotationService {
             `rotation ${journal.id} was verified: every consumer uses the new key, and the old key ${oldKey} may already be retired at the provider. Rolling back would put that key back everywhere.`,
             `If the old key is still active, run kubecost-rotate rollback ${journal.id} --force.`,
           );
-        if (journal.backups.size === 0) {
+        // A rotation that minted its key rolls back through the steps, which delete that key.
+        if (journal.backups.size === 0 && journal.doc.issue === undefined) {
           await journal.end('RolledBack', 'rolled back before anything was read or written; nothing was changed');
           return this.result(journal, stream);
         }
@@ -244,6 +251,9 @@ export class RotationService {
           ...(this.config.retry ? { retry: this.config.retry } : {}),
           ...(this.config.hooks ? { hooks: this.config.hooks } : {}),
           ...(this.config.stop ? { stop: this.config.stop } : {}),
+          ...(this.config.providers
+            ? { issue: { settings: this.config.providers, ...(this.config.proof ? { proof: this.config.proof } : {}) } }
+            : {}),
         },
       });
     } finally {
@@ -271,19 +281,6 @@ export class RotationService {
     stream: ProgressStream,
     fn: () => Promise<T>,
   ): Promise<T> {
-    const lease = { client, namespace, credentialId: plan.credential.id, purpose, clock: this.config.clock };
-    const { stop } = this.config;
-    if (stop?.aborted) throw new StoppedError(stop.reason, 'before the Lease was taken');
-    return holdingLease(
-      {
-        ...lease,
-        ...(stop ? { signal: stop } : {}),
-        durationSeconds: this.config.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
-        onWait: (message, until) =>
-          stream.emit({ type: 'wait', rotation: plan.id, for: 'lease', message, until: new Date(until).toISOString() }),
-        onRenewalRefused: (message) => stream.emit({ type: 'warning', rotation: plan.id, message }),
-      },
-      fn,
-    );
+    return withLease(this.config, { client, namespace }, plan, purpose, stream, fn);
   }
 }

@@ -2,7 +2,16 @@
 import { createInterface } from 'node:readline/promises';
 import { ConfigError, ExitCode } from '../../shared/errors.js';
 import { progressOutput, rotationService, type CommandContext } from '../context.js';
-import { planPolicyOf, readNewKey, rotationOptionsOf, selectionOf, type RotationFlags } from '../flags.js';
+import {
+  issuePolicyOf,
+  planPolicyOf,
+  readNewKey,
+  rotationOptionsOf,
+  selectionOf,
+  type RotationFlags,
+} from '../flags.js';
+import { refuseFailedPreflight, refuseUnbuiltRetire } from '../../rotation/issue-flow.js';
+import { renderIssuePreflight } from '../../rotation/issuing.js';
 import type { CliIo } from '../io.js';
 import { renderPlanText } from '../render/plan.js';
 import { exitForRotation, NO_PROBE_WARNING } from './outcome.js';
@@ -26,10 +35,12 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
   const { io } = ctx;
   if (!flags.credential)
     throw new ConfigError('--credential is required: the credential id or fingerprint from kubecost-rotate discover.');
-  const newKey = await readNewKey(flags, io);
-  if (!newKey)
+  const policy = issuePolicyOf(flags);
+  if (flags.issue) refuseUnbuiltRetire(policy);
+  const newKey = flags.issue ? undefined : await readNewKey(flags, io);
+  if (!newKey && !flags.issue)
     throw new ConfigError(
-      'rotate needs the new key: --new-key-file FILE or --new-key-stdin.',
+      'rotate needs the new key: --new-key-file FILE or --new-key-stdin, or --issue to mint it at the provider.',
       'Create the key at your provider first (kubecost-rotate sandbox new-key in the sandbox).',
     );
   const service = rotationService(ctx, flags, stop);
@@ -37,15 +48,18 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
     selection: selectionOf(ctx.io, flags),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     credential: flags.credential,
-    newKey,
+    ...(newKey ? { newKey } : {}),
     options: rotationOptionsOf(flags),
     ...planPolicyOf(flags),
-    prove: true,
+    // A minted key is proven once it exists, before anything is written.
+    prove: !flags.issue,
   });
   const { plan, proof } = prepared;
+  const issue = flags.issue ? { preflight: await service.preflightIssue(prepared, policy), policy } : undefined;
+  if (issue) refuseFailedPreflight(issue.preflight);
   if (flags.probe === false) io.stderr.write(NO_PROBE_WARNING);
   if (flags.output !== 'json') {
-    io.stdout.write(renderPlanText(plan));
+    io.stdout.write(renderPlanText(plan) + (issue ? renderIssuePreflight(issue.preflight, policy) : ''));
     if (proof) io.stdout.write(`\n${proof.status === 'proven' ? 'Proven' : 'Not proven'}: ${proof.summary}.\n`);
   }
   if (!flags.yes) {
@@ -59,6 +73,6 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
       return ExitCode.Failed;
     }
   }
-  const outcome = await service.rotate(prepared, progressOutput(ctx, flags, plan));
+  const outcome = await service.rotate(prepared, progressOutput(ctx, flags, plan), issue);
   return exitForRotation(outcome.phase);
 }

@@ -2,10 +2,11 @@
  * The journal document (`journal.json`): the plan, the phase, every step's state and the verdicts.
  * No secret value, fingerprints only. Versioned, and older versions are migrated on read.
  */
+import type { CloudId, KeyRef as ProviderKeyRef, Principal } from '../../providers/index.js';
 import type { CheckName, Verdict, VerdictReason } from '../../verify/verdict.js';
-import type { KeyRef as ProviderKeyRef } from '../../providers/types.js';
 import type { Phase } from '../machine.js';
-import type { RotationPlan } from '../plan.js';
+import type { KeyMaterial } from '../new-key.js';
+import type { NewKeyRef, RotationPlan } from '../plan.js';
 import type { BackupRetention } from './material.js';
 
 export type { SecretBackup } from './backup.js';
@@ -54,6 +55,8 @@ export interface JournalDocument {
   retention?: BackupRetention;
   /** The old key's retirement at the provider, once asked for (retire-flow.ts). */
   retire?: RetireRecord;
+  /** The key this rotation mints at the provider (`rotate --issue`); absent for a key the user brings. */
+  issue?: IssueRecord;
 }
 
 /**
@@ -77,6 +80,39 @@ export interface RetireRecord {
   evidence?: string[];
   /** Why an attempt was refused, the last time one was. */
   refused?: string;
+}
+
+/**
+ * A key minted at the provider, by reference only (no key material: the journal holds the minted
+ * key's material in `new-key`, as it holds a key the user brings). The intent is recorded before
+ * the provider is called, so a crash between the call and the next save leaves a key that `resume`
+ * and `rollback` can find among the principal's keys: one not in `keysBefore`.
+ */
+export interface IssueRecord {
+  readonly provider: CloudId;
+  readonly principal: Principal;
+  /** The key the sites hold (Azure: its slot and the fingerprint of its value). */
+  readonly replacing: ProviderKeyRef;
+  /** The principal's keys when the intent was recorded. */
+  readonly keysBefore: readonly ProviderKeyRef[];
+  /** Keys deleted before minting (`--delete-inactive`). */
+  readonly deleteFirst: readonly ProviderKeyRef[];
+  /** intent: recorded before the call (a key may be minted); issued: `ref` is the minted key; deleted: rolled back. */
+  readonly state: 'intent' | 'issued' | 'deleted';
+  readonly ref?: ProviderKeyRef;
+  /** ISO 8601. */
+  readonly intentAt: string;
+  readonly issuedAt?: string;
+  /** What `--retire` and `--grace` asked for, for the retire step. */
+  readonly retire: 'none' | 'deactivate' | 'delete';
+  readonly graceMs: number;
+}
+
+/** A key just minted (`rotate --issue`): its material (kept in `new-key`, never here), its reference, the phase message. */
+export interface MintedKey {
+  readonly key: KeyMaterial;
+  readonly ref: NewKeyRef;
+  readonly message: string;
 }
 
 /** Thrown when a journal cannot be read: edited by hand, truncated, or from a newer kubecost-rotate. */

@@ -14,7 +14,7 @@ import { canTransition, type Phase } from '../machine.js';
 import type { RotationOptions, RotationPlan } from '../plan.js';
 import { backupKey, documentOf, fromSecret, journalSecretName, toSecret, type JournalState } from './codec.js';
 import type { SecretBackup } from './backup.js';
-import { SCHEMA_VERSION, type JournalDocument, type StepRecord } from './document.js';
+import { SCHEMA_VERSION, type JournalDocument, type MintedKey, type StepRecord } from './document.js';
 import { DEFAULT_KEEP_BACKUP_MS, dropMaterialFor, dropOldData } from './material.js';
 import { NO_HOOKS, type JournalHooks } from './hooks.js';
 import { storeJournal } from './store.js';
@@ -32,9 +32,8 @@ export type StepBook = 'steps' | 'rollback';
 export type EndPhase = 'Verified' | 'RolledBack' | 'NeedsHuman';
 
 export class Journal {
-  /** The save in flight (or the last one). */
+  /** The save in flight (or the last one); `waiting`: the save after it, which carries every change made meanwhile. */
   private writing: Promise<void> = Promise.resolve();
-  /** The save that waits for the one in flight: it carries every change made meanwhile. */
   private waiting: Promise<void> | undefined;
   private readonly hooks: JournalHooks;
 
@@ -51,8 +50,9 @@ export class Journal {
   static async create(
     client: KubeClient,
     plan: RotationPlan,
-    newKey: KeyMaterial,
+    newKey: KeyMaterial | undefined,
     deps: JournalDeps,
+    issue?: JournalDocument['issue'],
   ): Promise<Journal> {
     const now = deps.clock.now().toISOString();
     const doc: JournalDocument = {
@@ -66,13 +66,10 @@ export class Journal {
       timeline: [{ at: now, phase: 'Planned', message: `planned ${plan.sites.length} site(s)` }],
       createdAt: now,
       updatedAt: now,
+      ...(issue ? { issue } : {}),
     };
-    const journal = new Journal(
-      client,
-      plan.journal.namespace,
-      { doc, newKey, backups: new Map(), resourceVersion: '' },
-      deps,
-    );
+    const state: JournalState = { doc, ...(newKey ? { newKey } : {}), backups: new Map(), resourceVersion: '' };
+    const journal = new Journal(client, plan.journal.namespace, state, deps);
     const created = await client.createSecret(toSecret(journal.state, journal.namespace));
     journal.state.resourceVersion = created.metadata?.resourceVersion ?? '';
     journal.hooks.afterSave(journal.phase);
@@ -197,6 +194,16 @@ export class Journal {
     if (!dropMaterialFor(this.state)) return false;
     await this.save();
     return true;
+  }
+
+  /** Records the issue step; with `minted`, the journal takes the minted key and moves to Issued in the same save. */
+  recordIssue(issue: NonNullable<JournalDocument['issue']>, minted?: MintedKey): Promise<void> {
+    this.state.doc.issue = issue;
+    if (!minted) return this.save();
+    this.move('Issued', minted.message);
+    this.state.newKey = minted.key;
+    Object.assign(this.state.doc.plan, { newKey: minted.ref });
+    return this.save();
   }
 
   /**

@@ -8,10 +8,12 @@ import { KubeError } from '../../kube/errors.js';
 import { SecretFormatError } from '../../kubecost/secret-formats/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { retry, type RetryPolicy } from '../../shared/retry.js';
+import type { ProviderSettings } from '../issuing.js';
 import type { JournalHooks } from '../journal/hooks.js';
 import type { Journal } from '../journal/journal.js';
 import type { RotationPlan } from '../plan.js';
 import type { SiteProbe } from '../probe.js';
+import type { ProofSettings } from '../proof.js';
 import type { Counts, ObjectRef, ProgressEvent, StepKind } from '../progress.js';
 
 /** The rotation cannot go on; what must happen instead. */
@@ -45,6 +47,8 @@ export interface RunnerDeps {
   readonly hooks?: JournalHooks;
   /** Asks the rotation to stop at its next safe point (Ctrl-C): it ends NeedsHuman. */
   readonly stop?: AbortSignal;
+  /** How keys are minted and deleted at the providers (`--issue`), and how a minted key is proven. */
+  readonly issue?: { readonly settings: ProviderSettings; readonly proof?: ProofSettings };
 }
 
 export interface StepContext {

@@ -18,6 +18,7 @@ import {
   withRetries,
   type StepContext,
 } from './context.js';
+import { undoIssue } from './issue.js';
 import { restartWaves } from './restart.js';
 
 type RestoreOutcome = 'restored' | 'already' | 'changed';
@@ -199,6 +200,9 @@ export async function rollback(ctx: StepContext, reason: string): Promise<void> 
       `the previous data is back, but a restart did not complete: ${describeError(error)}; restart it by hand (kubectl rollout restart), then run "kubecost-rotate rollback ${plan.id}" again`,
     );
   }
+  // A key minted for this rotation is deleted once no Secret holds it and no consumer runs with it.
+  const undo = leftOver.length === 0 ? await undoIssue(ctx) : undefined;
+  if (undo) leftOver.push(undo);
   if (leftOver.length > 0) {
     const message = leftOver.join('; ');
     await journal.end('NeedsHuman', message);

@@ -1,0 +1,201 @@
+/**
+ * `rotate --issue --retire none` (issue 10), per provider on a multi-cluster fleet of kube-sim and
+ * cloud-sim, through the official SDKs: the new key is minted at the provider (an AWS IAM access
+ * key, a GCP service-account key, the Azure storage key slot the sites do not use), written to
+ * every site on every cluster, proven, and verified, while the old key stays active and no Kubecost
+ * program ever logs an auth failure. Rolling it back deletes the minted key at the provider and
+ * leaves the old one active. Until the retire step lands, any other --retire is refused up front.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeCredential, LayoutName } from '../../src/sim/kubecost/index.js';
+import { leakedSecrets, runCliInProcess } from '../support/capture.js';
+import { journals, secretText, settle, snapshotDiff, snapshotSecrets, type JournalView } from './harness.js';
+import {
+  authFailuresSince,
+  canaryValues,
+  credentialIdOf,
+  keyIdOf,
+  principalKeys,
+  rotateIssueArgs,
+  startIssueWorld,
+  type IssueWorld,
+  type SimKey,
+} from './issue-support.js';
+
+interface Case {
+  readonly provider: 'aws' | 'gcp' | 'azure';
+  readonly layout: LayoutName;
+  /** The layout's credential to rotate: one on several clusters. */
+  readonly credential: string;
+}
+
+const CASES: readonly Case[] = [
+  { provider: 'aws', layout: 'v1-federated', credential: 'federated-s3' },
+  { provider: 'gcp', layout: 'v3.0', credential: 'federated-gcs' },
+  { provider: 'azure', layout: 'v3', credential: 'federated-azure' },
+];
+
+type IssueJournal = JournalView & {
+  readonly doc: JournalView['doc'] & {
+    readonly issue?: { state: string; ref?: { keyId: string }; replacing: { keyId: string } };
+  };
+};
+
+describe.each(CASES)('rotate --issue --retire none of a $provider key', ({ layout, credential }) => {
+  let issue: IssueWorld;
+  let old: FakeCredential;
+  const printed: string[] = [];
+  const minted: string[] = [];
+  let verified: IssueJournal | undefined;
+  let keysBefore: SimKey[];
+  let logStart: number;
+  const remember = (keys: readonly SimKey[]) => {
+    for (const k of keys) if (k.value) minted.push(k.value);
+  };
+
+  beforeAll(async () => {
+    issue = await startIssueWorld(layout);
+    old = issue.world.layout.credentials.get(credential) as FakeCredential;
+    keysBefore = principalKeys(issue.cloud, old);
+  }, 120_000);
+
+  afterAll(async () => {
+    expect(leakedSecrets(printed.join('\n'), canaryValues(issue, minted)), 'no secret value was printed').toEqual([]);
+    await issue.stop();
+  });
+
+  it('is refused with any retire policy but none, before anything is read or written', async () => {
+    const before = snapshotSecrets(issue.world);
+    for (const retire of [[], ['--retire', 'deactivate'], ['--retire', 'delete', '--grace', '0s']]) {
+      const run = await runCliInProcess(rotateIssueArgs(issue.world, credentialIdOf(old), ...retire));
+      printed.push(run.stdout, run.stderr);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain('retire is not built yet; pass --retire none');
+    }
+    expect(snapshotDiff(before, snapshotSecrets(issue.world))).toEqual([]);
+    expect(journals(issue.world)).toEqual([]);
+    expect(principalKeys(issue.cloud, old)).toEqual(keysBefore);
+  });
+
+  it('mints a key, writes it to every site of the fleet, proves it and reaches Verified, with zero auth failures', async () => {
+    await settle(issue.world);
+    logStart = issue.world.logs.length;
+    const run = await runCliInProcess(rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'none'));
+    printed.push(run.stdout, run.stderr);
+    expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
+    expect(run.stdout).toMatch(/: Verified\./);
+    expect(run.stdout).toContain(`Issue (--issue): a new key for`);
+
+    const journal = journals(issue.world)[0] as IssueJournal | undefined;
+    verified = journal;
+    expect(journal?.doc.phase).toBe('Verified');
+    expect(journal?.doc.issue?.state).toBe('issued');
+    expect(journal?.dataKeys, 'the journal dropped the minted key once Verified').not.toContain('new-key');
+
+    // At the provider: the old key is untouched and active; exactly one key is new.
+    const after = principalKeys(issue.cloud, old);
+    const oldId = keyIdOf(old);
+    expect(after.find((k) => k.id === oldId)).toEqual(keysBefore.find((k) => k.id === oldId));
+    const fresh = after.filter((k) => !keysBefore.some((b) => b.id === k.id && b.value === k.value));
+    expect(fresh).toHaveLength(1);
+    const [newKey] = fresh as [SimKey];
+    expect(newKey.status).toBe('Active');
+    expect(journal?.doc.issue?.ref?.keyId).toBe(newKey.id);
+    if (newKey.value) minted.push(newKey.value);
+
+    // Every site, on every cluster, holds the minted key and no longer the old one.
+    const sites = journal?.doc.plan.sites ?? [];
+    expect(new Set(sites.map((s) => s.cluster)).size).toBeGreaterThanOrEqual(2);
+    const oldValue = old.provider === 'aws' ? old.secretAccessKey : old.provider === 'azure' ? old.accountKey : oldId;
+    for (const s of sites) {
+      const text = secretText(issue.world.fleet.cluster(s.cluster), s.namespace, s.secret, s.dataKey);
+      expect(
+        text.includes(newKey.value ?? newKey.id),
+        `${s.cluster}/${s.namespace}/${s.secret} holds the new key`,
+      ).toBe(true);
+      expect(text.includes(oldValue), `${s.cluster}/${s.namespace}/${s.secret} no longer holds the old key`).toBe(
+        false,
+      );
+      // A GCP key's private half is only in the Secrets: the canary learns it here.
+      const pem = /"private_key":\s*"([^"]+)"/.exec(text)?.[1];
+      if (pem) minted.push(pem.replaceAll('\\n', '\n'));
+    }
+    expect(journal?.raw.includes(newKey.value ?? '\u0000'), 'the journal document holds no key material').toBe(false);
+    expect(authFailuresSince(issue.world, logStart), 'no Kubecost program logged an auth failure').toEqual([]);
+  }, 120_000);
+
+  it('rolled back, deletes the minted key at the provider and leaves the old one active', async () => {
+    const id = verified?.doc.id;
+    if (!id || !verified) throw new Error('the rotation did not run');
+    const before = snapshotSecrets(issue.world);
+    const run = await runCliInProcess([
+      'rollback',
+      id,
+      '--kubeconfig',
+      issue.world.kubeconfig,
+      '--force',
+      ...issue.world.probeFlags,
+    ]);
+    printed.push(run.stdout, run.stderr);
+    expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
+    expect(run.stdout + run.stderr).toContain('deleted the minted key');
+    const journal = journals(issue.world).find((j) => j.doc.id === id) as IssueJournal | undefined;
+    expect(journal?.doc.phase).toBe('RolledBack');
+    expect(journal?.doc.issue?.state).toBe('deleted');
+    expect(journal?.dataKeys).toEqual(['journal.json']);
+    // The old key is active, and the minted one is gone (Azure: its slot was regenerated).
+    const after = principalKeys(issue.cloud, old);
+    const oldId = keyIdOf(old);
+    expect(after.find((k) => k.id === oldId)).toEqual(keysBefore.find((k) => k.id === oldId));
+    if (old.provider === 'azure') {
+      const other = after.find((k) => k.id !== oldId);
+      expect(other?.value).not.toBe(minted[0]);
+    } else {
+      expect(after.map((k) => k.id)).toEqual(keysBefore.map((k) => k.id));
+    }
+    // Every site holds the old key again; the Secrets changed only where the rotation wrote.
+    const written = new Set(verified.doc.plan.writes.map((w) => `${w.cluster}/${w.namespace}/${w.secret}`));
+    expect(snapshotDiff(before, snapshotSecrets(issue.world), written)).toEqual([]);
+    for (const s of verified.doc.plan.sites) {
+      const text = secretText(issue.world.fleet.cluster(s.cluster), s.namespace, s.secret, s.dataKey);
+      expect(text.includes(old.provider === 'azure' ? old.accountKey : oldId)).toBe(true);
+    }
+    await settle(issue.world);
+    expect(authFailuresSince(issue.world, logStart), 'no Kubecost program logged an auth failure').toEqual([]);
+  }, 120_000);
+
+  it.runIf(credential === 'federated-s3')(
+    'proves a new AWS key that IAM takes seconds to accept everywhere with bounded retries, then writes it',
+    async () => {
+      const iam = issue.cloud.aws.iam;
+      iam.consistencyDelayMs = 2000;
+      let id: string | undefined;
+      try {
+        const run = await runCliInProcess(rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'none'));
+        printed.push(run.stdout, run.stderr);
+        expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
+        expect(run.stdout).toMatch(
+          /authenticates as arn:aws:iam::123456789012:user\/\S+ and reached \d+ resources? \(after [2-7] rounds\)/,
+        );
+        expect(run.stdout).toMatch(/: Verified\./);
+        id = /rotation (\S+): Verified\./.exec(run.stdout)?.[1];
+        remember(principalKeys(issue.cloud, old));
+      } finally {
+        iam.consistencyDelayMs = 0;
+      }
+      // Put the old key back, for the world's other users (and the minted key is deleted again).
+      const undo = await runCliInProcess([
+        'rollback',
+        id ?? '',
+        '--kubeconfig',
+        issue.world.kubeconfig,
+        '--force',
+        ...issue.world.probeFlags,
+      ]);
+      printed.push(undo.stdout, undo.stderr);
+      expect(undo.code, undo.stderr).toBe(0);
+      expect(principalKeys(issue.cloud, old).map((k) => k.id)).toEqual(keysBefore.map((k) => k.id));
+    },
+    120_000,
+  );
+});
