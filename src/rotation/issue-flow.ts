@@ -17,14 +17,14 @@ export interface IssueStart {
 }
 
 /**
- * Until the retire step is built, `rotate --issue` stops at Verified and leaves the old key
- * active: any other `--retire` is refused before anything is read or written.
+ * Refuses a retire policy the provider cannot carry out, before anything is minted: an Azure
+ * storage key has no inactive state, so it is retired only by regenerating its slot (delete).
  */
-export function refuseUnbuiltRetire(policy: IssuePolicy): void {
-  if (policy.retire !== 'none')
+export function refuseRetireItCannotDo(found: IssuePreflight, policy: IssuePolicy): void {
+  if (found.cloud === 'azure' && policy.retire === 'deactivate')
     throw new ConfigError(
-      `--retire ${policy.retire}: retire is not built yet; pass --retire none.`,
-      'With --retire none the rotation ends Verified and the old key stays active: retire it at the provider when you are ready.',
+      '--retire deactivate (the default) cannot retire an Azure storage key: it has no inactive state.',
+      'Pass --retire delete (the old slot is regenerated once every site is proven on the new one, which invalidates the old key at once) or --retire none (retire it yourself later).',
     );
 }
 

@@ -1,10 +1,11 @@
 /**
- * `rotate --issue --retire none` (issue 10), per provider on a multi-cluster fleet of kube-sim and
+ * `rotate --issue` (issue 10), per provider on a multi-cluster fleet of kube-sim and
  * cloud-sim, through the official SDKs: the new key is minted at the provider (an AWS IAM access
  * key, a GCP service-account key, the Azure storage key slot the sites do not use), written to
  * every site on every cluster, proven, and verified, while the old key stays active and no Kubecost
  * program ever logs an auth failure. Rolling it back deletes the minted key at the provider and
- * leaves the old one active. Until the retire step lands, any other --retire is refused up front.
+ * leaves the old one active. With `--retire delete --grace 0s` the old key is then deactivated and
+ * deleted (Azure: its slot regenerated), and still no program logs an auth failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeCredential, LayoutName } from '../../src/sim/kubecost/index.js';
@@ -41,7 +42,7 @@ type IssueJournal = JournalView & {
   };
 };
 
-describe.each(CASES)('rotate --issue --retire none of a $provider key', ({ layout, credential }) => {
+describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential }) => {
   let issue: IssueWorld;
   let old: FakeCredential;
   const printed: string[] = [];
@@ -62,19 +63,6 @@ describe.each(CASES)('rotate --issue --retire none of a $provider key', ({ layou
   afterAll(async () => {
     expect(leakedSecrets(printed.join('\n'), canaryValues(issue, minted)), 'no secret value was printed').toEqual([]);
     await issue.stop();
-  });
-
-  it('is refused with any retire policy but none, before anything is read or written', async () => {
-    const before = snapshotSecrets(issue.world);
-    for (const retire of [[], ['--retire', 'deactivate'], ['--retire', 'delete', '--grace', '0s']]) {
-      const run = await runCliInProcess(rotateIssueArgs(issue.world, credentialIdOf(old), ...retire));
-      printed.push(run.stdout, run.stderr);
-      expect(run.code, run.stderr).toBe(2);
-      expect(run.stderr).toContain('retire is not built yet; pass --retire none');
-    }
-    expect(snapshotDiff(before, snapshotSecrets(issue.world))).toEqual([]);
-    expect(journals(issue.world)).toEqual([]);
-    expect(principalKeys(issue.cloud, old)).toEqual(keysBefore);
   });
 
   it('mints a key, writes it to every site of the fleet, proves it and reaches Verified, with zero auth failures', async () => {
@@ -164,38 +152,100 @@ describe.each(CASES)('rotate --issue --retire none of a $provider key', ({ layou
     expect(authFailuresSince(issue.world, logStart), 'no Kubecost program logged an auth failure').toEqual([]);
   }, 120_000);
 
-  it.runIf(credential === 'federated-s3')(
-    'proves a new AWS key that IAM takes seconds to accept everywhere with bounded retries, then writes it',
-    async () => {
-      const iam = issue.cloud.aws.iam;
-      iam.consistencyDelayMs = 2000;
-      let id: string | undefined;
-      try {
-        const run = await runCliInProcess(rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'none'));
-        printed.push(run.stdout, run.stderr);
-        expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
-        expect(run.stdout).toMatch(
-          /authenticates as arn:aws:iam::123456789012:user\/\S+ and reached \d+ resources? \(after [2-7] rounds\)/,
-        );
-        expect(run.stdout).toMatch(/: Verified\./);
-        id = /rotation (\S+): Verified\./.exec(run.stdout)?.[1];
-        remember(principalKeys(issue.cloud, old));
-      } finally {
-        iam.consistencyDelayMs = 0;
-      }
-      // Put the old key back, for the world's other users (and the minted key is deleted again).
-      const undo = await runCliInProcess([
-        'rollback',
-        id ?? '',
-        '--kubeconfig',
-        issue.world.kubeconfig,
-        '--force',
-        ...issue.world.probeFlags,
-      ]);
-      printed.push(undo.stdout, undo.stderr);
-      expect(undo.code, undo.stderr).toBe(0);
-      expect(principalKeys(issue.cloud, old).map((k) => k.id)).toEqual(keysBefore.map((k) => k.id));
-    },
-    120_000,
-  );
+  it('with --retire delete --grace 0s also deactivates and deletes the old key after verification, and no program ever lost access', async () => {
+    await settle(issue.world);
+    const start = issue.world.logs.length;
+    const before = principalKeys(issue.cloud, old);
+    const oldId = keyIdOf(old);
+    expect(before.find((k) => k.id === oldId)?.status, 'the old key is active again after the rollback').toBe('Active');
+    const known = new Set(journals(issue.world).map((j) => j.doc.id));
+    const run = await runCliInProcess(
+      rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'delete', '--grace', '0s'),
+    );
+    printed.push(run.stdout, run.stderr);
+    expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
+    expect(run.stdout).toMatch(/: Verified\./);
+    expect(run.stdout).toMatch(/: Retired\./);
+    const journal = journals(issue.world).find((j) => !known.has(j.doc.id)) as IssueJournal | undefined;
+    expect(journal?.doc.phase).toBe('Retired');
+    expect(journal?.doc.issue?.state).toBe('issued');
+
+    // At the provider: the old key is gone (Azure: its slot regenerated), the minted one is active.
+    const after = principalKeys(issue.cloud, old);
+    remember(after);
+    const oldValue = old.provider === 'aws' ? old.secretAccessKey : old.provider === 'azure' ? old.accountKey : oldId;
+    if (old.provider === 'azure') expect(after.map((k) => k.value)).not.toContain(oldValue);
+    else expect(after.map((k) => k.id)).not.toContain(oldId);
+    const mintedKey = after.find((k) => k.id === journal?.doc.issue?.ref?.keyId);
+    expect(mintedKey?.status).toBe('Active');
+    for (const s of journal?.doc.plan.sites ?? []) {
+      const text = secretText(issue.world.fleet.cluster(s.cluster), s.namespace, s.secret, s.dataKey);
+      expect(
+        text.includes(mintedKey?.value ?? mintedKey?.id ?? '\u0000'),
+        `${s.cluster}/${s.secret} holds the minted key`,
+      ).toBe(true);
+      const pem = /"private_key":\s*"([^"]+)"/.exec(text)?.[1];
+      if (pem) minted.push(pem.replaceAll('\\n', '\n'));
+    }
+    // The programs go on running after the old key is gone: zero auth failures from the mint to now.
+    const deletedAt = issue.world.logs.length;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(issue.world.logs.length, 'the Kubecost programs logged after the old key was deleted').toBeGreaterThan(
+      deletedAt,
+    );
+    expect(authFailuresSince(issue.world, start), 'no Kubecost program logged an auth failure').toEqual([]);
+  }, 120_000);
+});
+
+describe('rotate --issue of an AWS key that IAM accepts only after a while', () => {
+  let issue: IssueWorld;
+  let old: FakeCredential;
+  let keysBefore: SimKey[];
+  const printed: string[] = [];
+  const minted: string[] = [];
+  const remember = (keys: readonly SimKey[]) => {
+    for (const k of keys) if (k.value) minted.push(k.value);
+  };
+
+  beforeAll(async () => {
+    issue = await startIssueWorld('v1-federated');
+    old = issue.world.layout.credentials.get('federated-s3') as FakeCredential;
+    keysBefore = principalKeys(issue.cloud, old);
+  }, 120_000);
+
+  afterAll(async () => {
+    expect(leakedSecrets(printed.join('\n'), canaryValues(issue, minted)), 'no secret value was printed').toEqual([]);
+    await issue.stop();
+  });
+
+  it('proves a new AWS key that IAM takes seconds to accept everywhere with bounded retries, then writes it', async () => {
+    const iam = issue.cloud.aws.iam;
+    iam.consistencyDelayMs = 2000;
+    let id: string | undefined;
+    try {
+      const run = await runCliInProcess(rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'none'));
+      printed.push(run.stdout, run.stderr);
+      expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
+      expect(run.stdout).toMatch(
+        /authenticates as arn:aws:iam::123456789012:user\/\S+ and reached \d+ resources? \(after [2-7] rounds\)/,
+      );
+      expect(run.stdout).toMatch(/: Verified\./);
+      id = /rotation (\S+): Verified\./.exec(run.stdout)?.[1];
+      remember(principalKeys(issue.cloud, old));
+    } finally {
+      iam.consistencyDelayMs = 0;
+    }
+    // Put the old key back, for the world's other users (and the minted key is deleted again).
+    const undo = await runCliInProcess([
+      'rollback',
+      id ?? '',
+      '--kubeconfig',
+      issue.world.kubeconfig,
+      '--force',
+      ...issue.world.probeFlags,
+    ]);
+    printed.push(undo.stdout, undo.stderr);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(principalKeys(issue.cloud, old).map((k) => k.id)).toEqual(keysBefore.map((k) => k.id));
+  }, 120_000);
 });

@@ -43,6 +43,8 @@ export async function startIssueWorld(layout: LayoutName): Promise<IssueWorld> {
     AZURE_CLIENT_ID: azure.clientId,
     AZURE_CLIENT_SECRET: azure.clientSecret,
     KUBECOST_ROTATE_AZURE_CA_FILE: caFile,
+    // cloud-sim records a key's use at once, so the tool may assume no reporting delay (AWS: 4 h).
+    KUBECOST_ROTATE_AWS_LAST_USED_DELAY: '0s',
   };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);

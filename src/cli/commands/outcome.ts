@@ -19,6 +19,15 @@ export const NO_PROBE_WARNING =
   'WARNING: --no-probe: the new key is NOT proven at its provider before it is written, and no site is probed after the restarts.\n' +
   '         A key the provider does not know would be written everywhere and every consumer restarted onto it before verification rolls it back.\n';
 
+/**
+ * rotate --issue --retire deactivate|delete, after Verified: 0 once the old key is retired or its
+ * grace period runs (resume deletes it after), 3 while the evidence did not allow it (refused, too
+ * early to tell: the result names the command that retires it later).
+ */
+export function exitForRotateRetire(phase: Phase): number {
+  return phase === 'Retired' || phase === 'Retiring' ? ExitCode.Ok : ExitCode.NeedsHuman;
+}
+
 /** retire: 0 once the old key is retired; 3 while it is not (refused, too early to tell, a grace period running, stopped). */
 export function exitForRetire(phase: Phase): number {
   return phase === 'Retired' ? ExitCode.Ok : ExitCode.NeedsHuman;

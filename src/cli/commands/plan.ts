@@ -13,6 +13,7 @@ import { planSteps, renderPlanText } from '../render/plan.js';
 import { parseOutputFormat, renderDocument } from '../render/table.js';
 import { renderIssuePreflight } from '../../rotation/issuing.js';
 import { NO_PROBE_WARNING } from './outcome.js';
+import { refuseRetireItCannotDo } from '../../rotation/issue-flow.js';
 import { refuseRetirePolicy } from '../../rotation/partial-fleet.js';
 
 export async function planCommand(ctx: CommandContext, flags: RotationFlags): Promise<number> {
@@ -34,6 +35,7 @@ export async function planCommand(ctx: CommandContext, flags: RotationFlags): Pr
   if (flags.probe === false) ctx.io.stderr.write(NO_PROBE_WARNING);
   if (flags.issue) refuseRetirePolicy(plan, policy.retire);
   const issue = flags.issue ? await service.preflightIssue(prepared, policy) : undefined;
+  if (issue) refuseRetireItCannotDo(issue, policy);
   ctx.io.stdout.write(
     format === 'table'
       ? renderPlanText(plan) + (issue ? renderIssuePreflight(issue, policy) : '')

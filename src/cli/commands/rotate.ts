@@ -10,11 +10,12 @@ import {
   selectionOf,
   type RotationFlags,
 } from '../flags.js';
-import { refuseFailedPreflight, refuseUnbuiltRetire } from '../../rotation/issue-flow.js';
+import { refuseFailedPreflight, refuseRetireItCannotDo } from '../../rotation/issue-flow.js';
+import { refuseRetirePolicy } from '../../rotation/partial-fleet.js';
 import { renderIssuePreflight } from '../../rotation/issuing.js';
 import type { CliIo } from '../io.js';
 import { renderPlanText } from '../render/plan.js';
-import { exitForRotation, NO_PROBE_WARNING } from './outcome.js';
+import { exitForRotateRetire, exitForRotation, NO_PROBE_WARNING } from './outcome.js';
 
 /** Asks on the terminal; Ctrl-C at the prompt (which readline takes in raw mode) is a no. */
 async function confirm(io: CliIo, question: string): Promise<boolean> {
@@ -36,7 +37,6 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
   if (!flags.credential)
     throw new ConfigError('--credential is required: the credential id or fingerprint from kubecost-rotate discover.');
   const policy = issuePolicyOf(flags);
-  if (flags.issue) refuseUnbuiltRetire(policy);
   const newKey = flags.issue ? undefined : await readNewKey(flags, io);
   if (!newKey && !flags.issue)
     throw new ConfigError(
@@ -56,7 +56,11 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
   });
   const { plan, proof } = prepared;
   const issue = flags.issue ? { preflight: await service.preflightIssue(prepared, policy), policy } : undefined;
-  if (issue) refuseFailedPreflight(issue.preflight);
+  if (issue) {
+    refuseFailedPreflight(issue.preflight);
+    refuseRetireItCannotDo(issue.preflight, policy);
+    refuseRetirePolicy(plan, policy.retire);
+  }
   if (flags.probe === false) io.stderr.write(NO_PROBE_WARNING);
   if (flags.output !== 'json') {
     io.stdout.write(renderPlanText(plan) + (issue ? renderIssuePreflight(issue.preflight, policy) : ''));
@@ -74,5 +78,13 @@ export async function rotateCommand(ctx: CommandContext, flags: RotationFlags, s
     }
   }
   const outcome = await service.rotate(prepared, progressOutput(ctx, flags, plan), issue);
-  return exitForRotation(outcome.phase);
+  if (!issue || policy.retire === 'none' || outcome.phase !== 'Verified') return exitForRotation(outcome.phase);
+  // Verified: the old key is retired as --retire asks, on evidence, as `retire ID` would.
+  const retired = await service.retire(
+    outcome.rotation,
+    selectionOf(ctx.io, flags),
+    { policy: policy.retire, graceMs: policy.graceMs },
+    (p) => progressOutput(ctx, flags, p),
+  );
+  return exitForRotateRetire(retired.phase);
 }
