@@ -224,5 +224,17 @@ function sharedTls(cluster: unknown, options: Record<string, unknown>): { secure
   const names = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'ciphers', 'honorCipherOrder', 'ecdhCurve', 'crl'];
   names.push('dhparam', 'secureOptions', 'secureProtocol', 'sessionIdContext');
   const tlsOptions = Object.fromEntries(names.filter((n) => options[n] !== undefined).map((n) => [n, options[n]]));
-  return { secureContext: createSecureContext(tlsOptions) };
+  // Clusters whose kubeconfig entries share a CA and a client certificate share the context too.
+  const key = JSON.stringify(
+    Object.entries(tlsOptions).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : String(v)]),
+  );
+  let context = contexts.get(key);
+  if (!context) {
+    context = createSecureContext(tlsOptions);
+    contexts.set(key, context);
+  }
+  return { secureContext: context };
 }
+
+/** The TLS contexts made so far, by their options (one per distinct CA and client certificate of the kubeconfig). */
+const contexts = new Map<string, SecureContext>();
