@@ -12,7 +12,7 @@ import { hasDirectProbe } from '../verification.js';
 import { checkStop, clientOf, pause, sameData, type StepContext } from './context.js';
 
 /** How many Secret re-reads, and how many consumer checks, run at once (each a few requests to one cluster). */
-export const VERIFY_CONCURRENCY = 32;
+export const VERIFY_CONCURRENCY = 16;
 /** How many direct probes run at once (each a call to a provider). */
 export const PROBE_CONCURRENCY = 4;
 
