@@ -7,7 +7,9 @@
  * For each fleet size N: a sandbox fleet of the layout (the fleet `sandbox up --clusters N
  * --pod-start 2s --pod-ready 1s` serves, in this process), then
  * - `kubecost-rotate rotate` of the layout's fleet-wide key, run as a user runs it (the built CLI,
- *   bin/kubecost-rotate.js, in a child process: its start-up counts, its peak RSS is its own);
+ *   bin/kubecost-rotate.js, in a child process: its start-up counts, its peak RSS is its own;
+ *   BENCH_NODE_ARGS adds options to its node, BENCH_MEMORY_SAMPLES=FILE samples its memory every 500 ms,
+ *   BENCH_EVENTS_FILE=FILE keeps its NDJSON progress events);
  * - the bound: one Secret write (measured here) + the longest rollout of each wave of the plan
  *   (src/sim/kube/rollout-bound.ts, from the simulator's pod timing and each workload's strategy)
  *   + the verification window; and the rotation's time over it;
@@ -182,7 +184,14 @@ async function runRotate(args: readonly string[], dir: string): Promise<RotateRu
   const start = Date.now();
   const child = spawn(
     process.execPath,
-    ['--import', join(root, 'bench', 'rss-at-exit.ts'), join(root, 'bin', 'kubecost-rotate.js'), ...args],
+    [
+      // BENCH_NODE_ARGS: more options for the CLI's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+      '--import',
+      join(root, 'bench', 'rss-at-exit.ts'),
+      join(root, 'bin', 'kubecost-rotate.js'),
+      ...args,
+    ],
     { env: { ...process.env, BENCH_RSS_FILE: rssFile, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -191,6 +200,7 @@ async function runRotate(args: readonly string[], dir: string): Promise<RotateRu
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 70)));
   const seconds = (performance.now() - t0) / 1000;
+  if (process.env.BENCH_EVENTS_FILE) await writeFile(process.env.BENCH_EVENTS_FILE, stdout);
   const phases: Record<string, number> = {};
   let phase = '?';
   for (const line of stdout.split('\n')) {

@@ -3,9 +3,9 @@
  * rules: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; --context repeatable; --all-contexts.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
@@ -240,22 +240,44 @@ export function withKeepAlive(config: KubeConfig): KubeConfig {
   const agents = new Map<string, Agent>();
   pools.set(config, agents);
   target.createAgent = (cluster, options) => {
-    const key = createHash('sha256')
-      .update(
-        JSON.stringify([
-          cluster,
-          Object.entries(options)
-            .filter(([, v]) => v !== undefined)
-            .map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : String(v)]),
-        ]),
-      )
-      .digest('hex');
+    // The options as a string: the same on every request of one call path (a few KB: the CA, a client certificate).
+    const key = JSON.stringify([
+      cluster,
+      Object.entries(options)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : String(v)]),
+    ]);
     let agent = agents.get(key);
     if (!agent) {
-      agent = original(cluster, { ...options, keepAlive: true, maxSockets: 16 });
+      agent = original(cluster, { ...options, ...sharedTls(cluster, options), keepAlive: true, maxSockets: 16 });
       agents.set(key, agent);
     }
     return agent;
   };
   return config;
 }
+
+/**
+ * One TLS context for every connection of an agent: without it, each new connection parses the CA
+ * and the client certificate again (`tls.connect` builds a SecureContext per socket). Not through
+ * a proxy, whose agents build their own connections.
+ */
+function sharedTls(cluster: unknown, options: Record<string, unknown>): { secureContext?: SecureContext } {
+  if ((cluster as { proxyUrl?: string } | null)?.proxyUrl) return {};
+  const names = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'ciphers', 'honorCipherOrder', 'ecdhCurve', 'crl'];
+  names.push('dhparam', 'secureOptions', 'secureProtocol', 'sessionIdContext');
+  const tlsOptions = Object.fromEntries(names.filter((n) => options[n] !== undefined).map((n) => [n, options[n]]));
+  // Clusters whose kubeconfig entries share a CA and a client certificate share the context too.
+  const key = JSON.stringify(
+    Object.entries(tlsOptions).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : String(v)]),
+  );
+  let context = contexts.get(key);
+  if (!context) {
+    context = createSecureContext(tlsOptions);
+    contexts.set(key, context);
+  }
+  return { secureContext: context };
+}
+
+/** The TLS contexts made so far, by their options (one per distinct CA and client certificate of the kubeconfig). */
+const contexts = new Map<string, SecureContext>();

@@ -12,7 +12,7 @@ import { hasDirectProbe } from '../verification.js';
 import { holdsNew } from '../journal/backup.js';
 import { checkStop, clientOf, pause, type StepContext } from './context.js';
 
-/** How many Secret re-reads and consumer checks run at once (each a few requests to one cluster). */
+/** How many Secret re-reads, and how many consumer checks, run at once (each a few requests to one cluster). */
 export const VERIFY_CONCURRENCY = 16;
 /** How many direct probes run at once (each a call to a provider). */
 export const PROBE_CONCURRENCY = 4;
@@ -93,22 +93,26 @@ export async function verify(ctx: StepContext): Promise<Verdict[]> {
   const probeVerdicts = probeSites(ctx);
   probeVerdicts.catch(() => undefined);
   await pause(ctx, plan.options.verifyWindowMs);
-  const verdicts: Verdict[] = [...(await statusVerdicts)];
+  // The Secret re-reads and the consumer checks at once: each is a few requests to its own cluster.
   // Something else (Argo CD self-heal, an ExternalSecret, helm upgrade) may have put the old data back.
-  verdicts.push(
-    ...(await mapLimit(plan.writes, VERIFY_CONCURRENCY, async (w) => {
-      const backup = journal.backupOf(w);
-      const current = await clientOf(ctx, w.cluster).readSecret(w.namespace, w.secret, deps.stop);
-      return secretHoldsNewKey(
-        `${w.cluster}/${w.namespace}/${w.secret}`,
-        backup !== undefined && holdsNew(current.data, backup),
-        current.metadata?.resourceVersion ?? '',
-      );
-    })),
-  );
-  const consumers = await mapLimit(plan.restarts, VERIFY_CONCURRENCY, async (r) =>
+  const secrets = mapLimit(plan.writes, VERIFY_CONCURRENCY, async (w) => {
+    const backup = journal.backupOf(w);
+    const current = await clientOf(ctx, w.cluster).readSecret(w.namespace, w.secret, deps.stop);
+    return secretHoldsNewKey(
+      `${w.cluster}/${w.namespace}/${w.secret}`,
+      backup !== undefined && holdsNew(current.data, backup),
+      current.metadata?.resourceVersion ?? '',
+    );
+  });
+  const consumerVerdicts = mapLimit(plan.restarts, VERIFY_CONCURRENCY, async (r) =>
     runChain(CONSUMER_CHAIN, await gatherConsumer(clientOf(ctx, r.cluster), r, plan.id, writtenAt, deps.stop)),
   );
+  // Both end before the step does, even when one fails (its failure is the step's).
+  const [read, checked] = await Promise.allSettled([secrets, consumerVerdicts]);
+  if (read.status === 'rejected') throw read.reason;
+  if (checked.status === 'rejected') throw checked.reason;
+  const verdicts: Verdict[] = [...(await statusVerdicts), ...read.value];
+  const consumers = checked.value;
   verdicts.push(...consumers.flat(), ...(await probeVerdicts));
   checkStop(ctx);
   for (const verdict of verdicts) deps.emit({ type: 'verdict', rotation: plan.id, verdict });
