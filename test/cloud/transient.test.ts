@@ -27,6 +27,9 @@ import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { waitFor } from '../support/kube.js';
 
+/** Events waited for, bounded generously: a fleet beside a CPU-bound job is slow to start. */
+const FLEET_WAIT_MS = 30_000;
+
 let sim: CloudSim;
 let proxies: { s3: FaultProxy; gcs: FaultProxy; azureBlob: FaultProxy };
 let backend: CloudSimBackend;
@@ -179,13 +182,13 @@ describe('a Kubecost 3.x fleet whose federated store (Azure) resets a connection
           .slice(from)
           .map((l) => l.line)
           .join('\n');
-      await waitFor('a first upload to the federated store', () => uploads(0).length > 0, 10_000);
+      await waitFor('a first upload to the federated store', () => uploads(0).length > 0, FLEET_WAIT_MS);
 
       // One reset: the SDK's retry carries the write through.
       const resetAt = logs.length;
       proxy.inject('reset', 1, (req) => req.method === 'PUT');
-      await waitFor('the reset to be injected', () => proxy.injected.length === 1, 10_000);
-      await waitFor('two uploads after the reset', () => uploads(resetAt).length >= 2, 10_000);
+      await waitFor('the reset to be injected', () => proxy.injected.length === 1, FLEET_WAIT_MS);
+      await waitFor('two uploads after the reset', () => uploads(resetAt).length >= 2, FLEET_WAIT_MS);
       expect(scanLogForAuthFailures(lines(resetAt))).toEqual([]);
       expect(lines(resetAt)).not.toMatch(/cluster storage failed/);
 
@@ -196,14 +199,14 @@ describe('a Kubecost 3.x fleet whose federated store (Azure) resets a connection
       const warning = await waitFor(
         'the warning of a failed write',
         () => logs.slice(outageAt).find((l) => l.line.includes('cluster storage failed')),
-        10_000,
+        FLEET_WAIT_MS,
       );
       proxy.clear();
       expect(warning.line).toMatch(
         / WRN ClusterStorage: write to cluster storage failed: .*ECONNRESET.*\. retry in 5s$/,
       );
       const warnedAt = logs.indexOf(warning);
-      await waitFor('an upload after the warning', () => uploads(warnedAt).length > 0, 10_000);
+      await waitFor('an upload after the warning', () => uploads(warnedAt).length > 0, FLEET_WAIT_MS);
       expect(scanLogForAuthFailures(lines(outageAt))).toEqual([]);
 
       // A genuine refusal is still an auth failure.
@@ -215,7 +218,7 @@ describe('a Kubecost 3.x fleet whose federated store (Azure) resets a connection
         'the auth-failure line',
         () =>
           logs.slice(revokedAt).some((l) => l.line.includes('ClusterStorage: failed to connecting cluster storage')),
-        10_000,
+        FLEET_WAIT_MS,
       );
       expect(scanLogForAuthFailures(lines(revokedAt)).map((f) => f.pattern)).toContain(
         'Kubecost ClusterStorage connection failure',
@@ -225,5 +228,5 @@ describe('a Kubecost 3.x fleet whose federated store (Azure) resets a connection
       fleetBackend.close();
       await proxy.stop();
     }
-  });
+  }, 180_000);
 });
