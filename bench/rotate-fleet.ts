@@ -9,7 +9,7 @@
  * - `kubecost-rotate rotate` of the layout's fleet-wide key, run as a user runs it (the built CLI,
  *   bin/kubecost-rotate.js, in a child process: its start-up counts, its peak RSS is its own;
  *   BENCH_NODE_ARGS adds options to its node, BENCH_MEMORY_SAMPLES=FILE samples its memory every 500 ms,
- *   BENCH_EVENTS_FILE=FILE keeps its NDJSON progress events);
+ *   BENCH_EVENTS_FILE=FILE keeps its NDJSON progress events, BENCH_JOURNAL_FILE=FILE the journal Secrets at their largest);
  * - the bound: one Secret write (measured here) + the longest rollout of each wave of the plan
  *   (src/sim/kube/rollout-bound.ts, from the simulator's pod timing and each workload's strategy)
  *   + the verification window; and the rotation's time over it;
@@ -24,7 +24,7 @@
  * The machine is shared: the figures are wall-clock times of one run each.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ import { startSandboxFleet, type RunningSandbox } from '../src/sandbox/up.js';
 import { DEFAULT_TIMING, rotationBound, shapeOf, SIM_RESOURCES as R } from '../src/sim/kube/index.js';
 import type { KubeObject, SimCluster } from '../src/sim/kube/index.js';
 import { LAYOUT_CLUSTERS, successorOf, type FakeCredential, type LayoutName } from '../src/sim/kubecost/index.js';
-import { LABEL_MANAGED_BY, MANAGED_BY } from '../src/shared/labels.js';
+import { LABEL_MANAGED_BY, LABEL_ROTATION, MANAGED_BY } from '../src/shared/labels.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -289,7 +289,45 @@ interface Result {
   readonly secondaryMedian: number;
   readonly journalKiB: number;
   readonly journalSaves: number;
+  /** The bytes of the journal's Secrets written (create and update), per write. */
+  readonly journalKiBPerWrite: number;
   readonly runbook?: Runbook & { extrapolated: boolean };
+}
+
+const dataBytes = (s: KubeObject) =>
+  Object.values((s.data ?? {}) as Record<string, string>).reduce((n, v) => n + Buffer.from(v, 'base64').length, 0);
+
+/** The journal's Secrets: the head (journal.json) and, from schema 4, its plan Secret. */
+const isJournalSecret = (s: KubeObject) => {
+  const data = (s.data ?? {}) as Record<string, string>;
+  return (
+    s.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY &&
+    (data['journal.json'] !== undefined || data['plan.json'] !== undefined)
+  );
+};
+
+/**
+ * Counts the writes of journal Secrets on the primary and the bytes they carried;
+ * BENCH_JOURNAL_FILE=FILE keeps each journal Secret at its largest in FILE.N<n>.json (to see what its bytes are).
+ */
+function watchJournalWrites(primary: SimCluster, n: number): { writes: number; bytes: number; stop(): void } {
+  const largest = new Map<string, { bytes: number; object: KubeObject }>();
+  const seen = { writes: 0, bytes: 0 };
+  const unsubscribe = primary.store.subscribe((event) => {
+    if (event.def !== R.secrets || event.type === 'DELETED' || !isJournalSecret(event.object)) return;
+    const bytes = dataBytes(event.object);
+    seen.writes += 1;
+    seen.bytes += bytes;
+    const name = event.object.metadata.name ?? '';
+    if ((largest.get(name)?.bytes ?? -1) < bytes) largest.set(name, { bytes, object: event.object });
+  });
+  return Object.assign(seen, {
+    stop: () => {
+      unsubscribe();
+      const file = process.env.BENCH_JOURNAL_FILE;
+      if (file) writeFileSync(`${file}.N${n}.json`, JSON.stringify([...largest.values()].map((l) => l.object)));
+    },
+  });
 }
 
 async function measure(
@@ -324,6 +362,7 @@ async function measure(
     await writeFile(keyPath, keyFile, { mode: 0o600 });
 
     const before = fleet.clusters.map(countsOf);
+    const written = watchJournalWrites(primary, n);
     const rotate = await runRotate(
       [
         'rotate',
@@ -346,22 +385,20 @@ async function measure(
       dir,
     );
     const after = fleet.clusters.map(countsOf);
+    written.stop();
     if (rotate.code !== 0)
       process.stderr.write(`# rotate exited ${rotate.code} (${rotate.phase}):\n${rotate.stderr.slice(-2000)}\n`);
     const perCluster = fleet.clusters.map((_, i) => delta(before[i] as Counts, after[i] as Counts));
     const secondaries = perCluster.slice(1).map((d) => d.requests);
 
-    const journal = primary.store
-      .peekAll(R.secrets)
-      .find(
-        (s) => s.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY && s.metadata.name?.startsWith('kubecost-rotate-'),
-      );
-    if (!journal) throw new Error('no journal on the primary');
-    const journalBytes = Object.values((journal.data ?? {}) as Record<string, string>).reduce(
-      (s, v) => s + Buffer.from(v, 'base64').length,
-      0,
+    const journalSecrets = primary.store.peekAll(R.secrets).filter(isJournalSecret);
+    const head = journalSecrets.find((s) => (s.data as Record<string, string>)['journal.json'] !== undefined);
+    if (!head) throw new Error('no journal on the primary');
+    const journalBytes = journalSecrets.reduce((n, s) => n + dataBytes(s), 0);
+    const planSecret = journalSecrets.find(
+      (s) => s !== head && s.metadata.labels?.[LABEL_ROTATION] === head.metadata.labels?.[LABEL_ROTATION],
     );
-    const state = fromSecret(journal as unknown as V1Secret);
+    const state = fromSecret(head as unknown as V1Secret, planSecret as unknown as V1Secret | undefined);
     const plan = state.doc.plan;
     const workload = (r: (typeof plan.restarts)[number]) => {
       const def =
@@ -383,6 +420,8 @@ async function measure(
     });
     const primaryWrites = plan.writes.filter((w) => w.cluster === primary.name).length;
     const journalSaves = (perCluster[0]?.calls.get('update secrets') ?? 0) - primaryWrites;
+    if (written.writes !== journalSaves + journalSecrets.length)
+      process.stderr.write(`# ${written.writes} journal writes seen, ${journalSaves} saves counted\n`);
 
     let runbook: (Runbook & { extrapolated: boolean }) | undefined;
     if (options.runbook) {
@@ -408,6 +447,7 @@ async function measure(
       secondaryMedian: secondaries.length > 0 ? median(secondaries) : 0,
       journalKiB: journalBytes / 1024,
       journalSaves,
+      journalKiBPerWrite: written.bytes / Math.max(1, written.writes) / 1024,
       ...(runbook ? { runbook } : {}),
     };
   } finally {
@@ -433,7 +473,7 @@ function report(r: Result): string {
     `  bound ${r.boundS.toFixed(1)} s (${r.boundParts}); rotate/bound ${ratio.toFixed(2)}`,
     `  phases reached at (s): ${phases}`,
     `  API requests (watches apart): primary ${r.primary.requests} (+${r.primary.watches} watches; ${top}); secondary max ${r.secondaryMax}, median ${r.secondaryMedian}`,
-    `  journal ${r.journalKiB.toFixed(1)} KiB, saved ${r.journalSaves} time(s); rotate peak RSS ${r.rotate.rssMiB.toFixed(0)} MiB`,
+    `  journal ${r.journalKiB.toFixed(1)} KiB, saved ${r.journalSaves} time(s), ${r.journalKiBPerWrite.toFixed(1)} KiB written per write; rotate peak RSS ${r.rotate.rssMiB.toFixed(0)} MiB`,
   ];
   if (r.runbook)
     lines.push(
@@ -457,11 +497,12 @@ function table(results: readonly Result[]): string {
       r.rotate.rssMiB.toFixed(0),
       r.journalKiB.toFixed(0),
       r.journalSaves,
+      r.journalKiBPerWrite.toFixed(0),
     ].join(' | '),
   );
   return [
-    '| layout | N | rotate s | bound s | ratio | runbook s | speed-up | primary req | secondary req (max) | peak RSS MiB | journal KiB | journal saves |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| layout | N | rotate s | bound s | ratio | runbook s | speed-up | primary req | secondary req (max) | peak RSS MiB | journal KiB | journal saves | KiB per save |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
   ].join('\n');
 }

@@ -253,6 +253,13 @@ export class KubeClient {
     );
   }
 
+  /** Deletes a Secret, only if it is still at `resourceVersion` (a precondition: else Conflict). */
+  async deleteSecret(namespace: string, name: string, resourceVersion: string): Promise<void> {
+    await this.call({ verb: 'delete', resource: 'secrets', namespace, name }, (o) =>
+      this.core.deleteNamespacedSecret({ name, namespace, body: { preconditions: { resourceVersion } } }, o),
+    );
+  }
+
   async listSecretsByLabel(labelSelector: string, namespace?: string, signal?: AbortSignal): Promise<k8s.V1Secret[]> {
     const list = await this.call(
       { verb: 'list', resource: 'secrets', ...(namespace ? { namespace } : {}) },

@@ -1,15 +1,19 @@
 /**
- * The journal must fit in one Secret: the API server refuses a Secret whose data values total more
+ * Each of the journal's Secrets must fit: the API server refuses a Secret whose data values total more
  * than 1 MiB (422 Invalid, `data: Too long: may not be more than 1048576 bytes`), and a journal that
  * cannot be saved mid-rotation leaves the rotation without its record. So its largest size is
  * projected, and the rotation refused when it would not fit: from the plan before the Lease is taken
  * (prepare), and exactly, from the staged backups, before the first write (stage).
  *
- * The largest journal: the plan, a record for every forward step and every rollback step, the
- * verdicts, the timeline, the new key, and the backups (each distinct old and new value once).
+ * The journal is two Secrets (schema 4, journal/plan-part.ts): the plan Secret holds the plan's large
+ * immutable part, written once; the head at its largest holds the plan's other fields, a record for
+ * every forward step and every rollback step, the verdicts, the timeline, the new key, and the
+ * backups (each distinct old and new value once). The limit applies to each; the sizes below are of
+ * the larger one.
  */
 import { ConfigError } from '../shared/errors.js';
 import type { JournalDocument } from './journal/document.js';
+import { splitPlan } from './journal/plan-part.js';
 import type { RotationPlan } from './plan.js';
 
 /** What the API server lets a Secret's data values total (core.MaxSecretSize). */
@@ -36,9 +40,17 @@ const TIMELINE_ENTRY = JSON.stringify({
   phase: 'RollingBack',
   message: 'x'.repeat(300),
 }).length;
-/** The largest journal.json of a plan: the plan, every step's records (forward and rollback), verdicts and timeline. */
+/** The plan Secret's bytes: the plan's large immutable part. */
+export function planSecretBytes(plan: RotationPlan): number {
+  return Buffer.byteLength(JSON.stringify(splitPlan(plan).body));
+}
+
+/** The plan Secret's reference in the head (its name and a sha256). */
+const PLAN_REF = 160;
+
+/** The largest journal.json of a plan: the plan's head part, every step's records (forward and rollback), verdicts and timeline. */
 export function projectedDocumentBytes(plan: RotationPlan): number {
-  const planBytes = Buffer.byteLength(JSON.stringify(plan));
+  const planBytes = Buffer.byteLength(JSON.stringify(splitPlan(plan).head)) + PLAN_REF;
   const ids = [...plan.writes.map((w) => w.step), ...plan.restarts.map((r) => r.step)];
   const idBytes = ids.reduce((n, id) => n + Buffer.byteLength(id) + 4, 0);
   // Forward: one record per write and restart; rollback: a restore per write and a restart each (a fence
@@ -59,19 +71,24 @@ export function secretDataBytes(data: Readonly<Record<string, string>>): number 
 }
 
 /**
- * The journal's largest size from the plan and what discovery saw: `values` are the sizes of the
- * data values the rotation changes, one per distinct value.
+ * The largest size of the journal's larger Secret, from the plan and what discovery saw: `values` are
+ * the sizes of the data values the rotation changes, one per distinct value.
  */
 export function projectedJournalBytes(plan: RotationPlan, newKeyBytes: number, values: readonly number[]): number {
   // The new value: the old one with the key replaced (a key file may be embedded escaped: twice its size).
   const backups = values.reduce((n, v) => n + 2 * v + 2 * newKeyBytes + 300, 0);
-  return projectedDocumentBytes(plan) + newKeyBytes + backups;
+  return Math.max(planSecretBytes(plan), projectedDocumentBytes(plan) + newKeyBytes + backups);
 }
 
-/** The journal's largest size once staged: the Secret as it would be saved now (`savedBytes`), plus the records still to come. */
-export function stagedJournalBytes(savedBytes: number, doc: Readonly<JournalDocument>): number {
-  const docBytes = Buffer.byteLength(JSON.stringify(doc));
-  return savedBytes - docBytes + Math.max(docBytes, projectedDocumentBytes(doc.plan));
+/**
+ * The head's largest size once staged: the head as it would be saved now (`savedBytes`, whose
+ * journal.json is `documentBytes`), plus the records still to come. The plan Secret is written already.
+ */
+export function stagedJournalBytes(
+  saved: { readonly bytes: number; readonly documentBytes: number },
+  doc: Readonly<JournalDocument>,
+): number {
+  return saved.bytes - saved.documentBytes + Math.max(saved.documentBytes, projectedDocumentBytes(doc.plan));
 }
 
 const mib = (bytes: number) => `${(bytes / SECRET_DATA_LIMIT).toFixed(2)} MiB`;
@@ -92,7 +109,7 @@ export function refuseOversizedJournal(plan: RotationPlan, bytes: number): void 
 
 /** The stop message of a staged rotation whose journal would be over the limit (undefined: it fits). */
 export function stagedOversize(journal: {
-  savedBytes(): number;
+  savedBytes(): { readonly bytes: number; readonly documentBytes: number };
   readonly doc: Readonly<JournalDocument>;
 }): string | undefined {
   const bytes = stagedJournalBytes(journal.savedBytes(), journal.doc);

@@ -33,22 +33,22 @@ export function expiredBecause(doc: JournalDocument): string {
 }
 
 /**
- * Drops the old data of every listed journal whose backup expired; returns every journal's document
+ * Drops the old data of every listed journal (its head and plan Secrets) whose backup expired; returns every journal's document
  * as it now stands. Best effort: a journal that cannot be written now (read-only access, someone
  * else saving it) keeps its backup until the next listing, and a rollback of it is refused anyway.
  */
 export async function dropExpiredBackups(
   client: KubeClient,
-  secrets: readonly V1Secret[],
+  journals: readonly { readonly head: V1Secret; readonly plan?: V1Secret | undefined }[],
   clock: Clock,
 ): Promise<JournalDocument[]> {
   const now = clock.now();
   return Promise.all(
-    secrets.map(async (secret) => {
-      const doc = documentOf(secret);
+    journals.map(async ({ head: secret, plan }) => {
+      const doc = documentOf(secret, plan);
       try {
         if (!backupExpired(doc, now)) return doc;
-        const state = fromSecret(secret);
+        const state = fromSecret(secret, plan);
         if (!holdsOldData(state)) return doc;
         dropOldData(state, now, expiredBecause(state.doc));
         state.doc.updatedAt = now.toISOString();

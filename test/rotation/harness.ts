@@ -202,16 +202,25 @@ export interface JournalView {
 export function journals(world: RotationWorld): JournalView[] {
   const found: JournalView[] = [];
   for (const cluster of world.fleet.clusters) {
-    for (const s of cluster.api.select(SIM_RESOURCES.secrets, undefined, { labelSelector: MANAGED_BY_SELECTOR })) {
+    const secrets = cluster.api.select(SIM_RESOURCES.secrets, undefined, { labelSelector: MANAGED_BY_SELECTOR });
+    for (const s of secrets) {
       const data = (s.data as Record<string, string> | undefined) ?? {};
+      if (data['journal.json'] === undefined) continue; // a plan Secret: read with its head below
       const raw = decode(data['journal.json']);
+      const doc = JSON.parse(raw) as JournalView['doc'] & { planSecret?: { name: string } };
+      // Schema 4: the plan's large part is in the plan Secret.
+      const planSecret = doc.planSecret
+        ? secrets.find((p) => p.metadata.name === doc.planSecret?.name && p.metadata.namespace === s.metadata.namespace)
+        : undefined;
+      const planData = (planSecret?.data as Record<string, string> | undefined)?.['plan.json'];
+      if (planData !== undefined) doc.plan = { ...doc.plan, ...(JSON.parse(decode(planData)) as object) };
       found.push({
         cluster: cluster.name,
         name: s.metadata.name ?? '',
         dataKeys: Object.keys(data).sort(),
         phaseLabel: s.metadata.labels?.[PHASE_LABEL],
         raw,
-        doc: JSON.parse(raw) as JournalView['doc'],
+        doc,
       });
     }
   }
@@ -251,6 +260,7 @@ export class Recorder {
           const key = `${cluster.name}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
           if (event.def === SIM_RESOURCES.secrets && event.type !== 'DELETED') {
             if (isJournal(o)) {
+              if ((o.data as Record<string, string> | undefined)?.['journal.json'] === undefined) return; // a plan Secret
               this.journalSaves += 1;
               const doc = JSON.parse(decode((o.data as Record<string, string> | undefined)?.['journal.json'])) as {
                 steps?: Record<string, { state: string }>;

@@ -65,7 +65,7 @@ describe('the journal Secret', () => {
     const stored = await client.readSecret('kubecost', 'kubecost-rotate-20261128-000000-aaaa');
     const size = Object.values(stored.data ?? {}).reduce((n, v) => n + v.length, 0);
     expect(size).toBeLessThan(256 * 1024);
-    const back = fromSecret(stored);
+    const back = fromSecret(stored, await client.readSecret('kubecost', 'kubecost-rotate-20261128-000000-aaaa-plan'));
     expect(back.backups.size).toBe(200);
     expect(back.backups.get('cluster-7/kubecost/federated-store')).toEqual(
       journal.backups.get('cluster-7/kubecost/federated-store'),
@@ -77,7 +77,10 @@ describe('the journal Secret', () => {
   it('refuses to read a journal whose blobs were removed by hand, naming it', async () => {
     const stored = await client.readSecret('kubecost', 'kubecost-rotate-20261128-000000-aaaa');
     const data = Object.fromEntries(Object.entries(stored.data ?? {}).filter(([k]) => !k.startsWith('blob.')));
-    expect(() => fromSecret({ ...stored, data })).toThrow(/kubecost-rotate-20261128-000000-aaaa is missing blob/);
+    const planSecret = await client.readSecret('kubecost', 'kubecost-rotate-20261128-000000-aaaa-plan');
+    expect(() => fromSecret({ ...stored, data }, planSecret)).toThrow(
+      /kubecost-rotate-20261128-000000-aaaa is missing blob/,
+    );
   });
 
   it('reads a journal of schema 2 (whole Secrets backed up) into the changed keys only, and drops its new data once Verified', async () => {
@@ -120,7 +123,7 @@ describe('the journal Secret', () => {
       },
     });
     const journal = await Journal.load(client, 'kubecost', id, { clock: systemClock });
-    expect(journal.doc.schemaVersion).toBe(3);
+    expect(journal.doc.schemaVersion).toBe(4);
     expect(journal.backupOf({ cluster: 'cluster-1', namespace: 'kubecost', secret: 's' })).toEqual({
       cluster: 'cluster-1',
       namespace: 'kubecost',
@@ -139,9 +142,9 @@ describe('the journal Secret', () => {
   it('refuses a journal of a newer schema, saying to use a newer kubecost-rotate', () => {
     const b64 = (t: string) => Buffer.from(t).toString('base64');
     expect(() =>
-      fromSecret({ metadata: { name: 'kubecost-rotate-x' }, data: { 'journal.json': b64('{"schemaVersion":4}') } }),
+      fromSecret({ metadata: { name: 'kubecost-rotate-x' }, data: { 'journal.json': b64('{"schemaVersion":5}') } }),
     ).toThrow(
-      'journal kubecost-rotate-x has schema version 4, which this kubecost-rotate does not know; use a newer version',
+      'journal kubecost-rotate-x has schema version 5, which this kubecost-rotate does not know; use a newer version',
     );
   });
 });

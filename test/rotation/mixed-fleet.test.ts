@@ -12,7 +12,7 @@ import { layoutSecretValues, secretValuesOf, successorOf, type FakeCredential } 
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess } from '../support/capture.js';
 import { waitFor } from '../support/kube.js';
-import { decode, MANAGED_BY_SELECTOR, Recorder } from './harness.js';
+import { decode, journals, Recorder } from './harness.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
 
 type AwsKey = FakeCredential & { provider: 'aws' };
@@ -83,10 +83,8 @@ beforeAll(async () => {
     ...world.probeFlags,
   ]);
   world.layout.credentials.set('shared-aws', next);
-  const secret = world.fleet
-    .cluster('cluster-1')
-    .api.select(SIM_RESOURCES.secrets, 'cost', { labelSelector: MANAGED_BY_SELECTOR })[0];
-  journal = JSON.parse(decode((secret?.data as Record<string, string> | undefined)?.['journal.json'])) as JournalDoc;
+  // The journal's document with its whole plan (the harness joins the head and its plan Secret).
+  journal = journals(world).find((j) => j.cluster === 'cluster-1')?.doc as unknown as JournalDoc;
 }, 180_000);
 
 afterAll(async () => {

@@ -135,11 +135,15 @@ describe('rotating the AWS key of a cloud integration', () => {
     const journals = primary().api.select(SIM_RESOURCES.secrets, 'kubecost', {
       labelSelector: 'app.kubernetes.io/managed-by=kubecost-rotate',
     });
-    expect(journals).toHaveLength(1);
-    const data = journals[0]?.data as Record<string, string>;
+    // The head and its plan Secret (schema 4), which holds no key material at all.
+    expect(journals.map((j) => j.metadata.name?.endsWith('-plan')).sort()).toEqual([false, true]);
+    const data = journals.find((j) => !j.metadata.name?.endsWith('-plan'))?.data as Record<string, string>;
+    const planData = journals.find((j) => j.metadata.name?.endsWith('-plan'))?.data as Record<string, string>;
+    expect(Object.keys(planData)).toEqual(['plan.json']);
     const doc = Buffer.from(data['journal.json'] ?? '', 'base64').toString('utf8');
     expect(JSON.parse(doc)).toMatchObject({ phase: 'Verified' });
-    expect(leakedSecrets(doc, [...layoutSecretValues(world.layout), next.secretAccessKey])).toEqual([]);
+    const planText = Buffer.from(planData['plan.json'] ?? '', 'base64').toString('utf8');
+    expect(leakedSecrets(doc + planText, [...layoutSecretValues(world.layout), next.secretAccessKey])).toEqual([]);
     // The new key is dropped; the backup (old and new data, content-addressed) stays until the old key is retired.
     expect(
       Object.keys(data)

@@ -1,5 +1,6 @@
 /**
- * The journal as a Secret `kubecost-rotate-<id>`: `journal.json` (the document, no secret), `new-key`
+ * The journal's head Secret `kubecost-rotate-<id>`: `journal.json` (the document, no secret; from
+ * schema 4 without the plan's large immutable part, which lives in the plan Secret: plan-part.ts), `new-key`
  * (the new key's key file, until the rotation ends), and the backups of written Secrets
  * (`backups.json`: the changed data keys with digests, and `blob.*`: their old and new values, for
  * as long as material.ts keeps them). Values are content-addressed: each distinct value once, so a
@@ -18,6 +19,7 @@ import {
 import { keyFileOf, parseNewKey, type KeyMaterial } from '../new-key.js';
 import { digestOf, ROTATION_ANNOTATIONS, type KeyDigests, type SecretBackup } from './backup.js';
 import { JournalUnreadableError, migrate, type JournalDocument } from './document.js';
+import { joinPlan, readPlanBody, splitPlan, type PlanBody, type PlanHead, type PlanSecretRef } from './plan-part.js';
 
 /** Everything a journal Secret holds, decoded. */
 export interface JournalState {
@@ -25,8 +27,26 @@ export interface JournalState {
   /** The new key (absent once dropped). */
   newKey?: KeyMaterial;
   backups: Map<string, SecretBackup>;
+  /** The head's resourceVersion (the plan Secret is never written again). */
   resourceVersion: string;
+  /** Where the plan's large part lives (schema 4); absent: the plan is inline (journals of schema 3 and before). */
+  planSecret?: PlanSecretRef;
 }
+
+/** A plan body already read, to reload a head without reading its immutable plan Secret again. */
+export interface KnownPlan {
+  readonly ref: PlanSecretRef;
+  readonly body: PlanBody;
+}
+
+/** journal.json as stored: with a plan Secret, the plan holds only its head part. */
+type StoredDocument = Omit<JournalDocument, 'plan'> & {
+  plan: PlanHead | JournalDocument['plan'];
+  planSecret?: PlanSecretRef;
+};
+
+/** The serialized backups of the last save, reused while the backups are the same objects. */
+const savedBackups = new WeakMap<JournalState, { entries: readonly SecretBackup[]; data: Record<string, string> }>();
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: string | undefined) => Buffer.from(text ?? '', 'base64').toString('utf8');
@@ -58,14 +78,24 @@ interface StoredBackupV2 {
   readonly annotations: string;
 }
 
-export function toSecret(state: JournalState, namespace: string): V1Secret {
-  const data: Record<string, string> = { 'journal.json': b64(JSON.stringify(state.doc)) };
-  if (state.newKey !== undefined) data['new-key'] = b64(keyFileOf(state.newKey));
+/** The document as the head stores it. */
+export function storedDocument(state: Pick<JournalState, 'doc' | 'planSecret'>): StoredDocument {
+  if (!state.planSecret) return state.doc;
+  return { ...state.doc, plan: splitPlan(state.doc.plan).head, planSecret: state.planSecret };
+}
+
+/** backups.json and the blobs, serialized again only when a backup changed since the last save. */
+function backupData(state: JournalState): Record<string, string> {
+  const entries = [...state.backups.values()];
+  const cached = savedBackups.get(state);
+  if (cached && cached.entries.length === entries.length && cached.entries.every((b, i) => b === entries[i]))
+    return cached.data;
+  const data: Record<string, string> = {};
   const store = (value: string | undefined): boolean => {
     if (value !== undefined) data[`blob.${digestOf(value)}`] = value;
     return value !== undefined;
   };
-  const index: StoredBackup[] = [...state.backups.values()].map((b) => ({
+  const index: StoredBackup[] = entries.map((b) => ({
     cluster: b.cluster,
     namespace: b.namespace,
     secret: b.secret,
@@ -79,6 +109,15 @@ export function toSecret(state: JournalState, namespace: string): V1Secret {
     annotations: { ...b.annotations },
   }));
   if (index.length > 0) data['backups.json'] = b64(JSON.stringify(index));
+  savedBackups.set(state, { entries, data });
+  return data;
+}
+
+/** The head Secret of a journal state. */
+export function toSecret(state: JournalState, namespace: string): V1Secret {
+  const data: Record<string, string> = { 'journal.json': b64(JSON.stringify(storedDocument(state))) };
+  if (state.newKey !== undefined) data['new-key'] = b64(keyFileOf(state.newKey));
+  Object.assign(data, backupData(state));
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -97,8 +136,8 @@ export function toSecret(state: JournalState, namespace: string): V1Secret {
   };
 }
 
-/** The document alone (history, finding a journal by id): never decodes key material. */
-export function documentOf(secret: V1Secret): JournalDocument {
+/** journal.json of a head Secret, migrated, with the plan Secret it refers to (schema 4). */
+function readHead(secret: V1Secret): { doc: JournalDocument; ref?: PlanSecretRef } {
   const name = secret.metadata?.name ?? '';
   const text = secret.data?.['journal.json'];
   if (text === undefined) throw new JournalUnreadableError(`journal ${name} has no journal.json`);
@@ -108,13 +147,33 @@ export function documentOf(secret: V1Secret): JournalDocument {
   } catch {
     throw new JournalUnreadableError(`journal ${name}: journal.json is not JSON (edited by hand or truncated)`);
   }
-  return migrate(raw, name);
+  const { planSecret: ref, ...doc } = migrate(raw, name) as JournalDocument & { planSecret?: PlanSecretRef };
+  return { doc, ...(ref ? { ref } : {}) };
 }
 
-export function fromSecret(secret: V1Secret): JournalState {
+/** The plan body a head refers to: one known already (same digest), or read from its plan Secret. */
+function bodyOf(head: string, ref: PlanSecretRef, plan: V1Secret | KnownPlan | undefined): PlanBody {
+  if (plan && 'ref' in plan && plan.ref.sha256 === ref.sha256) return plan.body;
+  return readPlanBody(head, ref, plan && !('ref' in plan) ? plan : undefined);
+}
+
+/**
+ * The document alone (history, finding a journal by id): never decodes key material. A head of
+ * schema 4 needs its plan Secret (`plan`); without it, a clear JournalUnreadableError.
+ */
+export function documentOf(secret: V1Secret, plan?: V1Secret | KnownPlan): JournalDocument {
+  const { doc, ref } = readHead(secret);
+  if (!ref) return doc;
+  return { ...doc, plan: joinPlan(doc.plan, bodyOf(secret.metadata?.name ?? '', ref, plan)) };
+}
+
+/** Everything a journal holds: its head Secret and (schema 4) its plan Secret, or the plan body known already. */
+export function fromSecret(secret: V1Secret, plan?: V1Secret | KnownPlan): JournalState {
   const name = secret.metadata?.name ?? '';
   const data = secret.data ?? {};
-  const doc = documentOf(secret);
+  const head = readHead(secret);
+  const { ref } = head;
+  const doc = ref ? { ...head.doc, plan: joinPlan(head.doc.plan, bodyOf(name, ref, plan)) } : head.doc;
   const blob = (id: string): string => {
     const value = data[`blob.${id}`];
     if (value === undefined)
@@ -130,7 +189,23 @@ export function fromSecret(secret: V1Secret): JournalState {
   }
   const newKey =
     data['new-key'] !== undefined ? parseNewKey(unb64(data['new-key']), `the new key in journal ${name}`) : undefined;
-  return { doc, ...(newKey ? { newKey } : {}), backups, resourceVersion: secret.metadata?.resourceVersion ?? '' };
+  return {
+    doc,
+    ...(newKey ? { newKey } : {}),
+    backups,
+    resourceVersion: secret.metadata?.resourceVersion ?? '',
+    ...(ref ? { planSecret: ref } : {}),
+  };
+}
+
+/** The plan Secret a head refers to (schema 4), if any. */
+export function planRefOf(secret: V1Secret): PlanSecretRef | undefined {
+  return readHead(secret).ref;
+}
+
+/** The plan body of a state with a plan Secret (to reload its head without reading the plan again). */
+export function knownPlan(state: JournalState): KnownPlan | undefined {
+  return state.planSecret ? { ref: state.planSecret, body: splitPlan(state.doc.plan).body } : undefined;
 }
 
 function readBackup(stored: StoredBackup, blob: (id: string) => string): SecretBackup {

@@ -11,8 +11,11 @@ import type { BackupRetention } from './material.js';
 
 export type { SecretBackup } from './backup.js';
 
-/** 3: backups hold only the changed data keys, with digests; the values are dropped as material.ts says. */
-export const SCHEMA_VERSION = 3;
+/**
+ * 3: backups hold only the changed data keys, with digests; the values are dropped as material.ts says.
+ * 4: the plan's large immutable part is in a plan Secret of its own (plan-part.ts), written once.
+ */
+export const SCHEMA_VERSION = 4;
 
 export type StepState = 'pending' | 'started' | 'done' | 'failed';
 
@@ -140,8 +143,10 @@ const V1_REASONS: Readonly<Record<CheckName, readonly [VerdictReason, VerdictRea
 export function migrate(raw: unknown, secretName: string): JournalDocument {
   const doc = raw as { schemaVersion?: unknown; verdicts?: unknown[] } & Record<string, unknown>;
   if (doc.schemaVersion === SCHEMA_VERSION) return doc as unknown as JournalDocument;
-  // Version 2 differs in its backups only (whole Secrets' data), which codec.ts reads.
-  if (doc.schemaVersion === 2) return { ...(doc as unknown as JournalDocument), schemaVersion: SCHEMA_VERSION };
+  // Version 3 keeps the whole plan inline (codec.ts reads either), version 2 differs in its backups
+  // too (whole Secrets' data), which codec.ts reads.
+  if (doc.schemaVersion === 3 || doc.schemaVersion === 2)
+    return { ...(doc as unknown as JournalDocument), schemaVersion: SCHEMA_VERSION };
   if (doc.schemaVersion === 1) {
     // Version 1 had a boolean verdict; a check then either passed or did not.
     const verdicts = ((doc.verdicts ?? []) as V1Verdict[]).map((v): Verdict => ({

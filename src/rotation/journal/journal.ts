@@ -7,18 +7,17 @@
 import type { KubeClient } from '../../kube/client.js';
 import type { Clock } from '../../shared/clock.js';
 import type { KeyMaterial } from '../new-key.js';
-import { MANAGED_BY_SELECTOR } from '../../shared/labels.js';
 import type { Verdict } from '../../verify/verdict.js';
 import { IllegalTransitionError } from '../errors.js';
 import { canTransition, type Phase } from '../machine.js';
 import type { RotationOptions, RotationPlan } from '../plan.js';
-import { backupKey, documentOf, fromSecret, journalSecretName, toSecret, type JournalState } from './codec.js';
+import { backupKey, fromSecret, journalSecretName, knownPlan, toSecret, type JournalState } from './codec.js';
+import { createPlanSecret, planFor } from './plan-store.js';
 import type { SecretBackup } from './backup.js';
 import { SCHEMA_VERSION, type JournalDocument, type MintedKey, type StepRecord } from './document.js';
 import { DEFAULT_KEEP_BACKUP_MS, dropMaterialFor, dropOldData } from './material.js';
 import { NO_HOOKS, type JournalHooks } from './hooks.js';
 import { storeJournal } from './store.js';
-import { dropExpiredBackups } from '../retention.js';
 
 export interface JournalDeps {
   readonly clock: Clock;
@@ -68,7 +67,15 @@ export class Journal {
       updatedAt: now,
       ...(issue ? { issue } : {}),
     };
-    const state: JournalState = { doc, ...(newKey ? { newKey } : {}), backups: new Map(), resourceVersion: '' };
+    // The plan's large part first, once: a crash before the head leaves an orphan that nothing reads.
+    const planSecret = await createPlanSecret(client, plan, plan.journal.namespace);
+    const state: JournalState = {
+      doc,
+      ...(newKey ? { newKey } : {}),
+      backups: new Map(),
+      resourceVersion: '',
+      planSecret,
+    };
     const journal = new Journal(client, plan.journal.namespace, state, deps);
     const created = await client.createSecret(toSecret(journal.state, journal.namespace));
     journal.state.resourceVersion = created.metadata?.resourceVersion ?? '';
@@ -79,7 +86,7 @@ export class Journal {
   /** Reads a rotation's journal. */
   static async load(client: KubeClient, namespace: string, id: string, deps: JournalDeps): Promise<Journal> {
     const secret = await client.readSecret(namespace, journalSecretName(id));
-    return new Journal(client, namespace, fromSecret(secret), deps);
+    return new Journal(client, namespace, fromSecret(secret, await planFor(client, namespace, secret)), deps);
   }
 
   /** The document, read-only: change it through the methods below. */
@@ -112,10 +119,14 @@ export class Journal {
     return this.state.backups.get(backupKey(where));
   }
 
-  /** The bytes the journal Secret's data values would total if saved now (the API server's 1 MiB counts these). */
-  savedBytes(): number {
+  /** The bytes the journal's head Secret's data values would total if saved now, and those of its journal.json (the API server's 1 MiB counts these). */
+  savedBytes(): { bytes: number; documentBytes: number } {
     const data = toSecret(this.state, this.namespace).data ?? {};
-    return Object.values(data).reduce((n, v) => n + Buffer.from(v, 'base64').length, 0);
+    const size = (v: string) => Buffer.from(v, 'base64').length;
+    return {
+      bytes: Object.values(data).reduce((n, v) => n + size(v), 0),
+      documentBytes: size(data['journal.json'] ?? ''),
+    };
   }
 
   /** Keeps a backup (saved with the next save). */
@@ -125,7 +136,9 @@ export class Journal {
 
   /** Reads the journal again (after taking the credential's Lease, to see what the previous holder left). */
   async reload(): Promise<void> {
-    this.state = fromSecret(await this.client.readSecret(this.namespace, this.plan.journal.secret));
+    const head = await this.client.readSecret(this.namespace, this.plan.journal.secret);
+    // The plan Secret is immutable: the one read already serves, unless the head now names another.
+    this.state = fromSecret(head, await planFor(this.client, this.namespace, head, knownPlan(this.state)));
   }
 
   /** A step's record (pending if it never ran). */
@@ -283,14 +296,4 @@ export class Journal {
   }
 }
 
-/**
- * The journals on a cluster (for history and resume by id), or in one namespace of it; only
- * journal.json is read, never the key material. Given a clock, backups that expired are dropped
- * first (best effort: retention.ts).
- */
-export async function listJournals(client: KubeClient, namespace?: string, clock?: Clock): Promise<JournalDocument[]> {
-  const secrets = (await client.listSecretsByLabel(MANAGED_BY_SELECTOR, namespace)).filter(
-    (s) => s.data?.['journal.json'],
-  );
-  return clock ? dropExpiredBackups(client, secrets, clock) : secrets.map((s) => documentOf(s));
-}
+export { listJournals } from './list.js';

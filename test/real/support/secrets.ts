@@ -71,9 +71,12 @@ export async function deleteUnfinishedRealJournals(world: RealWorld): Promise<st
   const deleted: string[] = [];
   for (const j of await realJournals(world)) {
     if (j.doc.phase === 'Verified' || j.doc.phase === 'RolledBack') continue;
-    await world
-      .api(j.cluster, k8s.CoreV1Api)
-      .deleteNamespacedSecret({ name: j.name, namespace: j.doc.plan.journal.namespace });
+    const core = world.api(j.cluster, k8s.CoreV1Api);
+    await core.deleteNamespacedSecret({ name: j.name, namespace: j.doc.plan.journal.namespace });
+    // Its plan Secret (schema 4), if it has one.
+    await core
+      .deleteNamespacedSecret({ name: `${j.name}-plan`, namespace: j.doc.plan.journal.namespace })
+      .catch(() => undefined);
     deleted.push(j.doc.id);
   }
   return deleted;
