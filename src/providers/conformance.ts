@@ -54,7 +54,11 @@ export interface ConformanceWorld {
   /** Takes the permission `issue` needs away from the managing identity. */
   readonly denyIssue?: () => Promise<{ readonly permission: string; restore(): Promise<void> }>;
   /** Known ways the emulator differs from the cloud, each with its reason; a case meeting one asserts the deviation. */
-  readonly deviations?: { readonly inactiveKeyStillAuthenticates?: string };
+  readonly deviations?: {
+    readonly inactiveKeyStillAuthenticates?: string;
+    /** A key just minted already reports a use (GetAccessKeyLastUsed), before anything used it. */
+    readonly newKeyReportsUse?: string;
+  };
   /** Every secret of the world (managing identities, the old key), for the canary. */
   readonly secrets: () => readonly string[];
 }
@@ -568,6 +572,107 @@ export const conformanceCases: readonly ConformanceCase[] = [
           'a provider without usage data must say what it did not check',
         );
       }
+    },
+  },
+  {
+    name: 'issue reports the creation time that inspect then lists for the new key',
+    applies: (c) => c.canIssue && c.overlap === 'second-key',
+    async run({ provider, world, signal }) {
+      const principal = await provider.identify(world.oldKey, signal);
+      const before = await provider.inspect(principal, [{ site: 'old', credential: world.oldKey }], signal);
+      const replacing = before.keys.find((k) => k.ref.keyId === before.holders[0]?.keyId)?.ref;
+      check(replacing, 'old key not found');
+      const issued = await provider.issue({ principal, replacing }, signal);
+      check(issued.ref.principal.id === principal.id, 'the minted key belongs to another principal');
+      const listed = (await provider.inspect(principal, [], signal)).keys.find((k) => k.ref.keyId === issued.ref.keyId);
+      check(listed?.status === 'active', `the minted key ${issued.ref.keyId} is not listed as active`);
+      check(listed.createdAt !== undefined, 'inspect gives no creation time for the minted key');
+      const gap = Math.abs(Date.parse(listed.createdAt) - Date.parse(issued.createdAt));
+      // AWS lists CreateDate to the second.
+      check(gap < 1500, `issue said ${issued.createdAt}, inspect says ${listed.createdAt}`);
+      const old = before.keys.find((k) => k.ref.keyId === replacing.keyId);
+      check(
+        old?.createdAt === undefined || Date.parse(old.createdAt) <= Date.parse(listed.createdAt) + 1000,
+        'the minted key is listed as older than the key it replaces',
+      );
+    },
+  },
+  {
+    name: 'an inactive key still counts toward the key limit: issue is limit_reached until it is deleted',
+    applies: (c) => secondKey(c) && c.retireSteps.includes('deactivate') && c.retireSteps.includes('delete'),
+    async run(context) {
+      const { provider, world, signal } = context;
+      const principal = await provider.identify(world.oldKey, signal);
+      let last: KeyRef | undefined;
+      for (let i = 1; i < provider.capabilities.maxKeysPerPrincipal; i++) last = (await context.newKey()).ref;
+      check(last, 'no key issued');
+      await provider.deactivate(last, signal);
+      const inspection = await provider.inspect(principal, [{ site: 'old', credential: world.oldKey }], signal);
+      const replacing = inspection.keys.find((k) => k.ref.keyId === inspection.holders[0]?.keyId)?.ref;
+      check(replacing, 'old key not found');
+      const error = await provider.issue({ principal, replacing }, signal).then(
+        (issued) => issued.ref.keyId,
+        (e: unknown) => e,
+      );
+      check(
+        error instanceof ProviderError && error.kind === 'limit_reached',
+        `an inactive key must count toward the limit of ${provider.capabilities.maxKeysPerPrincipal}: expected limit_reached, got ${String(error)}`,
+      );
+      await provider.delete(last, signal);
+      const issued = await provider.issue({ principal, replacing }, signal);
+      check(issued.ref.keyId !== last.keyId, 'the deleted key came back');
+    },
+  },
+  {
+    name: 'a key that is gone: delete and deactivate succeed (not found is done), reactivate is not_found',
+    applies: (c) => c.canIssue && c.retireSteps.includes('deactivate') && c.canReactivate,
+    async run(context) {
+      const { provider, signal } = context;
+      const fresh = await context.newKey();
+      check(fresh.ref, 'issue gave no reference');
+      await provider.delete(fresh.ref, signal);
+      await provider.delete(fresh.ref, signal);
+      await provider.deactivate(fresh.ref, signal);
+      const error = await provider.reactivate(fresh.ref, signal).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      check(
+        error instanceof ProviderError && error.kind === 'not_found',
+        `reactivating a deleted key should be not_found, got ${String(error)}`,
+      );
+      check(error.message.includes(fresh.ref.keyId), 'the not_found error should name the key');
+    },
+  },
+  {
+    name: 'a minted key reports no use until it is used, then its use (last-used evidence)',
+    applies: (c) => c.canIssue && c.evidence.kind === 'last-used',
+    async run(context) {
+      const { provider, world, signal } = context;
+      // Before the key exists (a minute back: an emulator's clock may lag the world's).
+      const since = new Date(world.clock.now().getTime() - 60_000);
+      const fresh = await context.newKey();
+      check(fresh.ref, 'issue gave no reference');
+      const unused = await provider.evidence(fresh.ref, since, signal);
+      const deviation = world.deviations?.newKeyReportsUse;
+      if (deviation)
+        check(
+          unused.usedSince === 'yes',
+          `deviation "${deviation}" no longer holds (a new key reports ${unused.usedSince}): remove it`,
+        );
+      else {
+        check(
+          unused.usedSince === (provider.capabilities.evidence.reportingDelayMs === 0 ? 'no' : 'unknown'),
+          `a key never used is reported ${unused.usedSince} (${unused.summary})`,
+        );
+        check(unused.lastUsedAt === undefined, `a key never used has a last use: ${unused.lastUsedAt ?? ''}`);
+      }
+      check((await proveWith(context, fresh.credential)).ok, 'the fresh key did not prove');
+      const used = await provider.evidence(fresh.ref, since, signal);
+      check(
+        used.usedSince === 'yes' && used.lastUsedAt !== undefined,
+        `a key used by the proof is reported ${used.usedSince} (${used.summary})`,
+      );
     },
   },
   {

@@ -207,7 +207,7 @@ export async function retireOldKey(
       switch (choice.action) {
         case 'refuse': {
           await journal.retirement({ evidence, refused: choice.reason });
-          const message = `Retirement of the old key ${ref.keyId} refused: ${choice.reason}. ${journal.phase === 'Retiring' ? `The old key is deactivated: fix the site, then run "kubecost-rotate resume ${plan.id}", or run "kubecost-rotate rollback ${plan.id} --force" to reactivate it.` : `Nothing was changed at the provider. Fix what is named, then run "${again}".`}`;
+          const message = `Retirement of the old key ${ref.keyId} refused: ${choice.reason}. ${journal.phase === 'Retiring' ? `The old key is deactivated, so what reads it there cannot authenticate now: put the new key back where it is named (and stop whatever wrote the old one back), then run "kubecost-rotate resume ${plan.id}"; or run "kubecost-rotate rollback ${plan.id} --force" to reactivate it and put it back everywhere.` : `Nothing was changed at the provider. Fix what is named, then run "${again}".`}`;
           deps.emit({ type: 'warning', rotation: plan.id, message });
           return message;
         }

@@ -4,17 +4,13 @@
  * reactivated first). Everything else is RotationService's; the flow itself is retire-flow.ts.
  */
 import type { ContextSelection } from '../kube/kubeconfig.js';
-import { openJournal, type Fleet } from './journal/find.js';
+import type { Fleet } from './journal/find.js';
 import type { Journal } from './journal/journal.js';
 import type { RotationOptions } from './plan.js';
-import type { ProgressStream } from './progress.js';
 import { continuesRetirement, retireOldKey, rollbackRetirement, type RetireRequest } from './retire-flow.js';
 import { RotationService, type ProgressOutput, type RotationOutcome } from './service.js';
 
 export type { RetireRequest };
-
-const streamFor = (output: ProgressOutput, journal: Journal): ProgressStream =>
-  typeof output === 'function' ? output(journal.plan) : output;
 
 export class RetiringService extends RotationService {
   /** `retire ID`: retires the old key of a Verified rotation as far as the evidence and the grace allow. */
@@ -24,8 +20,8 @@ export class RetiringService extends RotationService {
     request: RetireRequest,
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
-    const fleet = this.connect(selection);
-    return this.retireHeld(fleet, await openJournal(fleet, id, this.journalDeps()), request, output, 'retire');
+    const { fleet, journal } = await this.open(id, selection);
+    return this.retireHeld(fleet, journal, request, output, 'retire');
   }
 
   /** A grace period, or a retire step a stop cut short, goes on with the retirement; anything else as before. */
@@ -35,8 +31,7 @@ export class RetiringService extends RotationService {
     overrides: Partial<RotationOptions>,
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
-    const fleet = this.connect(selection);
-    const journal = await openJournal(fleet, id, this.journalDeps());
+    const { fleet, journal } = await this.open(id, selection);
     if (!continuesRetirement(journal.doc)) return super.resume(id, selection, overrides, output);
     return this.retireHeld(fleet, journal, {}, output, 'resume');
   }
@@ -48,26 +43,16 @@ export class RetiringService extends RotationService {
     options: { readonly force?: boolean },
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
-    const fleet = this.connect(selection);
-    const journal = await openJournal(fleet, id, this.journalDeps());
+    const { fleet, journal } = await this.open(id, selection);
     const started = journal.doc.retire?.deactivateStarted ?? journal.doc.retire?.deleteStarted;
     if (!started || journal.phase === 'RolledBack') return super.rollback(id, selection, options, output);
-    const stream = streamFor(output, journal);
-    return this.withLease(
-      journal.client,
-      journal.namespace,
-      journal.plan,
-      `rollback ${journal.id}`,
-      stream,
-      async () => {
-        await journal.reload();
-        const settings = this.retireSettings();
-        await this.run(fleet, journal, stream, (ctx) =>
-          rollbackRetirement(ctx, settings, 'rollback requested', options.force === true),
-        );
-        return this.result(journal, stream);
-      },
-    );
+    return this.withJournal(journal, 'rollback', output, async (stream) => {
+      const settings = this.retireSettings();
+      await this.run(fleet, journal, stream, (ctx) =>
+        rollbackRetirement(ctx, settings, 'rollback requested', options.force === true),
+      );
+      return this.result(journal, stream);
+    });
   }
 
   private retireHeld(
@@ -77,23 +62,14 @@ export class RetiringService extends RotationService {
     output: ProgressOutput,
     purpose: string,
   ): Promise<RotationOutcome> {
-    const stream = streamFor(output, journal);
-    return this.withLease(
-      journal.client,
-      journal.namespace,
-      journal.plan,
-      `${purpose} ${journal.id}`,
-      stream,
-      async () => {
-        await journal.reload();
-        let message = '';
-        const settings = this.retireSettings();
-        await this.run(fleet, journal, stream, async (ctx) => {
-          message = await retireOldKey(ctx, request, settings);
-        });
-        return this.result(journal, stream, message);
-      },
-    );
+    return this.withJournal(journal, purpose, output, async (stream) => {
+      let message = '';
+      const settings = this.retireSettings();
+      await this.run(fleet, journal, stream, async (ctx) => {
+        message = await retireOldKey(ctx, request, settings);
+      });
+      return this.result(journal, stream, message);
+    });
   }
 
   private retireSettings() {

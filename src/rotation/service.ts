@@ -11,6 +11,7 @@ import type { JournalHooks } from './journal/hooks.js';
 import { listRotations, openJournal, type Fleet, type JournalListing } from './journal/find.js';
 import { Journal, listJournals } from './journal/journal.js';
 import { withLease } from './service-lease.js';
+import { streamFor, withJournal, type ProgressOutput } from './service-journal.js';
 import { issueIntent, type IssueStart } from './issue-flow.js';
 import { isEnded, type Phase } from './machine.js';
 import type { RotationOptions, RotationPlan } from './plan.js';
@@ -53,11 +54,7 @@ export interface RotationOutcome {
   readonly message: string;
 }
 
-/** Where a command's progress goes: a stream, or one made once the rotation's plan is known (resume, rollback). */
-export type ProgressOutput = ProgressStream | ((plan: RotationPlan) => ProgressStream);
-
-const streamFor = (output: ProgressOutput, plan: RotationPlan) =>
-  typeof output === 'function' ? output(plan) : output;
+export type { ProgressOutput };
 
 export class RotationService {
   constructor(protected readonly config: ServiceConfig) {}
@@ -146,11 +143,8 @@ export class RotationService {
     overrides: Partial<RotationOptions>,
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
-    const fleet = this.connect(selection);
-    const journal = await openJournal(fleet, id, this.journalDeps());
-    const stream = streamFor(output, journal.plan);
-    return this.withLease(journal.client, journal.namespace, journal.plan, `resume ${journal.id}`, stream, async () => {
-      await journal.reload();
+    const { fleet, journal } = await this.open(id, selection);
+    return this.withJournal(journal, 'resume', output, async (stream) => {
       if (isEnded(journal.phase)) {
         // A crash may have come between the last phase and dropping the key material it no longer needs.
         await journal.dropLeftoverMaterial();
@@ -189,42 +183,38 @@ export class RotationService {
     options: { readonly force?: boolean },
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
-    const fleet = this.connect(selection);
-    const journal = await openJournal(fleet, id, this.journalDeps());
-    const stream = streamFor(output, journal.plan);
-    return this.withLease(
-      journal.client,
-      journal.namespace,
-      journal.plan,
-      `rollback ${journal.id}`,
-      stream,
-      async () => {
-        await journal.reload();
-        if (journal.phase === 'RolledBack') {
-          await journal.dropLeftoverMaterial();
-          return this.result(journal, stream, 'already rolled back');
-        }
-        await refuseUnrollbackable(journal, this.config.clock); // its backups were dropped (retired, expired)
-        const oldKey = journal.plan.credential.keyId ?? journal.plan.credential.fingerprint;
-        if (journal.phase === 'Verified' && !options.force)
-          throw new ConfigError(
-            `rotation ${journal.id} was verified: every consumer uses the new key, and the old key ${oldKey} may already be retired at the provider. Rolling back would put that key back everywhere.`,
-            `If the old key is still active, run kubecost-rotate rollback ${journal.id} --force.`,
-          );
-        // A rotation that minted its key rolls back through the steps, which delete that key.
-        if (journal.backups.size === 0 && journal.doc.issue === undefined) {
-          await journal.end('RolledBack', 'rolled back before anything was read or written; nothing was changed');
-          return this.result(journal, stream);
-        }
-        await this.run(fleet, journal, stream, (ctx) => rollback(ctx, 'rollback requested'));
+    const { fleet, journal } = await this.open(id, selection);
+    return this.withJournal(journal, 'rollback', output, async (stream) => {
+      if (journal.phase === 'RolledBack') {
+        await journal.dropLeftoverMaterial();
+        return this.result(journal, stream, 'already rolled back');
+      }
+      await refuseUnrollbackable(journal, this.config.clock); // its backups were dropped (retired, expired)
+      const oldKey = journal.plan.credential.keyId ?? journal.plan.credential.fingerprint;
+      if (journal.phase === 'Verified' && !options.force)
+        throw new ConfigError(
+          `rotation ${journal.id} was verified: every consumer uses the new key, and the old key ${oldKey} may already be retired at the provider. Rolling back would put that key back everywhere.`,
+          `If the old key is still active, run kubecost-rotate rollback ${journal.id} --force.`,
+        );
+      // A rotation that minted its key rolls back through the steps, which delete that key.
+      if (journal.backups.size === 0 && journal.doc.issue === undefined) {
+        await journal.end('RolledBack', 'rolled back before anything was read or written; nothing was changed');
         return this.result(journal, stream);
-      },
-    );
+      }
+      await this.run(fleet, journal, stream, (ctx) => rollback(ctx, 'rollback requested'));
+      return this.result(journal, stream);
+    });
   }
 
   /** The journals on the selected clusters, newest first. */
   history(selection: ContextSelection): Promise<JournalListing> {
     return listRotations(this.connect(selection), this.config.clock);
+  }
+
+  /** The clients of the selection, and rotation `id`'s journal found on them. */
+  protected async open(id: string, selection: ContextSelection): Promise<{ fleet: Fleet; journal: Journal }> {
+    const fleet = this.connect(selection);
+    return { fleet, journal: await openJournal(fleet, id, this.journalDeps()) };
   }
 
   protected journalDeps() {
@@ -270,6 +260,16 @@ export class RotationService {
     const verification = verificationReport(journal.plan, journal.doc.verdicts, this.config.probe !== undefined);
     stream.emit({ type: 'result', ...outcome, ...(verification ? { verification } : {}) });
     return outcome;
+  }
+
+  /** Runs `fn` on an opened journal, reloaded under the credential's Lease (`purpose`: the command). */
+  protected withJournal<T>(
+    journal: Journal,
+    purpose: string,
+    output: ProgressOutput,
+    fn: (stream: ProgressStream) => Promise<T>,
+  ): Promise<T> {
+    return withJournal(this.config, journal, purpose, output, fn);
   }
 
   /** Takes the credential's Lease around `fn`, reporting what it waits for. */

@@ -1,6 +1,8 @@
 /**
- * `sandbox new-key`: asks a running sandbox to create a new key for a credential's principal and
- * make it valid in its emulated cloud, and prints the key file on stdout (for `rotate --new-key-file`).
+ * `sandbox new-key`: asks a running sandbox to create a new key for a credential's principal at its
+ * emulated cloud, the way the provider does (AWS CreateAccessKey, GCP IAM keys.create, Azure
+ * regenerateKey of the slot the sites do not use: sim/kubecost/sandbox-keys.ts), and prints the key
+ * file on stdout only, for the user to redirect into a file (for `rotate --new-key-file`).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';

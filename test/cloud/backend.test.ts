@@ -411,6 +411,12 @@ async function runLayout(name: LayoutName): Promise<RunningLayout> {
   };
 }
 
+/**
+ * How long a fleet's components get to show a line: events waited for, bounded generously, since a
+ * fleet starting beside a CPU-bound job takes many seconds (budgets of 3-5 s failed at load 11).
+ */
+const FLEET_WAIT_MS = 40_000;
+
 const linesOf = (logs: readonly TappedLog[], container: string) =>
   logs.filter((l) => l.container === container).map((l) => l.line);
 
@@ -438,6 +444,7 @@ describe('a fleet whose Kubecost components use cloud-sim through cloudSimBacken
           ].every((key) =>
             linesOf(world.logs, 'cost-model').some((l) => l.includes(`INF CloudCost[${key}]: ingestor: completed run`)),
           ),
+        FLEET_WAIT_MS,
       );
       await new Promise((r) => setTimeout(r, 1000));
       const all = world.logs.map((l) => l.line);
@@ -461,7 +468,7 @@ describe('a fleet whose Kubecost components use cloud-sim through cloudSimBacken
           const store = after().find((l) => l.container === 'thanos-store' && l.line.startsWith('level=error'));
           return sidecar && store ? { sidecar: sidecar.line, store: store.line } : undefined;
         },
-        3000,
+        FLEET_WAIT_MS,
       );
       expect(refused.sidecar).toMatch(
         /^level=error ts=\S+ caller=shipper\.go:343 msg="shipping failed" block=01J\w+ err="upload chunks: upload file 01J\w+\/meta\.json: The AWS Access Key Id you provided does not exist in our records\. \(InvalidAccessKeyId\)"$/,
@@ -488,7 +495,7 @@ describe('a fleet whose Kubecost components use cloud-sim through cloudSimBacken
     } finally {
       await world.stop();
     }
-  });
+  }, 180_000);
 
   const ATHENA_123 = '123456789012/s3://aws-athena-query-results-123456789012-us-east-1';
   const EXPECTED: Partial<
@@ -548,7 +555,7 @@ describe('a fleet whose Kubecost components use cloud-sim through cloudSimBacken
               )
             );
           },
-          5000,
+          FLEET_WAIT_MS,
         );
         await new Promise((r) => setTimeout(r, 1000));
         expect(scanLogForAuthFailures(lines().join('\n'))).toEqual([]);
@@ -557,5 +564,6 @@ describe('a fleet whose Kubecost components use cloud-sim through cloudSimBacken
         await world.stop();
       }
     },
+    120_000,
   );
 });

@@ -15,6 +15,8 @@ import { startRotationWorld, type RotationWorld } from './world.js';
 export interface IssueWorld {
   readonly world: RotationWorld;
   readonly cloud: CloudSim;
+  /** The AWS identity that manages keys (for a service built in-process). */
+  readonly awsAdmin: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** The environment of the key managers (for child processes; in-process runs read process.env). */
   readonly env: Record<string, string>;
   /** The managers' secrets, for the canary. */
@@ -22,13 +24,20 @@ export interface IssueWorld {
   stop(): Promise<void>;
 }
 
+export interface IssueWorldOptions {
+  /** The project of the GCP service account that manages keys. Default acme-platform. */
+  readonly gcpProject?: string;
+  /** More of the environment, set and restored with the managers' (it may name the running world's endpoints). */
+  readonly env?: (world: RotationWorld) => Record<string, string>;
+}
+
 /** Starts `layout` on cloud-sim and puts the key managers' identities in process.env until stop(). */
-export async function startIssueWorld(layout: LayoutName): Promise<IssueWorld> {
+export async function startIssueWorld(layout: LayoutName, options: IssueWorldOptions = {}): Promise<IssueWorld> {
   const world = await startRotationWorld(layout);
   const cloud = world.cloud as CloudSim;
   const dir = join(world.kubeconfig, '..');
   const aws = cloud.aws.createAdmin();
-  const gcp = cloud.gcp.createAdmin('acme-platform');
+  const gcp = cloud.gcp.createAdmin(options.gcpProject ?? 'acme-platform');
   const gcpFile = join(dir, 'gcp-admin.json');
   await writeFile(gcpFile, gcp.keyJson, { mode: 0o600 });
   const azure = cloud.azureControl.createServicePrincipal();
@@ -45,12 +54,14 @@ export async function startIssueWorld(layout: LayoutName): Promise<IssueWorld> {
     KUBECOST_ROTATE_AZURE_CA_FILE: caFile,
     // cloud-sim records a key's use at once, so the tool may assume no reporting delay (AWS: 4 h).
     KUBECOST_ROTATE_AWS_LAST_USED_DELAY: '0s',
+    ...options.env?.(world),
   };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   return {
     world,
     cloud,
+    awsAdmin: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey },
     env,
     managerSecrets: [
       aws.secretAccessKey,

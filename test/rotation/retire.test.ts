@@ -6,8 +6,6 @@
  * Azure every site proven on the new slot), a grace period that `resume` continues, and a rollback
  * from Retiring that reactivates the old key first.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudSim } from '../../src/sim/cloud/index.js';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
@@ -15,65 +13,32 @@ import { ProgressStream } from '../../src/rotation/progress.js';
 import { RetiringService } from '../../src/rotation/retire-service.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { SecretValue } from '../../src/shared/secret-value.js';
-import { layoutSecretValues, successorOf, type FakeCredential } from '../../src/sim/kubecost/index.js';
+import { successorOf, type FakeCredential } from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
 import { leakedSecrets, runCliInProcess, type CliRun } from '../support/capture.js';
 import { journalById, runCliChild, settle } from './harness.js';
-import { startRotationWorld, type RotationWorld } from './world.js';
+import { canaryValues, credentialIdOf, startIssueWorld, type IssueWorld } from './issue-support.js';
+import type { RotationWorld } from './world.js';
 
+let issue: IssueWorld;
 let world: RotationWorld;
 let cloud: CloudSim;
-let awsAdmin: { accessKeyId: string; secretAccessKey: string };
-const saved: Record<string, string | undefined> = {};
-const managerSecrets: string[] = [];
 const minted: string[] = [];
 const primary = () => world.fleet.cluster('cluster-1');
 
 beforeAll(async () => {
-  world = await startRotationWorld('v2-federated');
-  cloud = world.cloud as CloudSim;
   // The identities kubecost-rotate manages keys as, from the environment, as an operator would set them.
-  const aws = cloud.aws.createAdmin();
-  awsAdmin = aws;
-  const gcp = cloud.gcp.createAdmin('acme-billing');
-  const azure = cloud.azureControl.createServicePrincipal();
-  const dir = join(world.kubeconfig, '..');
-  const gcpFile = join(dir, 'gcp-admin.json');
-  const caFile = join(dir, 'azure-arm-ca.pem');
-  await writeFile(gcpFile, gcp.keyJson, { mode: 0o600 });
-  await writeFile(caFile, cloud.azureControl.caPem);
-  managerSecrets.push(
-    aws.secretAccessKey,
-    (JSON.parse(gcp.keyJson) as { private_key: string }).private_key,
-    azure.clientSecret,
-  );
-  const env = {
-    AWS_ACCESS_KEY_ID: aws.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
-    GOOGLE_APPLICATION_CREDENTIALS: gcpFile,
-    AZURE_SUBSCRIPTION_ID: cloud.azureControl.subscriptionId,
-    AZURE_TENANT_ID: azure.tenantId,
-    AZURE_CLIENT_ID: azure.clientId,
-    AZURE_CLIENT_SECRET: azure.clientSecret,
-    KUBECOST_ROTATE_AZURE_CA_FILE: caFile,
-    // cloud-sim reports a use at once (its delay is 0): so may the tool assume.
-    KUBECOST_ROTATE_AWS_LAST_USED_DELAY: '0s',
-    KUBECOST_ROTATE_RETRY_BASE_MS: '50',
-    KUBECOST_ROTATE_PROVIDER_ENDPOINTS: world.probeFlags[1] ?? '',
-  };
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  issue = await startIssueWorld('v2-federated', {
+    gcpProject: 'acme-billing',
+    env: (w) => ({
+      KUBECOST_ROTATE_RETRY_BASE_MS: '50',
+      KUBECOST_ROTATE_PROVIDER_ENDPOINTS: w.probeFlags[1] ?? '',
+    }),
+  });
+  ({ world, cloud } = issue);
 });
 
-afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await world.stop();
-});
+afterAll(() => issue.stop());
 
 // rollback and discover take the provider endpoints from the environment (retire, rotate and resume take the flag too).
 const cli = (...argv: string[]) => runCliInProcess([...argv, '--kubeconfig', world.kubeconfig]);
@@ -83,17 +48,11 @@ async function rotate(name: string): Promise<{ id: string; old: FakeCredential; 
   const old = world.layout.credentials.get(name) as FakeCredential;
   const { next, keyFile } = successorOf(old);
   world.allow(next);
-  const selector =
-    old.provider === 'aws'
-      ? old.accessKeyId
-      : old.provider === 'gcp'
-        ? `gcp:${old.clientEmail}:${old.privateKeyId}`
-        : `azure:${old.provider === 'azure' ? old.accountName : ''}`;
   const run = await cli(
     'rotate',
     '--all-contexts',
     '--credential',
-    old.provider === 'azure' ? await credentialIdOf(old) : selector,
+    credentialIdOf(old),
     '--new-key-file',
     await world.keyFile(`${name}-${Date.now()}.json`, keyFile),
     '--yes',
@@ -112,14 +71,6 @@ async function rotate(name: string): Promise<{ id: string; old: FakeCredential; 
   return { id, old, next };
 }
 
-/** The discovery id of an Azure credential (fingerprint-based). */
-async function credentialIdOf(old: FakeCredential): Promise<string> {
-  const run = await cli('discover', '--all-contexts', '-o', 'json');
-  const doc = JSON.parse(run.stdout) as { credentials: { id: string; principal?: string; provider: string }[] };
-  const account = old.provider === 'azure' ? old.accountName : '';
-  return doc.credentials.find((c) => c.provider === 'azure' && c.principal === account)?.id ?? '';
-}
-
 const secretsOf = (c: FakeCredential) =>
   c.provider === 'aws'
     ? [c.secretAccessKey]
@@ -132,7 +83,7 @@ const secretsOf = (c: FakeCredential) =>
 const retire = (id: string, ...flags: string[]) => cli('retire', id, ...flags);
 
 function clean(...runs: CliRun[]): void {
-  const secrets = [...layoutSecretValues(world.layout), ...managerSecrets, ...minted];
+  const secrets = canaryValues(issue, minted);
   for (const run of runs) expect(leakedSecrets(run.stdout + run.stderr, secrets)).toEqual([]);
 }
 
@@ -184,7 +135,7 @@ describe('retire after an AWS rotation with a brought key', () => {
     clean(run);
     // The journal keeps the retirement by reference: key ids and times, no secret.
     expect(journal?.raw).toContain(`"deletedAt"`);
-    expect(leakedSecrets(journal?.raw ?? '', [...minted, ...managerSecrets, old.secretAccessKey])).toEqual([]);
+    expect(leakedSecrets(journal?.raw ?? '', [...minted, ...issue.managerSecrets, old.secretAccessKey])).toEqual([]);
     // With the old key gone, the old data of the Secrets is dropped (their digests stay).
     expect(droppedBecause(id)).toBe(`the old key ${old.accessKeyId} was deleted at the provider`);
   });
@@ -381,8 +332,8 @@ describe('a stop (Ctrl-C) during retirement', () => {
         clock: systemClock,
         aws: {
           provider: 'aws',
-          accessKeyId: awsAdmin.accessKeyId,
-          secretAccessKey: new SecretValue(awsAdmin.secretAccessKey),
+          accessKeyId: issue.awsAdmin.accessKeyId,
+          secretAccessKey: new SecretValue(issue.awsAdmin.secretAccessKey),
         },
         awsReportingDelayMs: 0,
       },

@@ -85,6 +85,25 @@ export function chooseRetirement(facts: RetireFacts): RetireChoice {
 
 const keyName = (ref: KeyRef) => `${ref.keyId}${ref.fingerprint ? ` (fp=${ref.fingerprint})` : ''}`;
 
+/**
+ * A provider call journaled before it happens (`started` set to the time) and after (`ended`'s
+ * patch, given the time it ended, moving to `to`), with the crash-test hook between call and save.
+ */
+async function journaledCall(
+  ctx: StepContext,
+  started: 'deactivateStarted' | 'deleteStarted' | 'reactivateStarted',
+  call: () => Promise<void>,
+  ended: (at: Date) => Partial<RetireRecord>,
+  to?: Phase,
+  message?: string,
+): Promise<void> {
+  const { journal, deps } = ctx;
+  await journal.retirement({ [started]: deps.clock.now().toISOString() });
+  await call();
+  afterEffect(ctx);
+  await journal.retirement(ended(deps.clock.now()), to, message);
+}
+
 /** Deactivates the old key (Verified → Retiring), journaled before and after; deactivating an inactive key is done. */
 export async function deactivateOldKey(
   ctx: StepContext,
@@ -92,15 +111,15 @@ export async function deactivateOldKey(
   ref: KeyRef,
   signal: AbortSignal,
 ): Promise<string> {
-  const { journal } = ctx;
-  await journal.retirement({ deactivateStarted: ctx.deps.clock.now().toISOString() });
-  await provider.deactivate(ref, signal);
-  afterEffect(ctx);
-  const at = ctx.deps.clock.now();
-  const grace = journal.doc.retire?.graceMs ?? 0;
   const message = `deactivated the old key ${keyName(ref)} of ${ref.principal.name}`;
-  await journal.retirement(
-    { deactivatedAt: at.toISOString(), deleteAfter: new Date(at.getTime() + grace).toISOString() },
+  await journaledCall(
+    ctx,
+    'deactivateStarted',
+    () => provider.deactivate(ref, signal),
+    (at) => ({
+      deactivatedAt: at.toISOString(),
+      deleteAfter: new Date(at.getTime() + (ctx.journal.doc.retire?.graceMs ?? 0)).toISOString(),
+    }),
     'Retiring',
     message,
   );
@@ -117,11 +136,15 @@ export async function deleteOldKey(
   const { journal } = ctx;
   const verb = regenerates(provider.capabilities) ? 'regenerated the slot of' : 'deleted';
   if (journal.phase !== 'Retiring') await journal.advance('Retiring', `retiring the old key ${keyName(ref)}`);
-  await journal.retirement({ deleteStarted: ctx.deps.clock.now().toISOString() });
-  await provider.delete(ref, signal);
-  afterEffect(ctx);
   const message = `${verb} the old key ${keyName(ref)} of ${ref.principal.name}`;
-  await journal.retirement({ deletedAt: ctx.deps.clock.now().toISOString() }, 'Retired', message);
+  await journaledCall(
+    ctx,
+    'deleteStarted',
+    () => provider.delete(ref, signal),
+    (at) => ({ deletedAt: at.toISOString() }),
+    'Retired',
+    message,
+  );
   return message;
 }
 
@@ -132,11 +155,12 @@ export async function reactivateOldKey(
   ref: KeyRef,
   signal: AbortSignal,
 ): Promise<string> {
-  const { journal } = ctx;
-  await journal.retirement({ reactivateStarted: ctx.deps.clock.now().toISOString() });
-  await provider.reactivate(ref, signal);
-  afterEffect(ctx);
-  await journal.retirement({ reactivatedAt: ctx.deps.clock.now().toISOString() });
+  await journaledCall(
+    ctx,
+    'reactivateStarted',
+    () => provider.reactivate(ref, signal),
+    (at) => ({ reactivatedAt: at.toISOString() }),
+  );
   return `reactivated the old key ${keyName(ref)} of ${ref.principal.name}`;
 }
 

@@ -153,13 +153,17 @@ export class IamStore {
     return key.secret;
   }
 
-  markUsed(accessKeyId: string, service: string, region = 'us-east-1'): void {
+  /**
+   * Records a use of a key. `at` is when the request arrived (ms, default now): AWS dates a use by
+   * the request, so a slow answer to a replaced pod's last request is not a use after its restart.
+   */
+  markUsed(accessKeyId: string, service: string, region = 'us-east-1', at = this.clock()): void {
     const key = this.keys.get(accessKeyId);
     if (!key) return;
-    key.lastUsed = this.now();
+    key.lastUsed = new Date(at);
     key.lastUsedService = service;
     key.lastUsedRegion = region;
-    (key.unreported ??= []).push({ at: this.clock(), service, region });
+    (key.unreported ??= []).push({ at, service, region });
   }
 
   /** The last use as GetAccessKeyLastUsed reports it: a use younger than `lastUsedDelayMs` is not reported yet. */

@@ -143,8 +143,9 @@ export class AwsSim {
           `<AWSAccessKeyId>${keyId.replace(/[<>&]/g, '')}</AWSAccessKeyId>`,
         );
       if (AWSAccount.registry.get(keyId) !== account) account.createKeyPair(keyId, secret);
+      const arrivedAt = iam.now().getTime();
       await next();
-      if (ctx.status < 400) iam.markUsed(keyId, 's3');
+      if (ctx.status < 400) iam.markUsed(keyId, 's3', undefined, arrivedAt);
     });
     const { port } = await s3rver.run();
     const servers: LoopbackServer[] = [];

@@ -32,7 +32,7 @@ import {
 } from '../kubecost/backend.js';
 import type { InstalledLayout } from '../kubecost/layouts.js';
 import { parseCloudIntegration, parseStoreConfig } from '../kubecost/programs.js';
-import type { CloudSim } from './cloud-sim.js';
+import type { CloudSim, CloudSimEndpoints } from './cloud-sim.js';
 import { GOOGLE_TOKEN_URL } from './gcp.js';
 import { trustCredential } from './trust.js';
 
@@ -45,8 +45,15 @@ export interface CloudSimBackendOptions {
   readonly alibabaKeys?: Map<string, string>;
   /** How many SDK clients (one per credential and service) are kept; the least recently used goes first. Default 32. */
   readonly maxClients?: number;
-  /** Per-request timeout of every SDK call. Default 10 000 ms. */
+  /** Per-request timeout of every SDK call (each try). Default 10 000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * Where the programs' data-plane requests go instead of cloud-sim's own endpoints (e.g. a proxy
+   * in front of them that injects network faults). Default: `cloud.endpoints`.
+   */
+  readonly endpoints?: Partial<
+    Pick<CloudSimEndpoints, 's3' | 'athena' | 'azureBlob' | 'gcpToken' | 'gcs' | 'bigquery'>
+  >;
 }
 
 /** The SDK requests a backend made, by operation, and how many clients it built. */
@@ -127,6 +134,30 @@ function networkCode(error: unknown): string | undefined {
     current = rec(current).cause;
   }
   return undefined;
+}
+
+/**
+ * How many tries a storage or billing call gets, as the SDKs the real programs use do by default
+ * (AWS SDK standard mode: 3 attempts; the Azure and Google Go clients retry a few times too):
+ * a reset connection, a time-out, a 5xx or throttling is tried again; an answer such as 403 is not.
+ */
+const TRIES = 3;
+/** Azure's and Google's back-off, shortened from the SDKs' seconds (the emulators answer in milliseconds). */
+const RETRY_DELAY_MS = 100;
+const MAX_RETRY_DELAY_MS = 400;
+
+/** A Google (gaxios) failure worth another try: no answer (reset, refused, timed out), 408, 429 or a 5xx. */
+function transientGoogleError(error: unknown): boolean {
+  const status = num(rec(rec(error).response).status);
+  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
+  const name = text(rec(error).name) ?? '';
+  const message = error instanceof Error ? error.message : '';
+  return (
+    networkCode(error) !== undefined ||
+    name === 'AbortError' ||
+    name === 'TimeoutError' ||
+    /timeout|timed out|socket hang up/i.test(message)
+  );
 }
 
 /** Any error that is not a provider's answer: a CloudCallError naming what happened, sanitized. */
@@ -313,6 +344,7 @@ function azureBlobName(access: AzureAccess, key: string): string {
 export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions = {}): CloudSimBackend {
   const alibabaKeys = options.alibabaKeys ?? new Map<string, string>();
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const endpoints = { ...cloud.endpoints, ...options.endpoints };
   const clients = new ClientCache(Math.max(1, options.maxClients ?? 32));
   const requests: Record<string, number> = {};
   const count = (operation: string) => {
@@ -350,10 +382,11 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
     return clients.get(`s3|${region}|${access.accessKeyId}|${fingerprint(access.secretAccessKey)}`, () => {
       const client = new S3Client({
         region,
-        endpoint: cloud.endpoints.s3,
+        endpoint: endpoints.s3,
         forcePathStyle: true,
         credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-        maxAttempts: 1,
+        // The SDK's default (standard mode): 3 attempts for transient failures, jittered back-off.
+        maxAttempts: TRIES,
         requestHandler: awsRequestHandler,
       });
       return { client, dispose: () => client.destroy() };
@@ -366,9 +399,9 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
     return clients.get(`athena|${region}|${access.accessKeyId}|${fingerprint(access.secretAccessKey)}`, () => {
       const client = new AthenaClient({
         region,
-        endpoint: cloud.endpoints.athena,
+        endpoint: endpoints.athena,
         credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-        maxAttempts: 1,
+        maxAttempts: TRIES,
         requestHandler: awsRequestHandler,
       });
       return { client, dispose: () => client.destroy() };
@@ -388,8 +421,14 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
           400,
         );
       }
-      const client = new BlobServiceClient(cloud.azure.blobUrl(account), credential, {
-        retryOptions: { maxTries: 1, tryTimeoutInMs: timeoutMs },
+      // The storage SDK's retry policy (reset, time-out, 5xx; never a 4xx), with shorter delays.
+      const client = new BlobServiceClient(`${endpoints.azureBlob}/${account}`, credential, {
+        retryOptions: {
+          maxTries: TRIES,
+          tryTimeoutInMs: timeoutMs,
+          retryDelayInMs: RETRY_DELAY_MS,
+          maxRetryDelayInMs: MAX_RETRY_DELAY_MS,
+        },
       });
       return { client, dispose: () => undefined };
     });
@@ -413,7 +452,7 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
         keyId: account.privateKeyId || undefined,
         scopes: [CLOUD_PLATFORM],
       });
-      const tokenUrl = new URL(cloud.endpoints.gcpToken);
+      const tokenUrl = new URL(endpoints.gcpToken);
       client.transporter.interceptors.request.add({
         resolved: (config) => {
           if (config.url.href === GOOGLE_TOKEN_URL) {
@@ -436,8 +475,21 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
    * (gtoken caches the token itself, so the library's own forceRefreshOnFailure would resend it.)
    */
   async function googleRequest(account: ServiceAccount, options: Parameters<JWT['request']>[0]): Promise<void> {
-    const attempt = async () => {
+    const once = async () => {
       await (await googleClient(account)).request({ ...options, timeout: timeoutMs, retry: false });
+    };
+    // The Google client libraries retry a call (token request included) that met no answer, a
+    // 408, a 429 or a 5xx, with back-off, a bounded number of times.
+    const attempt = async () => {
+      for (let tried = 1; ; tried++) {
+        try {
+          await once();
+          return;
+        } catch (error: unknown) {
+          if (tried >= TRIES || !transientGoogleError(error)) throw error;
+          await new Promise((r) => setTimeout(r, Math.min(MAX_RETRY_DELAY_MS, RETRY_DELAY_MS * 2 ** (tried - 1))));
+        }
+      }
     };
     try {
       await attempt();
@@ -497,7 +549,7 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
       if (body !== undefined) {
         count('gcs:insert');
         await googleRequest(account, {
-          url: `${cloud.endpoints.gcs}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(key)}`,
+          url: `${endpoints.gcs}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(key)}`,
           method: 'POST',
           data: body,
           headers: { 'Content-Type': 'application/octet-stream' },
@@ -505,7 +557,7 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
       } else {
         count('gcs:get');
         await googleRequest(account, {
-          url: `${cloud.endpoints.gcs}/storage/v1/b/${bucket}/o/${encodeURIComponent(key)}?alt=media`,
+          url: `${endpoints.gcs}/storage/v1/b/${bucket}/o/${encodeURIComponent(key)}?alt=media`,
           responseType: 'text',
         });
       }
@@ -594,7 +646,7 @@ export function cloudSimBackend(cloud: CloudSim, options: CloudSimBackendOptions
     try {
       count('bigquery:query');
       await googleRequest(account, {
-        url: `${cloud.endpoints.bigquery}/bigquery/v2/projects/${encodeURIComponent(access.projectId)}/queries`,
+        url: `${endpoints.bigquery}/bigquery/v2/projects/${encodeURIComponent(access.projectId)}/queries`,
         method: 'POST',
         data: {
           query: `SELECT 1 FROM \`${access.projectId}.${access.dataset}.${access.table}\` LIMIT 1`,

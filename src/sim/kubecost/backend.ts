@@ -16,6 +16,32 @@ export class CloudCallError extends Error {
   }
 }
 
+/** The provider codes that mean "this key is not accepted" (reference §6), whatever their HTTP status. */
+const AUTH_REFUSAL_CODES = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'InvalidClientTokenId',
+  'AccessDenied',
+  'AuthenticationFailed',
+  'AuthorizationFailure',
+  'InvalidAuthenticationInfo',
+  'invalid_grant',
+  'invalid_key',
+  'InvalidAccessKeyId.NotFound',
+]);
+
+/**
+ * Whether a failure is a cloud's answer that the key is refused (401, 403, or a refusal code such
+ * as `invalid_grant` or `SignatureDoesNotMatch`, or a key that cannot be used at all), as opposed
+ * to a transient failure (a reset connection, a time-out, a 5xx, throttling) or another answer.
+ */
+export function isAuthRefusal(error: unknown): boolean {
+  if (!(error instanceof CloudCallError)) return false;
+  return error.status === 401 || error.status === 403 || AUTH_REFUSAL_CODES.has(error.code);
+}
+
 export interface S3Access {
   readonly bucket: string;
   readonly endpoint: string;

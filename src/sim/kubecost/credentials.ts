@@ -121,7 +121,7 @@ export function gcpApiKey(projectId: string): GcpApiKey {
 }
 
 /** The fingerprint discovery shows for a key string: the first 12 hex characters of its sha256. */
-function fingerprintOf(material: string): string {
+export function fingerprintOf(material: string): string {
   return createHash('sha256').update(material).digest('hex').slice(0, 12);
 }
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import type { ClusterTarget } from '../kube/target.js';
 import type { ContainerContext, ContainerProgram } from '../kube/program.js';
-import { CloudCallError, type CloudBackend, type ObjectStoreAccess } from './backend.js';
+import { CloudCallError, isAuthRefusal, type CloudBackend, type ObjectStoreAccess } from './backend.js';
 
 export interface ProgramOptions {
   /** How often each component uses its credentials (simulated ms). Default 1000. */
@@ -562,8 +562,16 @@ function runObjectStore(
         thanosLog(ctx, 'error', 'bucket.go:641', 'bucket store initial sync', {
           err: `${text}\nBaseFetcher: iter bucket`,
         });
-      else if (style === 'kubecost3')
+      else if (style === 'kubecost3' && isAuthRefusal(error))
         kubecostLog(ctx, 'INF', 'ClusterStorage: failed to connecting cluster storage. retry in 5s');
+      // Any other failure (the SDK's retries of a reset connection, a time-out or a 5xx used up,
+      // a missing bucket) is no refusal of the key: 3.x names it without the refusal's wording.
+      else if (style === 'kubecost3')
+        kubecostLog(
+          ctx,
+          'WRN',
+          `ClusterStorage: ${mode === 'write' ? 'write to' : 'read from'} cluster storage failed: ${text}. retry in 5s`,
+        );
       else
         kubecostLog(
           ctx,

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { parse, stringify } from 'yaml';
 import type { FleetTarget } from '../kube/target.js';
 import {
+  type CloudSim,
   cloudSimBackend,
   prepareCloudForLayout,
   provisionResources,
@@ -21,6 +22,7 @@ import { withGcpPricing } from './backend.js';
 import { bindKubecostPrograms } from './programs.js';
 import { SimCluster } from '../kube/index.js';
 import { revertOwnedSecrets } from './owners.js';
+import { newKeyAtCloud, SandboxKeyRefused, type SandboxNewKey } from './sandbox-keys.js';
 
 export interface SandboxState {
   readonly admin: string;
@@ -33,6 +35,8 @@ export interface Sandbox {
   readonly endpointsFile: string;
   /** Makes a credential valid in the emulated cloud. */
   allow(credential: FakeCredential): void;
+  /** The emulated clouds (for tests: what `sandbox new-key` made there). */
+  readonly cloud: CloudSim;
   stop(): Promise<void>;
 }
 
@@ -115,28 +119,22 @@ export async function startSandbox(
         return reply(404, {
           error: `no credential "${selector}" in this sandbox; run kubecost-rotate discover to list them`,
         });
-      // AWS: CreateAccessKey of the IAM emulation, with its limit of two keys per user; the others as before.
-      if (old.provider === 'aws') {
-        let made: { accessKeyId: string; secretAccessKey: string };
-        try {
-          made = cloud.aws.createAccessKey(old.user);
-        } catch (error: unknown) {
-          return reply(409, { error: error instanceof Error ? error.message.replace(/^cloud-sim: /, '') : 'refused' });
-        }
-        issued.push({ provider: 'aws', user: old.user, ...made });
-        const keyFile = JSON.stringify(
-          {
-            AccessKey: {
-              UserName: old.user,
-              AccessKeyId: made.accessKeyId,
-              Status: 'Active',
-              SecretAccessKey: made.secretAccessKey,
-            },
-          },
-          null,
-          2,
+      // AWS, GCP, Azure: through the emulated control planes (IAM, ARM), with their limits; the others as before.
+      let made: SandboxNewKey | undefined;
+      try {
+        made = newKeyAtCloud(
+          cloud,
+          old,
+          [...layout.credentials.values(), ...issued].filter((c) => c.provider === old.provider),
+          selector,
         );
-        return reply(200, { keyFile });
+      } catch (error: unknown) {
+        if (!(error instanceof SandboxKeyRefused)) throw error;
+        return reply(409, { error: error.message });
+      }
+      if (made) {
+        issued.push(made.next);
+        return reply(200, { keyFile: made.keyFile });
       }
       const { next, keyFile } = successorOf(old);
       allow(next);
@@ -155,6 +153,7 @@ export async function startSandbox(
     layout,
     endpointsFile,
     allow,
+    cloud,
     stop: async () => {
       for (const stopOwner of owners) stopOwner();
       await new Promise<void>((resolve) => server.close(() => resolve()));
