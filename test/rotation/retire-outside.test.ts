@@ -36,6 +36,25 @@ afterAll(() => issue.stop());
 const cli = (...argv: string[]) =>
   runCliInProcess([...argv, '--kubeconfig', world.kubeconfig, '--context', 'cluster-1']);
 
+/** Rotates `old` on cluster-1 onto the key in `keyFile` (Verified, or the test fails); returns the run and its id. */
+async function rotateOnCluster1(old: FakeCredential, keyFile: string, ...extra: string[]) {
+  const rotated = await cli(
+    'rotate',
+    ...extra,
+    '--credential',
+    credentialIdOf(old),
+    '--new-key-file',
+    await world.keyFile(`outside-${Date.now()}.json`, keyFile),
+    '--yes',
+    '--verify-window',
+    '1500ms',
+    '--rollout-timeout',
+    '30s',
+  );
+  expect(rotated.code, rotated.stdout + rotated.stderr).toBe(0);
+  return { rotated, id: /rotation (\S+): Verified\./.exec(rotated.stdout)?.[1] ?? '' };
+}
+
 describe('retire, when a context outside its selection has come to hold the old key', () => {
   it('refuses naming it, changes nothing at the provider, and retires once it no longer holds the key', async () => {
     // The AWS billing key is on cluster-1 only: its rotation of cluster-1 leaves nothing outside.
@@ -44,20 +63,7 @@ describe('retire, when a context outside its selection has come to hold the old 
     const { next, keyFile } = successorOf(old);
     world.allow(next);
     if (next.provider === 'aws') minted.push(next.secretAccessKey);
-    const rotated = await cli(
-      'rotate',
-      '--credential',
-      old.accessKeyId,
-      '--new-key-file',
-      await world.keyFile('outside-next.json', keyFile),
-      '--yes',
-      '--verify-window',
-      '1500ms',
-      '--rollout-timeout',
-      '30s',
-    );
-    expect(rotated.code, rotated.stdout + rotated.stderr).toBe(0);
-    const id = /rotation (\S+): Verified\./.exec(rotated.stdout)?.[1] ?? '';
+    const { rotated, id } = await rotateOnCluster1(old, keyFile);
     expect((journalById(world, id)?.doc.plan as { partial?: unknown } | undefined)?.partial).toBeUndefined();
     await settle(world);
 
@@ -95,21 +101,7 @@ describe('retire of a --partial rotation', () => {
     const { next, keyFile } = successorOf(shared);
     world.allow(next);
     if (next.provider === 'gcp') minted.push(next.privateKey);
-    const rotated = await cli(
-      'rotate',
-      '--partial',
-      '--credential',
-      credentialIdOf(shared),
-      '--new-key-file',
-      await world.keyFile('outside-partial.json', keyFile),
-      '--yes',
-      '--verify-window',
-      '1500ms',
-      '--rollout-timeout',
-      '30s',
-    );
-    expect(rotated.code, rotated.stdout + rotated.stderr).toBe(0);
-    const id = /rotation (\S+): Verified\./.exec(rotated.stdout)?.[1] ?? '';
+    const { rotated, id } = await rotateOnCluster1(shared, keyFile, '--partial');
     await settle(world);
 
     const read = await cli('retire', id, '--retire', 'delete', '--grace', '0s', ...world.probeFlags);
