@@ -17,6 +17,8 @@ export interface OutsideReading {
   readonly inventory: Inventory;
   /** Contexts the kubeconfig does not define completely, with why. */
   readonly invalid: readonly { readonly name: string; readonly reason: string }[];
+  /** The contexts read. */
+  readonly read: readonly string[];
 }
 
 export interface OutsideOptions {
@@ -24,6 +26,13 @@ export interface OutsideOptions {
   readonly timeoutMs?: number;
   /** The namespace the command is limited to (-n), if any: the same scope as the selection. */
   readonly namespace?: string;
+}
+
+/** What a retire step reads: the contexts of the kubeconfig outside the selection it was given. */
+export interface OutsideCheck extends OutsideOptions {
+  readonly selection: ContextSelection;
+  /** The contexts selected (the clusters the retire step reads itself). */
+  readonly selected: readonly string[];
 }
 
 /** Reads the contexts outside the selection (none with --all-contexts): their workloads and Secrets only. */
@@ -35,11 +44,14 @@ export async function readOutside(selection: ContextSelection, options: OutsideO
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.namespace ? { namespace: options.namespace } : {}),
   });
-  return { inventory, invalid };
+  return { inventory, invalid, read: targets.map((t) => t.name) };
 }
 
 /** Who outside the selection holds `credential`, or could not be checked; undefined when nobody. */
-export function outsideHolders(reading: OutsideReading, credential: CredentialRecord): OutsideHolders | undefined {
+export function outsideHolders(
+  reading: OutsideReading,
+  credential: Pick<CredentialRecord, 'id' | 'fingerprint'>,
+): OutsideHolders | undefined {
   const same = new Set(
     reading.inventory.credentials
       .filter((c) => c.id === credential.id || c.fingerprint === credential.fingerprint)
@@ -152,11 +164,11 @@ export function retireAdvice(plan: RotationPlan): string {
 }
 
 /**
- * For a retire step: refuses to retire the old key of a rotation that left sites on it outside its
- * selection, or could not check some contexts. Throws {@link PartialFleetError}; changes nothing.
+ * For a retire step: refuses to retire the old key of a rotation while sites outside its selection
+ * hold it, or some contexts could not be checked: as the plan recorded them, or as `outside` says
+ * (read at retire time). Throws {@link PartialFleetError}; changes nothing.
  */
-export function refuseRetiringHeldKey(plan: RotationPlan): void {
-  const outside = plan.partial;
+export function refuseRetiringHeldKey(plan: RotationPlan, outside: OutsideHolders | undefined = plan.partial): void {
   if (!outside || (outside.holders.length === 0 && outside.unchecked.length === 0)) return;
   const oldKey = plan.credential.keyId ?? plan.credential.fingerprint;
   const held = outside.holders.length > 0 ? ` ${listSites(outside.holders)} still hold it.` : '';
@@ -171,6 +183,29 @@ export function refuseRetiringHeldKey(plan: RotationPlan): void {
     outside.holders,
     outside.unchecked.map((u) => u.cluster),
   );
+}
+
+/**
+ * Before a retire step: reads the contexts outside `selection` now (the plan's record of them may be
+ * out of date: an outside context rotated since, or given the old key) and refuses, as
+ * {@link refuseRetiringHeldKey}, while any of them holds the old key or cannot be read; what the
+ * plan recorded of a context this kubeconfig does not have still counts. Returns what it checked,
+ * for the retirement's evidence.
+ */
+export async function refuseRetiringHeldKeyNow(plan: RotationPlan, check: OutsideCheck): Promise<string> {
+  const reading = await readOutside(check.selection, check);
+  const now = outsideHolders(reading, plan.credential) ?? { holders: [], unchecked: [] };
+  const known = new Set([...check.selected, ...reading.read, ...reading.invalid.map((i) => i.name)]);
+  const unknown = <T extends { cluster: string }>(items: readonly T[] = []) =>
+    items.filter((i) => !known.has(i.cluster));
+  refuseRetiringHeldKey(plan, {
+    holders: [...now.holders, ...unknown(plan.partial?.holders)],
+    unchecked: [...now.unchecked, ...unknown(plan.partial?.unchecked)],
+  });
+  const read = reading.read.length;
+  return read === 0
+    ? 'no context of the kubeconfig is outside the selection'
+    : `read the ${read} context(s) outside the selection (${firstFew(reading.read, (n) => `and ${n} more`)}) now: none holds the old key ${plan.credential.fingerprint}`;
 }
 
 /** The result of a Verified rotation: where the new key is, what was not restarted, and what to do with the old key. */

@@ -13,7 +13,7 @@ import { ConfigError } from '../shared/errors.js';
 import type { RetireRecord } from './journal/document.js';
 import { keyProviderFor, type ProviderSettings } from './issuing.js';
 import { providerCredential } from './probe.js';
-import { refuseRetiringHeldKey } from './partial-fleet.js';
+import { refuseRetiringHeldKeyNow, type OutsideCheck } from './partial-fleet.js';
 import { readSites } from './proof.js';
 import { rollback } from './runner.js';
 import {
@@ -36,6 +36,8 @@ export interface RetireRequest {
 export interface RetireSettings {
   readonly providers: ProviderSettings;
   readonly requestTimeoutMs?: number;
+  /** The contexts `retire` was given: those of the kubeconfig outside them are read for the old key. */
+  readonly outside: OutsideCheck;
 }
 
 const DEFAULT_GRACE_MS = 24 * 3_600_000;
@@ -176,8 +178,9 @@ export async function retireOldKey(
       `rotation ${plan.id} is ${journal.phase}: only the old key of a Verified rotation is retired.`,
       journal.phase === 'NeedsHuman' ? `Finish it first with kubecost-rotate resume ${plan.id}.` : undefined,
     );
-  // A key that contexts outside a --partial selection still hold is not this rotation's to retire.
-  if (!journal.doc.retire?.deactivatedAt) refuseRetiringHeldKey(plan);
+  // A key that contexts outside the selection hold now (not as the plan found them) is not this rotation's to retire.
+  const checked = journal.doc.retire?.deactivatedAt ? [] : [await refuseRetiringHeldKeyNow(plan, settings.outside)];
+  for (const message of checked) deps.emit({ type: 'phase', rotation: plan.id, phase: journal.phase, message });
   const provider = providerOf(ctx, settings);
   const policy = request.policy ?? journal.doc.retire?.policy ?? 'deactivate';
   if (policy === 'deactivate' && regenerates(provider.capabilities))
@@ -200,7 +203,7 @@ export async function retireOldKey(
     const facts = await gatherFacts(ctx, provider, ref, settings, signalOf(ctx));
     const choice = chooseRetirement(facts);
     // The evidence of every stage is kept (the one before deactivating says most), each line once.
-    const evidence = [...new Set([...(journal.doc.retire?.evidence ?? []), ...facts.evidence])].slice(-12);
+    const evidence = [...new Set([...(journal.doc.retire?.evidence ?? []), ...checked, ...facts.evidence])].slice(-12);
     if (choice.action !== 'refuse' && choice.action !== 'done') await journal.retirement({ evidence });
     if (ctx.deps.stop?.aborted) return stoppedMessage(ctx);
     try {

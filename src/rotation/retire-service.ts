@@ -7,7 +7,13 @@ import type { ContextSelection } from '../kube/kubeconfig.js';
 import type { Fleet } from './journal/find.js';
 import type { Journal } from './journal/journal.js';
 import type { RotationOptions } from './plan.js';
-import { continuesRetirement, retireOldKey, rollbackRetirement, type RetireRequest } from './retire-flow.js';
+import {
+  continuesRetirement,
+  retireOldKey,
+  rollbackRetirement,
+  type RetireRequest,
+  type RetireSettings,
+} from './retire-flow.js';
 import { RotationService, type ProgressOutput, type RotationOutcome } from './service.js';
 
 export type { RetireRequest };
@@ -21,7 +27,7 @@ export class RetiringService extends RotationService {
     output: ProgressOutput,
   ): Promise<RotationOutcome> {
     const { fleet, journal } = await this.open(id, selection);
-    return this.retireHeld(fleet, journal, request, output, 'retire');
+    return this.retireHeld(fleet, journal, selection, request, output, 'retire');
   }
 
   /** A grace period, or a retire step a stop cut short, goes on with the retirement; anything else as before. */
@@ -33,7 +39,7 @@ export class RetiringService extends RotationService {
   ): Promise<RotationOutcome> {
     const { fleet, journal } = await this.open(id, selection);
     if (!continuesRetirement(journal.doc)) return super.resume(id, selection, overrides, output);
-    return this.retireHeld(fleet, journal, {}, output, 'resume');
+    return this.retireHeld(fleet, journal, selection, {}, output, 'resume');
   }
 
   /** After a deactivation, the old key is reactivated before the previous data goes back. */
@@ -47,7 +53,7 @@ export class RetiringService extends RotationService {
     const started = journal.doc.retire?.deactivateStarted ?? journal.doc.retire?.deleteStarted;
     if (!started || journal.phase === 'RolledBack') return super.rollback(id, selection, options, output);
     return this.withJournal(journal, 'rollback', output, async (stream) => {
-      const settings = this.retireSettings();
+      const settings = this.retireSettings(fleet, selection);
       await this.run(fleet, journal, stream, (ctx) =>
         rollbackRetirement(ctx, settings, 'rollback requested', options.force === true),
       );
@@ -58,13 +64,14 @@ export class RetiringService extends RotationService {
   private retireHeld(
     fleet: Fleet,
     journal: Journal,
+    selection: ContextSelection,
     request: RetireRequest,
     output: ProgressOutput,
     purpose: string,
   ): Promise<RotationOutcome> {
     return this.withJournal(journal, purpose, output, async (stream) => {
       let message = '';
-      const settings = this.retireSettings();
+      const settings = this.retireSettings(fleet, selection);
       await this.run(fleet, journal, stream, async (ctx) => {
         message = await retireOldKey(ctx, request, settings);
       });
@@ -72,10 +79,13 @@ export class RetiringService extends RotationService {
     });
   }
 
-  private retireSettings() {
+  private retireSettings(fleet: Fleet, selection: ContextSelection): RetireSettings {
+    const { clock, requestTimeoutMs } = this.config;
+    const timeout = requestTimeoutMs ? { timeoutMs: requestTimeoutMs } : {};
     return {
-      providers: this.config.providers ?? { endpoints: {}, clock: this.config.clock },
-      ...(this.config.requestTimeoutMs ? { requestTimeoutMs: this.config.requestTimeoutMs } : {}),
+      providers: this.config.providers ?? { endpoints: {}, clock },
+      ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+      outside: { selection, selected: [...fleet.clients.keys()], clock, ...timeout },
     };
   }
 }

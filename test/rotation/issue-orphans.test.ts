@@ -11,46 +11,27 @@
  * line as a refused key.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeCredential, LayoutName } from '../../src/sim/kubecost/index.js';
+import type { FakeCredential } from '../../src/sim/kubecost/index.js';
 import { leakedSecrets, runCliInProcess } from '../support/capture.js';
-import {
-  journals,
-  runCliChild,
-  secretText,
-  settle,
-  snapshotDiff,
-  snapshotSecrets,
-  type JournalView,
-  type SecretSnapshot,
-} from './harness.js';
+import { runCliChild, secretText, settle, snapshotDiff, snapshotSecrets, type SecretSnapshot } from './harness.js';
 import {
   canaryValues,
   credentialIdOf,
+  ISSUE_CASES,
+  issueJournal,
+  issueJournals,
   keyIdOf,
+  keyValues,
   principalKeys,
+  privateKeysIn,
   rotateIssueArgs,
   startIssueWorld,
+  type IssueJournal,
   type IssueWorld,
   type SimKey,
 } from './issue-support.js';
 
-interface Case {
-  readonly provider: 'aws' | 'gcp' | 'azure';
-  readonly layout: LayoutName;
-  readonly credential: string;
-}
-
-const CASES: readonly Case[] = [
-  { provider: 'aws', layout: 'v1-federated', credential: 'federated-s3' },
-  { provider: 'gcp', layout: 'v3.0', credential: 'federated-gcs' },
-  { provider: 'azure', layout: 'v3', credential: 'federated-azure' },
-];
-
-type IssueJournal = JournalView & {
-  readonly doc: JournalView['doc'] & { readonly issue?: { state: string; ref?: { keyId: string } } };
-};
-
-describe.each(CASES)('a $provider rotate --issue killed around the provider call', ({ layout, credential }) => {
+describe.each(ISSUE_CASES)('a $provider rotate --issue killed around the provider call', ({ layout, credential }) => {
   let issue: IssueWorld;
   let old: FakeCredential;
   let keysBefore: SimKey[];
@@ -80,14 +61,12 @@ describe.each(CASES)('a $provider rotate --issue killed around the provider call
     expect(principalKeys(issue.cloud, old).find((k) => k.id === oldId())).toEqual(
       keysBefore.find((k) => k.id === oldId()),
     );
-  const remember = (keys: readonly SimKey[]) => {
-    for (const k of keys) if (k.value) minted.push(k.value);
-  };
+  const remember = (keys: readonly SimKey[]) => minted.push(...keyValues(keys));
 
   /** Runs rotate --issue in a child process killed at `point`; returns the journal it left. */
   async function killAt(point: string): Promise<IssueJournal> {
     await settle(issue.world);
-    const known = new Set(journals(issue.world).map((j) => j.doc.id));
+    const known = new Set(issueJournals(issue.world).map((j) => j.doc.id));
     baseline = principalKeys(issue.cloud, old);
     const child = await runCliChild(rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'none'), {
       ...issue.env,
@@ -97,7 +76,7 @@ describe.each(CASES)('a $provider rotate --issue killed around the provider call
     expect(child.signal, `killed at ${point} (exit ${String(child.code)}: ${child.stderr.slice(0, 400)})`).toBe(
       'SIGKILL',
     );
-    const made = journals(issue.world).filter((j) => !known.has(j.doc.id));
+    const made = issueJournals(issue.world).filter((j) => !known.has(j.doc.id));
     expect(made).toHaveLength(1);
     return made[0] as IssueJournal;
   }
@@ -110,7 +89,7 @@ describe.each(CASES)('a $provider rotate --issue killed around the provider call
 
   /** Rollback left the world as installed: every Secret byte for byte, the old key active, nothing minted left. */
   function expectRolledBack(id: string) {
-    const journal = journals(issue.world).find((j) => j.doc.id === id) as IssueJournal | undefined;
+    const journal = issueJournal(issue.world, id);
     expect(journal?.doc.phase).toBe('RolledBack');
     expect(journal?.doc.issue?.state).toBe('deleted');
     expect(journal?.dataKeys, 'no key material kept').toEqual(['journal.json']);
@@ -138,7 +117,7 @@ describe.each(CASES)('a $provider rotate --issue killed around the provider call
     const resume = await cli('resume', killed.doc.id);
     expect(resume.code, `${resume.stderr}\n${resume.stdout.slice(-1500)}`).toBe(0);
     expect(resume.stdout).toMatch(/: Verified\./);
-    const journal = journals(issue.world).find((j) => j.doc.id === killed.doc.id) as IssueJournal | undefined;
+    const journal = issueJournal(issue.world, killed.doc.id);
     expect(journal?.doc.phase).toBe('Verified');
     expect(journal?.dataKeys, 'the minted key dropped once Verified').not.toContain('new-key');
 
@@ -162,8 +141,7 @@ describe.each(CASES)('a $provider rotate --issue killed around the provider call
         text.includes(inUse.value ?? inUse.id),
         `${s.cluster}/${s.namespace}/${s.secret} holds the key in use`,
       ).toBe(true);
-      const pem = /"private_key":\s*"([^"]+)"/.exec(text)?.[1];
-      if (pem) minted.push(pem.replaceAll('\\n', '\n'));
+      minted.push(...privateKeysIn(text));
     }
 
     // Undo it for the next case: rollback --force deletes the minted key.

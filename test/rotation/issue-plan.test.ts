@@ -5,48 +5,25 @@
  * second key (unless --delete-inactive), a service account at ten keys, a missing permission —
  * naming what is wrong and what to do. Nothing changes: not a Secret, not a key at the provider.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudSim } from '../../src/sim/cloud/index.js';
 import { SIM_RESOURCES } from '../../src/sim/kube/index.js';
-import { fakeAwsKey, layoutSecretValues, type FakeCredential } from '../../src/sim/kubecost/index.js';
+import { fakeAwsKey, type FakeCredential } from '../../src/sim/kubecost/index.js';
 import { leakedSecrets, runCliInProcess } from '../support/capture.js';
-import { startRotationWorld, type RotationWorld } from './world.js';
+import { canaryValues, startIssueWorld, type IssueWorld } from './issue-support.js';
+import type { RotationWorld } from './world.js';
 
+let issue: IssueWorld;
 let world: RotationWorld;
 let cloud: CloudSim;
-const saved: Record<string, string | undefined> = {};
-let managerSecrets: string[] = [];
 
 beforeAll(async () => {
-  world = await startRotationWorld('v2-federated');
-  cloud = world.cloud as CloudSim;
   // The identities kubecost-rotate manages keys as, from the environment, as an operator would set them.
-  const aws = cloud.aws.createAdmin();
-  const gcp = cloud.gcp.createAdmin('acme-billing');
-  const gcpFile = join(world.kubeconfig, '..', 'gcp-admin.json');
-  await writeFile(gcpFile, gcp.keyJson, { mode: 0o600 });
-  // The key file's private key (its other fields, the account's email among them, are no secret).
-  managerSecrets = [aws.secretAccessKey, (JSON.parse(gcp.keyJson) as { private_key: string }).private_key];
-  const env = {
-    AWS_ACCESS_KEY_ID: aws.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
-    GOOGLE_APPLICATION_CREDENTIALS: gcpFile,
-  };
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  issue = await startIssueWorld('v2-federated', { gcpProject: 'acme-billing' });
+  ({ world, cloud } = issue);
 });
 
-afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await world.stop();
-});
+afterAll(() => issue.stop());
 
 const awsKey = () => world.layout.credentials.get('billing-aws') as FakeCredential & { provider: 'aws' };
 const gcpKey = () => world.layout.credentials.get('billing-gcp') as FakeCredential & { provider: 'gcp' };
@@ -74,7 +51,7 @@ function state(): unknown {
 }
 
 const clean = (run: { stdout: string; stderr: string }) =>
-  expect(leakedSecrets(run.stdout + run.stderr, [...layoutSecretValues(world.layout), ...managerSecrets])).toEqual([]);
+  expect(leakedSecrets(run.stdout + run.stderr, canaryValues(issue, []))).toEqual([]);
 
 describe('plan --issue', () => {
   it('passes for an IAM user with one key, listing its keys and the retire policy, and changes nothing', async () => {

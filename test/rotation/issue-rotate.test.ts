@@ -8,41 +8,28 @@
  * deleted (Azure: its slot regenerated), and still no program logs an auth failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeCredential, LayoutName } from '../../src/sim/kubecost/index.js';
+import type { FakeCredential } from '../../src/sim/kubecost/index.js';
 import { leakedSecrets, runCliInProcess } from '../support/capture.js';
-import { journals, secretText, settle, snapshotDiff, snapshotSecrets, type JournalView } from './harness.js';
+import { secretText, settle, snapshotDiff, snapshotSecrets } from './harness.js';
 import {
   authFailuresSince,
   canaryValues,
   credentialIdOf,
+  ISSUE_CASES,
+  issueJournal,
+  issueJournals,
   keyIdOf,
+  keyValues,
   principalKeys,
+  privateKeysIn,
   rotateIssueArgs,
   startIssueWorld,
+  type IssueJournal,
   type IssueWorld,
   type SimKey,
 } from './issue-support.js';
 
-interface Case {
-  readonly provider: 'aws' | 'gcp' | 'azure';
-  readonly layout: LayoutName;
-  /** The layout's credential to rotate: one on several clusters. */
-  readonly credential: string;
-}
-
-const CASES: readonly Case[] = [
-  { provider: 'aws', layout: 'v1-federated', credential: 'federated-s3' },
-  { provider: 'gcp', layout: 'v3.0', credential: 'federated-gcs' },
-  { provider: 'azure', layout: 'v3', credential: 'federated-azure' },
-];
-
-type IssueJournal = JournalView & {
-  readonly doc: JournalView['doc'] & {
-    readonly issue?: { state: string; ref?: { keyId: string }; replacing: { keyId: string } };
-  };
-};
-
-describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential }) => {
+describe.each(ISSUE_CASES)('rotate --issue of a $provider key', ({ layout, credential }) => {
   let issue: IssueWorld;
   let old: FakeCredential;
   const printed: string[] = [];
@@ -50,9 +37,6 @@ describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential 
   let verified: IssueJournal | undefined;
   let keysBefore: SimKey[];
   let logStart: number;
-  const remember = (keys: readonly SimKey[]) => {
-    for (const k of keys) if (k.value) minted.push(k.value);
-  };
 
   beforeAll(async () => {
     issue = await startIssueWorld(layout);
@@ -74,7 +58,7 @@ describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential 
     expect(run.stdout).toMatch(/: Verified\./);
     expect(run.stdout).toContain(`Issue (--issue): a new key for`);
 
-    const journal = journals(issue.world)[0] as IssueJournal | undefined;
+    const journal = issueJournals(issue.world)[0];
     verified = journal;
     expect(journal?.doc.phase).toBe('Verified');
     expect(journal?.doc.issue?.state).toBe('issued');
@@ -105,8 +89,7 @@ describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential 
         false,
       );
       // A GCP key's private half is only in the Secrets: the canary learns it here.
-      const pem = /"private_key":\s*"([^"]+)"/.exec(text)?.[1];
-      if (pem) minted.push(pem.replaceAll('\\n', '\n'));
+      minted.push(...privateKeysIn(text));
     }
     expect(journal?.raw.includes(newKey.value ?? '\u0000'), 'the journal document holds no key material').toBe(false);
     expect(authFailuresSince(issue.world, logStart), 'no Kubecost program logged an auth failure').toEqual([]);
@@ -127,7 +110,7 @@ describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential 
     printed.push(run.stdout, run.stderr);
     expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
     expect(run.stdout + run.stderr).toContain('deleted the minted key');
-    const journal = journals(issue.world).find((j) => j.doc.id === id) as IssueJournal | undefined;
+    const journal = issueJournal(issue.world, id);
     expect(journal?.doc.phase).toBe('RolledBack');
     expect(journal?.doc.issue?.state).toBe('deleted');
     expect(journal?.dataKeys).toEqual(['journal.json']);
@@ -158,7 +141,7 @@ describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential 
     const before = principalKeys(issue.cloud, old);
     const oldId = keyIdOf(old);
     expect(before.find((k) => k.id === oldId)?.status, 'the old key is active again after the rollback').toBe('Active');
-    const known = new Set(journals(issue.world).map((j) => j.doc.id));
+    const known = new Set(issueJournals(issue.world).map((j) => j.doc.id));
     const run = await runCliInProcess(
       rotateIssueArgs(issue.world, credentialIdOf(old), '--retire', 'delete', '--grace', '0s'),
     );
@@ -166,13 +149,13 @@ describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential 
     expect(run.code, `${run.stderr}\n${run.stdout.slice(-1500)}`).toBe(0);
     expect(run.stdout).toMatch(/: Verified\./);
     expect(run.stdout).toMatch(/: Retired\./);
-    const journal = journals(issue.world).find((j) => !known.has(j.doc.id)) as IssueJournal | undefined;
+    const journal = issueJournals(issue.world).find((j) => !known.has(j.doc.id));
     expect(journal?.doc.phase).toBe('Retired');
     expect(journal?.doc.issue?.state).toBe('issued');
 
     // At the provider: the old key is gone (Azure: its slot regenerated), the minted one is active.
     const after = principalKeys(issue.cloud, old);
-    remember(after);
+    minted.push(...keyValues(after));
     const oldValue = old.provider === 'aws' ? old.secretAccessKey : old.provider === 'azure' ? old.accountKey : oldId;
     if (old.provider === 'azure') expect(after.map((k) => k.value)).not.toContain(oldValue);
     else expect(after.map((k) => k.id)).not.toContain(oldId);
@@ -184,8 +167,7 @@ describe.each(CASES)('rotate --issue of a $provider key', ({ layout, credential 
         text.includes(mintedKey?.value ?? mintedKey?.id ?? '\u0000'),
         `${s.cluster}/${s.secret} holds the minted key`,
       ).toBe(true);
-      const pem = /"private_key":\s*"([^"]+)"/.exec(text)?.[1];
-      if (pem) minted.push(pem.replaceAll('\\n', '\n'));
+      minted.push(...privateKeysIn(text));
     }
     // The programs go on running after the old key is gone: zero auth failures from the mint to now.
     const deletedAt = issue.world.logs.length;
@@ -203,9 +185,6 @@ describe('rotate --issue of an AWS key that IAM accepts only after a while', () 
   let keysBefore: SimKey[];
   const printed: string[] = [];
   const minted: string[] = [];
-  const remember = (keys: readonly SimKey[]) => {
-    for (const k of keys) if (k.value) minted.push(k.value);
-  };
 
   beforeAll(async () => {
     issue = await startIssueWorld('v1-federated');
@@ -231,7 +210,7 @@ describe('rotate --issue of an AWS key that IAM accepts only after a while', () 
       );
       expect(run.stdout).toMatch(/: Verified\./);
       id = /rotation (\S+): Verified\./.exec(run.stdout)?.[1];
-      remember(principalKeys(issue.cloud, old));
+      minted.push(...keyValues(principalKeys(issue.cloud, old)));
     } finally {
       iam.consistencyDelayMs = 0;
     }

@@ -10,6 +10,7 @@ import { azureStorageAccountKey, credentialIdentity } from '../../src/kubecost/s
 import type { CloudSim } from '../../src/sim/cloud/index.js';
 import { layoutSecretValues, type FakeCredential, type LayoutName } from '../../src/sim/kubecost/index.js';
 import { scanLogForAuthFailures } from '../../src/verify/checks.js';
+import { journalById, journals, type JournalView } from './harness.js';
 import { startRotationWorld, type RotationWorld } from './world.js';
 
 export interface IssueWorld {
@@ -76,6 +77,42 @@ export async function startIssueWorld(layout: LayoutName, options: IssueWorldOpt
       await world.stop();
     },
   };
+}
+
+/** One provider's case of the per-provider `--issue` tests: a credential on several clusters. */
+export interface IssueCase {
+  readonly provider: 'aws' | 'gcp' | 'azure';
+  readonly layout: LayoutName;
+  /** The layout's credential to rotate. */
+  readonly credential: string;
+}
+
+export const ISSUE_CASES: readonly IssueCase[] = [
+  { provider: 'aws', layout: 'v1-federated', credential: 'federated-s3' },
+  { provider: 'gcp', layout: 'v3.0', credential: 'federated-gcs' },
+  { provider: 'azure', layout: 'v3', credential: 'federated-azure' },
+];
+
+/** A journal as the `--issue` tests read it: with what it records of the minted key. */
+export type IssueJournal = JournalView & {
+  readonly doc: JournalView['doc'] & {
+    readonly issue?: { state: string; ref?: { keyId: string }; replacing?: { keyId: string } };
+  };
+};
+
+/** The journals in the world, read from their Secrets, with their `issue` record. */
+export const issueJournals = (world: RotationWorld) => journals(world) as IssueJournal[];
+
+/** Rotation `id`'s journal, read from its Secret, with its `issue` record. */
+export const issueJournal = (world: RotationWorld, id: string) => journalById(world, id) as IssueJournal | undefined;
+
+/** The values of keys at the provider (AWS secrets, Azure keys), for the canary. */
+export const keyValues = (keys: readonly SimKey[]): string[] => keys.flatMap((k) => (k.value ? [k.value] : []));
+
+/** The private key in a GCP key file's text (a site's data), for the canary: cloud-sim keeps only the public half. */
+export function privateKeysIn(text: string): string[] {
+  const pem = /"private_key":\s*"([^"]+)"/.exec(text)?.[1];
+  return pem ? [pem.replaceAll('\\n', '\n')] : [];
 }
 
 /** The credential id `discover` gives a fake key. */
