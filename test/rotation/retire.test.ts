@@ -269,7 +269,8 @@ describe('the grace period and rollback from Retiring', () => {
   it('deactivates, says when the grace ends, and resume deletes only after it', async () => {
     const { id, old } = await rotate('billing-aws');
     if (old.provider !== 'aws') throw new Error('an AWS key');
-    const started = await retire(id, '--retire', 'delete', '--grace', '3s');
+    // 12 s: the early resume below must start within the grace even on a loaded machine.
+    const started = await retire(id, '--retire', 'delete', '--grace', '12s');
     expect(started.code, started.stdout).toBe(3);
     expect(phaseOf(id)).toBe('Retiring');
     expect(iamStatus(old.accessKeyId)).toBe('Inactive');
@@ -278,7 +279,9 @@ describe('the grace period and rollback from Retiring', () => {
     expect(early.code, early.stdout).toBe(3);
     expect(early.stdout).toContain('the grace period ends at');
     expect(iamStatus(old.accessKeyId)).toBe('Inactive');
-    await new Promise((resolve) => setTimeout(resolve, 3200));
+    const graceEnds = Date.parse(/the grace period ends at (\S+Z)/.exec(started.stdout)?.[1] ?? '');
+    expect(graceEnds).toBeGreaterThan(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, graceEnds - Date.now() + 200));
     const late = await cli('resume', id);
     expect(late.code, late.stdout).toBe(0);
     expect(phaseOf(id)).toBe('Retired');
