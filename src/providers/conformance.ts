@@ -198,6 +198,18 @@ const refusesWithHint = async (what: string, call: Promise<unknown>) => {
 
 const secondKey = (c: ProviderCapabilities) => c.canIssue && c.overlap === 'second-key';
 
+/** Issues keys up to the principal's limit and deactivates the last: the inactive key a rotation left behind. */
+async function fillSlotsLastInactive(context: CaseContext) {
+  const { provider, world, signal } = context;
+  const principal = await provider.identify(world.oldKey, signal);
+  let last: KeyRef | undefined;
+  for (let i = 1; i < provider.capabilities.maxKeysPerPrincipal; i++) last = (await context.newKey()).ref;
+  check(last, 'no key issued');
+  await provider.deactivate(last, signal);
+  const inspection = await provider.inspect(principal, [{ site: 'old', credential: world.oldKey }], signal);
+  return { principal, last, inspection };
+}
+
 export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: 'identify finds the principal of the key the sites hold',
@@ -467,13 +479,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: 'an inactive key in the last free slot is refused with --delete-inactive offered, and planned away with it',
     applies: (c) => secondKey(c) && c.retireSteps.includes('deactivate'),
     async run(context) {
-      const { provider, world, signal } = context;
-      const principal = await provider.identify(world.oldKey, signal);
-      let last: KeyRef | undefined;
-      for (let i = 1; i < provider.capabilities.maxKeysPerPrincipal; i++) last = (await context.newKey()).ref;
-      check(last, 'no key issued');
-      await provider.deactivate(last, signal);
-      const inspection = await provider.inspect(principal, [{ site: 'old', credential: world.oldKey }], signal);
+      const { provider } = context;
+      const { last, inspection } = await fillSlotsLastInactive(context);
       const request = {
         issue: true,
         retire: 'deactivate',
@@ -601,13 +608,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: 'an inactive key still counts toward the key limit: issue is limit_reached until it is deleted',
     applies: (c) => secondKey(c) && c.retireSteps.includes('deactivate') && c.retireSteps.includes('delete'),
     async run(context) {
-      const { provider, world, signal } = context;
-      const principal = await provider.identify(world.oldKey, signal);
-      let last: KeyRef | undefined;
-      for (let i = 1; i < provider.capabilities.maxKeysPerPrincipal; i++) last = (await context.newKey()).ref;
-      check(last, 'no key issued');
-      await provider.deactivate(last, signal);
-      const inspection = await provider.inspect(principal, [{ site: 'old', credential: world.oldKey }], signal);
+      const { provider, signal } = context;
+      const { principal, last, inspection } = await fillSlotsLastInactive(context);
       const replacing = inspection.keys.find((k) => k.ref.keyId === inspection.holders[0]?.keyId)?.ref;
       check(replacing, 'old key not found');
       const error = await provider.issue({ principal, replacing }, signal).then(
