@@ -199,6 +199,25 @@ export interface JournalView {
   };
 }
 
+interface SecretLike {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly data?: unknown;
+}
+
+/**
+ * A head's journal.json with its plan whole: schema 4 keeps the plan's large part in the plan
+ * Secret named by `planSecret`, which is looked for among `secrets` (the same list as the head).
+ */
+export function journalDocOf(raw: string, namespace: string | undefined, secrets: readonly SecretLike[]) {
+  const doc = JSON.parse(raw) as JournalView['doc'] & { planSecret?: { name: string } };
+  const planSecret = doc.planSecret
+    ? secrets.find((p) => p.metadata?.name === doc.planSecret?.name && p.metadata?.namespace === namespace)
+    : undefined;
+  const planData = (planSecret?.data as Record<string, string> | undefined)?.['plan.json'];
+  if (planData !== undefined) doc.plan = { ...doc.plan, ...(JSON.parse(decode(planData)) as object) };
+  return doc;
+}
+
 export function journals(world: RotationWorld): JournalView[] {
   const found: JournalView[] = [];
   for (const cluster of world.fleet.clusters) {
@@ -207,13 +226,7 @@ export function journals(world: RotationWorld): JournalView[] {
       const data = (s.data as Record<string, string> | undefined) ?? {};
       if (data['journal.json'] === undefined) continue; // a plan Secret: read with its head below
       const raw = decode(data['journal.json']);
-      const doc = JSON.parse(raw) as JournalView['doc'] & { planSecret?: { name: string } };
-      // Schema 4: the plan's large part is in the plan Secret.
-      const planSecret = doc.planSecret
-        ? secrets.find((p) => p.metadata.name === doc.planSecret?.name && p.metadata.namespace === s.metadata.namespace)
-        : undefined;
-      const planData = (planSecret?.data as Record<string, string> | undefined)?.['plan.json'];
-      if (planData !== undefined) doc.plan = { ...doc.plan, ...(JSON.parse(decode(planData)) as object) };
+      const doc = journalDocOf(raw, s.metadata.namespace, secrets);
       found.push({
         cluster: cluster.name,
         name: s.metadata.name ?? '',

@@ -8,6 +8,7 @@ import { fingerprint } from '../../../src/shared/fingerprint.js';
 import type { FakeCredential } from '../../../src/sim/kubecost/index.js';
 import {
   decode,
+  journalDocOf,
   MANAGED_BY_SELECTOR,
   PHASE_LABEL,
   type JournalView,
@@ -59,7 +60,7 @@ export async function realJournals(world: RealWorld): Promise<JournalView[]> {
         dataKeys: Object.keys(data).sort(),
         phaseLabel: s.metadata?.labels?.[PHASE_LABEL],
         raw,
-        doc: JSON.parse(raw) as JournalView['doc'],
+        doc: journalDocOf(raw, s.metadata?.namespace, items),
       });
     }
   }
